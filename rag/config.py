@@ -1,0 +1,276 @@
+"""One typed, frozen configuration tree for adaptrag.
+
+Values come from (lowest to highest precedence) the defaults below, a TOML file,
+`ADAPTRAG_*` environment variables and CLI flags. They are resolved once, at the
+edge (CLI, app, tests), by `load_config`; components receive the typed dataclass
+for their stage and never read files or the environment themselves.
+
+    cfg = load_config(toml_path="adaptrag.toml", overrides={"retrieval.top_k": 5})
+
+An unknown key or an invalid value raises `ConfigError` naming the key and the
+allowed keys or values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
+
+Backend = Literal["hf", "openai"]
+Mode = Literal["adaptive", "always", "never"]
+DyPRAGMode = Literal["off", "inject", "combine"]
+RetrievalMethod = Literal["hybrid", "dense", "bm25"]
+DType = Literal["float32", "bfloat16"]
+
+
+class ConfigError(ValueError):
+    """A configuration key or value is invalid; the message names it and what is allowed."""
+
+
+def default_data_home() -> Path:
+    """Where adaptrag keeps its state when nothing else is configured (XDG data home)."""
+    return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "adaptrag"
+
+
+def default_cache_home() -> Path:
+    """Where assembled model files and other rebuildable things live (XDG cache home)."""
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "adaptrag"
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The generator: which model, served by which backend."""
+
+    name: str = "smollm2-135m"  # registry name (see rag/models.py) or a local path
+    backend: Backend = "hf"  # hf: in-process transformers; openai: an OpenAI-compatible server (vLLM)
+    base_url: str | None = None  # server URL for backend=openai, e.g. http://127.0.0.1:8000/v1
+    api_key: str = "EMPTY"  # vLLM ignores it unless started with --api-key
+    served_name: str | None = None  # model name on the server if it differs from `name`
+    router_adapter: str | None = None  # path of the <RET> router LoRA; None = the one shipped for this model, if any
+    dtype: DType = "float32"  # hf backend compute dtype; measured in evals/latency.py
+    threads: int = 1  # torch intra-op threads for the hf backend; 0 = torch's default
+    timeout_s: float = 120.0  # per request, openai backend
+    max_retries: int = 3  # openai backend, with exponential backoff
+    cache_dir: str = ""  # where split GGUF parts are assembled; "" = ~/.cache/adaptrag/models
+
+
+@dataclass(frozen=True)
+class GenerationConfig:
+    """Decoding settings shared by every generator call of the answer path."""
+
+    max_new_tokens: int = 48  # answers are short; PopQA answers are entities
+    temperature: float = 0.0  # greedy: reproducible answers and log-probs
+    context_tokens: int = 1536  # budget for passages in the grounded prompt; least relevant dropped beyond it
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    """Where documents are indexed and how they are chunked and embedded."""
+
+    path: str = ""  # index folder; "" = ~/.local/share/adaptrag/index
+    qdrant_url: str | None = None  # a Qdrant server/cluster instead of the embedded store
+    collection: str = "adaptrag"  # Qdrant collection name
+    embedding_model: str = "minilm-l6"  # registry name or local sentence-transformers folder
+    chunk_tokens: int = 200  # embedding-model tokens per chunk (MiniLM truncates at 256)
+    chunk_overlap: int = 40  # tokens shared by consecutive chunks
+    embed_batch_size: int = 64  # sentences per embedding forward pass
+    max_file_mb: float = 50.0  # larger files are skipped with a reason
+    lock_timeout_s: float = 0.0  # wait this long for another writer; 0 = fail at once
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    """Hybrid search: dense vectors + BM25, fused by weighted reciprocal rank."""
+
+    method: RetrievalMethod = "hybrid"
+    top_k: int = 3  # passages handed to the generator
+    candidates: int = 50  # per-retriever depth before fusion
+    dense_weight: float = 1.0  # RRF weight of the dense ranking
+    bm25_weight: float = 1.0  # RRF weight of the BM25 ranking
+    rrf_k: int = 60  # RRF constant (Cormack et al. 2009)
+
+
+@dataclass(frozen=True)
+class DecideConfig:
+    """When to retrieve."""
+
+    mode: Mode = "adaptive"  # adaptive falls back to always (with a warning) when no router exists
+    threshold: float | None = None  # P(<RET>) above which to retrieve; None = the router's calibrated value
+
+
+@dataclass(frozen=True)
+class InjectConfig:
+    """DyPRAG: passages as per-question LoRA weights."""
+
+    dyprag: DyPRAGMode = "off"
+    translator: str | None = None  # translator file; None = the one built for this model, if any
+
+
+@dataclass(frozen=True)
+class ConflictConfig:
+    """Knowledge-conflict check between memory and documents."""
+
+    enabled: bool = True
+    min_confidence: float = 0.5  # closed-book answers less confident than this never raise a memory conflict
+    threshold: float = 0.5  # calibrated score above which a conflict is flagged
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole tree. Sections are named as in the TOML file: [model], [index], ..."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    generation: GenerationConfig = field(default_factory=GenerationConfig)
+    index: IndexConfig = field(default_factory=IndexConfig)
+    retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
+    decide: DecideConfig = field(default_factory=DecideConfig)
+    inject: InjectConfig = field(default_factory=InjectConfig)
+    conflict: ConflictConfig = field(default_factory=ConflictConfig)
+
+    def index_path(self) -> Path:
+        return Path(self.index.path).expanduser() if self.index.path else default_data_home() / "index"
+
+    def model_cache(self) -> Path:
+        return Path(self.model.cache_dir).expanduser() if self.model.cache_dir else default_cache_home() / "models"
+
+
+# Short environment names the architecture promises, besides the generic ADAPTRAG_<SECTION>_<KEY>.
+ENV_ALIASES: dict[str, str] = {
+    "ADAPTRAG_MODEL": "model.name",
+    "ADAPTRAG_BACKEND": "model.backend",
+    "ADAPTRAG_BASE_URL": "model.base_url",
+    "ADAPTRAG_INDEX": "index.path",
+    "ADAPTRAG_QDRANT_URL": "index.qdrant_url",
+    "ADAPTRAG_MODE": "decide.mode",
+    "ADAPTRAG_DYPRAG": "inject.dyprag",
+}
+NOT_KEYS = {"ADAPTRAG_CONFIG"}  # names the TOML file itself
+
+
+def load_config(
+    toml_path: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    """Resolve the configuration: defaults < TOML < environment < overrides.
+
+    Args:
+        toml_path: a TOML file with [section] tables; None = $ADAPTRAG_CONFIG if set.
+        env: environment to read ADAPTRAG_* from; None = os.environ.
+        overrides: dotted keys ("retrieval.top_k") from CLI flags; None values are ignored.
+
+    Returns:
+        The frozen `Config`.
+
+    Raises:
+        ConfigError: unknown key or invalid value, naming it and what is allowed.
+    """
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    toml_path = toml_path or env.get("ADAPTRAG_CONFIG")
+    if toml_path:
+        path = Path(toml_path).expanduser()
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file {path} does not exist") from None
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"config file {path} is not valid TOML: {e}") from None
+        for section, table in data.items():
+            if not isinstance(table, dict):
+                raise ConfigError(f"{path}: top-level key {section!r} must be a [section]; sections: {_sections()}")
+            for key, value in table.items():
+                values[f"{section}.{key}"] = value
+    for name, raw in env.items():
+        if not name.startswith("ADAPTRAG_") or name in NOT_KEYS:
+            continue
+        values[_env_key(name)] = raw
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            values[key] = value
+    return build_config(values)
+
+
+def build_config(values: Mapping[str, Any]) -> Config:
+    """Build a `Config` from dotted keys, validating each against its field type."""
+    sections: dict[str, dict[str, Any]] = {}
+    fields = {f.name: f for f in dataclasses.fields(Config)}
+    for dotted, value in values.items():
+        section, _, key = dotted.partition(".")
+        if section not in fields:
+            raise ConfigError(f"unknown config section {section!r} in {dotted!r}; sections: {_sections()}")
+        cls = _section_type(section)
+        sub = {f.name: f for f in dataclasses.fields(cls)}
+        if key not in sub:
+            raise ConfigError(f"unknown config key {dotted!r}; keys of [{section}]: {', '.join(sub)}")
+        sections.setdefault(section, {})[key] = _coerce(dotted, value, typing.get_type_hints(cls)[key])
+    return Config(**{name: _section_type(name)(**kw) for name, kw in sections.items()})
+
+
+def _section_type(section: str) -> type:
+    return typing.get_type_hints(Config)[section]
+
+
+def _sections() -> str:
+    return ", ".join(f.name for f in dataclasses.fields(Config))
+
+
+def _env_key(name: str) -> str:
+    if name in ENV_ALIASES:
+        return ENV_ALIASES[name]
+    rest = name.removeprefix("ADAPTRAG_").lower()
+    for f in dataclasses.fields(Config):
+        if rest.startswith(f.name + "_"):
+            return f"{f.name}.{rest[len(f.name) + 1:]}"
+    raise ConfigError(
+        f"unknown environment variable {name}; use ADAPTRAG_<SECTION>_<KEY> with sections {_sections()} "
+        f"or one of {', '.join(sorted(ENV_ALIASES | dict.fromkeys(NOT_KEYS)))}"
+    )
+
+
+def _coerce(key: str, value: Any, tp: Any) -> Any:
+    """Convert a TOML/env/CLI value to the field's type or raise ConfigError naming the key."""
+    origin = get_origin(tp)
+    if origin in (types.UnionType, typing.Union):
+        args = [a for a in get_args(tp) if a is not type(None)]
+        if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none", "null")):
+            return None
+        return _coerce(key, value, args[0])
+    if origin is Literal:
+        allowed = get_args(tp)
+        if value not in allowed:
+            raise ConfigError(f"invalid value {value!r} for {key}; allowed: {', '.join(map(str, allowed))}")
+        return value
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"invalid value {value!r} for {key}; allowed: true, false")
+    if tp in (int, float):
+        if isinstance(value, bool):
+            raise ConfigError(f"invalid value {value!r} for {key}; expected a number")
+        try:
+            number = tp(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"invalid value {value!r} for {key}; expected {tp.__name__}") from None
+        if tp is int and isinstance(value, float) and value != number:
+            raise ConfigError(f"invalid value {value!r} for {key}; expected an integer")
+        if number < 0:
+            raise ConfigError(f"invalid value {value!r} for {key}; must be >= 0")
+        return number
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"invalid value {value!r} for {key}; expected a string")
+        return value
+    raise ConfigError(f"unsupported type {tp} for {key}")
