@@ -1,0 +1,33 @@
+"""Shared fixtures: real models loaded once per test session.
+
+Subfolders add their own conftest.py for stage-specific fixtures.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+TEST_MODEL = "smollm2-135m"
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from indexing.embed import Embedder
+
+    return Embedder.shared("minilm-l6")
+
+
+@pytest.fixture(scope="session")
+def hf_generator():
+    """The real test model (SmolLM2-135M) in-process; shared, so tests must not mutate it."""
+    from rag.config import ModelConfig
+    from rag.generators import make_generator
+
+    return make_generator(ModelConfig(name=TEST_MODEL, backend="hf"))
