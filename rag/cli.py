@@ -1,0 +1,205 @@
+"""The `adaptrag` command line.
+
+    adaptrag index add docs/            # indexing (indexing/cli.py)
+    adaptrag ask "Who wrote Dracula?" --json
+    adaptrag eval popqa --data ../shared/data/popqa/dev.jsonl --limit 100
+    adaptrag adapt train ...            # the <RET> router (adapt/cli.py)
+    adaptrag dyprag train ...           # the DyPRAG translator (adapt/dyprag/cli.py)
+    adaptrag models                     # registered models and whether they are installed
+
+Settings come from --config FILE (TOML), ADAPTRAG_* variables and the flags below; see rag/config.py.
+User errors (bad settings, missing models, a server that is down) print one readable line and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from rag.config import Config, ConfigError, load_config
+
+EXIT_USER_ERROR = 2
+
+
+def add_common_args(parser: argparse.ArgumentParser) -> None:
+    """Flags every subcommand accepts; they override the TOML file and ADAPTRAG_* variables."""
+    g = parser.add_argument_group("settings")
+    g.add_argument("--config", metavar="FILE", help="TOML settings file (default: $ADAPTRAG_CONFIG)")
+    g.add_argument("--model", help="generator: registry name or local path ($ADAPTRAG_MODEL)")
+    g.add_argument("--backend", help="hf (in-process) or openai (vLLM / OpenAI-compatible server) ($ADAPTRAG_BACKEND)")
+    g.add_argument("--base-url", help="server URL for --backend openai, e.g. http://127.0.0.1:8000/v1")
+    g.add_argument("--index", metavar="DIR", help="index folder ($ADAPTRAG_INDEX)")
+    g.add_argument("--qdrant-url", help="use a Qdrant server instead of the embedded store")
+    g.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="any setting by dotted key, e.g. --set retrieval.top_k=5 (repeatable)")
+
+
+def config_from_args(args: argparse.Namespace, extra: dict[str, Any] | None = None) -> Config:
+    """Resolve the Config for a parsed command line (flags win over env and file)."""
+    overrides: dict[str, Any] = {
+        "model.name": getattr(args, "model", None),
+        "model.backend": getattr(args, "backend", None),
+        "model.base_url": getattr(args, "base_url", None),
+        "index.path": getattr(args, "index", None),
+        "index.qdrant_url": getattr(args, "qdrant_url", None),
+    }
+    for item in getattr(args, "set", None) or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f"--set expects KEY=VALUE, got {item!r}")
+        overrides[key.strip()] = value
+    overrides.update(extra or {})
+    return load_config(getattr(args, "config", None), overrides=overrides)
+
+
+# Subcommand groups that live in other packages: (module, attribute).
+_GROUPS = (
+    ("indexing.cli", "register"),
+    ("evals.cli", "register"),
+    ("adapt.cli", "register"),
+    ("adapt.dyprag.cli", "register"),
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="adaptrag", description=__doc__.split("\n\n")[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    ask = sub.add_parser("ask", help="answer a question", description="Answer a question from memory or documents.")
+    ask.add_argument("question")
+    ask.add_argument("--mode", choices=("adaptive", "always", "never"), help="when to retrieve (default: adaptive)")
+    ask.add_argument("--dyprag", choices=("off", "inject", "combine"), help="DyPRAG parameter injection")
+    ask.add_argument("--top-k", type=int, help="passages to retrieve")
+    ask.add_argument("--json", action="store_true", help="print one JSON object (the contract in ARCHITECTURE.md)")
+    ask.add_argument("--stream", action="store_true", help="print the answer as it is generated")
+    add_common_args(ask)
+    ask.set_defaults(func=cmd_ask)
+
+    models = sub.add_parser("models", help="list registered models and whether they are installed")
+    add_common_args(models)
+    models.set_defaults(func=cmd_models)
+
+    show = sub.add_parser("config", help="print the resolved settings as JSON")
+    add_common_args(show)
+    show.set_defaults(func=cmd_config)
+
+    for module, attr in _GROUPS:
+        try:
+            register = getattr(importlib.import_module(module), attr)
+        except ModuleNotFoundError as e:
+            if e.name and module.startswith(e.name):  # that part of adaptrag is not built yet
+                continue
+            raise
+        register(sub)
+    return parser
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from rag.pipeline import Pipeline
+
+    cfg = config_from_args(args, {"retrieval.top_k": args.top_k})
+    pipeline = Pipeline.from_config(cfg)
+    on_token = None
+    if args.stream and not args.json:
+        def on_token(piece: str) -> None:
+            sys.stdout.write(piece)
+            sys.stdout.flush()
+    answer = pipeline.answer(args.question, mode=args.mode, dyprag=args.dyprag, on_token=on_token)
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+        return 0
+    if args.stream:
+        print()
+    print(render_text(answer, with_answer=not args.stream))
+    return 0
+
+
+def render_text(answer, with_answer: bool = True) -> str:
+    """A terminal rendering: conflict warning first, then the answer, its sources and timings."""
+    lines: list[str] = []
+    c = answer.conflict
+    if c.flagged:
+        side = "memory vs documents" if c.kind == "memory_vs_documents" else "documents disagree"
+        lines.append(f"!! CONFLICT ({side}, score {c.score:.2f}): model memory says {c.parametric_answer!r}, "
+                     f"documents say {c.document_answer!r} [passages: {', '.join(c.passage_ids)}]")
+    if with_answer:
+        lines.append(answer.answer)
+    how = "searched documents" if answer.retrieved else "answered from memory"
+    prob = "" if answer.ret_probability is None else f", P(<RET>)={answer.ret_probability:.2f}"
+    lines.append(f"-- {how} (mode {answer.mode}{prob})")
+    ids = {p.id: i for i, p in enumerate(answer.passages, start=1)}
+    for cit in answer.citations:
+        if cit.from_memory:
+            lines.append(f"   - {cit.sentence!r}: from model memory")
+        else:
+            lines.append(f"   - {cit.sentence!r}: [{ids.get(cit.passage_id, '?')}] {cit.source} chars {cit.start}-{cit.end}")
+    for w in answer.warnings:
+        lines.append(f"   warning: {w}")
+    stages = ", ".join(f"{k} {v:.0f} ms" for k, v in answer.timings_ms.items() if "_" not in k)
+    lines.append(f"-- {stages}")
+    return "\n".join(lines)
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from rag.models import REGISTRY, ModelNotFound, resolve_model
+
+    cfg = config_from_args(args)
+    for name, m in REGISTRY.items():
+        try:
+            where = str(resolve_model(name, cfg.model_cache()).file) if m.packages and _installed(m) else None
+        except ModelNotFound as e:
+            where = None
+            status = f"error: {e}"
+        else:
+            status = where or f"not installed: {m.pip}"
+        print(f"{name:22} {m.kind:22} {status}")
+    return 0
+
+
+def _installed(m) -> bool:
+    import importlib.util
+
+    return all(importlib.util.find_spec(p) is not None for p in m.packages)
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    cfg = config_from_args(args)
+    print(json.dumps(dataclasses.asdict(cfg), indent=2))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # user errors get one line; programming errors keep their traceback
+        if _is_user_error(e):
+            print(f"adaptrag: error: {e}", file=sys.stderr)
+            return EXIT_USER_ERROR
+        raise
+
+
+def _is_user_error(e: Exception) -> bool:
+    from rag.generators.base import GeneratorError
+    from rag.models import ModelNotFound
+    from rag.pipeline import PipelineError
+
+    user = (ConfigError, ModelNotFound, GeneratorError, PipelineError, FileNotFoundError, PermissionError)
+    return isinstance(e, user) or getattr(e, "user_error", False)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""LangChain interop: the whole answer path as a `langchain-core` Runnable.
+
+    from rag.langchain import AnswerRunnable
+    chain = AnswerRunnable(Pipeline.from_config(cfg)) | (lambda a: a.answer)
+    chain.invoke("Who wrote Dracula?")
+
+Input: a question string or a dict with "question" (and optional "mode", "dyprag").
+Output: the typed `rag.types.Answer`. Generator backends as LangChain chat models live in
+rag/generators/langchain.py; the index as a LangChain retriever in rag/retrieval/langchain.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from langchain_core.runnables import Runnable, RunnableConfig
+
+from rag.pipeline import Pipeline
+from rag.types import Answer
+
+
+class AnswerRunnable(Runnable[Any, Answer]):
+    """Runs `Pipeline.answer` for LangChain callers (invoke, batch, stream, pipes)."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+
+    @staticmethod
+    def _unpack(value: Any) -> tuple[str, dict[str, Any]]:
+        if isinstance(value, str):
+            return value, {}
+        if isinstance(value, dict) and isinstance(value.get("question"), str):
+            return value["question"], {k: value[k] for k in ("mode", "dyprag") if k in value}
+        raise TypeError(f"AnswerRunnable expects a question string or {{'question': ...}}, got {type(value).__name__}")
+
+    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Answer:
+        question, options = self._unpack(input)
+        return self._call_with_config(lambda q: self.pipeline.answer(q, **options), question, config)
+
+    def stream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[Answer]:
+        yield self.invoke(input, config, **kwargs)
