@@ -69,6 +69,10 @@ class GenerationConfig:
     temperature: float = 0.0  # greedy: reproducible answers and log-probs
     context_tokens: int = 1536  # budget for passages in the grounded prompt; least relevant dropped beyond it
 
+    def __post_init__(self) -> None:
+        _positive("generation.max_new_tokens", self.max_new_tokens)
+        _positive("generation.context_tokens", self.context_tokens)
+
 
 @dataclass(frozen=True)
 class IndexConfig:
@@ -84,6 +88,14 @@ class IndexConfig:
     max_file_mb: float = 50.0  # larger files are skipped with a reason
     lock_timeout_s: float = 0.0  # wait this long for another writer; 0 = fail at once
 
+    def __post_init__(self) -> None:
+        _positive("index.chunk_tokens", self.chunk_tokens)
+        _positive("index.embed_batch_size", self.embed_batch_size)
+        if self.chunk_overlap >= self.chunk_tokens:
+            raise ConfigError(
+                f"index.chunk_overlap ({self.chunk_overlap}) must be smaller than index.chunk_tokens ({self.chunk_tokens})"
+            )
+
 
 @dataclass(frozen=True)
 class RetrievalConfig:
@@ -95,6 +107,12 @@ class RetrievalConfig:
     dense_weight: float = 1.0  # RRF weight of the dense ranking
     bm25_weight: float = 1.0  # RRF weight of the BM25 ranking
     rrf_k: int = 60  # RRF constant (Cormack et al. 2009)
+
+    def __post_init__(self) -> None:
+        _positive("retrieval.top_k", self.top_k)
+        _positive("retrieval.candidates", self.candidates)
+        if self.method == "hybrid" and self.dense_weight == 0 and self.bm25_weight == 0:
+            raise ConfigError("retrieval.dense_weight and retrieval.bm25_weight are both 0; one must be positive")
 
 
 @dataclass(frozen=True)
@@ -139,6 +157,11 @@ class Config:
 
     def model_cache(self) -> Path:
         return Path(self.model.cache_dir).expanduser() if self.model.cache_dir else default_cache_home() / "models"
+
+
+def _positive(key: str, value: float) -> None:
+    if value <= 0:
+        raise ConfigError(f"{key} must be greater than 0, got {value}")
 
 
 # Short environment names the architecture promises, besides the generic ADAPTRAG_<SECTION>_<KEY>.
