@@ -1,0 +1,68 @@
+"""Attribution: sentences -> passage spans with offsets into the source document."""
+
+import pytest
+
+from rag.attribute import Attributor, split_sentences
+from rag.types import Passage
+
+DOC = (
+    "Bram Stoker was an Irish author. He is best known for writing the 1897 Gothic novel Dracula. "
+    "During his lifetime he was better known as the personal assistant of actor Henry Irving."
+)
+OTHER = "Paris is the capital and most populous city of France. It hosts the Louvre museum."
+
+
+def passage(pid: str, doc: str, start: int, end: int, source: str) -> Passage:
+    return Passage(pid, source, "", doc[start:end], start, end, 1.0)
+
+
+@pytest.fixture
+def passages():
+    # the first passage starts mid-document, so document offsets differ from passage offsets
+    p1 = passage("d1#1", DOC, 32, len(DOC), "stoker.txt")
+    p2 = passage("d2#0", OTHER, 0, len(OTHER), "paris.md")
+    return [p1, p2]
+
+
+def test_split_sentences_keeps_markers_with_their_sentence():
+    text = "Dracula was written by Bram Stoker [1]. It appeared in 1897. [1][2] Yes."
+    assert [text[s:e] for s, e in split_sentences(text)] == [
+        "Dracula was written by Bram Stoker [1].", "It appeared in 1897. [1][2]", "Yes.",
+    ]
+
+
+def test_cited_sentence_points_at_the_supporting_span_in_the_document(passages, embedder):
+    answer = "Bram Stoker wrote the Gothic novel Dracula [1]."
+    result = Attributor(embedder).run(answer, passages)
+    assert result.dropped_citations == 0
+    (c,) = result.citations
+    assert c.passage_id == "d1#1" and c.cited and c.source == "stoker.txt"
+    assert DOC[c.start:c.end] == "He is best known for writing the 1897 Gothic novel Dracula."
+
+
+def test_uncited_sentence_is_matched_by_overlap(passages, embedder):
+    result = Attributor(embedder).run("Paris is the capital of France.", passages)
+    (c,) = result.citations
+    assert c.passage_id == "d2#0" and not c.cited
+    assert OTHER[c.start:c.end] == "Paris is the capital and most populous city of France."
+
+
+def test_unsupported_sentence_is_from_memory(passages, embedder):
+    result = Attributor(embedder).run("Quantum chromodynamics describes gluons. Paris is in France [2].", passages)
+    memory, supported = result.citations
+    assert memory.from_memory and memory.passage_id is None and memory.start == -1
+    assert supported.passage_id == "d2#0"
+
+
+def test_invalid_markers_are_dropped_and_counted(passages, embedder):
+    result = Attributor(embedder).run("Stoker wrote Dracula [7]. Irving was an actor [0][2].", passages)
+    assert result.dropped_citations == 2
+    first, second = result.citations
+    assert first.passage_id == "d1#1"  # found by overlap despite the bad marker
+    assert second.passage_id == "d1#1"  # [2] does not support it, so overlap picks passage 1
+
+
+def test_lexical_only_mode_without_embedder(passages):
+    result = Attributor(None).run("Dracula [1]", passages)
+    (c,) = result.citations
+    assert c.passage_id == "d1#1" and "Dracula" in DOC[c.start:c.end]
