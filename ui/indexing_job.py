@@ -1,0 +1,131 @@
+"""Index files in a background thread and report progress, so the chat keeps working.
+
+The thread never touches Streamlit: it only updates a `JobState` guarded by a lock, which
+the app polls from a fragment (`st.fragment(run_every=...)`) to draw a progress bar and
+the per-file results. One job writes to the index at a time per process (`WRITE_LOCK`).
+
+    job = IndexJob(paths, add_one=lambda p: index.add([p]), on_done=refresh_retriever)
+    job.start(); job.snapshot()  # -> JobState copy: done/total, current file, errors
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+WRITE_LOCK = threading.Lock()  # one indexing job at a time in this process
+
+
+@dataclass(frozen=True)
+class FileResult:
+    path: str
+    ok: bool
+    message: str = ""  # what happened, or the error and what to do
+
+
+@dataclass(frozen=True)
+class JobState:
+    total: int
+    done: int = 0
+    current: str = ""
+    results: tuple[FileResult, ...] = ()
+    finished: bool = False
+    waiting: bool = False  # another job holds the index
+    started_at: float = field(default_factory=time.time)
+    error: str = ""  # a failure of the whole job (index could not be opened)
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 1.0
+
+    @property
+    def failed(self) -> tuple[FileResult, ...]:
+        return tuple(r for r in self.results if not r.ok)
+
+
+def describe_result(result: Any) -> tuple[bool, str]:
+    """Read whatever `Index.add` returned into (ok, message) without assuming one report type."""
+    if result is None:
+        return True, "indexed"
+    errors = getattr(result, "errors", None) or getattr(result, "failed", None)
+    if errors:
+        if isinstance(errors, dict):
+            text = "; ".join(f"{k}: {v}" for k, v in errors.items())
+        elif isinstance(errors, (list, tuple)):
+            text = "; ".join(str(getattr(e, "reason", None) or getattr(e, "message", None) or e) for e in errors)
+        else:
+            text = str(errors)
+        return False, text
+    skipped = getattr(result, "skipped", None)
+    if skipped:
+        items = skipped.items() if isinstance(skipped, dict) else [(s, "") for s in skipped]
+        text = "; ".join(f"{getattr(k, 'reason', None) or k} {v}".strip() for k, v in items)
+        return True, "skipped: " + text
+    summary = getattr(result, "summary", None)
+    if callable(summary):
+        summary = summary()
+    return True, str(summary) if summary else "indexed"
+
+
+class IndexJob:
+    """Index `paths` one file at a time with `add_one(path)` in a daemon thread."""
+
+    def __init__(self, paths: Sequence[Path], add_one: Callable[[Path], Any],
+                 on_done: Callable[[], None] | None = None, wait_s: float = 600.0):
+        self._paths = list(paths)
+        self._add_one = add_one
+        self._on_done = on_done
+        self._wait_s = wait_s
+        self._lock = threading.Lock()
+        self._state = JobState(total=len(self._paths))
+        self._thread = threading.Thread(target=self._run, name="adaptrag-index-job", daemon=True)
+
+    def start(self) -> IndexJob:
+        self._thread.start()
+        return self
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    def snapshot(self) -> JobState:
+        with self._lock:
+            return self._state
+
+    def _update(self, **changes: Any) -> None:
+        with self._lock:
+            self._state = replace(self._state, **changes)
+
+    def _run(self) -> None:
+        self._update(waiting=True)
+        if not WRITE_LOCK.acquire(timeout=self._wait_s):
+            self._update(finished=True, waiting=False,
+                         error="another indexing job is still running; upload again when it has finished")
+            return
+        try:
+            self._update(waiting=False)
+            for path in self._paths:
+                self._update(current=path.name)
+                try:
+                    ok, message = describe_result(self._add_one(path))
+                except Exception as e:  # noqa: BLE001 - per-file errors are reported, the rest continues
+                    log.warning("indexing %s failed", path, exc_info=True)
+                    ok, message = False, f"{type(e).__name__}: {e}"
+                with self._lock:
+                    self._state = replace(self._state, done=self._state.done + 1,
+                                          results=self._state.results + (FileResult(path.name, ok, message),))
+            if self._on_done is not None:
+                try:
+                    self._on_done()
+                except Exception as e:  # noqa: BLE001
+                    log.warning("refresh after indexing failed", exc_info=True)
+                    self._update(error=f"indexed, but the search could not be refreshed: {e}")
+        finally:
+            WRITE_LOCK.release()
+            self._update(finished=True, current="")

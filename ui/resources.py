@@ -1,0 +1,133 @@
+"""Heavy resources shared by every browser session of one app process.
+
+- the generator-side pipeline (model, router, conflict checker, attributor): built once per
+  generator settings with `st.cache_resource`, so changing backend/model/URL rebuilds it and
+  changing them back reuses the cached one;
+- a light per-retrieval-settings `Pipeline` sharing those heavy parts, with a fresh retriever
+  after every indexing job (so new uploads are searchable without reloading the model);
+- one lock per model: in-process generation (and DyPRAG's temporary weight deltas) must not
+  interleave between sessions, so answers take turns.
+
+Test hook: set `PIPELINE_FACTORY` (a callable cfg -> pipeline) before running the app
+(`AppTest` runs the script in-process), or `ADAPTRAG_APP_PIPELINE=module:function` for a
+separate `streamlit run` process. Neither is set in normal use.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from rag.config import Config
+
+PIPELINE_FACTORY: Callable[[Config], Any] | None = None
+
+_variants_lock = threading.Lock()
+_variants: dict[str, Any] = {}  # (cfg, index generation) -> light pipeline; a few entries only
+_index_generation = [0]  # bumped after each indexing job: retrievers must be reopened
+
+
+def generator_key(cfg: Config) -> str:
+    """What the heavy, cached part depends on: everything except retrieval settings."""
+    return repr(replace(cfg, retrieval=type(cfg.retrieval)()))
+
+
+def _factory() -> Callable[[Config], Any] | None:
+    if PIPELINE_FACTORY is not None:
+        return PIPELINE_FACTORY
+    spec = os.environ.get("ADAPTRAG_APP_PIPELINE", "")
+    if spec:
+        module, _, name = spec.partition(":")
+        return getattr(importlib.import_module(module), name)
+    return None
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _heavy_pipeline(key: str, _cfg: Config) -> Any:
+    from rag.pipeline import Pipeline
+
+    return Pipeline.from_config(_cfg)
+
+
+@st.cache_resource(show_spinner=False)
+def model_lock(key: str) -> threading.Lock:
+    """One lock per generator configuration, shared by all sessions."""
+    return threading.Lock()
+
+
+def get_pipeline(cfg: Config) -> Any:
+    """The pipeline for `cfg`, sharing the model with other sessions and settings."""
+    factory = _factory()
+    key = f"{cfg!r}#{_index_generation[0]}"
+    with _variants_lock:
+        if key in _variants:
+            return _variants[key]
+    if factory is not None:
+        pipeline = factory(cfg)
+    else:
+        from rag.pipeline import Pipeline
+
+        heavy = _heavy_pipeline(generator_key(cfg), cfg)
+        # the heavy pipeline's own retriever is current until the first indexing job of this process
+        fresh = heavy.cfg == cfg and _index_generation[0] == 0
+        pipeline = heavy if fresh else _light(Pipeline, cfg, heavy)
+    with _variants_lock:
+        while len(_variants) >= 4:
+            _variants.pop(next(iter(_variants)))
+        _variants[key] = pipeline
+    return pipeline
+
+
+def _light(pipeline_cls: type, cfg: Config, heavy: Any) -> Any:
+    return pipeline_cls(cfg, heavy.generator, decider=heavy.decider, conflict=heavy.conflict,
+                        attributor=heavy.attributor)
+
+
+def index_changed() -> None:
+    """Call after documents were added: the next question reopens the retriever."""
+    with _variants_lock:
+        _index_generation[0] += 1
+        _variants.clear()
+
+
+def index_generation() -> int:
+    return _index_generation[0]
+
+
+def upload_folder(cfg: Config) -> Path:
+    """Where uploaded files are kept: beside the index folder, never inside someone else's data."""
+    index = cfg.index_path()
+    return index.parent / f"{index.name}-uploads"
+
+
+def open_index(cfg: Config, readonly: bool = False) -> Any:
+    from indexing.index import Index
+
+    return Index.open(cfg, readonly=readonly)
+
+
+def close_quietly(obj: Any) -> None:
+    close = getattr(obj, "close", None)
+    if callable(close):
+        try:
+            close()
+        except Exception:  # noqa: BLE001 - closing is best effort
+            pass
+
+
+def index_stats(cfg: Config) -> dict[str, Any]:
+    """Stats of the index in use (documents, chunks, bytes_on_disk, embedding_model); {} if there is none."""
+    if not cfg.index.qdrant_url and not cfg.index_path().exists():
+        return {}
+    index = open_index(cfg, readonly=True)
+    try:
+        return dict(index.stats())
+    finally:
+        close_quietly(index)
