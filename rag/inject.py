@@ -1,0 +1,257 @@
+"""DyPRAG at answer time: retrieved passages -> per-question LoRA deltas for the generator's MLPs.
+
+    injector = Injector(generator, cfg)          # loads the translator named by cfg.inject.translator
+    deltas = injector.deltas(passages)           # LoraDeltas (A, B averaged over passages) or None when off
+    generator.generate(GenerationRequest(prompt, deltas=deltas))
+
+Pieces other modules reuse:
+- `passage_embedding(generator, text)` / `passage_embeddings(model, tokenizer, texts)`: the translator's input,
+  the frozen model's final hidden state of the passage's last token.
+- `TranslatorInputs`: a cache of those vectors keyed by chunk id, stored at `translator_inputs_path(cfg)`
+  (inside the index folder) so a question costs no passage encoding; `index_translator_inputs(...)` fills it.
+- `inject(model, deltas)`: a context manager adding x (B A)^T to the listed nn.Linear outputs through forward
+  hooks; on exit the hooks are removed, so the model's outputs are bit-identical to before.
+- `load_base_model(name)`: the transformers model + tokenizer, for backends without an in-process model.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag.config import Config, default_data_home
+from rag.generators.base import LoraDeltas
+from rag.types import Passage
+
+log = logging.getLogger(__name__)
+MAX_PASSAGE_TOKENS = 512  # passages are chunks of ~200 embedding tokens; longer text is truncated
+
+
+# ---------------------------------------------------------------- the base model
+
+
+def load_base_model(name: str, cache_dir: Path | None = None) -> tuple[Any, Any]:
+    """(model, tokenizer) of a registry name / GGUF / HF folder, float32, eval mode, gradients off."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from rag.generators.convert import hf_folder_for
+
+    folder = hf_folder_for(name, models_cache=cache_dir)
+    tok = AutoTokenizer.from_pretrained(str(folder))
+    model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.float32)
+    model.eval()
+    model.requires_grad_(False)
+    return model, tok
+
+
+def base_model_sha256(name: str, cache_dir: Path | None = None) -> str:
+    """The registry sha256 of a model, or the file's sha256 for a GGUF path; "" for an HF folder."""
+    from rag.models import file_sha256, resolve_model
+
+    spec = resolve_model(name, cache_dir)
+    if spec.sha256:
+        return spec.sha256
+    return file_sha256(spec.file) if spec.kind == "gguf" else ""
+
+
+def _model_and_tokenizer(generator: Any) -> tuple[Any, Any]:
+    model, tok = getattr(generator, "model", None), getattr(generator, "tokenizer", None)
+    if model is None or tok is None:
+        raise TypeError(f"{type(generator).__name__} exposes no in-process transformers model (.model/.tokenizer)")
+    return model, tok
+
+
+# ---------------------------------------------------------------- translator inputs
+
+
+def passage_embeddings(model: Any, tokenizer: Any, texts: Sequence[str], batch_size: int = 8) -> np.ndarray:
+    """Final-layer hidden state of each text's last token: float32 [len(texts), hidden]."""
+    import torch
+
+    out = []
+    decoder = model.get_decoder() if hasattr(model, "get_decoder") else model.model
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    for i in range(0, len(texts), batch_size):
+        ids = [tokenizer(t, add_special_tokens=False, truncation=True, max_length=MAX_PASSAGE_TOKENS)["input_ids"]
+               or [pad] for t in texts[i:i + batch_size]]
+        width = max(len(x) for x in ids)
+        input_ids = torch.tensor([x + [pad] * (width - len(x)) for x in ids])  # right padding
+        mask = torch.tensor([[1] * len(x) + [0] * (width - len(x)) for x in ids])
+        with torch.no_grad():
+            hidden = decoder(input_ids=input_ids, attention_mask=mask).last_hidden_state  # [b, T, H]
+        last = torch.tensor([len(x) - 1 for x in ids])
+        out.append(hidden[torch.arange(len(ids)), last].float().numpy())
+    return np.concatenate(out) if out else np.zeros((0, model.config.hidden_size), np.float32)
+
+
+def passage_embedding(generator: Any, text: str) -> np.ndarray:
+    """The translator input of one passage, float32 [hidden]; `generator` has .model and .tokenizer (hf backend)."""
+    model, tok = _model_and_tokenizer(generator)
+    return passage_embeddings(model, tok, [text])[0]
+
+
+def translator_inputs_path(cfg: Config, base_key: str) -> Path:
+    """Where an index keeps the translator inputs of its chunks for one base model (key: sha256 or name)."""
+    key = re.sub(r"[^A-Za-z0-9_.-]", "_", base_key[:16] if re.fullmatch(r"[0-9a-f]{64}", base_key) else base_key)
+    return cfg.index_path() / "dyprag" / f"inputs-{key}.npz"
+
+
+class TranslatorInputs:
+    """Chunk id -> translator input vector, persisted as one .npz (ids + float32 matrix), written atomically."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._vectors: dict[str, np.ndarray] = {}
+        if self.path.exists():
+            try:
+                with np.load(self.path, allow_pickle=False) as data:
+                    self._vectors = dict(zip(data["ids"].tolist(), data["vectors"].astype(np.float32)))
+            except (OSError, ValueError, KeyError) as e:  # a damaged cache is rebuilt, never fatal
+                log.warning("ignoring damaged DyPRAG input cache %s (%s); it will be rebuilt", self.path, e)
+
+    def __len__(self) -> int:
+        return len(self._vectors)
+
+    def __contains__(self, chunk_id: str) -> bool:
+        return chunk_id in self._vectors
+
+    def get(self, chunk_id: str) -> np.ndarray | None:
+        return self._vectors.get(chunk_id)
+
+    def put(self, ids: Sequence[str], vectors: np.ndarray) -> None:
+        for cid, v in zip(ids, vectors):
+            self._vectors[cid] = np.asarray(v, np.float32)
+
+    def remove(self, ids: Sequence[str]) -> None:
+        for cid in ids:
+            self._vectors.pop(cid, None)
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        ids = list(self._vectors)
+        dim = len(next(iter(self._vectors.values()))) if ids else 0
+        vectors = np.stack([self._vectors[i] for i in ids]) if ids else np.zeros((0, dim), np.float32)
+        tmp = self.path.with_name(f".{self.path.stem}.{os.getpid()}.tmp.npz")
+        np.savez(tmp, ids=np.array(ids, dtype=str), vectors=vectors)
+        os.replace(tmp, self.path)
+
+
+def index_translator_inputs(generator: Any, chunks: Sequence[Any], path: str | Path, batch_size: int = 8) -> int:
+    """Compute and store the translator input of each chunk (objects with .id and .text) not yet cached.
+
+    Returns the number of chunks encoded. Call it from indexing when a translator is configured.
+    """
+    store = TranslatorInputs(path)
+    todo = [c for c in chunks if c.id not in store]
+    if todo:
+        model, tok = _model_and_tokenizer(generator)
+        store.put([c.id for c in todo], passage_embeddings(model, tok, [c.text for c in todo], batch_size))
+        store.save()
+    return len(todo)
+
+
+# ---------------------------------------------------------------- injection
+
+
+@contextlib.contextmanager
+def inject(model: Any, deltas: LoraDeltas | Mapping[str, tuple[Any, Any]] | None) -> Iterator[None]:
+    """Add B (A x) to each listed module's output while inside the block (differentiable; no weight is touched).
+
+    A may be [r, in] or batched [N, r, in] (then B is [N, out, r] and x is [N, T, in]).
+    """
+    if deltas is None:
+        yield
+        return
+    weights = deltas.weights if isinstance(deltas, LoraDeltas) else deltas
+    handles = []
+    try:
+        for path, (a, b) in weights.items():
+            try:
+                module = model.get_submodule(path)
+            except AttributeError:
+                raise ValueError(f"DyPRAG delta for {path!r}, but the model has no such module") from None
+            handles.append(module.register_forward_hook(_hook(a, b)))
+        yield
+    finally:
+        for h in handles:
+            h.remove()
+
+
+def _hook(a: Any, b: Any):
+    def add_delta(module: Any, args: tuple[Any, ...], output: Any) -> Any:
+        x = args[0]
+        return output + ((x @ a.to(x.dtype).mT) @ b.to(x.dtype).mT)
+    return add_delta
+
+
+def average_deltas(generated: Mapping[str, tuple[Any, Any]], rank: int, name: str = "dyprag") -> LoraDeltas:
+    """Translator output {path: (A [k, r, in], B [k, out, r])} -> LoraDeltas with A and B averaged over k passages."""
+    return LoraDeltas({p: (a.mean(0).detach().float().contiguous(), b.mean(0).detach().float().contiguous())
+                       for p, (a, b) in generated.items()}, rank=rank, name=name)
+
+
+def default_translator_path(model_name: str) -> Path:
+    """Where `adaptrag dyprag train` puts a model's translator unless told otherwise."""
+    stem = re.sub(r"[^A-Za-z0-9_.-]", "_", Path(model_name).stem if os.sep in model_name else model_name)
+    return default_data_home() / "dyprag" / stem / "translator.safetensors"
+
+
+class Injector:
+    """Passages -> averaged LoRA deltas through the trained parameter translator (DyPRAG)."""
+
+    def __init__(self, generator: Any, cfg: Config) -> None:
+        from adapt.dyprag.translator import load_translator
+
+        self.cfg = cfg
+        self.generator = generator
+        self.enabled = cfg.inject.dyprag != "off"
+        self.translator = None
+        if not self.enabled:
+            return
+        path = Path(cfg.inject.translator).expanduser() if cfg.inject.translator else \
+            default_translator_path(cfg.model.name)
+        self._model, self._tok = getattr(generator, "model", None), getattr(generator, "tokenizer", None)
+        sha = base_model_sha256(cfg.model.name, cfg.model_cache())
+        shape = None
+        if self._model is not None:
+            c = self._model.config
+            shape = (c.num_hidden_layers, c.hidden_size, c.intermediate_size)
+        self.translator, self.manifest = load_translator(path, expect_sha256=sha, expect_model=cfg.model.name,
+                                                         expect_shape=shape)
+        self.path = path
+        self.inputs = TranslatorInputs(translator_inputs_path(cfg, sha or cfg.model.name))
+
+    def _encoder(self) -> tuple[Any, Any]:
+        if self._model is None:  # e.g. the openai backend: encode passages with a local copy of the base model
+            self._model, self._tok = load_base_model(self.cfg.model.name, self.cfg.model_cache())
+        return self._model, self._tok
+
+    def embeddings(self, passages: Sequence[Passage]) -> np.ndarray:
+        """Translator inputs [k, hidden]: from the index's cache where present, else encoded now."""
+        vecs: list[np.ndarray | None] = [self.inputs.get(p.id) for p in passages]
+        missing = [i for i, v in enumerate(vecs) if v is None]
+        if missing:
+            model, tok = self._encoder()
+            new = passage_embeddings(model, tok, [passages[i].text for i in missing])
+            for i, v in zip(missing, new):
+                vecs[i] = v
+        return np.stack(vecs)  # type: ignore[arg-type]
+
+    def deltas(self, passages: Sequence[Passage]) -> LoraDeltas | None:
+        """Averaged deltas for these passages; None when DyPRAG is off or there are no passages."""
+        if not self.enabled or not passages:
+            return None
+        import torch
+
+        emb = torch.from_numpy(self.embeddings(passages))
+        with torch.no_grad():
+            generated = self.translator(emb)
+        return average_deltas(generated, self.translator.spec.rank)

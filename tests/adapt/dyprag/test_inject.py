@@ -1,0 +1,108 @@
+"""Injection through forward hooks: changes logits, removal restores them bit-identically; the Injector."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+from adapt.dyprag.translator import ParameterTranslator, save_translator
+from rag.config import load_config
+from rag.generators.base import LoraDeltas
+from rag.inject import (Injector, TranslatorInputs, inject, passage_embedding, passage_embeddings,
+                        translator_inputs_path)
+from rag.types import Passage
+
+from .helpers import logits, random_deltas
+
+
+def test_injection_changes_logits_and_removal_restores_them_exactly(base, spec):
+    model, tok = base
+    before = logits(model, tok)
+    with inject(model, random_deltas(spec)):
+        during = logits(model, tok)
+    after = logits(model, tok)
+    assert (during - before).abs().max() > 1e-2
+    assert torch.equal(before, after)  # bit-identical: no hook, no weight change left behind
+    assert not any(m._forward_hooks for m in model.modules())
+
+
+def test_hooks_are_removed_when_the_block_raises(base, spec):
+    model, tok = base
+    with pytest.raises(RuntimeError), inject(model, random_deltas(spec)):
+        raise RuntimeError("generation failed")
+    assert not any(m._forward_hooks for m in model.modules())
+
+
+def test_hook_equals_merged_weights(base, spec):
+    """x W^T + x A^T B^T == x (W + B A)^T for one projection."""
+    model, _ = base
+    d = random_deltas(spec)
+    path = "model.layers.3.mlp.down_proj"
+    layer = model.get_submodule(path)
+    x = torch.randn(2, 4, layer.in_features)
+    a, b = d.weights[path]
+    with torch.no_grad(), inject(model, LoraDeltas({path: (a, b)}, rank=2)):
+        hooked = layer(x)
+    merged = x @ (layer.weight + b @ a).T
+    assert torch.allclose(hooked, merged, atol=1e-4)
+
+
+def test_passage_embedding_is_the_last_token_state(base):
+    model, tok = base
+    gen = SimpleNamespace(model=model, tokenizer=tok)
+    texts = ["Paris is the capital of France.", "Oulu is a city in Finland, on the Gulf of Bothnia coast."]
+    one = passage_embedding(gen, texts[0])
+    assert one.shape == (576,) and one.dtype == np.float32
+    both = passage_embeddings(model, tok, texts)  # batched with right padding: same vectors
+    assert np.allclose(both[0], one, atol=1e-4)
+    assert not np.allclose(both[0], both[1], atol=1e-2)
+
+
+def _cfg(tmp_path, translator_path, mode="inject"):
+    return load_config(env={}, overrides={"inject.dyprag": mode, "inject.translator": str(translator_path),
+                                          "index.path": str(tmp_path / "index")})
+
+
+def test_injector_averages_translated_passages(base, spec, tmp_path):
+    model, tok = base
+    translator = ParameterTranslator(spec, seed=0)
+    path = tmp_path / "translator.safetensors"
+    save_translator(translator, path)
+    cfg = _cfg(tmp_path, path)
+    passages = [Passage(f"p{i}", "s", "", t, 0, len(t), 1.0) for i, t in
+                enumerate(["Oulu is a city in Finland.", "Kotka is a town in Finland."])]
+    injector = Injector(SimpleNamespace(model=model, tokenizer=tok), cfg)
+    d = injector.deltas(passages)
+    assert isinstance(d, LoraDeltas) and d.rank == 2 and len(d.weights) == 90
+    a, b = d.weights["model.layers.0.mlp.gate_proj"]
+    assert a.shape == (2, 576) and b.shape == (1536, 2) and a.dtype == b.dtype == torch.float32
+    emb = torch.from_numpy(passage_embeddings(model, tok, [p.text for p in passages]))
+    a_ref, b_ref = translator(emb)["model.layers.0.mlp.gate_proj"]
+    assert torch.allclose(a, a_ref.mean(0), atol=1e-5) and torch.allclose(b, b_ref.mean(0), atol=1e-5)
+    model.get_submodule("model.layers.29.mlp.down_proj")  # every path names a real module
+    assert all(model.get_submodule(p) is not None for p in d.weights)
+    assert injector.deltas([]) is None
+
+
+def test_injector_uses_inputs_cached_at_indexing_time(base, spec, tmp_path):
+    model, tok = base
+    path = tmp_path / "translator.safetensors"
+    translator = ParameterTranslator(spec, seed=0)
+    save_translator(translator, path)
+    cfg = _cfg(tmp_path, path)
+    cached = np.full((1, 576), 0.5, np.float32)
+    store = TranslatorInputs(translator_inputs_path(cfg, spec.base_sha256))
+    store.put(["chunk-1"], cached)
+    store.save()
+    injector = Injector(SimpleNamespace(model=model, tokenizer=tok), cfg)
+    d = injector.deltas([Passage("chunk-1", "s", "", "text that would embed differently", 0, 5, 1.0)])
+    a_ref, _ = translator(torch.from_numpy(cached))["model.layers.7.mlp.up_proj"]
+    assert torch.allclose(d.weights["model.layers.7.mlp.up_proj"][0], a_ref[0], atol=1e-6)
+
+
+def test_injector_off_needs_no_translator(tmp_path):
+    cfg = _cfg(tmp_path, tmp_path / "missing.safetensors", mode="off")
+    assert Injector(SimpleNamespace(model=None, tokenizer=None), cfg).deltas([Passage("a", "s", "", "t", 0, 1, 1.0)]) is None
