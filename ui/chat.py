@@ -50,8 +50,7 @@ def draw_result(turn: Turn) -> None:
         return
     a = turn.answer
     st.html(render.badge_html(a, turn.requested_mode))
-    if a.retrieved:
-        st.html(render.conflict_html(a, turn.anchor))
+    st.html(render.conflict_html(a, turn.anchor))
     st.html(render.answer_html(a, turn.anchor))
     for w in a.warnings:
         st.html(f'<div class="ar-status">⚠ {render.esc(w)}</div>')

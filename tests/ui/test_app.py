@@ -1,0 +1,175 @@
+"""The Streamlit app through `AppTest`: chat flow, modes, settings, error states, uploads.
+
+The pipeline here is a stand-in (tests/ui/fakes.py) so these tests exercise the app itself;
+test_app_real.py and test_browser.py run the real answer path.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+import ui.resources as resources
+from rag.generators.base import GeneratorError
+from tests.ui.fakes import HOSTILE, FakePipeline, memory_answer, retrieved_answer
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+@pytest.fixture
+def app_env(tmp_path, monkeypatch):
+    """An app on an empty tmp index with the pipeline replaced by `FakePipeline`s built per config."""
+    monkeypatch.setenv("ADAPTRAG_INDEX", str(tmp_path / "index"))
+    monkeypatch.setenv("RAGAPP_SAMPLE_CORPUS", "")
+    built: list = []
+    state = {"answer": retrieved_answer(), "error": None}
+
+    class StatePipeline(FakePipeline):  # reads the answer/error the test prepared at call time
+        def answer(self, question, **kw):
+            self.answer_value, self.error = state["answer"], state["error"]
+            return super().answer(question, **kw)
+
+    def factory(cfg):
+        p = StatePipeline()
+        built.append((cfg, p))
+        return p
+
+    monkeypatch.setattr(resources, "PIPELINE_FACTORY", factory)
+    resources.index_changed()
+    st.cache_resource.clear()
+    yield {"built": built, "state": state, "tmp": tmp_path}
+    resources.index_changed()
+
+
+def run(at: AppTest) -> AppTest:
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def html_bodies(at: AppTest) -> list[str]:
+    return [h.proto.body for h in at.get("html")]
+
+
+def ask(at: AppTest, question: str) -> AppTest:
+    at.chat_input(key="question").set_value(question)
+    return run(at)
+
+
+def test_chat_flow_renders_answer_citations_and_keeps_history(app_env):
+    at = run(AppTest.from_file(APP, default_timeout=30))
+    assert any("index is empty" in w.value for w in at.warning)
+    ask(at, "What is the capital of France?")
+    bodies = "\n".join(html_bodies(at))
+    assert "searched documents" in bodies and "P(&lt;RET&gt;) = 0.87" in bodies
+    assert 'href="#t' in bodies and "<mark" in bodies and "docs/france.txt" in bodies
+    assert "from model memory" in bodies and "no conflict detected" in bodies
+    assert "first token" in bodies and "retrieval 30 ms" in bodies
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in bodies  # the document's script, as text
+    app_env["state"]["answer"] = memory_answer(0.04)
+    ask(at, "And of Italy?")
+    assert len(at.chat_message) == 4  # two questions, two answers: history is kept
+    bodies = "\n".join(html_bodies(at))
+    assert "answered from memory" in bodies and "searched documents" in bodies
+    assert "conflict check not available" in bodies
+
+
+def test_modes_and_dyprag_reach_the_pipeline(app_env):
+    at = run(AppTest.from_file(APP, default_timeout=30))
+    at.sidebar.selectbox(key="mode").set_value("never")
+    at.sidebar.selectbox(key="dyprag").set_value("combine")
+    run(at)
+    assert not any("index is empty" in w.value for w in at.warning)  # memory-only mode needs no index
+    ask(at, "Who wrote Dracula?")
+    cfg, pipeline = app_env["built"][-1]
+    assert pipeline.calls[-1] == {"question": "Who wrote Dracula?", "mode": "never", "dyprag": "combine"}
+    assert cfg.decide.mode == "never"
+
+
+def test_changing_generator_settings_builds_a_new_pipeline(app_env):
+    at = run(AppTest.from_file(APP, default_timeout=30))
+    ask(at, "q1")
+    at.sidebar.number_input(key="top_k").set_value(5)
+    at.sidebar.text_input(key="model").set_value("qwen2.5-coder-0.5b")
+    run(at)
+    ask(at, "q2")
+    cfgs = [cfg for cfg, _ in app_env["built"]]
+    assert cfgs[0].model.name == "smollm2-135m" and cfgs[-1].model.name == "qwen2.5-coder-0.5b"
+    assert cfgs[-1].retrieval.top_k == 5
+
+
+def test_pipeline_error_is_a_readable_message_not_a_trace(app_env):
+    app_env["state"]["error"] = GeneratorError("cannot reach http://127.0.0.1:9/v1: connection refused")
+    at = run(AppTest.from_file(APP, default_timeout=30))
+    ask(at, "q")
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "not reachable" in errors[0] and "Fix:" in errors[0]
+    assert "Traceback" not in errors[0]
+
+
+def test_openai_backend_without_url_is_explained(app_env):
+    at = run(AppTest.from_file(APP, default_timeout=30))
+    at.sidebar.selectbox(key="backend").set_value("openai")
+    run(at)
+    assert any("needs a server URL" in e.value for e in at.sidebar.error)
+    ask(at, "q")
+    assert any("settings in the sidebar are invalid" in e.value for e in at.error)
+    assert not app_env["built"]  # nothing was built from invalid settings
+
+
+def test_untrusted_answer_text_is_escaped_in_the_page(app_env):
+    app_env["state"]["answer"] = replace(memory_answer(), answer=HOSTILE, citations=())
+    at = run(AppTest.from_file(APP, default_timeout=30))
+    ask(at, HOSTILE)
+    bodies = "\n".join(html_bodies(at))
+    assert "<img" not in bodies and "&lt;img src=x onerror=" in bodies and 'href="javascript' not in bodies
+    assert bodies.count("&lt;b&gt;bold&lt;/b&gt;") >= 2  # the question and the answer
+
+
+class RecordingIndex:
+    """Neighbour of the upload panel: records what it was asked to index."""
+
+    added: list[Path] = []
+
+    def add(self, paths):
+        for p in paths:
+            if "bad" in p.name:
+                raise ValueError(f"{p.name}: not valid UTF-8; save it as UTF-8 and upload again")
+            RecordingIndex.added.append(Path(p))
+
+    def stats(self):
+        return {"documents": len(RecordingIndex.added), "chunks": len(RecordingIndex.added)}
+
+
+def test_upload_sanitises_names_and_reports_per_file(app_env, monkeypatch):
+    RecordingIndex.added = []
+    monkeypatch.setattr(resources, "open_index", lambda cfg, readonly=False: RecordingIndex())
+    at = run(AppTest.from_file(APP, default_timeout=30))
+    at.sidebar.get("file_uploader")[0].set_value([
+        ("../../escape.txt", b"climbing out", "text/plain"),
+        ("/etc/cron.d/evil.md", b"absolute", "text/markdown"),
+        ("<img src=x onerror=alert(1)>.html", b"<p>hi</p>", "text/html"),
+        ("bad.txt", b"\xff\xfe", "text/plain"),
+        ("tool.exe", b"MZ", "application/octet-stream"),
+    ])
+    run(at)
+    folder = app_env["tmp"] / "index-uploads"  # beside the index folder
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == ["bad.txt", "escape.txt", "etc_cron.d_evil.md", "img_src_x_onerror_alert_1_.html"]
+    outside = [p for p in app_env["tmp"].rglob("*") if p.is_file() and folder not in p.parents]
+    assert outside == []
+    assert any("tool.exe" in e.value and "not indexed" in e.value for e in at.sidebar.error)
+    for _ in range(50):  # the job runs in a thread; the next rerun shows its results
+        if len(RecordingIndex.added) == 3:
+            break
+        time.sleep(0.1)
+    time.sleep(0.2)
+    run(at)
+    assert sorted(p.name for p in RecordingIndex.added) == ["escape.txt", "etc_cron.d_evil.md",
+                                                            "img_src_x_onerror_alert_1_.html"]
+    assert any("bad.txt" in e.value and "save it as UTF-8" in e.value for e in at.sidebar.error)
