@@ -1,0 +1,425 @@
+"""The document index: manifest + vector store + BM25, versioned by generation folders.
+
+Layout of an index folder:
+
+    CURRENT           name of the committed generation ("gen-000004"), replaced atomically
+    writer.lock       exclusive lock of the one writer (filelock); writer.pid says who holds it
+    gen-000004/       meta.sqlite (documents + chunks), vectors/ (embedded Qdrant), bm25/ (bm25s)
+
+A writer copies the committed generation into a new folder, applies its changes there, flushes
+everything and only then points CURRENT at it. A writer killed at any moment therefore leaves the
+previous generation untouched (and the next writer deletes the half-written one); readers open the
+committed generation and keep reading it while a writer works. The previous generation is kept so
+that a reader that opened it just before a commit can finish. With a Qdrant server (index.qdrant_url)
+the vectors are shared by all generations: new points are written before the commit, stale ones
+deleted after it, and readers ignore ids their generation's manifest does not know.
+
+    idx = Index.open(load_config()); report = idx.add(["docs/"]); idx.stats()
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from indexing.bm25 import BM25Index
+from indexing.chunking import Chunker
+from indexing.loaders import Document, Skipped, load_paths
+from indexing.manifest import DocumentInfo, Manifest
+from indexing.store import VectorStore, fork_store, make_store, store_kind
+from rag.config import Config
+from rag.types import Chunk
+
+EMBED_GROUP = 256  # chunks embedded and written per step (bounded memory, steady progress bar)
+
+
+class IndexFailure(RuntimeError):
+    """A user-facing index problem (wrong model, unwritable folder); the message says what to do."""
+
+
+class IndexBusy(IndexFailure):
+    """Another process holds the writer lock of this index."""
+
+
+@dataclass(frozen=True)
+class AddReport:
+    """What one `add` did."""
+
+    added: tuple[str, ...] = ()  # sources of new documents
+    updated: tuple[str, ...] = ()  # sources whose content changed (chunks replaced)
+    unchanged: tuple[str, ...] = ()  # sources skipped because their content hash is indexed already
+    removed: tuple[str, ...] = ()  # JSONL lines that disappeared from a re-added file
+    skipped: tuple[Skipped, ...] = ()
+    chunks_added: int = 0
+    chunks_removed: int = 0
+    timings_s: dict[str, float] = field(default_factory=dict)  # load, chunk, embed, store, bm25, commit, total
+
+    @property
+    def errors(self) -> tuple[Skipped, ...]:
+        return tuple(s for s in self.skipped if s.error)
+
+
+@dataclass(frozen=True)
+class RemoveReport:
+    removed: tuple[str, ...] = ()
+    chunks_removed: int = 0
+    not_found: tuple[str, ...] = ()
+
+
+class Index:
+    """Open with `Index.open(cfg)`; see the module docstring for the on-disk layout and safety."""
+
+    def __init__(self, cfg: Config, readonly: bool, embedder=None) -> None:
+        self.cfg = cfg
+        self.path = cfg.index_path()
+        self.readonly = readonly
+        self.kind = store_kind(cfg.index)
+        self._embedder = embedder
+        self.generation: str | None = None
+        self.manifest: Manifest | None = None
+        self._store: VectorStore | None = None
+        self._bm25: BM25Index | None = None
+        self._current_stat: tuple[int, int] | None = None
+
+    @classmethod
+    def open(cls, cfg: Config, readonly: bool = False, embedder=None) -> Index:
+        """Open (and for writers, create) the index folder of `cfg`. Readers of a missing index see it empty."""
+        index = cls(cfg, readonly, embedder)
+        if not readonly:
+            try:
+                index.path.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise IndexFailure(f"cannot create index folder {index.path}: {e.strerror or e}") from None
+        index._open_current()
+        return index
+
+    # ---- reading ---------------------------------------------------------------------------------
+
+    def _read_current(self) -> str | None:
+        try:
+            name = (self.path / "CURRENT").read_text().strip()
+        except FileNotFoundError:
+            return None
+        return name or None
+
+    def _open_current(self) -> None:
+        self.close()
+        self.generation = self._read_current()
+        self._current_stat = self._stat_current()
+        if self.generation:
+            self.manifest = Manifest(self.path / self.generation / "meta.sqlite", readonly=True)
+            info = self.manifest.get_info()
+            if info.get("embedding_model") not in (None, self.cfg.index.embedding_model):
+                raise IndexFailure(f"index {self.path} was built with embedding model {info['embedding_model']!r}, "
+                                  f"not {self.cfg.index.embedding_model!r}: use that model or another --index folder")
+
+    def _stat_current(self) -> tuple[int, int] | None:
+        try:
+            st = (self.path / "CURRENT").stat()
+        except FileNotFoundError:
+            return None
+        return st.st_ino, st.st_mtime_ns
+
+    def refresh(self) -> bool:
+        """Reopen if a writer committed a new generation since; True if it did."""
+        if self._stat_current() == self._current_stat:
+            return False
+        self._open_current()
+        return True
+
+    @property
+    def embedder(self):
+        if self._embedder is None:
+            from indexing.embed import Embedder
+
+            self._embedder = Embedder.shared(self.cfg.index.embedding_model, self.cfg.index.embed_batch_size)
+        return self._embedder
+
+    def store(self) -> VectorStore | None:
+        if self._store is None and self.generation:
+            self._store = make_store(self.cfg.index, self.path / self.generation, self.embedder.dim, writable=False,
+                                     kind=self.kind)
+        return self._store
+
+    def bm25(self) -> BM25Index:
+        if self._bm25 is None:
+            self._bm25 = BM25Index.load(self.path / self.generation / "bm25") if self.generation else BM25Index([], None)
+        return self._bm25
+
+    def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        store = self.store()
+        if store is None or k <= 0:
+            return []
+        if not store.shared:
+            return store.search(vector, k)
+        hits = store.search(vector, 2 * k)  # a shared server may hold points of other generations
+        known = self.chunks_by_id([h[0] for h in hits])
+        return [h for h in hits if h[0] in known][:k]
+
+    def bm25_search(self, query: str, k: int) -> list[tuple[str, float]]:
+        return self.bm25().search(query, k)
+
+    def chunks_by_id(self, ids: Sequence[str]) -> dict[str, Chunk]:
+        return self.manifest.chunks_by_id(ids) if self.manifest else {}
+
+    def documents(self) -> list[DocumentInfo]:
+        return self.manifest.documents() if self.manifest else []
+
+    def stats(self) -> dict:
+        docs, chunks = self.manifest.counts() if self.manifest else (0, 0)
+        return {
+            "documents": docs, "chunks": chunks, "bytes_on_disk": _disk_bytes(self.path),
+            "embedding_model": self.cfg.index.embedding_model, "vector_store": self.kind,
+            "qdrant_url": self.cfg.index.qdrant_url, "path": str(self.path), "generation": self.generation,
+        }
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+        if self.manifest is not None:
+            self.manifest.close()
+        self._store, self.manifest, self._bm25 = None, None, None
+
+    # ---- writing ---------------------------------------------------------------------------------
+
+    def add(self, paths: Sequence[str | os.PathLike], progress: bool = True) -> AddReport:
+        """Index files/folders/globs; unchanged documents cost nothing, changed ones are replaced."""
+        t0 = time.perf_counter()
+        loaded = load_paths(paths, self.cfg.index.max_file_mb)
+        t_load = time.perf_counter() - t0
+        with self._writer() as w:
+            old = self.manifest.hashes() if self.manifest else {}
+            prior = self.manifest.docs_of_files(loaded.files) if self.manifest else {}
+            new_ids = {d.doc_id for d in loaded.documents}
+            todo = list({d.doc_id: d for d in loaded.documents if old.get(d.doc_id) != d.content_hash}.values())
+            unchanged = tuple(d.source for d in loaded.documents if old.get(d.doc_id) == d.content_hash)
+            vanished = [doc for doc in prior if doc not in new_ids]
+            if not todo and not vanished:
+                return AddReport(unchanged=unchanged, skipped=tuple(loaded.skipped),
+                                 timings_s={"load": t_load, "total": time.perf_counter() - t0})
+            replaced = [d.doc_id for d in todo if d.doc_id in old] + vanished
+            removed_chunks = w.remove(replaced)
+            added_chunks = w.write(todo, progress)
+            w.commit()
+        return AddReport(
+            added=tuple(d.source for d in todo if d.doc_id not in old),
+            updated=tuple(d.source for d in todo if d.doc_id in old), unchanged=unchanged, removed=tuple(vanished),
+            skipped=tuple(loaded.skipped), chunks_added=added_chunks, chunks_removed=removed_chunks,
+            timings_s={"load": t_load, **w.timings, "total": time.perf_counter() - t0})
+
+    def remove(self, paths: Sequence[str | os.PathLike]) -> RemoveReport:
+        """Remove documents by file path, folder (everything under it), doc id or source."""
+        with self._writer() as w:
+            docs = self.documents()
+            removed: list[DocumentInfo] = []
+            not_found: list[str] = []
+            for raw in paths:
+                target = os.path.abspath(os.fspath(raw))
+                hit = [d for d in docs if d.file == target or d.file.startswith(target.rstrip("/") + "/")
+                       or d.doc_id == os.fspath(raw) or d.source == os.fspath(raw)]
+                removed.extend(hit)
+                if not hit:
+                    not_found.append(os.fspath(raw))
+            ids = list(dict.fromkeys(d.doc_id for d in removed))
+            if not ids:
+                return RemoveReport(not_found=tuple(not_found))
+            chunks = w.remove(ids)
+            w.commit()
+        return RemoveReport(tuple(dict.fromkeys(d.source for d in removed)), chunks, tuple(not_found))
+
+    def _writer(self) -> _Writer:
+        if self.readonly:
+            raise IndexFailure(f"index {self.path} was opened read-only")
+        return _Writer(self)
+
+
+class _Writer:
+    """One write transaction: lock, fork the committed generation, edit, commit by swapping CURRENT."""
+
+    def __init__(self, index: Index) -> None:
+        self.index = index
+        self.timings: dict[str, float] = {"chunk": 0.0, "embed": 0.0, "store": 0.0, "bm25": 0.0, "commit": 0.0}
+        self.stale: list[str] = []  # server store: points to delete once the new generation is committed
+
+    def __enter__(self) -> _Writer:
+        from filelock import FileLock, Timeout
+
+        idx = self.index
+        self.lock = FileLock(str(idx.path / "writer.lock"), timeout=idx.cfg.index.lock_timeout_s)
+        try:
+            self.lock.acquire(timeout=idx.cfg.index.lock_timeout_s or 0.01)
+        except Timeout:
+            try:
+                pid = (idx.path / "writer.pid").read_text().strip()
+            except OSError:
+                pid = "unknown"
+            raise IndexBusy(f"index {idx.path} is in use by another process (pid {pid}); wait for it to finish "
+                            f"or set index.lock_timeout_s to wait") from None
+        try:
+            return self._begin()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+
+    def _begin(self) -> _Writer:
+        idx = self.index
+        (idx.path / "writer.pid").write_text(str(os.getpid()))
+        idx._open_current()  # the committed generation may have changed while we waited
+        self.old = idx.generation
+        number = max([int(p.name[4:]) for p in idx.path.glob("gen-*") if p.name[4:].isdigit()] + [0]) + 1
+        for leftover in idx.path.glob("gen-*"):  # half-written generations of killed writers
+            if leftover.name != self.old and leftover.name[4:].isdigit() and int(leftover.name[4:]) > _gen_no(self.old):
+                shutil.rmtree(leftover, ignore_errors=True)
+        self.name = f"gen-{number:06d}"
+        self.folder = idx.path / self.name
+        self.folder.mkdir()
+        if self.old:
+            shutil.copyfile(idx.path / self.old / "meta.sqlite", self.folder / "meta.sqlite")
+            fork_store(idx.kind, idx.path / self.old, self.folder)
+        self.manifest = Manifest(self.folder / "meta.sqlite", readonly=False)
+        info = self.manifest.get_info()
+        model = idx.cfg.index.embedding_model
+        if info.get("embedding_model", model) != model:
+            raise IndexFailure(f"index {idx.path} was built with {info['embedding_model']!r}, not {model!r}")
+        self.manifest.set_info({"embedding_model": model, "vector_store": idx.kind})
+        self.store = make_store(idx.cfg.index, self.folder, idx.embedder.dim, writable=True, kind=idx.kind)
+        return self
+
+    def remove(self, doc_ids: Sequence[str]) -> int:
+        ids = self.manifest.chunk_ids(doc_ids)
+        t = time.perf_counter()
+        if self.store.shared:
+            self.stale.extend(ids)
+        else:
+            self.store.delete(ids)
+        self.manifest.remove_documents(doc_ids)
+        self.timings["store"] += time.perf_counter() - t
+        return len(ids)
+
+    def write(self, docs: Sequence[Document], progress: bool) -> int:
+        from tqdm import tqdm
+
+        cfg = self.index.cfg.index
+        chunker = Chunker(self.index.embedder.tokenizer, cfg.chunk_tokens, cfg.chunk_overlap)
+        bar = tqdm(total=len(docs), unit="doc", desc="indexing", disable=not progress, leave=False)
+        pending: list[Chunk] = []
+        total = 0
+        for n, doc in enumerate(docs):
+            t = time.perf_counter()
+            chunks = chunker.chunk(doc)
+            self.timings["chunk"] += time.perf_counter() - t
+            self.manifest.add_document(doc.doc_id, doc.source, doc.title, doc.file, doc.content_hash, len(chunks),
+                                       len(doc.text))
+            pending.extend(chunks)
+            if len(pending) >= EMBED_GROUP or n == len(docs) - 1:
+                total += self._flush(pending)
+                pending = []
+            bar.update(1)
+        bar.close()
+        return total
+
+    def _flush(self, chunks: list[Chunk]) -> int:
+        if not chunks:
+            return 0
+        t = time.perf_counter()
+        vectors = self.index.embedder.embed([embed_text(c) for c in chunks])
+        t2 = time.perf_counter()
+        self.store.upsert([c.id for c in chunks], vectors, [payload(c) for c in chunks])
+        self.manifest.add_chunks(chunks)
+        self.timings["embed"] += t2 - t
+        self.timings["store"] += time.perf_counter() - t2
+        return len(chunks)
+
+    def commit(self) -> None:
+        t = time.perf_counter()
+        ids, texts = zip(*self.manifest.iter_chunk_texts(), strict=True) if self.manifest.counts()[1] else ((), ())
+        BM25Index.build(list(ids), list(texts)).save(self.folder / "bm25")
+        self.timings["bm25"] += time.perf_counter() - t
+        t = time.perf_counter()
+        self.store.commit()
+        self.store.close()
+        self.manifest.commit()
+        self.manifest.close()
+        _fsync_tree(self.folder)
+        idx = self.index
+        tmp = idx.path / "CURRENT.tmp"
+        with open(tmp, "w") as f:
+            f.write(self.name + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, idx.path / "CURRENT")  # the commit point
+        _fsync_dir(idx.path)
+        self.committed = True
+        if self.stale:
+            make_store(idx.cfg.index, self.folder, idx.embedder.dim, writable=True, kind=idx.kind).delete(self.stale)
+        for p in idx.path.glob("gen-*"):  # keep the new and the previous generation (open readers)
+            if p.name not in (self.name, self.old):
+                shutil.rmtree(p, ignore_errors=True)
+        self.timings["commit"] += time.perf_counter() - t
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if not getattr(self, "committed", False) and hasattr(self, "folder"):
+                for closer in (getattr(self, "store", None), getattr(self, "manifest", None)):
+                    try:
+                        closer and closer.close()
+                    except Exception:  # noqa: BLE001 - already failing; the folder is discarded anyway
+                        pass
+                shutil.rmtree(self.folder, ignore_errors=True)  # nothing half-written survives (kill -9: next writer)
+            self.index._open_current()
+        finally:
+            if hasattr(self, "lock"):
+                self.lock.release()
+
+
+def embed_text(chunk: Chunk) -> str:
+    """What the dense model sees: the heading/title gives a chunk its topic."""
+    return chunk.text if not chunk.title or chunk.text.startswith(chunk.title) else f"{chunk.title}\n{chunk.text}"
+
+
+def payload(chunk: Chunk) -> dict:
+    return {"chunk_id": chunk.id, "doc_id": chunk.doc_id, "source": chunk.source, "title": chunk.title,
+            "text": chunk.text, "start": chunk.start, "end": chunk.end}
+
+
+def _gen_no(name: str | None) -> int:
+    return int(name[4:]) if name else 0
+
+
+def _disk_bytes(path: Path) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for f in files:
+            try:
+                total += os.lstat(os.path.join(root, f)).st_blocks * 512  # sparse files: real usage
+            except OSError:
+                pass
+    return total
+
+
+def _fsync_tree(folder: Path) -> None:
+    for root, _dirs, files in os.walk(folder):
+        for f in files:
+            try:
+                fd = os.open(os.path.join(root, f), os.O_RDONLY)
+            except OSError:
+                continue
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        _fsync_dir(Path(root))
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
