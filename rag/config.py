@@ -141,6 +141,10 @@ class ConflictConfig:
     enabled: bool = True
     min_confidence: float = 0.5  # closed-book answers less confident than this never raise a memory conflict
     threshold: float = 0.5  # calibrated score above which a conflict is flagged
+    max_passages: int = 3  # top passages that each get their own one-passage answer (one short generation each)
+    closed_book_tokens: int = 16  # max new tokens of the closed-book answer (<RET> suppressed)
+    passage_tokens: int = 12  # max new tokens of each one-passage answer
+    calibration: str = ""  # JSON of logistic coefficients; "" = rag/conflict_calibration.json (evals/conflicts.py --fit)
 
 
 @dataclass(frozen=True)

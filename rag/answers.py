@@ -1,0 +1,290 @@
+"""Short-answer normalisation and comparison: are two answers the same answer?
+
+Used by the conflict check (rag/conflict.py) and the QA metrics of the evals.
+
+- `normalize`: lower case, accents folded (NFKD), punctuation, articles and [n] citations removed.
+- `core`: the normalised answer minus the words it repeats from the question
+  ("The capital of France is Paris." -> "paris" for "What is the capital of France?").
+- `values`: numbers and dates parsed as values ("two" == "2", "March 3, 1990" == "3 March 1990"),
+  so 1945 and 1944 differ even though their embeddings are close.
+- `polarity` / `is_unknown`: yes/no answers and refusals ("unknown", "the passage does not say").
+- `same_answer(a, b, embedder, question)`: a probability-like agreement score in [0, 1], combining
+  the above with token F1 and, for paraphrases, embedding cosine similarity.
+- PopQA-style metrics: `alias_match` (any alias is a lower-cased substring of the answer),
+  `exact_match`, `token_f1` (SQuAD-style, best over aliases).
+
+    >>> same_answer("March 3, 1990", "3 March 1990", embedder)   # 0.97
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import string
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+import numpy as np
+
+
+class TextEmbedder(Protocol):
+    """What `same_answer` needs from indexing.embed.Embedder: unit vectors for texts."""
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+ARTICLES = {"a", "an", "the"}
+# Words that carry no answer content when an answer repeats the question ("X is Y", "it was born in Y").
+FILLER = ARTICLES | {
+    "is", "was", "are", "were", "be", "been", "of", "in", "on", "at", "by", "for", "to", "and", "its", "it",
+    "his", "her", "their", "he", "she", "they", "this", "that", "which", "who", "what", "where", "when", "answer",
+    "from", "as", "with", "has", "had", "have", "also", "located", "called", "named", "known",
+}
+_CITATION = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
+_PUNCT = re.compile(f"[{re.escape(string.punctuation)}“”‘’«»–—…]")
+
+UNKNOWN_PATTERNS = re.compile(
+    r"^\s*(unknown|n/?a|none|no answer|not (mentioned|stated|given|specified|provided|known)|"
+    r"i (do not|don't|cannot|can't) (know|answer|say)|i'm not sure|not sure|cannot be determined)\b"
+    r"|(passage|text|context|document)s? (does|do) not (say|mention|answer|provide|contain|specify|state)"
+    r"|(no|not enough) information|cannot (answer|determine)|is not (mentioned|stated|specified)|unknown\W*$",
+    re.IGNORECASE,
+)
+_YES = {"yes", "yeah", "yep", "correct", "true", "indeed", "right"}
+_NO = {"no", "nope", "false", "incorrect", "not", "wrong"}
+_POLAR_QUESTION = re.compile(r"^\s*(is|are|was|were|does|do|did|can|could|has|have|had|will|would|should)\b", re.I)
+
+_UNITS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+    "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+}
+_SCALES = {"hundred": 100, "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
+_MONTHS = {
+    m: i for i, names in enumerate(
+        [("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
+         ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"), ("october", "oct"),
+         ("november", "nov"), ("december", "dec")], start=1) for m in names
+}
+_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_DATE_MDY = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{3,4}})\b", re.I)
+_DATE_DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_RE})\.?,?\s+(\d{{3,4}})\b", re.I)
+_DATE_MY = re.compile(rf"\b({_MONTH_RE})\.?,?\s+(\d{{3,4}})\b", re.I)
+_DATE_ISO = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
+_NUMBER = re.compile(r"(?<![\w.])[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\w.])[-+]?\d+(?:\.\d+)?")
+
+Date = tuple[int, int | None, int | None]  # (year, month, day); None = not stated
+
+
+def fold(text: str) -> str:
+    """Unicode-fold: NFKD, accents dropped, lower case ("Uleåborg" -> "uleaborg")."""
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+
+
+def normalize(text: str) -> str:
+    """Lower case, fold accents, drop [n] citations, punctuation and articles, collapse spaces."""
+    text = fold(_CITATION.sub(" ", text))
+    text = _PUNCT.sub(" ", text)
+    return " ".join(w for w in text.split() if w not in ARTICLES)
+
+
+def tokens(text: str) -> list[str]:
+    return normalize(text).split()
+
+
+def core(answer: str, question: str = "") -> str:
+    """The answer's content words: normalised, minus words repeated from the question and filler.
+
+    Falls back to the normalised answer when nothing would be left (the answer *is* question words).
+    """
+    words = tokens(first_clause(answer))
+    drop = set(tokens(question)) | FILLER
+    kept = [w for w in words if w not in drop]
+    return " ".join(kept) if kept else " ".join(words)
+
+
+def first_clause(answer: str) -> str:
+    """The answer up to its first sentence end or line break (small models ramble after it)."""
+    text = _CITATION.sub(" ", answer).strip()
+    text = text.split("\n", 1)[0]
+    match = re.search(r"(?<!\b[A-Z])(?<!\d)[.!?;](\s|$)", text)
+    return text[: match.start()] if match else text
+
+
+def is_unknown(answer: str) -> bool:
+    """An empty answer or a refusal ("unknown", "the passage does not say", "I don't know")."""
+    text = first_clause(answer).strip()
+    return not normalize(text) or bool(UNKNOWN_PATTERNS.search(text))
+
+
+def is_polar_question(question: str) -> bool:
+    """A yes/no question ("Is Paris the capital of France?")."""
+    return bool(_POLAR_QUESTION.match(question))
+
+
+def polarity(answer: str) -> bool | None:
+    """True for a yes-answer, False for a no-answer, None when the answer is neither."""
+    words = tokens(first_clause(answer))
+    if not words:
+        return None
+    if words[0] in _YES:
+        return True
+    if words[0] in _NO:
+        return False
+    if "not" in words[:6] or "isn" in words[:6] or "no" in words[:3]:
+        return False if len(words) <= 12 else None
+    return None
+
+
+def parse_number_words(words: Sequence[str]) -> list[float]:
+    """Numbers written with words in a token list: "two", "forty five", "3 million" (digits alone are skipped)."""
+    found: list[float] = []
+    current: float | None = None
+    worded = False
+    for w in list(words) + [""]:
+        digit = _to_float(w)
+        if w in _UNITS:
+            current, worded = (current or 0) + _UNITS[w], True
+        elif w in _SCALES and current is not None:
+            current, worded = current * _SCALES[w], True
+        else:
+            if current is not None and worded:
+                found.append(float(current))
+            current, worded = digit, False
+    return found
+
+
+def _to_float(word: str) -> float | None:
+    try:
+        return float(word.replace(",", ""))
+    except ValueError:
+        return None
+
+
+def values(text: str) -> tuple[set[Date], set[float]]:
+    """Dates and plain numbers stated in `text`, as values.
+
+    Dates: "March 3, 1990", "3 March 1990", "1990-03-03", "March 1990"; a bare 4-digit year is a
+    date with month/day unknown. Numbers: digits (with thousands separators) or words ("two"),
+    with scale words ("3 million" == 3000000). Numbers that belong to a date are not repeated.
+    """
+    raw = fold(_CITATION.sub(" ", text))
+    dates: set[Date] = set()
+    spans: list[tuple[int, int]] = []
+    for m in _DATE_MDY.finditer(raw):
+        dates.add((int(m[3]), _MONTHS[m[1]], int(m[2])))
+        spans.append(m.span())
+    for m in _DATE_DMY.finditer(raw):
+        dates.add((int(m[3]), _MONTHS[m[2]], int(m[1])))
+        spans.append(m.span())
+    for m in _DATE_ISO.finditer(raw):
+        dates.add((int(m[1]), int(m[2]), int(m[3])))
+        spans.append(m.span())
+    for m in _DATE_MY.finditer(raw):
+        if not any(s <= m.start() < e for s, e in spans):
+            dates.add((int(m[2]), _MONTHS[m[1]], None))
+            spans.append(m.span())
+    rest = "".join(" " if any(s <= i < e for s, e in spans) else ch for i, ch in enumerate(raw))
+    numbers: set[float] = set()
+    for m in _NUMBER.finditer(rest):
+        token = m.group().replace(",", "")
+        if rest[m.end():].split()[:1] and rest[m.end():].split()[0] in _SCALES:
+            continue  # "67 million": counted once, scaled, by the word parser below
+        if re.fullmatch(r"1\d{3}|20\d{2}", token):  # a bare year
+            dates.add((int(token), None, None))
+            continue
+        numbers.add(float(token))
+    words = re.findall(r"\d[\d,]*(?:\.\d+)?|[a-z]+", rest)
+    scaled = parse_number_words([w.replace(",", "") for w in words])
+    numbers |= {n for n in scaled if not re.fullmatch(r"1\d{3}|20\d{2}", f"{n:g}")}
+    return dates, numbers
+
+
+def _dates_agree(a: Date, b: Date) -> bool:
+    return a[0] == b[0] and all(x is None or y is None or x == y for x, y in zip(a[1:], b[1:]))
+
+
+def values_agree(a: str, b: str) -> bool | None:
+    """True/False when both answers state dates or numbers and they do (not) match; None otherwise."""
+    da, na = values(a)
+    db, nb = values(b)
+    if da and db:
+        return any(_dates_agree(x, y) for x in da for y in db)
+    if na and nb:
+        return any(math.isclose(x, y, rel_tol=1e-3) for x in na for y in nb)
+    return None
+
+
+def contains(longer: str, shorter: str) -> bool:
+    """Whether the normalised `shorter` occurs as a whole-word run inside the normalised `longer`."""
+    s, long_ = normalize(shorter), normalize(longer)
+    return bool(s) and f" {s} " in f" {long_} "
+
+
+def f1_tokens(pred: Sequence[str], gold: Sequence[str]) -> float:
+    common = Counter(pred) & Counter(gold)
+    same = sum(common.values())
+    if not pred or not gold or same == 0:
+        return 0.0
+    p, r = same / len(pred), same / len(gold)
+    return 2 * p * r / (p + r)
+
+
+# Cosine similarity of MiniLM sentence embeddings is mapped to agreement by a logistic curve:
+# different entities of one type ("Paris"/"Lyon") sit around 0.3-0.6, paraphrases above 0.75.
+EMBED_MIDPOINT = 0.70
+EMBED_SCALE = 0.05
+
+
+def same_answer(a: str, b: str, embedder: TextEmbedder | None = None, question: str = "") -> float:
+    """How likely `a` and `b` state the same answer to `question`, in [0, 1].
+
+    Order of evidence: refusals (one "unknown" -> 0.5, no evidence either way), yes/no polarity,
+    dates and numbers as values, exact or contained match of the content words, then the better of
+    token F1 and embedding similarity (paraphrases). `embedder=None` skips the embedding step.
+    """
+    ua, ub = is_unknown(a), is_unknown(b)
+    if ua or ub:
+        return 1.0 if ua and ub else 0.5
+    pa, pb = polarity(a), polarity(b)
+    if pa is not None and pb is not None:
+        return 1.0 if pa == pb else 0.0
+    ca, cb = core(a, question), core(b, question)
+    agree = values_agree(ca, cb)
+    if agree is not None:
+        return 0.97 if agree else 0.02
+    if ca == cb:
+        return 1.0
+    if contains(ca, cb) or contains(cb, ca):
+        return 0.9
+    score = f1_tokens(ca.split(), cb.split())
+    if embedder is not None:
+        va, vb = embedder.embed([ca, cb])
+        cos = float(np.dot(va, vb))
+        score = max(score, 1.0 / (1.0 + math.exp(-(cos - EMBED_MIDPOINT) / EMBED_SCALE)))
+    return score
+
+
+# ---- PopQA / SQuAD-style metrics -------------------------------------------------------------
+
+
+def alias_match(answer: str, aliases: Iterable[str]) -> bool:
+    """PopQA accuracy (Mallen et al.; Adapt-LLM): any alias, lower-cased, is a substring of the lower-cased answer."""
+    text = answer.lower()
+    return any(alias.lower() in text for alias in aliases if alias.strip())
+
+
+def exact_match(answer: str, aliases: Iterable[str]) -> bool:
+    """SQuAD exact match: the normalised answer equals some normalised alias."""
+    norm = normalize(answer)
+    return any(norm == normalize(alias) for alias in aliases)
+
+
+def token_f1(answer: str, aliases: Iterable[str]) -> float:
+    """SQuAD token F1 of the answer against the best-matching alias."""
+    pred = tokens(answer)
+    return max((f1_tokens(pred, tokens(alias)) for alias in aliases), default=0.0)
