@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -60,7 +61,7 @@ def ensure_vllm_venv(venv: Path | None = None, log: Path | None = None) -> Path:
     """
     venv = venv or vllm_venv_dir()
     python = venv / "bin" / "python"
-    marker = venv / ".adaptrag-ready"
+    marker = venv / ".adaptrag-ready-2"  # bump when the recipe changes
     if marker.exists():
         return python
     venv.parent.mkdir(parents=True, exist_ok=True)
@@ -77,10 +78,11 @@ def ensure_vllm_venv(venv: Path | None = None, log: Path | None = None) -> Path:
             res = subprocess.run(cmd, stdout=out, stderr=out)
         if res.returncode != 0:
             raise VLLMServerError(f"installing {' '.join(VLLM_REQUIREMENTS)} into {venv} failed; see {log}")
-        # vLLM imports torchvision opportunistically; a mismatched one breaks it, so keep none.
-        subprocess.run([str(python), "-m", "pip", "uninstall", "-y", "torchvision", "torchaudio"],
+        # vLLM imports these media packages opportunistically; their wheels are built for other torch
+        # versions and break the server's import (torchcodec: "Could not load libtorchcodec_image.so").
+        subprocess.run([str(python), "-m", "pip", "uninstall", "-y", "torchvision", "torchaudio", "torchcodec"],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        check = subprocess.run([str(python), "-c", "import vllm; print(vllm.__version__)"],
+        check = subprocess.run([str(python), "-c", "import vllm, vllm.entrypoints.openai.api_server; print(vllm.__version__)"],
                                capture_output=True, text=True, env={**os.environ, "VLLM_NO_USAGE_STATS": "1"})
         if check.returncode != 0:
             raise VLLMServerError(f"vllm does not import in {venv}:\n{check.stderr[-2000:]}")
@@ -203,6 +205,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("model", nargs="?", default="smollm2-135m")
     serve.add_argument("--port", type=int, default=8000)
     args = parser.parse_args(argv)
+    # Background jobs start with SIGINT ignored; make SIGINT and SIGTERM stop the server cleanly.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         if args.cmd == "venv":
             t0 = time.monotonic()

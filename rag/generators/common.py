@@ -1,0 +1,72 @@
+"""What both generator backends share, so they behave the same: chat rendering, token texts,
+stop strings (also while streaming) and the context-window check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rag.generators.base import ChatMessage, GeneratorError
+
+
+def render_chat(tokenizer: Any, messages: Sequence[ChatMessage]) -> str:
+    """Render with the tokenizer's own chat template, ending with the opened assistant turn."""
+    if not getattr(tokenizer, "chat_template", None):
+        raise GeneratorError(
+            f"the tokenizer of {getattr(tokenizer, 'name_or_path', '?')} has no chat template; "
+            "use an instruction-tuned model"
+        )
+    return tokenizer.apply_chat_template(
+        [{"role": m.role, "content": m.content} for m in messages], tokenize=False, add_generation_prompt=True
+    )
+
+
+def encode(tokenizer: Any, text: str) -> list[int]:
+    """Token ids of a rendered prompt: the template already wrote any BOS, so no special tokens are added."""
+    return list(tokenizer(text, add_special_tokens=False).input_ids)
+
+
+def token_text(tokenizer: Any, token_id: int) -> str:
+    """The text of one token, as used for `Generation.tokens` and the keys of `top_logprobs`."""
+    return tokenizer.decode([int(token_id)])
+
+
+def top_dict(pairs: Sequence[tuple[str, float]]) -> dict[str, float]:
+    """token text -> log-prob, keeping the best when two ids decode to the same text (e.g. byte pieces)."""
+    out: dict[str, float] = {}
+    for text, lp in pairs:
+        if text not in out or lp > out[text]:
+            out[text] = lp
+    return out
+
+
+def find_stop(text: str, stops: Sequence[str]) -> int:
+    """Index of the earliest stop string in `text`, or -1."""
+    hits = [i for s in stops if s and (i := text.find(s)) >= 0]
+    return min(hits) if hits else -1
+
+
+def holdback(text: str, stops: Sequence[str]) -> int:
+    """How many trailing characters of `text` might begin a stop string (not safe to stream yet)."""
+    keep = 0
+    for s in stops:
+        for k in range(min(len(s) - 1, len(text)), 0, -1):
+            if text.endswith(s[:k]):
+                keep = max(keep, k)
+                break
+    return keep
+
+
+def fit_window(prompt_tokens: int, max_new_tokens: int, window: int, model: str) -> int:
+    """Clamp the number of new tokens to the context window; a prompt that fills it is an error.
+
+    Raises:
+        GeneratorError: the prompt alone needs the whole window (the caller should drop passages).
+    """
+    if prompt_tokens >= window:
+        raise GeneratorError(
+            f"prompt has {prompt_tokens} tokens but {model} has a context window of {window}; "
+            "use fewer or shorter passages (generation.context_tokens)"
+        )
+    return max(0, min(max_new_tokens, window - prompt_tokens))
