@@ -53,12 +53,11 @@ def ensure_sample_indexed(cfg: Config, stats: dict) -> dict:
         with st.status(f"First run: indexing the sample corpus ({corpus.name}/) into {cfg.index_path()}…") as status:
             index = resources.open_index(cfg)
             try:
-                index.add([corpus])
+                report = index.add([corpus], progress=False)
             finally:
                 resources.close_quietly(index)
-            status.update(label="Sample corpus indexed", state="complete")
+            status.update(label=f"Sample corpus indexed ({len(report.added)} documents)", state="complete")
         flag["done"] = True
-        resources.index_changed()
     return resources.index_stats(cfg)
 
 

@@ -51,27 +51,23 @@ class JobState:
 
 
 def describe_result(result: Any) -> tuple[bool, str]:
-    """Read whatever `Index.add` returned into (ok, message) without assuming one report type."""
+    """Read an `indexing.index.AddReport` (or None) into (ok, message) for one file."""
     if result is None:
         return True, "indexed"
-    errors = getattr(result, "errors", None) or getattr(result, "failed", None)
+    errors = getattr(result, "errors", None)
     if errors:
         if isinstance(errors, dict):
-            text = "; ".join(f"{k}: {v}" for k, v in errors.items())
-        elif isinstance(errors, (list, tuple)):
-            text = "; ".join(str(getattr(e, "reason", None) or getattr(e, "message", None) or e) for e in errors)
-        else:
-            text = str(errors)
-        return False, text
-    skipped = getattr(result, "skipped", None)
-    if skipped:
-        items = skipped.items() if isinstance(skipped, dict) else [(s, "") for s in skipped]
-        text = "; ".join(f"{getattr(k, 'reason', None) or k} {v}".strip() for k, v in items)
-        return True, "skipped: " + text
-    summary = getattr(result, "summary", None)
-    if callable(summary):
-        summary = summary()
-    return True, str(summary) if summary else "indexed"
+            return False, "; ".join(f"{k}: {v}" for k, v in errors.items())
+        return False, "; ".join(str(getattr(e, "reason", None) or e) for e in errors)
+    skipped = [getattr(s, "reason", None) or str(s) for s in getattr(result, "skipped", ()) or ()]
+    if skipped and not getattr(result, "added", None) and not getattr(result, "updated", None):
+        return True, "skipped: " + "; ".join(skipped)
+    if getattr(result, "unchanged", None) and not getattr(result, "added", None) \
+            and not getattr(result, "updated", None):
+        return True, "already indexed, unchanged"
+    chunks = getattr(result, "chunks_added", None)
+    verb = "updated" if getattr(result, "updated", None) else "indexed"
+    return True, f"{verb}, {chunks} chunk(s)" if chunks is not None else verb
 
 
 class IndexJob:

@@ -260,12 +260,14 @@ def latency_html(timings_ms: Mapping[str, float], first_token_ms: float | None =
     """Footer: per-stage times from Answer.timings_ms plus what the app measured around the call."""
     parts = []
     for key, value in timings_ms.items():
+        if key.startswith("generate_"):  # the generator's own sub-timings: first token is shown below
+            continue
         parts.append(f"{esc(TIMING_LABELS.get(key, key))} {value:.0f} ms")
     if first_token_ms is not None:
         parts.append(f"first token {first_token_ms:.0f} ms")
     if total_ms is not None:
         parts.append(f"wall {total_ms:.0f} ms")
-    return f'<div class="ar-latency">⏱ {" · ".join(parts) or "no timings"}</div>'
+    return f'<div class="ar-latency">latency: {" · ".join(parts) or "no timings"}</div>'
 
 
 def streaming_html(text: str) -> str:

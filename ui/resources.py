@@ -3,13 +3,13 @@
 - the generator-side pipeline (model, router, conflict checker, attributor): built once per
   generator settings with `st.cache_resource`, so changing backend/model/URL rebuilds it and
   changing them back reuses the cached one;
-- a light per-retrieval-settings `Pipeline` sharing those heavy parts, with a fresh retriever
-  after every indexing job (so new uploads are searchable without reloading the model);
+- a light per-retrieval-settings `Pipeline` sharing those heavy parts (its retriever re-reads
+  the index after every commit, so uploads are searchable without reloading anything);
 - one lock per model: in-process generation (and DyPRAG's temporary weight deltas) must not
   interleave between sessions, so answers take turns.
 
 Test hook: set `PIPELINE_FACTORY` (a callable cfg -> pipeline) before running the app
-(`AppTest` runs the script in-process), or `ADAPTRAG_APP_PIPELINE=module:function` for a
+(`AppTest` runs the script in-process), or `RAGAPP_PIPELINE=module:function` for a
 separate `streamlit run` process. Neither is set in normal use.
 """
 
@@ -30,8 +30,7 @@ from rag.config import Config
 PIPELINE_FACTORY: Callable[[Config], Any] | None = None
 
 _variants_lock = threading.Lock()
-_variants: dict[str, Any] = {}  # (cfg, index generation) -> light pipeline; a few entries only
-_index_generation = [0]  # bumped after each indexing job: retrievers must be reopened
+_variants: dict[str, Any] = {}  # repr(cfg) -> pipeline; a few entries only
 
 
 def generator_key(cfg: Config) -> str:
@@ -42,7 +41,7 @@ def generator_key(cfg: Config) -> str:
 def _factory() -> Callable[[Config], Any] | None:
     if PIPELINE_FACTORY is not None:
         return PIPELINE_FACTORY
-    spec = os.environ.get("ADAPTRAG_APP_PIPELINE", "")
+    spec = os.environ.get("RAGAPP_PIPELINE", "")
     if spec:
         module, _, name = spec.partition(":")
         return getattr(importlib.import_module(module), name)
@@ -65,7 +64,7 @@ def model_lock(key: str) -> threading.Lock:
 def get_pipeline(cfg: Config) -> Any:
     """The pipeline for `cfg`, sharing the model with other sessions and settings."""
     factory = _factory()
-    key = f"{cfg!r}#{_index_generation[0]}"
+    key = repr(cfg)
     with _variants_lock:
         if key in _variants:
             return _variants[key]
@@ -75,9 +74,7 @@ def get_pipeline(cfg: Config) -> Any:
         from rag.pipeline import Pipeline
 
         heavy = _heavy_pipeline(generator_key(cfg), cfg)
-        # the heavy pipeline's own retriever is current until the first indexing job of this process
-        fresh = heavy.cfg == cfg and _index_generation[0] == 0
-        pipeline = heavy if fresh else _light(Pipeline, cfg, heavy)
+        pipeline = heavy if heavy.cfg == cfg else _light(Pipeline, cfg, heavy)
     with _variants_lock:
         while len(_variants) >= 4:
             _variants.pop(next(iter(_variants)))
@@ -90,15 +87,10 @@ def _light(pipeline_cls: type, cfg: Config, heavy: Any) -> Any:
                         attributor=heavy.attributor)
 
 
-def index_changed() -> None:
-    """Call after documents were added: the next question reopens the retriever."""
+def forget_pipelines() -> None:
+    """Drop the per-settings pipelines (tests; the heavy parts stay in st.cache_resource)."""
     with _variants_lock:
-        _index_generation[0] += 1
         _variants.clear()
-
-
-def index_generation() -> int:
-    return _index_generation[0]
 
 
 def upload_folder(cfg: Config) -> Path:

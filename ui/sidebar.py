@@ -68,7 +68,7 @@ def render_settings(base: Config) -> Choice:
     values.update({
         "model.backend": backend, "model.name": model.strip() or base.model.name,
         "model.base_url": (base_url.strip() or None) if backend == "openai" else base.model.base_url,
-        "decide.mode": mode, "inject.dyprag": dyprag, "retrieval.top_k": int(top_k),
+        "retrieval.top_k": int(top_k),  # mode and dyprag go to each answer() call, not into the cached pipeline
         "retrieval.dense_weight": float(dense_w), "retrieval.bm25_weight": float(bm25_w),
     })
     if backend == "openai" and not values["model.base_url"]:

@@ -24,17 +24,16 @@ def max_upload_bytes(cfg: Config) -> int:
 
 
 def make_job(cfg: Config, paths: list[Path]) -> IndexJob:
-    """A job that opens the index for writing in its own thread and reopens retrievers when done."""
+    """A job that opens the index for writing in its own thread; retrievers see each commit on their next search."""
     holder: dict[str, object] = {}
 
     def add_one(path: Path):
         if "index" not in holder:
             holder["index"] = resources.open_index(cfg)
-        return holder["index"].add([path])
+        return holder["index"].add([path], progress=False)
 
     def done() -> None:
         resources.close_quietly(holder.pop("index", None))
-        resources.index_changed()
 
     return IndexJob(paths, add_one, on_done=done)
 

@@ -57,3 +57,8 @@ class FakePipeline:
             for word in a.answer.split(" "):
                 on_token(word + " ")
         return a
+
+
+def make_fake_pipeline(cfg) -> FakePipeline:
+    """For `RAGAPP_PIPELINE=tests.ui.fakes:make_fake_pipeline streamlit run app.py` (UI development)."""
+    return FakePipeline()

@@ -40,10 +40,10 @@ def app_env(tmp_path, monkeypatch):
         return p
 
     monkeypatch.setattr(resources, "PIPELINE_FACTORY", factory)
-    resources.index_changed()
+    resources.forget_pipelines()
     st.cache_resource.clear()
     yield {"built": built, "state": state, "tmp": tmp_path}
-    resources.index_changed()
+    resources.forget_pipelines()
 
 
 def run(at: AppTest) -> AppTest:
@@ -88,7 +88,7 @@ def test_modes_and_dyprag_reach_the_pipeline(app_env):
     ask(at, "Who wrote Dracula?")
     cfg, pipeline = app_env["built"][-1]
     assert pipeline.calls[-1] == {"question": "Who wrote Dracula?", "mode": "never", "dyprag": "combine"}
-    assert cfg.decide.mode == "never"
+    assert cfg.decide.mode == "adaptive"  # per call, not baked into the shared pipeline
 
 
 def test_changing_generator_settings_builds_a_new_pipeline(app_env):
@@ -136,7 +136,7 @@ class RecordingIndex:
 
     added: list[Path] = []
 
-    def add(self, paths):
+    def add(self, paths, progress=True):
         for p in paths:
             if "bad" in p.name:
                 raise ValueError(f"{p.name}: not valid UTF-8; save it as UTF-8 and upload again")
