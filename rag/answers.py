@@ -107,6 +107,15 @@ def core(answer: str, question: str = "") -> str:
     return " ".join(kept) if kept else " ".join(words)
 
 
+QUESTION_WORDS = {"what", "which", "who", "whom", "whose", "how", "why", "where", "when", "does", "do", "did",
+                  "can", "could", "name", "many", "much"}
+
+
+def content_words(question: str) -> list[str]:
+    """The question's subject words: no filler, no question words ("capital", "france")."""
+    return [w for w in tokens(question) if w not in FILLER and w not in QUESTION_WORDS]
+
+
 def first_clause(answer: str) -> str:
     """The answer up to its first sentence end or line break (small models ramble after it)."""
     text = _CITATION.sub(" ", answer).strip()
@@ -254,7 +263,7 @@ def same_answer(a: str, b: str, embedder: TextEmbedder | None = None, question: 
     if pa is not None and pb is not None:
         return 1.0 if pa == pb else 0.0
     ca, cb = core(a, question), core(b, question)
-    agree = values_agree(ca, cb)
+    agree = values_agree(first_clause(a), first_clause(b))  # raw text: normalising would split "67,000,000"
     if agree is not None:
         return 0.97 if agree else 0.02
     if ca == cb:

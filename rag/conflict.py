@@ -35,14 +35,14 @@ from rag.generators.base import Generator, GenerationRequest
 from rag.types import Conflict, Generation, Passage
 
 CALIBRATION_FILE = Path(__file__).with_name("conflict_calibration.json")
-MEMORY_FEATURES = ("confidence", "disagree_grounded", "disagree_passages", "mentioned")
-BETWEEN_FEATURES = ("disagree_pair", "grounded_pair")
+MEMORY_FEATURES = ("confidence", "disagree_grounded", "disagree_passages", "mentioned", "on_topic")
+BETWEEN_FEATURES = ("disagree_pair", "grounded_pair", "support_split")
 # Used when no calibration file exists: hand-set so that a clear disagreement (feature = 1) with a
 # confident memory lands well above 0.5 and agreement well below.
 DEFAULT_CALIBRATION: dict[str, dict[str, float]] = {
-    "memory_vs_documents": {"bias": -5.0, "confidence": 3.0, "disagree_grounded": 2.5, "disagree_passages": 2.5,
-                            "mentioned": -2.0},
-    "between_documents": {"bias": -4.0, "disagree_pair": 5.0, "grounded_pair": 1.5},
+    "memory_vs_documents": {"bias": -5.0, "confidence": 3.0, "disagree_grounded": 2.0, "disagree_passages": 1.5,
+                            "mentioned": -4.0, "on_topic": 2.5},
+    "between_documents": {"bias": -4.0, "disagree_pair": 4.0, "grounded_pair": 1.5, "support_split": 4.0},
 }
 
 
@@ -135,16 +135,23 @@ class ConflictChecker:
         """The model's own answer, with <RET> suppressed so the router cannot dodge it."""
         prompt = self.generator.render_chat(prompts.closed_book(question))
         return self.generator.generate(GenerationRequest(
-            prompt=prompt, max_new_tokens=self.cfg.closed_book_tokens, stop=("\n",), suppress=(prompts.RET_TOKEN,)))
+            prompt=prompt, max_new_tokens=self.cfg.closed_book_tokens, stop=("\n", ". "), suppress=(prompts.RET_TOKEN,)))
 
     def passage_answer(self, question: str, passage: Passage) -> PassageAnswer:
         """What this one passage says the answer is ("unknown" when it does not say)."""
+        return self.read_passage_answer(question, passage, self.passage_answer_text(question, passage))
+
+    def passage_answer_text(self, question: str, passage: Passage) -> str:
+        """One short generation: the answer to `question` given this passage alone."""
         # prompts.grounded with this passage alone, not prompts.single_passage: on SmolLM2-135M the
         # latter mostly copies the passage's first sentence, the former answers the question.
         prompt = self.generator.render_chat(prompts.grounded(question, [passage]))
-        gen = self.generator.generate(GenerationRequest(
-            prompt=prompt, max_new_tokens=self.cfg.passage_tokens, stop=("\n",), suppress=(prompts.RET_TOKEN,)))
-        text = answers.first_clause(gen.text).strip() or gen.text.strip()
+        return self.generator.generate(GenerationRequest(
+            prompt=prompt, max_new_tokens=self.cfg.passage_tokens, stop=("\n", ". "), suppress=(prompts.RET_TOKEN,))).text
+
+    def read_passage_answer(self, question: str, passage: Passage, generated: str) -> PassageAnswer:
+        """Interpret a one-passage generation: refusal? yes/no? is the entity really in the passage?"""
+        text = answers.first_clause(generated).strip() or generated.strip()
         if answers.is_polar_question(question) and answers.polarity(text) is None and not answers.is_unknown(text):
             text = polar_from_entity(question, text)
         unknown = answers.is_unknown(text)
@@ -175,21 +182,24 @@ class ConflictChecker:
         # memory vs documents
         memory_unknown = answers.is_unknown(memory)
         doc_unknown = answers.is_unknown(document_answer)
+        # Text evidence that needs no model: is the memory answer written in a passage (token recall),
+        # and is the passage about the question's subject at all? A model that ignores a passage
+        # ("stubborn sloth") still leaves these signals intact.
+        topic = [_recall(answers.content_words(question), p.text) for p in passages]
+        mention = [_memory_mention(question, memory, p.text) for p in passages]
         features: dict[str, float] = {"confidence": confidence}
         features["disagree_grounded"] = 1.0 - same(memory, document_answer)
         agreements = {pa.passage_id: same(memory, pa.text) for pa in known}
         features["disagree_passages"] = 1.0 - max(agreements.values()) if agreements else 0.5
-        memory_core = answers.core(memory, question)
-        if answers.is_polar_question(question):
-            features["mentioned"] = 0.5
-        else:
-            features["mentioned"] = float(any(answers.contains(p.text, memory_core) for p in passages))
+        features["mentioned"] = max(mention)
+        features["on_topic"] = max(topic)
         memory_score = 0.0
-        if not memory_unknown and not (doc_unknown and not known):
+        if not memory_unknown and not (doc_unknown and not known and max(topic) < 0.5):
             memory_score = logistic(self.calibration["memory_vs_documents"], features)
         memory_flag = memory_score >= self.cfg.threshold and confidence >= self.cfg.min_confidence
 
-        # between documents
+        # between documents: two one-passage answers that differ, or on-topic passages of which one
+        # states the model's answer and another does not
         pair, pair_same = None, 1.0
         for i, a in enumerate(known):
             for b in known[i + 1:]:
@@ -198,17 +208,27 @@ class ConflictChecker:
                     pair, pair_same = (a, b), s
         features["disagree_pair"] = 1.0 - pair_same if pair else 0.0
         features["grounded_pair"] = float(bool(pair) and pair[0].grounded and pair[1].grounded)
-        between_score = logistic(self.calibration["between_documents"], features) if pair else 0.0
+        on_topic = [i for i, t in enumerate(topic) if t >= 0.5]
+        split = 0.0
+        if len(on_topic) >= 2 and not memory_unknown:
+            split = max(mention[i] for i in on_topic) - min(mention[i] for i in on_topic)
+        features["support_split"] = split
+        between_score = logistic(self.calibration["between_documents"], features) if pair or split else 0.0
         between_flag = between_score >= self.cfg.threshold
 
         conflict_kw = dict(parametric_answer=memory, document_answer=document_answer,
                            parametric_confidence=round(confidence, 4))
-        if between_flag and pair:
-            side_a = tuple(pa.passage_id for pa in known if same(pa.text, pair[0].text) >= 0.5)
-            side_b = tuple(pa.passage_id for pa in known if pa.passage_id not in side_a)
+        if between_flag:
+            if pair and features["disagree_pair"] >= split:
+                side_a = tuple(pa.passage_id for pa in known if same(pa.text, pair[0].text) >= 0.5)
+                side_b = tuple(pa.passage_id for pa in known if pa.passage_id not in side_a)
+                detail = f"passages answer {pair[0].text!r} vs {pair[1].text!r}"
+            else:
+                side_a = tuple(passages[i].id for i in on_topic if mention[i] >= 0.5)
+                side_b = tuple(passages[i].id for i in on_topic if mention[i] < 0.5)
+                detail = f"some passages state {memory!r}, others on the same subject do not"
             conflict = Conflict(flagged=True, kind="between_documents", score=round(between_score, 4),
-                                passage_ids=side_a, other_passage_ids=side_b, **conflict_kw,
-                                detail=f"passages answer {pair[0].text!r} vs {pair[1].text!r}")
+                                passage_ids=side_a, other_passage_ids=side_b, **conflict_kw, detail=detail)
         elif memory_flag:
             against = tuple(pid for pid, s in agreements.items() if s < 0.5) or tuple(p.id for p in passages)
             conflict = Conflict(flagged=True, kind="memory_vs_documents", score=round(memory_score, 4),
@@ -221,6 +241,23 @@ class ConflictChecker:
                                 passage_ids=tuple(pa.passage_id for pa in known), **conflict_kw, detail=reason)
         return Assessment(conflict, memory_score, between_score, features, tuple(passage_answers), closed_book,
                           elapsed_ms=(time.perf_counter() - start) * 1000)
+
+
+def _recall(words: Sequence[str], text: str) -> float:
+    """Share of `words` that occur in `text` (normalised tokens); 0 for no words."""
+    if not words:
+        return 0.0
+    present = set(answers.tokens(text))
+    return sum(w in present for w in words) / len(words)
+
+
+def _memory_mention(question: str, memory: str, text: str) -> float:
+    """How much of the closed-book answer a passage states. For yes/no questions: a "yes" memory is
+    stated when the passage holds the question's content words; a "no" memory cannot be read off text."""
+    if answers.is_polar_question(question):
+        pol = answers.polarity(memory)
+        return _recall(answers.content_words(question), text) if pol else 0.5
+    return _recall(answers.core(memory, question).split(), text)
 
 
 def polar_from_entity(question: str, answer: str) -> str:

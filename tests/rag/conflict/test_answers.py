@@ -1,0 +1,101 @@
+"""rag/answers.py: normalisation, values, polarity, refusals, paraphrases (real MiniLM embedder)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag import answers
+from rag.answers import alias_match, exact_match, same_answer, token_f1
+
+Q = "What is the capital of France?"
+
+
+def test_normalize_folds_unicode_articles_punctuation_and_citations():
+    assert answers.normalize("The  Uleåborg, [1]!") == "uleaborg"
+    assert answers.normalize("An apple.") == "apple"
+
+
+def test_core_drops_words_repeated_from_the_question():
+    assert answers.core("The capital of France is Paris. It is big.", Q) == "paris"
+    assert answers.core("France", Q) == "france"  # nothing left: keep the answer itself
+
+
+@pytest.mark.parametrize(("a", "b", "agree"), [
+    ("1945", "1944", False),
+    ("He was born in 1945.", "in 1945", True),
+    ("March 3, 1990", "3 March 1990", True),
+    ("March 3, 1990", "March 4, 1990", False),
+    ("1990-03-03", "3rd of March 1990", True),
+    ("two", "2", True),
+    ("forty five", "45", True),
+    ("67 million", "67,000,000", True),
+    ("3.5 billion", "3.4 billion", False),
+])
+def test_numbers_and_dates_compare_as_values(a, b, agree):
+    assert answers.values_agree(a, b) is agree
+    score = same_answer(a, b, None)
+    assert (score > 0.9) if agree else (score < 0.1)
+
+
+def test_close_years_differ_even_though_their_embeddings_are_close(embedder):
+    assert same_answer("The war ended in 1945.", "The war ended in 1944.", embedder) < 0.1
+
+
+def test_values_ignores_text_without_numbers():
+    assert answers.values("Paris") == (set(), set())
+    assert answers.values_agree("Paris", "1999") is None
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("Uleåborg", "Uleaborg"),
+    ("Paris", "Paris [1]"),
+    ("The capital of France is Paris.", "Paris"),
+    ("United States", "the United States of America"),
+])
+def test_aliases_and_containment_agree(a, b, embedder):
+    assert same_answer(a, b, embedder, Q) >= 0.9
+
+
+def test_different_entities_disagree(embedder):
+    assert same_answer("The capital of France is Paris.", "Lyon", embedder, Q) < 0.2
+    assert same_answer("Christopher Nolan", "Steven Spielberg", embedder) < 0.2
+
+
+def test_paraphrases_agree_through_embeddings(embedder):
+    assert same_answer("physician", "doctor", embedder) > 0.8
+    assert same_answer("football", "soccer", embedder) > 0.8
+    assert same_answer("physician", "doctor", None) < 0.5  # no embedder: token overlap only
+
+
+def test_yes_no_polarity():
+    assert answers.polarity("Yes, it is.") is True
+    assert answers.polarity("No.") is False
+    assert answers.polarity("Paris is not the capital of France.") is False
+    assert answers.polarity("Paris") is None
+    assert answers.is_polar_question("Is Paris the capital of France?")
+    assert not answers.is_polar_question("What is the capital of France?")
+    assert same_answer("Yes", "No, it is Lyon.", None) == 0.0
+    assert same_answer("yes", "Yes.", None) == 1.0
+
+
+@pytest.mark.parametrize("text", ["unknown", "Unknown.", "", "The passage does not say.", "I don't know",
+                                  "There is no information about that."])
+def test_refusals_are_unknown(text):
+    assert answers.is_unknown(text)
+    assert same_answer(text, "Paris", None) == 0.5  # no evidence either way
+
+
+def test_answers_are_not_unknown():
+    assert not answers.is_unknown("Paris")
+    assert not answers.is_unknown("No, it is Lyon")
+
+
+def test_popqa_metrics():
+    assert alias_match("The capital is PARIS.", ["Paris", "City of Light"])
+    assert not alias_match("Lyon", ["Paris"])
+    assert not alias_match("anything", ["", "  "])
+    assert exact_match("The Paris.", ["paris"])
+    assert not exact_match("Paris, France", ["Paris"])
+    assert token_f1("Paris France", ["Paris"]) == pytest.approx(2 / 3)
+    assert token_f1("Lyon", ["Paris"]) == 0.0
+    assert token_f1("x", []) == 0.0
