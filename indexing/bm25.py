@@ -2,9 +2,11 @@
 
 bm25s precomputes a sparse score matrix, so queries are ~40x faster than rank-bm25 with the same
 ranking; the price is that it is static: the index is rebuilt from all chunk texts on every add/remove
-(measured in evals/bench_retrieval.py). Scoring is Robertson's BM25 (k1=1.5, b=0.75) on lower-cased
-word tokens without English stop words: the same formula as rank-bm25's BM25Okapi, which
-tests/indexing/test_bm25.py uses as the reference.
+(measured in evals/bench_retrieval.py). Scoring is BM25 (k1=1.5, b=0.75) on lower-cased word tokens
+without English stop words, with Lucene's IDF log(1 + (N - df + 0.5) / (df + 0.5)): unlike Robertson's
+IDF (rank-bm25's BM25Okapi) it never drops to 0 for a term in half of the chunks, which made a word
+unsearchable in a two-document index. tests/indexing/test_bm25.py checks the scores against rank-bm25's
+BM25Okapi with that IDF plugged in, and the rankings against plain BM25Okapi.
 
     BM25Index.build(ids, texts).save(folder); BM25Index.load(folder).search("query", k=10)
 """
@@ -53,7 +55,7 @@ class BM25Index:
 
         if len(ids) != len(texts):
             raise ValueError(f"{len(ids)} ids but {len(texts)} texts")
-        retriever = bm25s.BM25(k1=K1, b=B, method="robertson")
+        retriever = bm25s.BM25(k1=K1, b=B, method="lucene")
         if ids:
             retriever.index([tokenize(t) for t in texts], show_progress=False)
         return cls(list(ids), retriever if ids else None)
@@ -79,7 +81,9 @@ class BM25Index:
         tokens = self.retriever.get_tokens_ids(tokenize(query))
         if not tokens:
             return np.zeros(len(self.ids), dtype=np.float32)
-        return self.retriever.get_scores_from_ids(tokens)
+        # bm25s's term-frequency part leaves out the constant (k1 + 1) of the classic formula; put it back so
+        # scores equal rank-bm25's BM25Okapi (same ranking either way)
+        return self.retriever.get_scores_from_ids(tokens) * np.float32(K1 + 1)
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """Top-k (chunk id, score) with score > 0, best first."""

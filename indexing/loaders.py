@@ -178,8 +178,8 @@ def decode(data: bytes) -> str:
         pass
     text = data.decode("cp1252", errors="strict")  # raises on the 5 undefined bytes
     printable = sum(ch.isprintable() or ch in "\n\r\t" for ch in text)
-    letters = sum(ch.isascii() for ch in text)
-    if printable / len(text) < 0.98 or letters / len(text) < 0.85:
+    letters = sum(ch.isascii() for ch in text)  # Western text in cp1252 is still mostly ASCII
+    if printable / len(text) < 0.98 or letters / len(text) < 0.6:
         raise UnicodeDecodeError("cp1252", data, 0, len(data), "does not look like text")
     return text
 

@@ -1,0 +1,141 @@
+"""Loaders: every supported type yields clean text; every bad input is a per-file skip with a reason."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+from indexing.loaders import decode, html_text, load_file, load_paths
+
+
+def minimal_pdf(text: str) -> bytes:
+    """A one-page PDF with `text` in its text layer (Helvetica), with a correct xref table."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def test_supported_types(corpus: Path):
+    (corpus / "doc.pdf").write_bytes(minimal_pdf("Vienna is the capital of Austria."))
+    result = load_paths([corpus])
+    assert not result.skipped
+    by_source = {d.source.rsplit("/", 1)[-1]: d for d in result.documents}
+    assert set(by_source) == {"paris.txt", "berlin.md", "rome.html", "more.jsonl#madrid", "lisbon", "doc.pdf"}
+    assert "Vienna is the capital of Austria." in by_source["doc.pdf"].text
+    rome = by_source["rome.html"]
+    assert rome.title == "Rome" and "Colosseum" in rome.text
+    assert "scriptword" not in rome.text and "color:red" not in rome.text and "Rome\nRome is" not in rome.title
+    berlin = by_source["berlin.md"]
+    assert berlin.title == "Berlin" and [h.text for h in berlin.headings] == ["Berlin", "History"]
+    assert berlin.text[berlin.headings[1].start:].startswith("## History")
+    lisbon = by_source["lisbon"]
+    assert lisbon.title == "" and lisbon.doc_id.endswith("more.jsonl#lisbon")
+    assert by_source["more.jsonl#madrid"].title == "Madrid"
+
+
+def test_globs_and_recursion(tmp_path: Path):
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "deep.md").write_text("deep text")
+    (tmp_path / "a" / "top.txt").write_text("top text")
+    (tmp_path / "a" / ".hidden.txt").write_text("hidden")
+    assert len(load_paths([tmp_path / "a"]).documents) == 2
+    assert [Path(d.source).name for d in load_paths([str(tmp_path / "a" / "**" / "*.md")]).documents] == ["deep.md"]
+    missing = load_paths([str(tmp_path / "nothing" / "*.txt")])
+    assert missing.skipped[0].error and "no file matches" in missing.skipped[0].reason
+
+
+def reasons(tmp_path: Path, **kw) -> dict[str, tuple[str, bool]]:
+    result = load_paths([tmp_path], **kw)
+    return {Path(s.path).name: (s.reason, s.error) for s in result.skipped}
+
+
+def test_bad_inputs_are_reported_and_skipped(tmp_path: Path):
+    (tmp_path / "good.txt").write_text("A good document about owls.")
+    (tmp_path / "binary.txt").write_bytes(b"ELF\x00\x01\x02" * 10)
+    (tmp_path / "empty.md").write_bytes(b"")
+    (tmp_path / "blank.md").write_text("   \n\n ")
+    (tmp_path / "latin.txt").write_bytes("Café crème à Zürich".encode("cp1252"))
+    (tmp_path / "garbage.txt").write_bytes(bytes(range(0x80, 0x100)) * 4)
+    (tmp_path / "image.png").write_bytes(b"\x89PNG")
+    (tmp_path / "bad.jsonl").write_text('{"text": "ok line"}\nnot json\n{"title": "no text"}\n')
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4 garbage")
+    os.mkfifo(tmp_path / "fifo.txt")
+    (tmp_path / "loop").symlink_to(tmp_path)  # a folder symlink back to its parent
+    (tmp_path / "self.txt").symlink_to(tmp_path / "self.txt")  # a file symlink to itself (ELOOP)
+    got = reasons(tmp_path)
+    assert got["binary.txt"] == ("binary file (contains NUL bytes)", True)
+    assert got["empty.md"] == ("empty file", True)
+    assert got["blank.md"][1] and "no text" in got["blank.md"][0]
+    assert "undecodable" in got["garbage.txt"][0] and got["garbage.txt"][1]
+    assert got["image.png"][1] is False and "unsupported file type '.png'" in got["image.png"][0]
+    assert got["bad.jsonl"][1] and "2 JSONL line(s) skipped" in got["bad.jsonl"][0]
+    assert got["broken.pdf"][1] and "cannot parse" in got["broken.pdf"][0]
+    assert got["fifo.txt"] == ("not a regular file (device, FIFO or socket)", True)
+    assert "symlink loop" in got["loop"][0] and got["loop"][1]
+    assert "looping symlink" in got["self.txt"][0]
+    docs = {Path(d.file).name for d in load_paths([tmp_path]).documents}
+    assert docs == {"good.txt", "latin.txt", "bad.jsonl"}  # the rest is indexed
+
+
+def test_too_large(tmp_path: Path):
+    (tmp_path / "big.txt").write_text("word " * 100_000)
+    reason, error = reasons(tmp_path, max_file_mb=0.1)["big.txt"]
+    assert error and "too large" in reason and "index.max_file_mb=0.1" in reason
+
+
+def test_unreadable(tmp_path: Path):
+    folder = tmp_path / "folder.txt"  # reading a folder fails even for root
+    folder.mkdir()
+    docs, skip = load_file(folder)
+    assert not docs and skip.error and skip.reason.startswith("unreadable")
+    path = tmp_path / "secret.txt"
+    path.write_text("secret")
+    path.chmod(0)
+    try:
+        if os.access(path, os.R_OK):
+            pytest.skip("running as root: chmod 000 does not block reads (FIFO/loop cases cover unreadable input)")
+        docs, skip = load_file(path)
+        assert not docs and skip.error and "unreadable" in skip.reason
+    finally:
+        path.chmod(0o644)
+
+
+def test_socket_is_skipped(tmp_path: Path):
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(tmp_path / "s.txt"))
+    try:
+        assert reasons(tmp_path)["s.txt"][0].startswith("not a regular file")
+    finally:
+        sock.close()
+
+
+def test_decode_order():
+    assert decode("\ufeffhé".encode()) == "hé"
+    assert decode("naïve".encode("cp1252")) == "naïve"
+    with pytest.raises(UnicodeDecodeError):
+        decode(bytes(range(0x80, 0x100)))
+
+
+def test_html_heading_offsets():
+    body, title, headings = html_text("<title>T</title><h1>Alpha</h1><p>one</p><h2>Beta</h2><p>two</p>")
+    assert title == "T"
+    assert [(body[h.start:h.start + len(h.text)], h.text) for h in headings] == [("Alpha", "Alpha"), ("Beta", "Beta")]
