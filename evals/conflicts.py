@@ -245,8 +245,9 @@ def load_cases(path: Path) -> list[Case]:
             raise CaseError(f"{path}:{n}: \"passages\" must be a non-empty list of strings")
         if row.get("label") not in LABELS:
             raise CaseError(f"{path}:{n}: \"label\" must be one of {', '.join(LABELS)}; got {row.get('label')!r}")
-        aliases = row.get("answers") or []
-        cases.append(Case(row["question"], tuple(ps), row["label"], tuple(map(str, aliases)), "file", f"{path}:{n}"))
+        aliases = row.get("answers") or row.get("aliases") or []  # optional: true answers, for answer accuracy
+        cases.append(Case(row["question"], tuple(ps), row["label"], tuple(map(str, aliases)),
+                          str(row.get("source", "file")), str(row.get("group", f"{path}:{n}"))))
     if not cases:
         raise CaseError(f"cases file {path} has no cases")
     return cases
@@ -340,7 +341,7 @@ def fact_cases(runner: Runner, facts: Sequence[Fact], limit: int | None) -> Iter
             return
         gen, _ = runner.closed_book(fact.question)
         if fact.aliases in (("yes",), ("no",)):
-            pol = answers.polarity(gen.text)
+            pol = answers.polarity(answers.polar_answer(fact.question, gen.text))
             right = pol is not None and pol == (fact.aliases[0] == "yes")
         else:
             right = answers.alias_match(gen.text, fact.aliases)
@@ -407,7 +408,7 @@ def summarize(records: Sequence[Record]) -> dict[str, Any]:
 
 def _correct(r: Record) -> bool:
     if r.case.aliases in (("yes",), ("no",)):
-        return answers.polarity(r.document_answer) == (r.case.aliases[0] == "yes")
+        return answers.polarity(answers.polar_answer(r.case.question, r.document_answer)) == (r.case.aliases[0] == "yes")
     return answers.alias_match(r.document_answer, r.case.aliases)
 
 

@@ -149,6 +149,23 @@ def polarity(answer: str) -> bool | None:
     return None
 
 
+def polar_answer(question: str, answer: str) -> str:
+    """For a yes/no question, read an answer as "yes"/"no" when it is not one already.
+
+    "Beijing is the capital of China." to "Is Beijing the capital of China?" restates it: "yes".
+    An entity the question does not name ("Lyon" to "Is Paris the capital...?") means "no".
+    Other questions, refusals and explicit yes/no answers are returned unchanged.
+    """
+    if not is_polar_question(question) or is_unknown(answer) or polarity(answer) is not None:
+        return answer
+    said = set(tokens(first_clause(answer)))
+    asked = content_words(question)
+    if asked and sum(w in said for w in asked) / len(asked) >= 0.75:
+        return "yes"
+    words = core(answer, "").split()
+    return "yes" if words and all(w in set(tokens(question)) for w in words) else "no"
+
+
 def parse_number_words(words: Sequence[str]) -> list[float]:
     """Numbers written with words in a token list: "two", "forty five", "3 million" (digits alone are skipped)."""
     found: list[float] = []

@@ -152,8 +152,7 @@ class ConflictChecker:
     def read_passage_answer(self, question: str, passage: Passage, generated: str) -> PassageAnswer:
         """Interpret a one-passage generation: refusal? yes/no? is the entity really in the passage?"""
         text = answers.first_clause(generated).strip() or generated.strip()
-        if answers.is_polar_question(question) and answers.polarity(text) is None and not answers.is_unknown(text):
-            text = polar_from_entity(question, text)
+        text = answers.polar_answer(question, text)
         unknown = answers.is_unknown(text)
         grounded = not unknown and (answers.polarity(text) is not None
                                     or answers.contains(passage.text, answers.core(text, question))
@@ -172,7 +171,7 @@ class ConflictChecker:
                               elapsed_ms=(time.perf_counter() - start) * 1000)
         if closed_book is None or is_ret_generation(closed_book):
             closed_book = self.closed_book(question)
-        memory = answers.first_clause(closed_book.text).strip() or closed_book.text.strip()
+        memory = answers.polar_answer(question, answers.first_clause(closed_book.text).strip() or closed_book.text.strip())
         confidence = answer_confidence(closed_book, question)
         if passage_answers is None:
             passage_answers = [self.passage_answer(question, p) for p in passages]
@@ -258,13 +257,3 @@ def _memory_mention(question: str, memory: str, text: str) -> float:
         pol = answers.polarity(memory)
         return _recall(answers.content_words(question), text) if pol else 0.5
     return _recall(answers.core(memory, question).split(), text)
-
-
-def polar_from_entity(question: str, answer: str) -> str:
-    """Turn an entity answer to a yes/no question into yes/no.
-
-    "Is Paris the capital of France?" answered "Lyon" -> "no"; answered "Paris" -> "yes".
-    """
-    words = answers.core(answer, "").split()
-    question_words = set(answers.tokens(question))
-    return "yes" if words and all(w in question_words for w in words) else "no"

@@ -78,6 +78,17 @@ def test_yes_no_polarity():
     assert same_answer("yes", "Yes.", None) == 1.0
 
 
+@pytest.mark.parametrize(("answer", "read"), [
+    ("Beijing is the capital of China.", "yes"),
+    ("Lyon", "no"),
+    ("No, it is Lyon.", "No, it is Lyon."),
+    ("unknown", "unknown"),
+])
+def test_polar_answer_reads_yes_no_questions(answer, read):
+    assert answers.polar_answer("Is Beijing the capital of China?", answer) == read
+    assert answers.polar_answer("What is the capital of China?", answer) == answer
+
+
 @pytest.mark.parametrize("text", ["unknown", "Unknown.", "", "The passage does not say.", "I don't know",
                                   "There is no information about that."])
 def test_refusals_are_unknown(text):

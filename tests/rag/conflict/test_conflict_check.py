@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from rag.config import Config, ConflictConfig
-from rag.conflict import ConflictChecker, answer_confidence, is_ret_generation, polar_from_entity
+from rag.conflict import ConflictChecker, answer_confidence, is_ret_generation
 from rag.types import Generation, Passage
 
 Q = "What is the capital of France?"
@@ -101,11 +101,6 @@ def test_answer_confidence_counts_content_tokens_only():
     gen = Generation(text="The capital of France is Paris.", tokens=("The", " capital", " of", " France", " is", " Paris"),
                      token_logprobs=(-3.0, -3.0, -3.0, -3.0, -3.0, -0.1))
     assert answer_confidence(gen, Q) == pytest.approx(0.905, abs=0.01)
-
-
-def test_polar_from_entity():
-    assert polar_from_entity("Is Paris the capital of France?", "Lyon") == "no"
-    assert polar_from_entity("Is Paris the capital of France?", "Paris") == "yes"
 
 
 def test_bad_settings_fail_in_the_constructor(hf_generator, embedder):

@@ -1,0 +1,136 @@
+"""evals/conflicts.py: case building, the --cases format, metrics, calibration fit; one run on the real model."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+
+from evals import conflicts as ec
+from rag.config import Config
+from rag.conflict import ConflictChecker
+
+POPQA_ROWS = [
+    {"id": "1", "question": "In what city was Ann Smith born?", "answers": ["Oulu", "Uleåborg"], "s_pop": 10,
+     "passage": "Ann Smith was born in Oulu, Finland. She later moved from Oulu to Helsinki."},
+    {"id": "2", "question": "In what city was Bob Jones born?", "answers": ["Turku"], "s_pop": 500,
+     "passage": "Bob Jones was born in Turku in 1950."},
+    {"id": "3", "question": "Who was the director of Jaws?", "answers": ["Steven Spielberg"], "s_pop": 9000,
+     "passage": "Jaws is a 1975 film directed by Steven Spielberg."},
+    {"id": "4", "question": "Who was the director of Alien?", "answers": ["Ridley Scott"], "s_pop": 8000,
+     "passage": "Alien was directed by somebody else."},  # answer not in passage: skipped
+]
+
+
+def write_jsonl(path: Path, rows) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_replace_aliases_replaces_every_alias_whole_words_case_insensitively():
+    text = "Born in OULU (Uleåborg); Ouluville is elsewhere."
+    assert ec.replace_aliases(text, ["Oulu", "Uleåborg"], "Turku") == "Born in Turku (Turku); Ouluville is elsewhere."
+
+
+def test_popqa_counter_answers_come_from_the_same_template(tmp_path):
+    facts = ec.popqa_facts(write_jsonl(tmp_path / "p.jsonl", POPQA_ROWS))
+    by_q = {f.question: f for f in facts}
+    assert set(by_q) == {"In what city was Ann Smith born?", "In what city was Bob Jones born?",
+                         "Who was the director of Jaws?"}
+    ann = by_q["In what city was Ann Smith born?"]
+    assert ann.counter_answer == "Turku"  # the other city, not a director
+    assert "Oulu" not in ann.counter_passage and ann.counter_passage.count("Turku") == 2
+    assert by_q["Who was the director of Jaws?"].counter_answer is not None
+    assert facts[0].question == "Who was the director of Jaws?"  # most popular first
+    cases = ec.cases_of(ann)
+    assert [c.label for c in cases] == ["memory_vs_documents", "none", "between_documents"]
+    assert cases[2].passages == (ann.passage, ann.counter_passage)
+
+
+def test_countryinfo_facts_include_yes_no_questions():
+    facts = ec.countryinfo_facts()
+    assert len(facts) > 500
+    assert any(f.source == "countryinfo-yesno" and f.aliases == ("yes",) for f in facts)
+    paris = next(f for f in facts if f.question == "What is the capital of France?")
+    assert "Paris" in paris.passage and "Paris" not in paris.counter_passage
+
+
+def test_case_file_errors_name_the_line(tmp_path):
+    bad = write_jsonl(tmp_path / "c.jsonl", [{"question": "Q?", "passages": ["p"], "label": "none"},
+                                             {"question": "Q?", "passages": ["p"], "label": "maybe"}])
+    with pytest.raises(ec.CaseError, match=r"c\.jsonl:2: \"label\" must be one of"):
+        ec.load_cases(bad)
+    (tmp_path / "d.jsonl").write_text('{"question": "Q?", "passages": []}\n')
+    with pytest.raises(ec.CaseError, match="d.jsonl:1: \"passages\" must be a non-empty list"):
+        ec.load_cases(tmp_path / "d.jsonl")
+    (tmp_path / "e.jsonl").write_text("{not json\n")
+    with pytest.raises(ec.CaseError, match="e.jsonl:1: not valid JSON"):
+        ec.load_cases(tmp_path / "e.jsonl")
+    with pytest.raises(ec.CaseError, match="does not exist"):
+        ec.load_cases(tmp_path / "missing.jsonl")
+
+
+def test_cli_reports_bad_case_file_without_traceback(tmp_path, capsys):
+    from rag.cli import main
+
+    (tmp_path / "e.jsonl").write_text("{not json\n")
+    assert main(["eval", "conflicts", "--cases", str(tmp_path / "e.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert "e.jsonl:1" in err and "Traceback" not in err
+
+
+def record(label: str, flagged_kind: str | None, mem: float, btw: float) -> ec.Record:
+    case = ec.Case("q", ("p",), label, ("a",), "t", label + str(mem))
+    return ec.Record(case, mem, btw, flagged_kind is not None, flagged_kind, "a", "a", 10.0)
+
+
+def test_metrics_per_kind():
+    records = [record("memory_vs_documents", "memory_vs_documents", 0.9, 0.1),
+               record("memory_vs_documents", None, 0.4, 0.1),
+               record("none", "memory_vs_documents", 0.6, 0.1),
+               record("none", None, 0.1, 0.1),
+               record("between_documents", "between_documents", 0.2, 0.9)]
+    report = ec.summarize(records)
+    m = report["memory_vs_documents"]
+    assert (m["n"], m["precision"], m["recall"], m["f1"]) == (2, 0.5, 0.5, 0.5)
+    assert m["false_alarm_rate"] == 0.5
+    assert m["auroc"] == pytest.approx(5 / 6, abs=1e-4)
+    b = report["between_documents"]
+    assert (b["n"], b["precision"], b["recall"], b["false_alarm_rate"], b["auroc"]) == (1, 1.0, 1.0, 0.0, 1.0)
+    assert report["answer_accuracy"]["flagged"]["n"] == 3
+    assert report["added_latency_ms"]["p50"] == 10.0
+
+
+def test_auroc_edge_cases():
+    assert ec.auroc([0.1, 0.2], [True, True]) is None
+    assert ec.auroc([0.5, 0.5], [True, False]) == 0.5
+
+
+def test_fit_logistic_separates_classes():
+    rows = [{"x": float(i % 2)} for i in range(40)]
+    coefs = ec.fit_logistic(rows, [r["x"] == 1.0 for r in rows], ["x"])
+    assert coefs["x"] > 2 and coefs["bias"] < 0
+
+
+def test_case_file_runs_through_the_real_check(tmp_path, hf_generator, embedder):
+    lyon = "France is a country in Western Europe. Its capital and largest administrative centre is Lyon."
+    paris = lyon.replace("Lyon", "Paris")
+    cases_file = write_jsonl(tmp_path / "cases.jsonl", [
+        {"question": "What is the capital of France?", "passages": [lyon], "label": "memory_vs_documents",
+         "answers": ["Paris"]},
+        {"question": "What is the capital of France?", "passages": [paris], "label": "none"},
+    ])
+    cases = ec.load_cases(cases_file)
+    checker = ConflictChecker(hf_generator, embedder, Config())
+    args = argparse.Namespace(limit=None, no_progress=True, fit=False, records=str(tmp_path / "r.jsonl"),
+                              cache=str(tmp_path / "cache.json"), calibration_out=None)
+    report = ec.evaluate(Config(), cases, [], args, checker=checker)
+    assert report["n"] == 2 and report["labels"]["memory_vs_documents"] == 1
+    assert report["memory_vs_documents"]["recall"] == 1.0
+    assert report["memory_vs_documents"]["false_alarm_rate"] == 0.0
+    assert report["added_latency_ms"]["mean"] > 0
+    lines = (tmp_path / "r.jsonl").read_text().splitlines()
+    assert json.loads(lines[0])["kind"] == "memory_vs_documents"
+    assert (tmp_path / "cache.json").exists()
