@@ -55,6 +55,7 @@ class HFGenerator:
         eos = eos if eos is not None else self.tokenizer.eos_token_id
         self._eos = {int(e) for e in (eos if isinstance(eos, (list, tuple)) else [eos]) if e is not None}
         self._adapters: dict[str, str] = {}
+        self._peft: Any = None  # peft.PeftModel wrapping self.model once an adapter is loaded
         self._lock = threading.RLock()
 
     # -- protocol ---------------------------------------------------------------------------------------
@@ -75,12 +76,20 @@ class HFGenerator:
         if not (folder / "adapter_config.json").exists():
             raise GeneratorError(f"{folder} is not a PEFT adapter folder (no adapter_config.json)")
         with self._lock:
-            if name in self._adapters:
-                self.model.delete_adapter(name)
             try:
-                self.model.load_adapter(str(folder), adapter_name=name)
+                from peft import PeftModel
+            except ImportError as e:
+                raise GeneratorError("LoRA adapters need peft; run: pip install peft") from e
+            try:
+                if self._peft is None:
+                    self._peft = PeftModel.from_pretrained(self.model, str(folder), adapter_name=name)
+                else:
+                    if name in self._adapters:
+                        self._peft.delete_adapter(name)
+                    self._peft.load_adapter(str(folder), adapter_name=name)
             except Exception as e:
                 raise GeneratorError(f"cannot load LoRA adapter {name!r} from {folder}: {e}") from e
+            self._peft.eval()
             self._adapters[name] = str(folder)
 
     def generate(self, request: GenerationRequest) -> Generation:
@@ -128,13 +137,14 @@ class HFGenerator:
             raise GeneratorError(
                 f"unknown adapter {name!r} for {self.config.name}; loaded: {', '.join(self._adapters) or 'none'}"
             )
-        if not self._adapters:
+        if self._peft is None:
             return
+        # PEFT injected LoRA layers into self.model in place; calling self.model applies the active one.
         if name is None:
-            self.model.disable_adapters()
+            self._peft.base_model.disable_adapter_layers()
         else:
-            self.model.enable_adapters()
-            self.model.set_adapter(name)
+            self._peft.base_model.enable_adapter_layers()
+            self._peft.set_adapter(name)
 
     @contextmanager
     def _deltas_applied(self, deltas: LoraDeltas) -> Iterator[None]:

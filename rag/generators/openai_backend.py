@@ -59,9 +59,6 @@ class OpenAIGenerator:
         self.generation = generation or GenerationConfig()
         self.base_url = model.base_url.rstrip("/")
         self.served_name = model.served_name or model.name
-        models_cache = Path(model.cache_dir).expanduser() if model.cache_dir else None
-        self.folder = hf_folder_for(model.name, models_cache=models_cache)  # ModelNotFound lists the registry
-        self.tokenizer = AutoTokenizer.from_pretrained(str(self.folder))
         self._openai = openai
         self._client = openai.OpenAI(
             base_url=self.base_url, api_key=model.api_key, timeout=model.timeout_s, max_retries=0
@@ -80,6 +77,9 @@ class OpenAIGenerator:
                 "(set model.served_name)"
             )
         card = cards[self.served_name]
+        models_cache = Path(model.cache_dir).expanduser() if model.cache_dir else None
+        self.folder = hf_folder_for(model.name, models_cache=models_cache)  # ModelNotFound lists the registry
+        self.tokenizer = AutoTokenizer.from_pretrained(str(self.folder))
         self._adapters.update({m: "" for m, c in cards.items() if getattr(c, "parent", None) == self.served_name})
         window = getattr(card, "max_model_len", None) or (REGISTRY[model.name].context_window if model.name in REGISTRY else 0)
         self._window = int(window or getattr(self.tokenizer, "model_max_length", 2048))
@@ -127,7 +127,10 @@ class OpenAIGenerator:
         try:
             yield from self._stream(request, name)
         finally:
-            self._unload(name)
+            try:
+                self._unload(name)
+            finally:
+                shutil.rmtree(self._scratch / name, ignore_errors=True)
 
     # -- extras -------------------------------------------------------------------------------------------
 
@@ -240,12 +243,14 @@ class OpenAIGenerator:
             kwargs["logit_bias"] = bias
         chunks = self._call(lambda: self._client.completions.create(**kwargs), "POST /completions")
         text, tokens, logprobs, tops = "", [], [], []
-        finish, first = "length", None
+        finish, first = None, None
         try:
             for chunk in chunks:
                 if not chunk.choices:
                     continue
                 choice = chunk.choices[0]
+                if not isinstance(choice.text, str):
+                    raise TypeError(f"a completion chunk has no text: {chunk}")
                 if first is None:
                     first = (time.perf_counter() - t0) * 1000
                 lp = choice.logprobs
@@ -263,8 +268,10 @@ class OpenAIGenerator:
             raise GeneratorError(f"POST /completions at {self.base_url} failed while streaming: {e}") from None
         except (AttributeError, TypeError, ValueError) as e:
             raise GeneratorError(f"POST /completions at {self.base_url} returned a malformed stream: {e}") from None
-        if first is None:
-            raise GeneratorError(f"POST /completions at {self.base_url} returned no completion (malformed response?)")
+        if first is None or finish is None:
+            raise GeneratorError(
+                f"POST /completions at {self.base_url} returned no completion or no finish reason (malformed response?)"
+            )
         if max_new == 0:
             text, tokens, logprobs, tops, finish = "", [], [], [], "length"
         keep = _tokens_within(tokens, text)  # drop the EOS token and tokens inside a stop string, as hf does
@@ -321,7 +328,9 @@ def export_peft(deltas: LoraDeltas, folder: Path, base_model: str = "") -> None:
     save_file(tensors, str(folder / "adapter_model.safetensors"))
     config = {
         "peft_type": "LORA", "task_type": "CAUSAL_LM", "r": deltas.rank, "lora_alpha": deltas.rank,
-        "target_modules": sorted({p.rsplit(".", 1)[-1] for p in deltas.weights}), "lora_dropout": 0.0,
+        # Full module paths: PEFT matches them exactly (a bare "down_proj" would add zero-initialised LoRA
+        # layers to every layer); vLLM takes the module list from the tensor names.
+        "target_modules": sorted(deltas.weights), "lora_dropout": 0.0,
         "bias": "none", "fan_in_fan_out": False, "base_model_name_or_path": base_model, "modules_to_save": None,
         "use_rslora": False, "use_dora": False,
     }

