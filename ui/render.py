@@ -210,6 +210,14 @@ def passages_html(answer: Answer, anchor: str) -> str:
     return "".join(passage_html(answer, n, anchor) for n in order)
 
 
+def _excerpt(answer: Answer, p: Passage, limit: int = 180) -> str:
+    """What a passage says, for the banner: its cited span if any, else its beginning (escaped)."""
+    spans = highlight_spans(p, answer.citations)
+    text = p.text[spans[0][0]:spans[0][1]] if spans else p.text
+    text = " ".join(text.split())
+    return esc(text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …")
+
+
 def _passage_refs(answer: Answer, ids: Sequence[str], anchor: str) -> str:
     refs = []
     for pid in ids:
@@ -217,8 +225,10 @@ def _passage_refs(answer: Answer, ids: Sequence[str], anchor: str) -> str:
         if n is None:
             refs.append(esc(pid))
         else:
-            refs.append(f"{_link(anchor, n, len(answer.passages))} {esc(answer.passages[n - 1].source)}")
-    return ", ".join(refs) or "—"
+            p = answer.passages[n - 1]
+            refs.append(f'{_link(anchor, n, len(answer.passages))} <span class="ar-source">{esc(p.source)}</span>'
+                        f"<br>“{_excerpt(answer, p)}”")
+    return "<br>".join(refs) or "—"
 
 
 def conflict_html(answer: Answer, anchor: str) -> str:

@@ -10,7 +10,7 @@ from tests.ui.fakes import DOC, HOSTILE, memory_answer, passage, retrieved_answe
 from ui import render
 
 TAG = re.compile(r"<\s*/?\s*([a-zA-Z]+)")
-OURS = {"div", "span", "a", "b", "mark", "table", "tr", "td"}
+OURS = {"div", "span", "a", "b", "br", "mark", "table", "tr", "td"}
 
 
 def tags(html: str) -> set[str]:
@@ -78,6 +78,7 @@ def test_conflict_banner_shows_both_sides_and_score():
     html = render.conflict_html(retrieved_answer(conflict=conflict), "t1")
     assert "ar-conflict" in html and "0.83" in html and "Paris" in html and "Lyon" in html
     assert 'href="#t1-p2"' in html and "docs/lyon.txt" in html and "confidence 0.70" in html
+    assert "“Lyon is a city.”" in html  # what the document side says, not only where
 
 
 def test_conflict_status_lines_never_fake():
