@@ -44,6 +44,10 @@ def explain(exc: BaseException, where: str = "") -> tuple[str, str]:
                 "or switch the backend to hf.")
     if isinstance(exc, GeneratorError):
         return f"The generator failed{ctx}: {exc}", "Check the generator settings in the sidebar."
+    if isinstance(exc, ModuleNotFoundError):
+        return (f"A required module is missing: {exc.name or exc}",
+                "Install adaptrag with its extras into the app's environment: `pip install -e '.[ui]' "
+                "-c constraints.txt` (see README).")
     if isinstance(exc, MemoryError):
         return "Out of memory while answering.", "Pick a smaller model or lower top-k."
     if isinstance(exc, (FileNotFoundError, PermissionError)):

@@ -34,8 +34,8 @@ _variants: dict[str, Any] = {}  # repr(cfg) -> pipeline; a few entries only
 
 
 def generator_key(cfg: Config) -> str:
-    """What the heavy, cached part depends on: everything except retrieval settings."""
-    return repr(replace(cfg, retrieval=type(cfg.retrieval)()))
+    """What the heavy, cached part depends on: everything except retrieval settings and where the index is."""
+    return repr(replace(cfg, retrieval=type(cfg.retrieval)(), index=replace(cfg.index, path="", qdrant_url=None)))
 
 
 def _factory() -> Callable[[Config], Any] | None:

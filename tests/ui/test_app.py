@@ -173,3 +173,18 @@ def test_upload_sanitises_names_and_reports_per_file(app_env, monkeypatch):
     assert sorted(p.name for p in RecordingIndex.added) == ["escape.txt", "etc_cron.d_evil.md",
                                                             "img_src_x_onerror_alert_1_.html"]
     assert any("bad.txt" in e.value and "save it as UTF-8" in e.value for e in at.sidebar.error)
+
+
+def test_upload_over_the_size_limit_is_refused_with_a_message(app_env, monkeypatch):
+    import ui.upload_panel
+
+    RecordingIndex.added = []
+    monkeypatch.setattr(resources, "open_index", lambda cfg, readonly=False: RecordingIndex())
+    monkeypatch.setattr(ui.upload_panel, "max_upload_bytes", lambda cfg: 2**20)
+    at = run(AppTest.from_file(APP, default_timeout=30))
+    at.sidebar.get("file_uploader")[0].set_value(("huge.txt", b"x" * (2**20 + 10), "text/plain"))
+    run(at)
+    assert any("huge.txt" in e.value and "over the upload limit of 1 MB" in e.value for e in at.sidebar.error)
+    assert not (app_env["tmp"] / "index-uploads" / "huge.txt").exists()
+    time.sleep(0.3)
+    assert RecordingIndex.added == []
