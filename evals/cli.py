@@ -74,7 +74,9 @@ def register(subparsers: Any) -> None:
     g.add_argument("--floors", default=None, help="floors file (default evals/floors.json)")
     g.add_argument("--measure", type=int, metavar="SLICES",
                    help="re-measure instead of checking: SLICES disjoint slices + a repeat; writes the floors file")
-    g.add_argument("--limit", type=int, default=100, help="questions per mode when measuring (default 100)")
+    g.add_argument("--limit", type=int, default=60, help="questions per mode when measuring (default 60)")
+    g.add_argument("--from-records", metavar="FILE",
+                   help="with --measure: slice values from a saved `eval popqa --mode never,always --records` run")
     _output_args(g)
     add_common_args(g)
     g.set_defaults(func=cmd_gate)
@@ -213,13 +215,14 @@ def cmd_gate(args: argparse.Namespace) -> int:
     floors = Path(args.floors) if args.floors else FLOORS_FILE
 
     def make(overrides: Mapping[str, Any]) -> Any:
-        return _pipeline(args, {"model.backend": "hf", **overrides})
+        return _pipeline(args, overrides)
 
     if args.measure:
         _check_limit(args.limit)
         if not data_file(args.data).is_file():
             raise EvalDataError(f"{data_file(args.data)} not found: --measure needs the PopQA data")
-        result = measure_floors(make, args.data, args.measure, args.limit, progress=not args.no_progress)
+        result = measure_floors(make, args.data, args.measure, args.limit, records_file=args.from_records,
+                                progress=not args.no_progress)
         floors.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
         emit(result, args)
         return 0

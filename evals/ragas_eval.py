@@ -157,7 +157,8 @@ def judge_llm(judge: Judge):
         served = [m.id for m in OpenAI(base_url=judge.base_url, api_key=judge.api_key, timeout=10,
                                        max_retries=0).models.list()]
     except Exception as e:  # connection refused, 404, ...
-        raise EvalDataError(f"judge server {judge.base_url} is not reachable ({type(e).__name__}: {e}); "
+        cause = f" <- {e.__cause__!r}" if e.__cause__ else ""
+        raise EvalDataError(f"judge server {judge.base_url} is not reachable ({type(e).__name__}: {e}{cause}); "
                             "start one (python -m rag.generators.vllm_server serve MODEL) or drop --judge-url") from None
     if judge.model not in served:
         raise EvalDataError(f"judge model {judge.model!r} is not served at {judge.base_url}; served: {served}")
