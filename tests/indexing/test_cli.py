@@ -1,0 +1,57 @@
+"""The `index` CLI through a throwaway argparse parser built with `register()`, as rag/cli.py does."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+
+from indexing.cli import register
+
+
+def run(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="adaptrag")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+def test_add_ls_stats_rm(tmp_path: Path, corpus: Path, capsys, monkeypatch, embedder):
+    monkeypatch.delenv("ADAPTRAG_CONFIG", raising=False)
+    monkeypatch.setenv("ADAPTRAG_INDEX", str(tmp_path / "ix"))  # --index falls back to the environment
+    (corpus / "empty.txt").write_text("")
+    (corpus / "photo.jpg").write_bytes(b"\xff\xd8")
+    assert run(["index", "add", str(corpus), "--no-progress"]) == 1  # the empty file is an error
+    out, err = capsys.readouterr()
+    assert "5 added" in out and "error: " in err and "empty.txt: empty file" in err
+    assert "skipped: " in err and "photo.jpg" in err and "1 file(s) skipped because of errors" in err
+    (corpus / "empty.txt").unlink()
+    assert run(["index", "add", str(corpus / "paris.txt"), "--no-progress"]) == 0
+    assert "1 unchanged" in capsys.readouterr().out
+
+    assert run(["index", "stats", "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["documents"] == 5 and stats["chunks"] == 5 and stats["embedding_model"] == "minilm-l6"
+    assert stats["bytes_on_disk"] > 0 and stats["path"] == str(tmp_path / "ix")
+
+    assert run(["index", "ls"]) == 0
+    assert "paris.txt" in capsys.readouterr().out
+    assert run(["index", "rm", str(corpus / "paris.txt"), str(corpus / "missing.txt")]) == 1
+    out, err = capsys.readouterr()
+    assert "removed: " in out and "missing.txt: not in the index" in err
+    assert run(["index", "stats", "--json", "--index", str(tmp_path / "ix")]) == 0
+    assert json.loads(capsys.readouterr().out)["documents"] == 4
+
+
+def test_bad_config_is_one_line(tmp_path: Path, capsys, monkeypatch):
+    monkeypatch.setenv("ADAPTRAG_INDEX_VECTOR_STORE", "faiss")
+    assert run(["index", "stats", "--index", str(tmp_path)]) == 2
+    assert "index.vector_store" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("sub", ["add", "rm"])
+def test_paths_required(sub):
+    with pytest.raises(SystemExit):
+        run(["index", sub])

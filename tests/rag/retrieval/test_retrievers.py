@@ -1,0 +1,84 @@
+"""Dense, BM25 and hybrid retrieval over a real index (embedded Qdrant + bm25s + MiniLM), and the LangChain adapter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from indexing.index import Index
+from rag.config import load_config
+from rag.retrieval import open_retriever
+from rag.retrieval.fusion import rrf
+from rag.retrieval.langchain import AdaptragRetriever
+from rag.types import Passage
+
+DOCS = {
+    "volcano.txt": "Mount Etna is an active volcano on the east coast of Sicily. It erupts frequently.",
+    "bread.md": "# Baking\n\nSourdough bread uses a fermented starter of flour and water.",
+    "code.txt": "The zx81 error code E7731 means the tape loader failed to sync.",
+    "whales.html": "<title>Whales</title><p>The blue whale is the largest animal known to have lived.</p>",
+}
+
+
+@pytest.fixture(scope="module")
+def index_cfg(tmp_path_factory, embedder):
+    root = tmp_path_factory.mktemp("retrieval")
+    docs = root / "docs"
+    docs.mkdir()
+    for name, text in DOCS.items():
+        (docs / name).write_text(text)
+    cfg = load_config(env={}, overrides={"index.path": str(root / "index")})
+    Index.open(cfg, embedder=embedder).add([docs], progress=False)
+    return cfg
+
+
+def retriever(cfg, embedder, method: str, **kw):
+    from dataclasses import replace
+
+    from rag.retrieval.search import RETRIEVERS
+
+    index = Index.open(cfg, readonly=True, embedder=embedder)
+    return RETRIEVERS[method](index, replace(cfg.retrieval, method=method, **kw))
+
+
+def test_dense_finds_paraphrase(index_cfg, embedder):
+    top = retriever(index_cfg, embedder, "dense").search("largest mammal in the ocean", 1)[0]
+    assert isinstance(top, Passage) and "blue whale" in top.text
+    assert top.title == "Whales" and set(top.scores) == {"dense"} and 0 < top.score <= 1
+
+
+def test_bm25_finds_rare_token_and_spans_are_exact(index_cfg, embedder):
+    top = retriever(index_cfg, embedder, "bm25").search("E7731", 2)
+    assert len(top) == 1 and "tape loader" in top[0].text and top[0].scores["bm25"] > 0
+    source_text = Path(top[0].source).read_text()
+    assert source_text[top[0].start:top[0].end] == top[0].text
+
+
+def test_hybrid_equals_rrf_of_both_rankings(index_cfg, embedder):
+    hybrid = retriever(index_cfg, embedder, "hybrid", dense_weight=1.0, bm25_weight=0.5, rrf_k=10)
+    query = "Sicily volcano eruption"
+    got = hybrid.search(query, 4)
+    index = hybrid.index
+    expected = rrf({"dense": index.dense_search(index.embedder.embed([query])[0], 50),
+                    "bm25": index.bm25_search(query, 50)}, {"dense": 1.0, "bm25": 0.5}, 10)[:4]
+    assert [p.id for p in got] == [e[0] for e in expected]
+    assert [p.score for p in got] == pytest.approx([e[1] for e in expected])
+    assert "Etna" in got[0].text and set(got[0].scores) == {"dense", "bm25"}
+
+
+def test_open_retriever_uses_config_and_top_k(index_cfg, embedder):
+    cfg = load_config(env={}, overrides={"index.path": str(index_cfg.index_path()), "retrieval.top_k": 2})
+    r = open_retriever(cfg, embedder=embedder)
+    assert len(r.search("bread starter")) == 2
+    with pytest.raises(ValueError, match="top_k must be greater than 0"):
+        r.search("x", 0)
+
+
+def test_langchain_adapter(index_cfg, embedder):
+    lc = AdaptragRetriever(retriever=open_retriever(index_cfg, embedder=embedder), top_k=1)
+    docs = lc.invoke("sourdough")
+    assert len(docs) == 1 and "Sourdough" in docs[0].page_content
+    meta = docs[0].metadata
+    assert meta["title"] == "Baking" and meta["source"].endswith("bread.md") and meta["end"] > meta["start"]
+    assert docs[0].id == meta["id"]
