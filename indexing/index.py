@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -86,6 +87,7 @@ class Index:
         self._store: VectorStore | None = None
         self._bm25: BM25Index | None = None
         self._current_stat: tuple[int, int] | None = None
+        self._lock = threading.RLock()  # app threads search while another thread's add reopens the generation
 
     @classmethod
     def open(cls, cfg: Config, readonly: bool = False, embedder=None) -> Index:
@@ -109,6 +111,10 @@ class Index:
         return name or None
 
     def _open_current(self) -> None:
+        with self._lock:
+            self._reopen()
+
+    def _reopen(self) -> None:
         self.close()
         self.generation = self._read_current()
         self._current_stat = self._stat_current()
@@ -128,10 +134,11 @@ class Index:
 
     def refresh(self) -> bool:
         """Reopen if a writer committed a new generation since; True if it did."""
-        if self._stat_current() == self._current_stat:
-            return False
-        self._open_current()
-        return True
+        with self._lock:
+            if self._stat_current() == self._current_stat:
+                return False
+            self._open_current()
+            return True
 
     @property
     def embedder(self):
@@ -153,6 +160,10 @@ class Index:
         return self._bm25
 
     def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        with self._lock:
+            return self._dense_search(vector, k)
+
+    def _dense_search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         store = self.store()
         if store is None or k <= 0:
             return []
@@ -163,16 +174,20 @@ class Index:
         return [h for h in hits if h[0] in known][:k]
 
     def bm25_search(self, query: str, k: int) -> list[tuple[str, float]]:
-        return self.bm25().search(query, k)
+        with self._lock:
+            return self.bm25().search(query, k)
 
     def chunks_by_id(self, ids: Sequence[str]) -> dict[str, Chunk]:
-        return self.manifest.chunks_by_id(ids) if self.manifest else {}
+        with self._lock:
+            return self.manifest.chunks_by_id(ids) if self.manifest else {}
 
     def documents(self) -> list[DocumentInfo]:
-        return self.manifest.documents() if self.manifest else []
+        with self._lock:
+            return self.manifest.documents() if self.manifest else []
 
     def stats(self) -> dict:
-        docs, chunks = self.manifest.counts() if self.manifest else (0, 0)
+        with self._lock:
+            docs, chunks = self.manifest.counts() if self.manifest else (0, 0)
         return {
             "documents": docs, "chunks": chunks, "bytes_on_disk": _disk_bytes(self.path),
             "embedding_model": self.cfg.index.embedding_model, "vector_store": self.kind,
@@ -356,8 +371,12 @@ class _Writer:
         os.replace(tmp, idx.path / "CURRENT")  # the commit point
         _fsync_dir(idx.path)
         self.committed = True
-        if self.stale:
-            make_store(idx.cfg.index, self.folder, idx.embedder.dim, writable=True, kind=idx.kind).delete(self.stale)
+        if self.stale:  # shared server store: readers of the new generation no longer need these points
+            store = make_store(idx.cfg.index, self.folder, idx.embedder.dim, writable=True, kind=idx.kind)
+            try:
+                store.delete(self.stale)
+            finally:
+                store.close()
         for p in idx.path.glob("gen-*"):  # keep the new and the previous generation (open readers)
             if p.name not in (self.name, self.old):
                 shutil.rmtree(p, ignore_errors=True)

@@ -117,3 +117,31 @@ def test_config_validation(key, value, message):
 def test_stats_json_is_serialisable(cfg, embedder):
     assert json.loads(json.dumps(Index.open(cfg, embedder=embedder).stats()))["documents"] == 0
     assert os.path.isdir(cfg.index_path())
+
+
+def test_shared_store_code_path(tmp_path: Path, corpus: Path, embedder, monkeypatch):
+    """The server code path (one collection shared by all generations: deferred deletes, readers filter ids)
+    on qdrant-client's local mode, since no Qdrant server runs here; only the client's transport differs."""
+    from indexing import store as store_mod
+
+    shared_dir = tmp_path / "qdrant-server"
+
+    class PathServer(store_mod.QdrantClientStore):
+        shared = True
+
+        def __init__(self, url, dim, writable, collection):
+            super().__init__(collection, dim, writable, path=shared_dir)
+
+    monkeypatch.setitem(store_mod._BACKENDS, "server", (
+        lambda cfg, folder, dim, w: PathServer(cfg.qdrant_url, dim, w, cfg.collection), store_mod.ServerStore.fork))
+    cfg = make_config(tmp_path / "ix", index__qdrant_url="http://qdrant.invalid:6333")
+    writer = Index.open(cfg, embedder=embedder)
+    writer.add([corpus], progress=False)
+    (corpus / "paris.txt").write_text("Paris hosts the Louvre, the most visited art museum.")
+    report = writer.add([corpus], progress=False)
+    assert report.chunks_removed == 1
+    reader = Index.open(cfg, readonly=True, embedder=embedder)
+    assert reader.kind == "server" and not any(p.name == "qdrant" for p in (tmp_path / "ix").rglob("*"))
+    hits = DenseRetriever(reader).search("Eiffel Tower Paris", 5)
+    assert not any("Eiffel" in p.text for p in hits) and any("Louvre" in p.text for p in hits)
+    assert reader.store().count() == 5  # the stale point was deleted after the commit
