@@ -52,6 +52,17 @@ class PopQARunner:
         self.progress = progress
         self.warnings: dict[str, int] = {}  # pipeline warnings (e.g. adaptive fell back to always) -> count
         self.samples: dict[str, list[RagasSample]] = {}  # run key -> what ragas needs of each answer
+        self._decisions: list[Any] = []
+        decider = getattr(pipeline, "decider", None)
+        if decider is not None:  # record the pipeline's own decisions: a never run's closed-book log-probs
+            inner = decider.decide
+
+            def decide(question: str, mode: str | None = None) -> Any:
+                d = inner(question, mode)
+                self._decisions.append(d)
+                return d
+
+            decider.decide = decide
 
     def run(self, examples: Sequence[QAExample], mode: str, desc: str = "", key: str = "") -> list[QARecord]:
         """Answer every example in `mode`; ragas samples are kept under `key` (default: the mode)."""
@@ -67,19 +78,24 @@ class PopQARunner:
                 if not ex.passages:
                     raise EvalDataError(f"question {ex.id} has no passage; use --passages index")
                 given = ex.given_passages()
+            self._decisions.clear()
             ans = self.pipeline.answer(ex.question, mode=mode, passages=given)
+            closed = self._decisions[-1].closed_book if self._decisions else None
+            confidence = math.exp(closed.mean_logprob) if closed is not None and closed.token_logprobs else None
             for w in ans.warnings:
                 kind = w.split(":")[0][:80]
                 self.warnings[kind] = self.warnings.get(kind, 0) + 1
-            records.append(QARecord.from_answer(ex.id, ex.answers, ans, s_pop=ex.s_pop))
+            records.append(QARecord.from_answer(ex.id, ex.answers, ans, s_pop=ex.s_pop,
+                                                confidence=confidence if mode == "never" else None))
             samples.append(RagasSample.from_answer(ex, ans))
         self.samples[key or mode] = samples
         return records
 
     def confidences(self, examples: Sequence[QAExample], never: Sequence[QARecord],
                     always: Sequence[QARecord]) -> list[QARecord]:
-        """`never` records with `confidence` filled: from the conflict check's closed-book answer when the
-        always run had one, else by one closed-book generation with per-token log-probs."""
+        """`never` records with `confidence` filled: the never run's own closed-book generation (recorded from the
+        pipeline's decider), else the conflict check's closed-book answer in the always run, else one closed-book
+        generation with per-token log-probs."""
         out = []
         for ex, n, a in zip(examples, never, always, strict=True):
             conf = n.confidence if n.confidence is not None else a.confidence

@@ -213,7 +213,11 @@ def render_markdown(reports: Sequence[Mapping[str, Any]], out: Path | None, titl
     plots = plot_all(reports, out.parent, out.stem) if out is not None else {}
     parts = [f"# {title}", ""]
     for r in reports:
-        for section in (gate_section(r), popqa_section(r, plots), ragas_section(r.get("ragas", r))):
-            if section:
-                parts += [section, ""]
+        sections = [gate_section(r), popqa_section(r, plots)]
+        nested = r.get("ragas")
+        if isinstance(nested, Mapping) and "metrics" not in nested:  # eval popqa --ragas: mode -> ragas report
+            sections += [ragas_section({**v, "mode": m}) for m, v in nested.items()]
+        else:
+            sections.append(ragas_section(nested if isinstance(nested, Mapping) else r))
+        parts += [x for s in sections if s for x in (s, "")]
     return "\n".join(parts).rstrip() + "\n"

@@ -23,8 +23,8 @@ REPORT = {**_mode("never", 0.25, 0.0), "modes": {"never": _mode("never", 0.25, 0
           "model": "smollm2-135m", "sweeps": {"popularity": [[0.0, 0.25], [0.5, 0.5], [1.0, 0.5]]},
           "thresholds": {"popularity": {"threshold": 1000.0, "retrieve_always": False, "tune_accuracy": 0.5,
                                         "tune_retrieval_rate": 0.5, "tune_n": 10}},
-          "ragas": {"metrics": {"rouge_score": 0.4286}, "metric_counts": {"rouge_score": 3}, "judge_failures": {},
-                    "n": 3}}
+          "ragas": {"always": {"metrics": {"rouge_score": 0.4286}, "metric_counts": {"rouge_score": 3},
+                               "judge_failures": {}, "n": 3}}}
 
 
 def test_table():
@@ -38,7 +38,7 @@ def test_markdown_with_plots(tmp_path):
     assert "| always | 4 | 50.0 | 25.0 | 50.0 | 100.0 |" in md
     assert "| popularity | 1000 | 50.0 | 50.0 | 10 |" in md
     assert "| never | 25.0 (2) | – | – | – |" in md  # by popularity: one bucket filled
-    assert "| rouge_score | 0.4286 | 3 | – |" in md
+    assert "| rouge_score | 0.4286 | 3 | – |" in md and "n = 3, mode always" in md
     for name in ("r_accuracy_vs_retrieval.png", "r_by_popularity.png", "r_latency.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert f"]({name})" in md
