@@ -10,7 +10,11 @@ TEST_MODEL = "smollm2-135m"  # as in tests/conftest.py
 @pytest.fixture(scope="session")
 def base():
     """(model, tokenizer) of the test model; tests must not change its weights."""
+    import torch
+
     from rag.inject import load_base_model
+
+    torch.set_num_threads(1)  # the CPU is shared and oversubscribed: more threads spin and wait
 
     return load_base_model(TEST_MODEL)
 

@@ -1,0 +1,126 @@
+"""DyPRAG benchmark on held-out PopQA: standard RAG vs DyPRAG-inject vs DyPRAG-combine (and closed book).
+
+    adaptrag dyprag bench --data ../shared/data --translator FILE --limit 300 --out /tmp/dyprag-bench.json
+
+Questions: the "eval" half of popqa/dev.jsonl (`evals.data.select(split="eval")`, the order every evaluation
+uses), so none of them was used to build teachers. Every mode gets the same given passage (the Contriever
+top-1 passage shipped with the question). Prompts are the answer path's own (`rag.prompts`):
+- closed:   closed-book prompt, no deltas
+- standard: grounded prompt with the passage, no deltas
+- inject:   closed-book prompt, the translator's deltas injected (weights only)
+- combine:  grounded prompt with the passage, deltas injected
+Greedy decoding with the in-process transformers model; metrics from `rag.answers` (PopQA alias accuracy,
+EM, token F1). Added latency = passage encoding + translation + averaging (per question) and the generation time
+difference with/without hooks. Per-question rows go to `<out>.rows.jsonl`; a rerun skips rows already there.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from evals.data import load_qa, select
+from evals.metrics import latency_summary
+from rag import prompts
+from rag.answers import alias_match, exact_match, token_f1
+from rag.inject import average_deltas, base_model_sha256, inject, load_base_model, passage_embeddings
+
+MODES = ("closed", "standard", "inject", "combine")
+
+
+def _generate(model: Any, tok: Any, messages, max_new_tokens: int) -> tuple[str, float]:
+    chat = [{"role": m.role, "content": m.content} for m in messages]
+    prompt = tok.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
+    ids = tok(prompt, return_tensors="pt", add_special_tokens=False)
+    t0 = time.perf_counter()
+    with torch.no_grad():
+        out = model.generate(**ids, max_new_tokens=max_new_tokens, do_sample=False,
+                             pad_token_id=tok.pad_token_id or tok.eos_token_id)
+    ms = (time.perf_counter() - t0) * 1000
+    text = tok.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
+    return text.strip().split("\n")[0].strip(), ms
+
+
+def run_bench(model_name: str, translator_path: Path, data: str | Path, limit: int = 300,
+              modes: Sequence[str] = ("standard", "inject", "combine"), max_new_tokens: int = 16,
+              out: str | None = None, progress: bool = True) -> dict[str, Any]:
+    from tqdm import tqdm
+
+    from adapt.dyprag.translator import load_translator
+
+    bad = [m for m in modes if m not in MODES]
+    if bad:
+        raise ValueError(f"unknown bench mode(s) {', '.join(bad)}; allowed: {', '.join(MODES)}")
+    examples = select(load_qa(Path(data) / "popqa" / "dev.jsonl"), limit=limit, split="eval")
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    model, tok = load_base_model(model_name)
+    rss_model = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    translator = manifest = None
+    if any(m in ("inject", "combine") for m in modes):
+        translator, manifest = load_translator(translator_path, expect_sha256=base_model_sha256(model_name),
+                                               expect_model=model_name)
+    rss_translator = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rows_path = Path(out).with_suffix(".rows.jsonl") if out else None
+    rows: dict[str, dict[str, Any]] = {}
+    if rows_path and rows_path.exists():
+        for line in rows_path.read_text().splitlines():
+            r = json.loads(line)
+            rows[f"{r['id']}:{r['mode']}"] = r
+    for ex in tqdm(examples, desc="dyprag bench", unit="question", disable=not progress):
+        passage = ex.given_passages()[:1]
+        deltas, translate_ms = None, None
+        for mode in modes:
+            key = f"{ex.id}:{mode}"
+            if key in rows:
+                continue
+            if mode in ("inject", "combine") and deltas is None:
+                t0 = time.perf_counter()
+                emb = torch.from_numpy(passage_embeddings(model, tok, [p.text for p in passage]))
+                with torch.no_grad():
+                    deltas = average_deltas(translator(emb), translator.spec.rank)
+                translate_ms = (time.perf_counter() - t0) * 1000
+            messages = prompts.grounded(ex.question, passage) if mode in ("standard", "combine") \
+                else prompts.closed_book(ex.question)
+            with inject(model, deltas if mode in ("inject", "combine") else None):
+                answer, gen_ms = _generate(model, tok, messages, max_new_tokens)
+            row = {"id": ex.id, "mode": mode, "answer": answer, "gold": list(ex.answers),
+                   "accuracy": alias_match(answer, ex.answers), "exact_match": exact_match(answer, ex.answers),
+                   "f1": token_f1(answer, ex.answers), "generate_ms": round(gen_ms, 1),
+                   "translate_ms": round(translate_ms, 1) if mode in ("inject", "combine") else None}
+            rows[key] = row
+            if rows_path:
+                with rows_path.open("a") as f:
+                    f.write(json.dumps(row) + "\n")
+    ids = {ex.id for ex in examples}
+    report: dict[str, Any] = {
+        "n": len(examples), "split": "popqa eval half (evals.data.select)", "model": model_name, "modes": {},
+        "peak_rss_mb": {"before_model": rss0 // 1024, "with_model": rss_model // 1024,
+                        "with_translator": rss_translator // 1024,
+                        "end": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024},
+    }
+    if translator is not None and manifest is not None:
+        report |= {"translator": str(translator_path), "translator_bytes": translator_path.stat().st_size,
+                   "translator_parameters": translator.num_parameters(), "translator_training": manifest.training,
+                   "translator_metrics": manifest.metrics}
+    for mode in modes:
+        rs = [r for r in rows.values() if r["mode"] == mode and r["id"] in ids]
+        if not rs:
+            continue
+        report["modes"][mode] = {
+            "n": len(rs),
+            "accuracy": round(sum(r["accuracy"] for r in rs) / len(rs), 4),
+            "exact_match": round(sum(r["exact_match"] for r in rs) / len(rs), 4),
+            "f1": round(sum(r["f1"] for r in rs) / len(rs), 4),
+            "generate_ms": latency_summary([r["generate_ms"] for r in rs]),
+            "translate_ms": latency_summary([r["translate_ms"] for r in rs]) if mode in ("inject", "combine")
+            else None,
+        }
+    if out:
+        Path(out).write_text(json.dumps(report, indent=2) + "\n")
+    return report
