@@ -94,7 +94,7 @@ class Chunker:
         spans = sentence_spans(text)
         if not spans:
             return []
-        counts = [len(ids) for ids in self.tokenizer([text[s:e] for s, e in spans], add_special_tokens=False)["input_ids"]]
+        counts = [len(ids) for ids in self.tokenizer([text[s:e] for s, e in spans], add_special_tokens=False, verbose=False)["input_ids"]]
         pieces: list[tuple[int, int, int]] = []
         for (s, e), n in zip(spans, counts, strict=True):
             if n <= self.chunk_tokens:
@@ -105,7 +105,7 @@ class Chunker:
 
     def _cut(self, text: str, s: int, e: int) -> list[tuple[int, int, int]]:
         """Cut an over-long sentence into windows of `chunk_tokens - overlap` tokens (overlap comes from packing)."""
-        enc = self.tokenizer(text[s:e], add_special_tokens=False, return_offsets_mapping=True)
+        enc = self.tokenizer(text[s:e], add_special_tokens=False, return_offsets_mapping=True, verbose=False)
         offsets = [(a, b) for a, b in enc["offset_mapping"] if b > a]
         step = max(1, self.chunk_tokens - self.overlap)
         out = []

@@ -71,8 +71,10 @@ class EdgeStore:
             if (shard / "edge_config.json").exists():
                 self.shard = qe.EdgeShard.load(str(shard))
             elif writable:
+                # indexing_threshold=1 KB: optimize() builds the HNSW graph; it only runs when hnsw is on (commit)
+                optimizers = qe.EdgeOptimizersConfig(indexing_threshold=1) if hnsw else None
                 config = qe.EdgeConfig(vectors=qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine),
-                                       wal_enabled=False)
+                                       wal_enabled=False, optimizers=optimizers)
                 self.shard = qe.EdgeShard.create(str(shard), config)
             else:
                 raise StoreError(f"no vector store in {folder}")

@@ -145,3 +145,14 @@ def test_shared_store_code_path(tmp_path: Path, corpus: Path, embedder, monkeypa
     hits = DenseRetriever(reader).search("Eiffel Tower Paris", 5)
     assert not any("Eiffel" in p.text for p in hits) and any("Louvre" in p.text for p in hits)
     assert reader.store().count() == 5  # the stale point was deleted after the commit
+
+
+def test_edge_hnsw_option(tmp_path: Path, corpus: Path, embedder, monkeypatch):
+    from indexing.store import EdgeStore
+
+    monkeypatch.setattr(EdgeStore, "HNSW_MIN_POINTS", 1)  # build the graph even for five chunks
+    cfg = make_config(tmp_path / "ix", index__hnsw=True)
+    Index.open(cfg, embedder=embedder).add([corpus], progress=False)
+    reader = Index.open(cfg, readonly=True, embedder=embedder)
+    assert reader.store().shard.info().indexed_vectors_count == 5
+    assert "Seine" in DenseRetriever(reader).search("river through Paris", 1)[0].text
