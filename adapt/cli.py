@@ -1,0 +1,118 @@
+"""`adaptrag adapt ...`: build the `<RET>` router's training data and train it.
+
+    adaptrag adapt build-data --model smollm2-135m --data ../shared/data        # label with the base model
+    adaptrag adapt train --model smollm2-135m                                    # LoRA + threshold + model card
+    adaptrag adapt calibrate --model smollm2-135m                                # re-pick the threshold only
+
+The lead's rag/cli.py calls `register(subparsers)`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from rag.config import Config, default_data_home
+
+DEFAULT_DATA = "../shared/data"
+
+
+def register(subparsers: Any) -> None:
+    from rag.cli import add_common_args
+
+    ad = subparsers.add_parser("adapt", help="train the <RET> router (Adapt-LLM)", description=__doc__.split("\n\n")[0])
+    sub = ad.add_subparsers(dest="adapt_command", metavar="ADAPT", required=True)
+
+    b = sub.add_parser("build-data", help="label training questions with the base model (resumable)")
+    b.add_argument("--data", default=DEFAULT_DATA, help=f"shared data folder (default {DEFAULT_DATA})")
+    b.add_argument("--out", metavar="DIR", help="output folder (default ~/.local/share/adaptrag/router/<model>)")
+    b.add_argument("--sources", default="nq,squad,popqa", help="comma-separated: nq, squad, popqa (PopQA train half)")
+    b.add_argument("--limit", type=int, default=0, help="label at most this many questions (0 = all)")
+    b.add_argument("--batch-size", type=int, default=16)
+    add_common_args(b)
+    b.set_defaults(func=cmd_build_data)
+
+    t = sub.add_parser("train", help="train the router LoRA, calibrate its threshold, write adapter + card")
+    t.add_argument("--data", default=DEFAULT_DATA, help="shared data folder (for the calibration questions)")
+    t.add_argument("--examples", metavar="DIR", help="build-data output folder (default as build-data)")
+    t.add_argument("--out", metavar="DIR", help="adapter folder (default adapt/router/adapters/<model>)")
+    t.add_argument("--epochs", type=float, default=3.0)
+    t.add_argument("--lr", type=float, default=3e-4)
+    t.add_argument("--rank", type=int, default=8)
+    t.add_argument("--batch-size", type=int, default=8)
+    t.add_argument("--max-tokens", type=int, default=256, help="truncate examples to this many tokens")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--calibrate-limit", type=int, default=300, help="router-dev questions for the threshold")
+    add_common_args(t)
+    t.set_defaults(func=cmd_train)
+
+    c = sub.add_parser("calibrate", help="re-pick the threshold of a trained router on the router-dev questions")
+    c.add_argument("--data", default=DEFAULT_DATA)
+    c.add_argument("--adapter", metavar="DIR", help="adapter folder (default adapt/router/adapters/<model>)")
+    c.add_argument("--calibrate-limit", type=int, default=300)
+    add_common_args(c)
+    c.set_defaults(func=cmd_calibrate)
+
+
+def data_dir_for(model: str) -> Path:
+    return default_data_home() / "router" / Path(model).name
+
+
+def make_hf_generator(cfg: Config):
+    """The in-process generator (training and labelling need the model's weights)."""
+    from rag.generators import make_generator
+
+    if cfg.model.backend != "hf":
+        print(f"note: adapt uses the in-process hf backend, not {cfg.model.backend}", file=sys.stderr)
+    return make_generator(_hf_model(cfg), cfg.generation)
+
+
+def _hf_model(cfg: Config):
+    import dataclasses
+
+    return dataclasses.replace(cfg.model, backend="hf")
+
+
+def cmd_build_data(args: argparse.Namespace) -> int:
+    from adapt.router.data import build_data, load_questions
+    from rag.cli import config_from_args
+
+    cfg = config_from_args(args)
+    questions = load_questions(args.data, [s.strip() for s in args.sources.split(",") if s.strip()])
+    if args.limit:
+        questions = questions[: args.limit]
+    out = Path(args.out) if args.out else data_dir_for(cfg.model.name)
+    stats = build_data(make_hf_generator(cfg), questions, out, batch_size=args.batch_size)
+    print(json.dumps(stats | {"out": str(out)}, indent=2))
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from adapt.router.calibrate import calibrate
+    from adapt.router.train import TrainSettings, default_adapter_dir, train_router
+    from rag.cli import config_from_args
+
+    cfg = config_from_args(args)
+    examples = Path(args.examples) if args.examples else data_dir_for(cfg.model.name)
+    out = Path(args.out) if args.out else default_adapter_dir(cfg.model.name)
+    settings = TrainSettings(epochs=args.epochs, lr=args.lr, rank=args.rank, alpha=2 * args.rank,
+                             batch_size=args.batch_size, max_tokens=args.max_tokens, seed=args.seed)
+    gen = make_hf_generator(cfg)
+    card = train_router(gen, examples, out, settings)
+    card = calibrate(gen, out, args.data, limit=args.calibrate_limit)
+    print(json.dumps(card, indent=2))
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from adapt.router.calibrate import calibrate
+    from adapt.router.train import default_adapter_dir
+    from rag.cli import config_from_args
+
+    cfg = config_from_args(args)
+    out = Path(args.adapter) if args.adapter else default_adapter_dir(cfg.model.name)
+    print(json.dumps(calibrate(make_hf_generator(cfg), out, args.data, limit=args.calibrate_limit), indent=2))
+    return 0

@@ -1,0 +1,51 @@
+"""Pick the router's P(<RET>) threshold on held-out dev questions and store it in the model card.
+
+Dev questions: the router-dev third of PopQA's train half (`adapt.router.data.is_router_dev`),
+never used for training and never part of the eval half. For each, the base model's closed-book
+answer, its grounded answer from the given passage and the router's P(<RET>) + direct answer are
+computed (adapt/router/measure.py, cached and resumable); the threshold that maximises the routed
+system's accuracy is chosen (ties: the one that retrieves least).
+
+    adaptrag adapt calibrate --model smollm2-135m [--calibrate-limit 100]
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from adapt.router import measure
+from adapt.router.train import read_card, write_card
+from rag.decide import ROUTER_ADAPTER
+
+
+def calibrate(generator: Any, adapter_dir: str | Path, data_dir: str | Path, limit: int = 100,
+              cache_dir: str | Path | None = None, batch_size: int = 8) -> dict[str, Any]:
+    """Tune the threshold on `limit` router-dev questions; returns the updated card."""
+    adapter_dir = Path(adapter_dir).expanduser()
+    card = read_card(adapter_dir)
+    rows = measure.popqa_rows(Path(data_dir).expanduser() / "popqa" / "dev.jsonl", "dev", limit)
+    cache = Path(cache_dir) if cache_dir else adapter_dir.parent / f".calibration-{adapter_dir.name}"
+    cache.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    generator.load_adapter(ROUTER_ADAPTER, str(adapter_dir))
+    for part in ("router", "closed", "grounded"):
+        measure.run_part(generator, part, rows, cache / f"dev.{part}.jsonl", batch_size)
+    generator.model.disable_adapters()
+    dev = measure.load_records(rows, cache, "dev")
+    t = measure.thresholds(dev)
+    pols = measure.policies(t["popularity"], t["confidence"], t["adaptive"])
+    summary = {name: {k: v for k, v in measure.metrics(dev, pols[name]).items() if k != "by_popularity"}
+               for name in ("never", "always", "adaptive", "confidence", "popularity", "oracle")}
+    card["threshold"] = float(min(max(t["adaptive"], 0.0), 1.0 + 1e-9))
+    card["answer_with_adapter"] = bool(card.get("settings", {}).get("context_examples", False))
+    card["calibration"] = {
+        "questions": len(dev), "split": "PopQA train half, router-dev third (never trained on)",
+        "objective": "max accuracy of the routed system; ties -> fewer retrievals",
+        "retrieved_answer": "base model, grounded prompt, the question's given PopQA passage",
+        "baseline_thresholds": {"popularity_s_pop": t["popularity"], "confidence_mean_logprob": t["confidence"]},
+        "dev_metrics": summary, "seconds": round(time.perf_counter() - t0, 1),
+    }
+    write_card(adapter_dir, card)
+    return card

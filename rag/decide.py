@@ -1,0 +1,186 @@
+"""Decide: answer from the model's memory, or retrieve? (the first stage of the answer path)
+
+Modes:
+- never: one closed-book generation with the base model; it IS the answer.
+- always: retrieve; no model call here.
+- adaptive: one generation with the `<RET>` router adapter (Adapt-LLM, trained by
+  `adaptrag adapt train`) on Adapt-LLM's closed-book prompt, with top-20 log-probs.
+  ret_probability = P(first token of "<RET>") at the first generated position; retrieve iff it is
+  >= the threshold (cfg.decide.threshold, else the calibrated value in the adapter's
+  router_card.json). Below it, the generation that already started is the answer: no extra call.
+
+The router is cfg.model.router_adapter if set, else adapt/router/adapters/<model>/ when it
+exists. A model without one falls back to `always`, and Decision.reason says so.
+
+    decider = Decider(generator, cfg)
+    d = decider.decide("Who wrote Dracula?", "adaptive")   # Decision(retrieve=..., ret_probability=...)
+    messages = decider.answer_prompt(question, passages)  # prompt for the retrieved answer
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from rag import prompts
+from rag.config import Config, ConfigError
+from rag.generators.base import ChatMessage, GenerationRequest, Generator, GeneratorError
+from rag.types import Decision, Generation, Passage
+
+ROUTER_ADAPTER = "router"  # adapter name registered with the generator
+ROUTER_CARD = "router_card.json"
+ADAPTERS_DIR = Path(__file__).resolve().parent.parent / "adapt" / "router" / "adapters"
+DEFAULT_THRESHOLD = 0.5  # used only when neither the config nor the card gives one
+TOP_LOGPROBS = 20
+
+
+def find_router(cfg: Config) -> Path | None:
+    """The router adapter folder for this model: the configured path, else the shipped one, else None.
+
+    Raises:
+        ConfigError: model.router_adapter names a folder that is not a PEFT adapter.
+    """
+    if cfg.model.router_adapter:
+        path = Path(cfg.model.router_adapter).expanduser()
+        if not (path / "adapter_config.json").exists():
+            raise ConfigError(
+                f"model.router_adapter = {str(path)!r} is not a router adapter folder (no adapter_config.json); "
+                "train one with `adaptrag adapt train` or unset the setting"
+            )
+        return path
+    shipped = ADAPTERS_DIR / Path(cfg.model.name).name
+    return shipped if (shipped / "adapter_config.json").exists() else None
+
+
+def ret_probability(top: Mapping[str, float]) -> float:
+    """P(<RET>) at one position from its top-n log-probs: the mass of tokens that begin "<RET>".
+
+    Tokenizers differ in how they split "<RET>" ("<" + "RET" + ">" for SmolLM2 and Qwen2.5); any
+    listed token whose text is a non-empty prefix of it counts. A token outside the top n counts 0.
+    """
+    total = 0.0
+    for text, logprob in top.items():
+        piece = text.strip()
+        if piece and prompts.RET_TOKEN.startswith(piece):
+            total += math.exp(logprob)
+    return min(total, 1.0)
+
+
+class Decider:
+    """Chooses per question whether to retrieve; see the module docstring for the modes."""
+
+    def __init__(self, generator: Generator, cfg: Config) -> None:
+        self.generator = generator
+        self.cfg = cfg
+        self.router_path = find_router(cfg)
+        self.card: dict[str, Any] = _read_card(self.router_path) if self.router_path else {}
+        if cfg.decide.threshold is not None:
+            self.threshold = float(cfg.decide.threshold)
+        else:
+            self.threshold = float(self.card.get("threshold") or DEFAULT_THRESHOLD)
+        self._loaded = False
+        self._router_error: str | None = None
+        self._last_mode: str | None = None
+
+    # -- the public API ---------------------------------------------------------------------------
+
+    def decide(self, question: str, mode: str | None = None) -> Decision:
+        """Whether to retrieve for `question`; `mode` defaults to cfg.decide.mode."""
+        mode = mode or self.cfg.decide.mode
+        if mode == "never":
+            decision = Decision(False, "never", None, "mode never: answering from memory", self._closed_book(question))
+        elif mode == "always":
+            decision = Decision(True, "always", None, "mode always: retrieving")
+        elif mode == "adaptive":
+            decision = self._adaptive(question)
+        else:
+            raise ConfigError(f"invalid decide mode {mode!r}; allowed: adaptive, always, never")
+        self._last_mode = decision.mode
+        return decision
+
+    def answer_prompt(self, question: str, passages: Sequence[Passage]) -> list[ChatMessage]:
+        """The prompt for the answer from retrieved passages, suited to `answer_adapter`.
+
+        After an adaptive decision, a router trained on Adapt-LLM's context examples answers with its
+        own context prompt; otherwise the base model answers with the grounded, citing prompt.
+        """
+        if self.answer_adapter is not None:
+            return prompts.router_context(question, passages)
+        return prompts.grounded(question, passages)
+
+    @property
+    def answer_adapter(self) -> str | None:
+        """The adapter the pipeline should use for the retrieved answer (None = the base model)."""
+        if self._last_mode == "adaptive" and self._loaded and self.card.get("answer_with_adapter"):
+            return ROUTER_ADAPTER
+        return None
+
+    @property
+    def has_router(self) -> bool:
+        return self.router_path is not None and self._router_error is None
+
+    # -- internals --------------------------------------------------------------------------------
+
+    def _adaptive(self, question: str) -> Decision:
+        if not self._ensure_router():
+            why = self._router_error or (
+                f"no router adapter for {self.cfg.model.name}: retrieving always; "
+                "build one with `adaptrag adapt train`"
+            )
+            return Decision(True, "always", None, why)
+        prompt = self.generator.render_chat(prompts.closed_book(question, router=True))
+        gen = self.generator.generate(GenerationRequest(
+            prompt=prompt, max_new_tokens=self.cfg.generation.max_new_tokens, top_logprobs=TOP_LOGPROBS,
+            adapter=ROUTER_ADAPTER, temperature=0.0,
+        ))
+        p = ret_probability(gen.top_logprobs[0]) if gen.top_logprobs else (1.0 if _is_ret(gen.text) else 0.0)
+        if p >= self.threshold:
+            # A generation that is not <RET> itself is still the model's memory: the conflict check uses it.
+            closed = None if _is_ret(gen.text) else gen
+            return Decision(True, "adaptive", p, f"router: P(<RET>) = {p:.3f} >= threshold {self.threshold:.3f}",
+                            closed)
+        if _is_ret(gen.text):  # greedy chose <RET> although its probability is under the threshold
+            gen = self.generator.generate(GenerationRequest(
+                prompt=prompt, max_new_tokens=self.cfg.generation.max_new_tokens, adapter=ROUTER_ADAPTER,
+                suppress=(prompts.RET_TOKEN,), temperature=0.0,
+            ))
+        return Decision(False, "adaptive", p, f"router: P(<RET>) = {p:.3f} < threshold {self.threshold:.3f}", gen)
+
+    def _ensure_router(self) -> bool:
+        """Load the router adapter into the generator once; False when there is none (or it failed)."""
+        if self._loaded:
+            return True
+        if self.router_path is None or self._router_error is not None:
+            return False
+        try:
+            self.generator.load_adapter(ROUTER_ADAPTER, str(self.router_path))
+        except GeneratorError as e:
+            self._router_error = f"router adapter {self.router_path} could not be loaded ({e}): retrieving always"
+            return False
+        self._loaded = True
+        return True
+
+    def _closed_book(self, question: str) -> Generation:
+        """The base model's own closed-book answer (no adapter, never <RET>)."""
+        return self.generator.generate(GenerationRequest(
+            prompt=self.generator.render_chat(prompts.closed_book(question)),
+            max_new_tokens=self.cfg.generation.max_new_tokens, top_logprobs=5, suppress=(prompts.RET_TOKEN,),
+            temperature=self.cfg.generation.temperature,
+        ))
+
+
+def _is_ret(text: str) -> bool:
+    return text.strip().startswith(prompts.RET_TOKEN)
+
+
+def _read_card(folder: Path) -> dict[str, Any]:
+    path = folder / ROUTER_CARD
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"{path} is not valid JSON ({e}); retrain with `adaptrag adapt train`") from None

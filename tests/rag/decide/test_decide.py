@@ -1,0 +1,92 @@
+"""Decider: never / always / adaptive with the shipped <RET> router on the real test model (hf backend)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import pytest
+
+from rag.config import Config, ConfigError, DecideConfig, ModelConfig
+from rag.decide import ADAPTERS_DIR, Decider, find_router, ret_probability
+from rag.prompts import RET_TOKEN
+from rag.types import Passage
+
+SHIPPED = ADAPTERS_DIR / "smollm2-135m"
+OBSCURE = "In what city was Aarno Maliniemi born?"
+WELL_KNOWN = "What is the capital of France?"
+needs_router = pytest.mark.skipif(not (SHIPPED / "adapter_config.json").exists(), reason="no shipped router")
+
+
+class NoCalls:
+    """A generator neighbour that fails the test if the Decider calls it."""
+
+    info = None
+
+    def __getattr__(self, name):
+        raise AssertionError(f"the decider called generator.{name} but should not have")
+
+
+def cfg_with(threshold: float | None = None, name: str = "smollm2-135m") -> Config:
+    return Config(model=ModelConfig(name=name), decide=DecideConfig(mode="adaptive", threshold=threshold))
+
+
+def test_ret_probability_counts_tokens_that_begin_ret():
+    top = {"<": math.log(0.5), "<R": math.log(0.1), " <": math.log(0.05), "Paris": math.log(0.3), " ": math.log(0.05)}
+    assert ret_probability(top) == pytest.approx(0.65)
+    assert ret_probability({"Paris": 0.0}) == 0.0
+
+
+def test_no_router_falls_back_to_always_with_a_warning():
+    decision = Decider(NoCalls(), cfg_with(name="model-without-router")).decide("Who wrote Dracula?", "adaptive")
+    assert decision.retrieve and decision.mode == "always" and decision.ret_probability is None
+    assert "no router adapter for model-without-router" in decision.reason
+    assert "adaptrag adapt train" in decision.reason
+
+
+def test_always_makes_no_model_call_and_bad_router_path_is_a_config_error(tmp_path):
+    decision = Decider(NoCalls(), cfg_with()).decide("Who wrote Dracula?", "always")
+    assert decision.retrieve and decision.mode == "always" and decision.closed_book is None
+    bad = dataclasses.replace(cfg_with(), model=ModelConfig(router_adapter=str(tmp_path / "nope")))
+    with pytest.raises(ConfigError, match="model.router_adapter"):
+        Decider(NoCalls(), bad)
+    with pytest.raises(ConfigError, match="invalid decide mode"):
+        Decider(NoCalls(), cfg_with()).decide("q", "sometimes")
+
+
+@needs_router
+def test_shipped_router_is_found_with_a_calibrated_threshold():
+    assert find_router(cfg_with()) == SHIPPED
+    decider = Decider(NoCalls(), cfg_with())
+    assert 0.0 < decider.threshold < 1.0 and decider.threshold == decider.card["threshold"]
+    assert Decider(NoCalls(), cfg_with(threshold=0.3)).threshold == 0.3  # the config overrides the card
+
+
+def test_never_answers_closed_book(hf_generator):
+    decision = Decider(hf_generator, cfg_with()).decide(WELL_KNOWN, "never")
+    assert not decision.retrieve and decision.mode == "never"
+    assert "paris" in decision.closed_book.text.lower()
+
+
+@needs_router
+def test_ret_path_router_asks_for_documents_on_an_obscure_question(hf_generator):
+    decider = Decider(hf_generator, cfg_with())
+    decision = decider.decide(OBSCURE, "adaptive")
+    assert decision.retrieve and decision.mode == "adaptive"
+    assert decision.ret_probability >= decider.threshold
+    assert "router" in decision.reason
+    # the router is a real signal: the well-known question gets a lower P(<RET>)
+    assert decider.decide(WELL_KNOWN, "adaptive").ret_probability < decision.ret_probability
+    passage = Passage("p1", "doc.txt", "", "Aarno Maliniemi was born in Oulu.", 0, 33, 1.0)
+    messages = decider.answer_prompt(OBSCURE, [passage])
+    assert "Oulu" in messages[-1].content and decider.answer_adapter is None  # base model, grounded prompt
+
+
+@needs_router
+def test_threshold_decides_and_direct_answer_is_the_started_generation(hf_generator):
+    retrieve_all = Decider(hf_generator, cfg_with(threshold=0.0)).decide(WELL_KNOWN, "adaptive")
+    assert retrieve_all.retrieve
+    direct = Decider(hf_generator, cfg_with(threshold=1.01)).decide(OBSCURE, "adaptive")
+    assert not direct.retrieve and direct.mode == "adaptive"
+    assert 0.0 <= direct.ret_probability <= 1.0 and direct.closed_book is not None
+    assert direct.closed_book.text.strip() and RET_TOKEN not in direct.closed_book.text  # a real answer
