@@ -23,6 +23,7 @@ import tempfile
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -65,7 +66,8 @@ class OpenAIGenerator:
         )
         self._adapters: dict[str, str] = {}
         self._lock = threading.Lock()
-        self._scratch = Path(tempfile.mkdtemp(prefix="adaptrag-lora-"))
+        self._scratch = Path(tempfile.mkdtemp(prefix="adaptrag-lora-"))  # exported adapters (deltas, base-zero)
+        weakref.finalize(self, shutil.rmtree, str(self._scratch), True)
         served = self._call(lambda: self._client.models.list(), "GET /models")
         try:
             cards = {m.id: m for m in served.data}

