@@ -101,8 +101,8 @@ def evaluate(index, questions: list[dict], embedder, candidates: int = 50) -> di
         passages = retriever.search(q["question"], 5, query_vector=v)
         lat.append((time.perf_counter() - t) * 1000)
         got.append([p.text for p in passages])
-    result["hybrid"] = {f"recall@{k}": float(np.mean([hit(g[:k], q["answers"]) for g, q in zip(got, questions, strict=True)]))
-                        for k in (1, 5)}
+    result["hybrid"] = {f"recall@{k}": float(np.mean([hit(g[:k], q["answers"])
+                                                      for g, q in zip(got, questions, strict=True)])) for k in (1, 5)}
     result["hybrid_latency_ms"] = percentiles(lat)
     best_single = {k: max(result["bm25"][k], result["dense"][k]) for k in ("recall@1", "recall@5")}
     result["hybrid_at_least_best_single"] = all(result["hybrid"][k] >= best_single[k] for k in best_single)
@@ -172,7 +172,8 @@ def mixed_setting(data: Path, work: Path, distractors: list[dict], n_real: int, 
     write_jsonl(work / "distractors.jsonl", ({"id": f"d{i}", **d} for i, d in enumerate(distractors[:n_real])))
     index = Index.open(config(work / "mixed-index"), embedder=embedder)
     indexing = add_timed(index, [work / "popqa_passages.jsonl", work / "qa_passages.jsonl", work / "distractors.jsonl"])
-    result = {"indexing": indexing, "chunks": index.stats()["chunks"], "distractor_chunks": min(n_real, len(distractors))}
+    result = {"indexing": indexing, "chunks": index.stats()["chunks"],
+              "distractor_chunks": min(n_real, len(distractors))}
     for name, qs in (("popqa", popqa), ("nq", nq), ("squad", squad)):
         result[name] = evaluate(index, qs, embedder)
     return result
@@ -256,7 +257,8 @@ def big_setting(work: Path, n_big: int, questions: list[dict], distractors_file:
     return {"chunks": reader.stats()["chunks"], "bytes_on_disk": reader.stats()["bytes_on_disk"],
             "vectors": "hash projection (not MiniLM)", "indexing": indexing, "incremental_add_one_file": incremental,
             "hybrid_latency_ms": percentiles(lat), "dense_latency_ms": percentiles(lat_dense),
-            "bm25_latency_ms": percentiles(lat_bm25), "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "bm25_latency_ms": percentiles(lat_bm25),
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "peak_rss_after_indexing_mb": rss_index, "rss_before_indexing_mb (libraries, tokenizer)": rss_before}
 
 

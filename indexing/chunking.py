@@ -87,14 +87,16 @@ class Chunker:
             text = doc.text[start:end]
             h = bisect.bisect_right(starts, start) - 1
             title = doc.headings[h].text if h >= 0 else doc.title
-            chunks.append(Chunk(chunk_id(doc.doc_id, start, end, text), doc.doc_id, doc.source, title, text, start, end))
+            cid = chunk_id(doc.doc_id, start, end, text)
+            chunks.append(Chunk(cid, doc.doc_id, doc.source, title, text, start, end))
         return chunks
 
     def _pieces(self, text: str) -> list[tuple[int, int, int]]:
         spans = sentence_spans(text)
         if not spans:
             return []
-        counts = [len(ids) for ids in self.tokenizer([text[s:e] for s, e in spans], add_special_tokens=False, verbose=False)["input_ids"]]
+        enc = self.tokenizer([text[s:e] for s, e in spans], add_special_tokens=False, verbose=False)
+        counts = [len(ids) for ids in enc["input_ids"]]
         pieces: list[tuple[int, int, int]] = []
         for (s, e), n in zip(spans, counts, strict=True):
             if n <= self.chunk_tokens:

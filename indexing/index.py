@@ -20,7 +20,6 @@ deleted after it, and readers ignore ids their generation's manifest does not kn
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 import time
 from collections.abc import Sequence
@@ -30,22 +29,14 @@ from pathlib import Path
 import numpy as np
 
 from indexing.bm25 import BM25Index
-from indexing.chunking import Chunker
-from indexing.loaders import Document, Skipped, load_paths
+from indexing.loaders import Skipped, load_paths
 from indexing.manifest import DocumentInfo, Manifest
-from indexing.store import VectorStore, fork_store, make_store, store_kind
+from indexing.store import VectorStore, make_store, store_kind
+from indexing.writer import IndexBusy, IndexFailure, Writer
 from rag.config import Config
 from rag.types import Chunk
 
-EMBED_GROUP = 256  # chunks embedded and written per step (bounded memory, steady progress bar)
-
-
-class IndexFailure(RuntimeError):
-    """A user-facing index problem (wrong model, unwritable folder); the message says what to do."""
-
-
-class IndexBusy(IndexFailure):
-    """Another process holds the writer lock of this index."""
+__all__ = ["AddReport", "Index", "IndexBusy", "IndexFailure", "RemoveReport"]
 
 
 @dataclass(frozen=True)
@@ -156,7 +147,8 @@ class Index:
 
     def bm25(self) -> BM25Index:
         if self._bm25 is None:
-            self._bm25 = BM25Index.load(self.path / self.generation / "bm25") if self.generation else BM25Index([], None)
+            folder = self.path / self.generation / "bm25" if self.generation else None
+            self._bm25 = BM25Index.load(folder) if folder else BM25Index([], None)
         return self._bm25
 
     def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
@@ -248,167 +240,10 @@ class Index:
             w.commit()
         return RemoveReport(tuple(dict.fromkeys(d.source for d in removed)), chunks, tuple(not_found))
 
-    def _writer(self) -> _Writer:
+    def _writer(self) -> Writer:
         if self.readonly:
             raise IndexFailure(f"index {self.path} was opened read-only")
-        return _Writer(self)
-
-
-class _Writer:
-    """One write transaction: lock, fork the committed generation, edit, commit by swapping CURRENT."""
-
-    def __init__(self, index: Index) -> None:
-        self.index = index
-        self.timings: dict[str, float] = {"chunk": 0.0, "embed": 0.0, "store": 0.0, "bm25": 0.0, "commit": 0.0}
-        self.stale: list[str] = []  # server store: points to delete once the new generation is committed
-
-    def __enter__(self) -> _Writer:
-        from filelock import FileLock, Timeout
-
-        idx = self.index
-        self.lock = FileLock(str(idx.path / "writer.lock"), timeout=idx.cfg.index.lock_timeout_s)
-        try:
-            self.lock.acquire(timeout=idx.cfg.index.lock_timeout_s or 0.01)
-        except Timeout:
-            try:
-                pid = (idx.path / "writer.pid").read_text().strip()
-            except OSError:
-                pid = "unknown"
-            raise IndexBusy(f"index {idx.path} is in use by another process (pid {pid}); wait for it to finish "
-                            f"or set index.lock_timeout_s to wait") from None
-        try:
-            return self._begin()
-        except BaseException:
-            self.__exit__(None, None, None)
-            raise
-
-    def _begin(self) -> _Writer:
-        idx = self.index
-        (idx.path / "writer.pid").write_text(str(os.getpid()))
-        idx._open_current()  # the committed generation may have changed while we waited
-        self.old = idx.generation
-        number = max([int(p.name[4:]) for p in idx.path.glob("gen-*") if p.name[4:].isdigit()] + [0]) + 1
-        for leftover in idx.path.glob("gen-*"):  # half-written generations of killed writers
-            if leftover.name != self.old and leftover.name[4:].isdigit() and int(leftover.name[4:]) > _gen_no(self.old):
-                shutil.rmtree(leftover, ignore_errors=True)
-        self.name = f"gen-{number:06d}"
-        self.folder = idx.path / self.name
-        self.folder.mkdir()
-        if self.old:
-            shutil.copyfile(idx.path / self.old / "meta.sqlite", self.folder / "meta.sqlite")
-            fork_store(idx.kind, idx.path / self.old, self.folder)
-        self.manifest = Manifest(self.folder / "meta.sqlite", readonly=False)
-        info = self.manifest.get_info()
-        model = idx.cfg.index.embedding_model
-        if info.get("embedding_model", model) != model:
-            raise IndexFailure(f"index {idx.path} was built with {info['embedding_model']!r}, not {model!r}")
-        self.manifest.set_info({"embedding_model": model, "vector_store": idx.kind})
-        self.store = make_store(idx.cfg.index, self.folder, idx.embedder.dim, writable=True, kind=idx.kind)
-        return self
-
-    def remove(self, doc_ids: Sequence[str]) -> int:
-        ids = self.manifest.chunk_ids(doc_ids)
-        t = time.perf_counter()
-        if self.store.shared:
-            self.stale.extend(ids)
-        else:
-            self.store.delete(ids)
-        self.manifest.remove_documents(doc_ids)
-        self.timings["store"] += time.perf_counter() - t
-        return len(ids)
-
-    def write(self, docs: Sequence[Document], progress: bool) -> int:
-        from tqdm import tqdm
-
-        cfg = self.index.cfg.index
-        chunker = Chunker(self.index.embedder.tokenizer, cfg.chunk_tokens, cfg.chunk_overlap)
-        bar = tqdm(total=len(docs), unit="doc", desc="indexing", disable=not progress, leave=False)
-        pending: list[Chunk] = []
-        total = 0
-        for n, doc in enumerate(docs):
-            t = time.perf_counter()
-            chunks = chunker.chunk(doc)
-            self.timings["chunk"] += time.perf_counter() - t
-            self.manifest.add_document(doc.doc_id, doc.source, doc.title, doc.file, doc.content_hash, len(chunks),
-                                       len(doc.text))
-            pending.extend(chunks)
-            if len(pending) >= EMBED_GROUP or n == len(docs) - 1:
-                total += self._flush(pending)
-                pending = []
-            bar.update(1)
-        bar.close()
-        return total
-
-    def _flush(self, chunks: list[Chunk]) -> int:
-        if not chunks:
-            return 0
-        t = time.perf_counter()
-        vectors = self.index.embedder.embed([embed_text(c) for c in chunks])
-        t2 = time.perf_counter()
-        self.store.upsert([c.id for c in chunks], vectors, [payload(c) for c in chunks])
-        self.manifest.add_chunks(chunks)
-        self.timings["embed"] += t2 - t
-        self.timings["store"] += time.perf_counter() - t2
-        return len(chunks)
-
-    def commit(self) -> None:
-        t = time.perf_counter()
-        ids, texts = zip(*self.manifest.iter_chunk_texts(), strict=True) if self.manifest.counts()[1] else ((), ())
-        BM25Index.build(list(ids), list(texts)).save(self.folder / "bm25")
-        self.timings["bm25"] += time.perf_counter() - t
-        t = time.perf_counter()
-        self.store.commit()
-        self.store.close()
-        self.manifest.commit()
-        self.manifest.close()
-        _fsync_tree(self.folder)
-        idx = self.index
-        tmp = idx.path / "CURRENT.tmp"
-        with open(tmp, "w") as f:
-            f.write(self.name + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, idx.path / "CURRENT")  # the commit point
-        _fsync_dir(idx.path)
-        self.committed = True
-        if self.stale:  # shared server store: readers of the new generation no longer need these points
-            store = make_store(idx.cfg.index, self.folder, idx.embedder.dim, writable=True, kind=idx.kind)
-            try:
-                store.delete(self.stale)
-            finally:
-                store.close()
-        for p in idx.path.glob("gen-*"):  # keep the new and the previous generation (open readers)
-            if p.name not in (self.name, self.old):
-                shutil.rmtree(p, ignore_errors=True)
-        self.timings["commit"] += time.perf_counter() - t
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        try:
-            if not getattr(self, "committed", False) and hasattr(self, "folder"):
-                for closer in (getattr(self, "store", None), getattr(self, "manifest", None)):
-                    try:
-                        closer and closer.close()
-                    except Exception:  # noqa: BLE001 - already failing; the folder is discarded anyway
-                        pass
-                shutil.rmtree(self.folder, ignore_errors=True)  # nothing half-written survives (kill -9: next writer)
-            self.index._open_current()
-        finally:
-            if hasattr(self, "lock"):
-                self.lock.release()
-
-
-def embed_text(chunk: Chunk) -> str:
-    """What the dense model sees: the heading/title gives a chunk its topic."""
-    return chunk.text if not chunk.title or chunk.text.startswith(chunk.title) else f"{chunk.title}\n{chunk.text}"
-
-
-def payload(chunk: Chunk) -> dict:
-    return {"chunk_id": chunk.id, "doc_id": chunk.doc_id, "source": chunk.source, "title": chunk.title,
-            "text": chunk.text, "start": chunk.start, "end": chunk.end}
-
-
-def _gen_no(name: str | None) -> int:
-    return int(name[4:]) if name else 0
+        return Writer(self)
 
 
 def _disk_bytes(path: Path) -> int:
@@ -420,25 +255,3 @@ def _disk_bytes(path: Path) -> int:
             except OSError:
                 pass
     return total
-
-
-def _fsync_tree(folder: Path) -> None:
-    for root, _dirs, files in os.walk(folder):
-        for f in files:
-            try:
-                fd = os.open(os.path.join(root, f), os.O_RDONLY)
-            except OSError:
-                continue
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        _fsync_dir(Path(root))
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -89,7 +89,8 @@ class Manifest:
 
     def add_chunks(self, chunks: Sequence[Chunk]) -> None:
         self.db.executemany(
-            'INSERT OR REPLACE INTO chunks (id, doc_id, source, title, text, start, "end") VALUES (?, ?, ?, ?, ?, ?, ?)',
+            'INSERT OR REPLACE INTO chunks (id, doc_id, source, title, text, start, "end") '
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
             [(c.id, c.doc_id, c.source, c.title, c.text, c.start, c.end) for c in chunks])
 
     def add_document(self, doc_id: str, source: str, title: str, file: str, content_hash: str, chunks: int,

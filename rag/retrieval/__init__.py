@@ -28,7 +28,8 @@ def open_retriever(cfg: Config, embedder=None) -> Retriever:
     if cfg.retrieval.method not in RETRIEVERS:
         from rag.config import ConfigError
 
-        raise ConfigError(f"invalid value {cfg.retrieval.method!r} for retrieval.method; allowed: {', '.join(RETRIEVERS)}")
+        raise ConfigError(f"invalid value {cfg.retrieval.method!r} for retrieval.method; "
+                          f"allowed: {', '.join(RETRIEVERS)}")
     index = Index.open(cfg, readonly=True, embedder=embedder)
     return RETRIEVERS[cfg.retrieval.method](index, cfg.retrieval)
 

@@ -28,7 +28,8 @@ DOCS = {
     "rome.html": "<html><head><title>Rome</title><script>var secret = 'scriptword';</script>"
                  "<style>.x{color:red}</style></head><body><h1>Rome</h1><p>Rome is the capital of Italy. "
                  "The Colosseum is an ancient amphitheatre.</p></body></html>",
-    "more.jsonl": '{"id": "madrid", "title": "Madrid", "text": "Madrid is the capital of Spain. The Prado is a museum."}\n'
+    "more.jsonl": '{"id": "madrid", "title": "Madrid", "text": "Madrid is the capital of Spain. '
+                  'The Prado is a museum."}\n'
                   '{"id": "lisbon", "text": "Lisbon is the capital of Portugal. Trams climb its hills.", '
                   '"source": "https://example.org/lisbon"}\n',
 }
