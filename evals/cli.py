@@ -30,7 +30,7 @@ def register(subparsers: Any) -> None:
     sub = ev.add_subparsers(dest="eval_command", metavar="EVAL", required=True)
 
     p = sub.add_parser("popqa", help="accuracy, EM, F1, retrieval rate, latency on PopQA per mode")
-    p.add_argument("--data", required=True, help="PopQA JSONL (../shared/data/popqa/dev.jsonl)")
+    p.add_argument("--data", help="PopQA JSONL (../shared/data/popqa/dev.jsonl)")
     p.add_argument("--limit", type=int, default=300, help="questions (default 300)")
     p.add_argument("--mode", default="never,always",
                    help="comma-separated: never, always, adaptive, confidence, popularity, oracle")
@@ -44,6 +44,10 @@ def register(subparsers: Any) -> None:
                    help="train-half questions to tune the confidence/popularity thresholds on (default 200)")
     p.add_argument("--ragas", action="store_true", help="also score each pipeline mode with ragas' deterministic metrics")
     p.add_argument("--records", metavar="FILE", help="write one JSON line per question and mode")
+    p.add_argument("--from-records", nargs="+", metavar="FILE",
+                   help="no model calls: rebuild the report from saved --records files (e.g. shards run in parallel)")
+    p.add_argument("--tune-records", nargs="+", metavar="FILE",
+                   help="with --from-records: never/always records of train-half questions for the thresholds")
     _output_args(p)
     add_common_args(p)
     p.set_defaults(func=cmd_popqa)
@@ -74,9 +78,11 @@ def register(subparsers: Any) -> None:
     g.add_argument("--floors", default=None, help="floors file (default evals/floors.json)")
     g.add_argument("--measure", type=int, metavar="SLICES",
                    help="re-measure instead of checking: SLICES disjoint slices + a repeat; writes the floors file")
-    g.add_argument("--limit", type=int, default=60, help="questions per mode when measuring (default 60)")
-    g.add_argument("--from-records", metavar="FILE",
+    g.add_argument("--limit", type=int, default=40, help="questions per mode when measuring (default 40)")
+    g.add_argument("--from-records", nargs="+", metavar="FILE",
                    help="with --measure: slice values from a saved `eval popqa --mode never,always --records` run")
+    g.add_argument("--repeat-records", metavar="FILE",
+                   help="with --measure: the repeat of slice 0 from a saved `eval popqa --limit LIMIT --records` run")
     _output_args(g)
     add_common_args(g)
     g.set_defaults(func=cmd_gate)
@@ -130,6 +136,10 @@ def cmd_popqa(args: argparse.Namespace) -> int:
 
     _check_limit(args.limit)
     modes = parse_modes(args.mode)
+    if args.from_records:
+        return _popqa_from_records(args, modes)
+    if not args.data:
+        raise EvalDataError("eval popqa needs --data FILE (or --from-records FILE...)")
     data = load_qa(args.data)
     examples = select(data, limit=args.limit, split=args.split, sample=args.sample, offset=args.offset)
     tune_split = "train" if args.split == "eval" else "eval"
@@ -161,6 +171,30 @@ def cmd_popqa(args: argparse.Namespace) -> int:
 
         report["ragas"] = {m: ragas_scores(runner.samples[m]) for m in modes if m in runner.samples}
     emit(report, args, title=f"PopQA: {report['model']}")
+    return 0
+
+
+def _popqa_from_records(args: argparse.Namespace, modes: list[str]) -> int:
+    from evals.popqa import PIPELINE_MODES, combine, read_records
+    from evals.ragas_eval import RagasSample, ragas_scores
+
+    runs = read_records(args.from_records)
+    missing = [m for m in modes if m in PIPELINE_MODES and m not in runs]
+    if any(m not in PIPELINE_MODES for m in modes):
+        missing += [m for m in ("never", "always") if m not in runs]
+    if missing:
+        raise EvalDataError(f"the records have no {', '.join(sorted(set(missing)))} run; they have {', '.join(runs)}")
+    tune = read_records(args.tune_records) if args.tune_records else {}
+    result = combine({m: runs[m] for m in PIPELINE_MODES if m in runs}, modes, tune)
+    report: dict[str, Any] = {**result["modes"][modes[0]], "modes": result["modes"],
+                              "records": [str(x) for x in args.from_records],
+                              **{k: v for k, v in result.items() if k != "modes"}}
+    if tune:
+        report["tune"] = {"records": [str(x) for x in args.tune_records], "n": len(tune.get("never", []))}
+    if args.ragas:  # the answers alone: the string metrics (contexts are not kept in records)
+        report["ragas"] = {m: ragas_scores([RagasSample(r.id, r.question, r.answer, r.answers) for r in runs[m]])
+                           for m in modes if m in PIPELINE_MODES}
+    emit(report, args, title="PopQA")
     return 0
 
 
@@ -222,7 +256,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
         if not data_file(args.data).is_file():
             raise EvalDataError(f"{data_file(args.data)} not found: --measure needs the PopQA data")
         result = measure_floors(make, args.data, args.measure, args.limit, records_file=args.from_records,
-                                progress=not args.no_progress)
+                                repeat_file=args.repeat_records, progress=not args.no_progress)
         floors.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
         emit(result, args)
         return 0

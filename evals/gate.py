@@ -38,7 +38,7 @@ CHECKED = (
 
 @dataclass(frozen=True)
 class GateSettings:
-    limit: int = 60  # PopQA questions per mode: 120 short generations, ~2-3 minutes on 2 idle cores
+    limit: int = 40  # PopQA questions per mode: 80 short generations, ~2 minutes on 2 idle cores
     offset: int = 0  # which slice of the eval half's hash order
     model: str = GATE_MODEL
 
@@ -106,18 +106,16 @@ def run_gate(make_pipeline: Callable[[Mapping[str, Any]], Any], data_dir: str | 
             "model": settings.model, "limit": settings.limit, "values": values, "checks": checks}
 
 
-def slice_values(records_file: str | Path, slices: int, limit: int) -> list[dict[str, float]]:
-    """Gate values of consecutive slices of an `eval popqa --mode never,always --records FILE` run on the eval
-    half (its first `slices * limit` questions in hash order are the gate's slices 0, 1, ...)."""
-    never: list[QARecord] = []
-    always: list[QARecord] = []
-    for line in Path(records_file).read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        mode = row.pop("mode")
-        if mode in ("never", "always"):
-            (never if mode == "never" else always).append(QARecord.from_json(row))
+def slice_values(records_file: str | Path | Sequence[str | Path], slices: int, limit: int) -> list[dict[str, float]]:
+    """Gate values of consecutive slices of `eval popqa --mode never,always --records FILE` runs on the eval
+    half (their first `slices * limit` questions in hash order, files in offset order, are slices 0, 1, ...)."""
+    from evals.popqa import read_records
+
+    files = [records_file] if isinstance(records_file, (str, Path)) else list(records_file)
+    runs = read_records([str(f) for f in files])
+    never, always = runs.get("never", []), runs.get("always", [])
     if len(never) < slices * limit or len(always) < slices * limit:
-        raise EvalDataError(f"{records_file} has {len(never)}/{len(always)} never/always records; "
+        raise EvalDataError(f"{', '.join(map(str, files))}: {len(never)}/{len(always)} never/always records; "
                             f"{slices} slices of {limit} need {slices * limit} of each")
     return [values_from_records(never[i * limit:(i + 1) * limit], always[i * limit:(i + 1) * limit])
             for i in range(slices)]
@@ -141,27 +139,35 @@ def floors_from(runs: Sequence[Mapping[str, float]], repeat: Mapping[str, float]
 
 
 def measure_floors(make_pipeline: Callable[[Mapping[str, Any]], Any], data_dir: str | Path, slices: int,
-                   limit: int = 60, model: str = GATE_MODEL, records_file: str | Path | None = None,
-                   progress: bool = True) -> dict[str, Any]:
+                   limit: int = 40, model: str = GATE_MODEL, records_file: Sequence[str | Path] | None = None,
+                   repeat_file: str | Path | None = None, progress: bool = True) -> dict[str, Any]:
     """Floors from `slices` disjoint slices plus a repeat of slice 0 (see the module docstring).
 
     records_file: take the slice values from a saved `eval popqa --records` run of the same model (given
-    passages, eval half, natural sample) instead of answering them again; the repeat is always a fresh run.
+    passages, eval half, natural sample) instead of answering them again. repeat_file: the same for the
+    repeat (a separate `eval popqa --limit LIMIT` run); without it the repeat is a fresh gate run.
     """
-    settings = GateSettings(limit, 0, model)
-    pipeline = make_pipeline({**GATE_OVERRIDES, "model.name": model})
-    t0 = time.perf_counter()
-    repeat = gate_run(lambda: pipeline, data_dir, settings, progress)
-    repeat_seconds = round(time.perf_counter() - t0, 1)
+    repeat_seconds = None
+    if repeat_file is not None:
+        repeat = slice_values(repeat_file, 1, limit)[0]
+    else:
+        t0 = time.perf_counter()
+        repeat = gate_run(lambda: make_pipeline({**GATE_OVERRIDES, "model.name": model}), data_dir,
+                          GateSettings(limit, 0, model), progress)
+        repeat_seconds = round(time.perf_counter() - t0, 1)
     if records_file is not None:
         runs = slice_values(records_file, slices, limit)
     else:
+        pipeline = make_pipeline({**GATE_OVERRIDES, "model.name": model})
         runs = [gate_run(lambda: pipeline, data_dir, GateSettings(limit, i * limit, model), progress)
                 for i in range(slices)]
     metrics = floors_from(runs, repeat)
     return {"model": model, "limit": limit, "offset": 0, "split": "eval", "passages": "given",
             "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-            "gate_run_seconds": repeat_seconds, "slices_from": str(records_file) if records_file else "fresh runs",
+            "gate_run_seconds": repeat_seconds,
+            "slices_from": [Path(f).name for f in records_file] if records_file else "fresh runs",
+            "repeat_from": Path(repeat_file).name if repeat_file else "fresh run",
             "command": f"adaptrag eval gate --data DATA --measure {slices} --limit {limit}"
-                       + (" --from-records RECORDS" if records_file else ""),
+                       + (" --from-records RECORDS" if records_file else "")
+                       + (" --repeat-records REPEAT" if repeat_file else ""),
             "metrics": metrics}

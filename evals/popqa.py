@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -195,35 +195,69 @@ def evaluate(runner: PopQARunner, examples: Sequence[QAExample], modes: Sequence
     for m in PIPELINE_MODES:
         if m in modes or (need_pair and m != "adaptive"):
             runs[m] = runner.run(examples, m)
-    result: dict[str, Any] = {"modes": {}, "thresholds": {}, "sweeps": {}}
-    if need_pair:
-        never, always = runs["never"], runs["always"]
+    tune: dict[str, list[QARecord]] = {}
+    if need_pair and "confidence" in modes:
+        runs["never"] = runner.confidences(examples, runs["never"], runs["always"])
+    if need_tune:
+        tune["never"] = runner.run(tune_examples, "never", desc="tune never", key="tune_never")
+        tune["always"] = runner.run(tune_examples, "always", desc="tune always", key="tune_always")
         if "confidence" in modes:
-            never = runs["never"] = runner.confidences(examples, never, always)
-        tune_never = tune_always = None
-        if need_tune:
-            tune_never = runner.run(tune_examples, "never", desc="tune never", key="tune_never")
-            tune_always = runner.run(tune_examples, "always", desc="tune always", key="tune_always")
-            if "confidence" in modes:
-                tune_never = runner.confidences(tune_examples, tune_never, tune_always)
+            tune["never"] = runner.confidences(tune_examples, tune["never"], tune["always"])
+    result = combine(runs, modes, tune, on_records)
+    if runner.warnings:
+        result["pipeline_warnings"] = dict(runner.warnings)
+    return result
+
+
+def combine(runs: dict[str, list[QARecord]], modes: Sequence[str], tune: Mapping[str, Sequence[QARecord]],
+            on_records: Callable[[str, list[QARecord]], None] | None = None) -> dict[str, Any]:
+    """Summaries of the pipeline runs plus the routed baselines built from the never/always pairs.
+
+    `runs` holds "never"/"always"(/"adaptive") records of the evaluated questions; `tune` the never/always
+    records of the tuning questions (train half). Also used on saved records (`eval popqa --from-records`).
+    """
+    result: dict[str, Any] = {"modes": {}, "thresholds": {}, "sweeps": {}}
+    if any(m in ROUTED_MODES for m in modes):
+        never, always = runs["never"], runs["always"]
+        if [r.id for r in never] != [r.id for r in always]:
+            raise EvalDataError("never and always records must cover the same questions in the same order")
         for kind in ("confidence", "popularity"):
             if kind in modes:
-                tuned = tune_threshold(tune_never, tune_always, kind)  # type: ignore[arg-type]
+                if not tune.get("never") or not tune.get("always"):
+                    raise EvalDataError(f"{kind} needs never/always records of tuning questions (the train half)")
+                tuned = tune_threshold(tune["never"], tune["always"], kind)
                 result["thresholds"][kind] = tuned
                 t = math.inf if tuned["threshold"] is None else tuned["threshold"]
-                runs[kind] = route(never, always, _decisions(never, kind, t),
-                                   pay_closed_book=kind == "confidence")
+                runs[kind] = route(never, always, _decisions(never, kind, t), pay_closed_book=kind == "confidence")
                 result["sweeps"][kind] = sweep(never, always, kind)
         if "oracle" in modes:
             runs["oracle"] = oracle(never, always)
+            gap = (core_metrics(runs["oracle"])["accuracy"] or 0) - (core_metrics(always)["accuracy"] or 0)
+            result["oracle_gap_over_always"] = round(gap, 4)
     for m in modes:
         result["modes"][m] = summarize(runs[m], m)
         if on_records is not None:
             on_records(m, runs[m])
-    if "oracle" in modes and "never" in runs and "always" in runs:
-        acc = {m: result["modes"][m]["accuracy"] for m in modes}
-        gap = (acc["oracle"] or 0) - (core_metrics(runs["always"])["accuracy"] or 0)
-        result["oracle_gap_over_always"] = round(gap, 4)
-    if runner.warnings:
-        result["pipeline_warnings"] = dict(runner.warnings)
     return result
+
+
+def read_records(paths: Sequence[str]) -> dict[str, list[QARecord]]:
+    """mode -> records, concatenated over JSONL files written by `eval popqa --records` (in file order)."""
+    import json
+    from pathlib import Path
+
+    out: dict[str, list[QARecord]] = {}
+    for path in paths:
+        try:
+            lines = Path(path).read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            raise EvalDataError(f"records file {path} does not exist") from None
+        for i, line in enumerate(lines, start=1):
+            try:
+                row = json.loads(line)
+                mode = row.pop("mode")
+                rec = QARecord.from_json(row)
+            except (json.JSONDecodeError, KeyError, TypeError) as e:
+                raise EvalDataError(f"{path}:{i}: not a record written by `eval popqa --records` ({e})") from None
+            out.setdefault(mode, []).append(rec)
+    return out
