@@ -7,8 +7,10 @@
 Pieces other modules reuse:
 - `passage_embedding(generator, text)` / `passage_embeddings(model, tokenizer, texts)`: the translator's input,
   the frozen model's final hidden state of the passage's last token.
-- `TranslatorInputs`: a cache of those vectors keyed by chunk id, stored at `translator_inputs_path(cfg)`
-  (inside the index folder) so a question costs no passage encoding; `index_translator_inputs(...)` fills it.
+- `TranslatorInputs`: a cache of those vectors keyed by chunk id, stored at `inputs_path_for(cfg)` (inside the
+  index folder) so a question costs no passage encoding. Indexing fills it when a translator is configured:
+      index_translator_inputs(generator, new_chunks, inputs_path_for(cfg))      # after Index.add
+      store = TranslatorInputs(inputs_path_for(cfg)); store.remove(ids); store.save()   # after Index.remove
 - `inject(model, deltas)`: a context manager adding x (B A)^T to the listed nn.Linear outputs through forward
   hooks; on exit the hooks are removed, so the model's outputs are bit-identical to before.
 - `load_base_model(name)`: the transformers model + tokenizer, for backends without an in-process model.
@@ -102,6 +104,11 @@ def translator_inputs_path(cfg: Config, base_key: str) -> Path:
     """Where an index keeps the translator inputs of its chunks for one base model (key: sha256 or name)."""
     key = re.sub(r"[^A-Za-z0-9_.-]", "_", base_key[:16] if re.fullmatch(r"[0-9a-f]{64}", base_key) else base_key)
     return cfg.index_path() / "dyprag" / f"inputs-{key}.npz"
+
+
+def inputs_path_for(cfg: Config) -> Path:
+    """The translator-input cache of cfg's index for cfg's model (what indexing writes and `Injector` reads)."""
+    return translator_inputs_path(cfg, base_model_sha256(cfg.model.name, cfg.model_cache()) or cfg.model.name)
 
 
 class TranslatorInputs:
@@ -227,7 +234,7 @@ class Injector:
         self.translator, self.manifest = load_translator(path, expect_sha256=sha, expect_model=cfg.model.name,
                                                          expect_shape=shape)
         self.path = path
-        self.inputs = TranslatorInputs(translator_inputs_path(cfg, sha or cfg.model.name))
+        self.inputs = TranslatorInputs(inputs_path_for(cfg))
 
     def _encoder(self) -> tuple[Any, Any]:
         if self._model is None:  # e.g. the openai backend: encode passages with a local copy of the base model

@@ -120,15 +120,16 @@ def train_translator(model: Any, tokenizer: Any, work: str | Path, out: str | Pa
     ckpt_path = work / "translator_ckpt.pt"
     step, history, seconds = 0, [], 0.0
     ids = [e.item.id for e in train]
+    total = cfg.epochs * len(train)
     if ckpt_path.exists():
         ckpt = torch.load(ckpt_path, weights_only=False)
-        if ckpt["spec"] == spec.to_json() and ckpt["train_ids"] == ids and ckpt["config"] == asdict(cfg):
+        same = {**ckpt["config"], "epochs": cfg.epochs} == asdict(cfg)  # more/fewer epochs may resume
+        if ckpt["spec"] == spec.to_json() and ckpt["train_ids"] == ids and same and ckpt["step"] <= total:
             translator.load_state_dict(ckpt["translator"])
             opt.load_state_dict(ckpt["optimizer"])
             step, history, seconds = ckpt["step"], ckpt["history"], ckpt["seconds"]
         else:  # other teachers or settings: start over rather than mix runs
             ckpt_path.unlink()
-    total = cfg.epochs * len(train)
     teacher_cache: dict[str, torch.Tensor] = {}
     bar = tqdm(total=total, initial=step, desc="translator", unit="step", disable=not progress)
     t0 = time.perf_counter() - seconds

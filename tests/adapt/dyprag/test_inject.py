@@ -11,8 +11,8 @@ import torch
 from adapt.dyprag.translator import ParameterTranslator, save_translator
 from rag.config import load_config
 from rag.generators.base import LoraDeltas
-from rag.inject import (Injector, TranslatorInputs, inject, passage_embedding, passage_embeddings,
-                        translator_inputs_path)
+from rag.inject import (Injector, TranslatorInputs, index_translator_inputs, inject, inputs_path_for,
+                        passage_embedding, passage_embeddings)
 from rag.types import Passage
 
 from .helpers import logits, random_deltas
@@ -94,7 +94,7 @@ def test_injector_uses_inputs_cached_at_indexing_time(base, spec, tmp_path):
     save_translator(translator, path)
     cfg = _cfg(tmp_path, path)
     cached = np.full((1, 576), 0.5, np.float32)
-    store = TranslatorInputs(translator_inputs_path(cfg, spec.base_sha256))
+    store = TranslatorInputs(inputs_path_for(cfg))
     store.put(["chunk-1"], cached)
     store.save()
     injector = Injector(SimpleNamespace(model=model, tokenizer=tok), cfg)
@@ -106,3 +106,19 @@ def test_injector_uses_inputs_cached_at_indexing_time(base, spec, tmp_path):
 def test_injector_off_needs_no_translator(tmp_path):
     cfg = _cfg(tmp_path, tmp_path / "missing.safetensors", mode="off")
     assert Injector(SimpleNamespace(model=None, tokenizer=None), cfg).deltas([Passage("a", "s", "", "t", 0, 1, 1.0)]) is None
+
+
+def test_index_translator_inputs_encodes_each_chunk_once(base, tmp_path):
+    model, tok = base
+    gen = SimpleNamespace(model=model, tokenizer=tok)
+    chunks = [SimpleNamespace(id="c1", text="Oulu is a city in Finland."), SimpleNamespace(id="c2", text="Kotka.")]
+    path = tmp_path / "inputs.npz"
+    assert index_translator_inputs(gen, chunks, path) == 2
+    assert index_translator_inputs(gen, chunks, path) == 0  # cached on disk
+    store = TranslatorInputs(path)
+    assert len(store) == 2 and np.allclose(store.get("c1"), passage_embedding(gen, chunks[0].text), atol=1e-4)
+    store.remove(["c1"])
+    store.save()
+    assert "c1" not in TranslatorInputs(path) and "c2" in TranslatorInputs(path)
+    path.write_bytes(b"garbage")
+    assert len(TranslatorInputs(path)) == 0  # a damaged cache is rebuilt, not fatal
