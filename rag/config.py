@@ -181,7 +181,12 @@ ENV_ALIASES: dict[str, str] = {
     "ADAPTRAG_MODE": "decide.mode",
     "ADAPTRAG_DYPRAG": "inject.dyprag",
 }
-NOT_KEYS = {"ADAPTRAG_CONFIG"}  # names the TOML file itself
+# ADAPTRAG_* variables that are not settings: the TOML file itself, test/service plumbing and the
+# compose file's host-side variables. Any other unknown ADAPTRAG_* variable is a typo and fails.
+NOT_KEYS = {
+    "ADAPTRAG_CONFIG", "ADAPTRAG_VLLM_VENV", "ADAPTRAG_VLLM_READY_TIMEOUT",
+    "ADAPTRAG_MODELS_DIR", "ADAPTRAG_DOCS_DIR", "ADAPTRAG_SERVED_NAME",
+}
 
 
 def load_config(

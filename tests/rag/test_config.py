@@ -81,3 +81,8 @@ def test_inconsistent_values_fail_at_start(values, needle):
     with pytest.raises(ConfigError) as e:
         load_config(env={}, overrides=values)
     assert needle in str(e.value)
+
+
+def test_plumbing_variables_are_not_settings():
+    cfg = load_config(env={"ADAPTRAG_VLLM_VENV": "/opt/v", "ADAPTRAG_MODELS_DIR": "/models", "ADAPTRAG_MODE": "never"})
+    assert cfg.decide.mode == "never"
