@@ -50,7 +50,7 @@ def test_memory_answer_with_the_real_model(real_app):
 
 def test_openai_backend_with_a_dead_server_is_a_readable_error(real_app):
     at = AppTest.from_file(APP, default_timeout=300).run()
-    at.sidebar.selectbox(key="backend").set_value("openai")
+    at.sidebar.selectbox(key="backend").set_value("openai").run()  # the URL field is enabled for openai only
     at.sidebar.text_input(key="base_url").set_value(_dead_url())
     at.sidebar.selectbox(key="mode").set_value("never").run()
     at.chat_input(key="question").set_value("What is the capital of France?").run()
