@@ -104,10 +104,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    import torch
+
     from adapt.dyprag.bench import run_bench
     from rag.inject import default_translator_path
-
-    import torch
 
     torch.set_num_threads(max(1, args.threads))
     translator = Path(args.translator).expanduser() if args.translator else default_translator_path(args.model)

@@ -14,7 +14,8 @@ def random_deltas(spec, scale: float = 0.05, seed: int = 0) -> LoraDeltas:
     weights = {}
     for path in spec.paths():
         fin, fout = spec.io(path.rsplit(".", 1)[-1])
-        weights[path] = (torch.randn(spec.rank, fin, generator=g) * scale, torch.randn(fout, spec.rank, generator=g) * scale)
+        weights[path] = (torch.randn(spec.rank, fin, generator=g) * scale,
+                         torch.randn(fout, spec.rank, generator=g) * scale)
     return LoraDeltas(weights, rank=spec.rank)
 
 

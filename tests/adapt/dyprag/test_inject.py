@@ -105,7 +105,8 @@ def test_injector_uses_inputs_cached_at_indexing_time(base, spec, tmp_path):
 
 def test_injector_off_needs_no_translator(tmp_path):
     cfg = _cfg(tmp_path, tmp_path / "missing.safetensors", mode="off")
-    assert Injector(SimpleNamespace(model=None, tokenizer=None), cfg).deltas([Passage("a", "s", "", "t", 0, 1, 1.0)]) is None
+    injector = Injector(SimpleNamespace(model=None, tokenizer=None), cfg)
+    assert injector.deltas([Passage("a", "s", "", "t", 0, 1, 1.0)]) is None
 
 
 def test_index_translator_inputs_encodes_each_chunk_once(base, tmp_path):

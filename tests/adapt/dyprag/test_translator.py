@@ -30,7 +30,7 @@ def test_shapes_for_the_test_model(spec):
 
 def test_shape_logic_for_qwen_config():
     transformers = pytest.importorskip("transformers")
-    # Qwen2.5-0.5B's published shape (the registry's qwen2.5-coder-0.5b): 24 layers, 896 hidden, 4864 intermediate.
+    # qwen2.5-coder-0.5b per its GGUF metadata (see the slow test below): 24 layers, 896 hidden, 4864 intermediate.
     config = transformers.Qwen2Config(num_hidden_layers=24, hidden_size=896, intermediate_size=4864,
                                       num_attention_heads=14, num_key_value_heads=2)
     spec = TranslatorSpec.from_hf_config(config, "qwen2.5-coder-0.5b")
@@ -101,3 +101,20 @@ def test_missing_file_or_manifest_fails_clearly(tmp_path):
     manifest_path(path).write_text("{not json")
     with pytest.raises(TranslatorError, match=r"manifest .*translator.json is corrupted"):
         load_translator(path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["smollm2-135m", "qwen2.5-coder-0.5b"])
+def test_shapes_from_each_registry_model_config(name):
+    """The config read from the registry's GGUF metadata (slow: ~10 s of CPU per model for the reader)."""
+    from transformers import AutoConfig
+
+    from rag.models import ModelNotFound, resolve_model
+
+    try:
+        m = resolve_model(name)
+    except ModelNotFound as e:
+        pytest.skip(str(e))
+    spec = TranslatorSpec.from_hf_config(AutoConfig.from_pretrained(str(m.path), gguf_file=m.gguf_file), name,
+                                         m.sha256)
+    _check_shapes(spec, n=1)
