@@ -182,6 +182,17 @@ def highlighted_text_html(text: str, spans: Sequence[tuple[int, int]]) -> str:
     return "".join(out)
 
 
+_WEB = re.compile(r"https?://[^\s\"'<>]+\Z", re.IGNORECASE)
+
+
+def source_html(source: str) -> str:
+    """The passage's source: a link when it is an http(s) URL (never javascript: or data:), else the path."""
+    if _WEB.match(source):
+        return (f'<a class="ar-source" href="{esc(source)}" target="_blank" rel="noopener noreferrer nofollow">'
+                f"{esc(source)}</a>")
+    return f'<span class="ar-source">{esc(source)}</span>'
+
+
 def passage_html(answer: Answer, n: int, anchor: str) -> str:
     """Card for passage n (1-based): number, title, source file and span, score, highlighted text."""
     p = answer.passages[n - 1]
@@ -191,7 +202,7 @@ def passage_html(answer: Answer, n: int, anchor: str) -> str:
     scores = " ".join(f"{esc(k)} {v:.3f}" for k, v in p.scores.items())
     title = f"<b>{esc(p.title)}</b> · " if p.title else ""
     head = (
-        f'<b>[{n}]</b> {title}<span class="ar-source">{esc(p.source)}</span> '
+        f"<b>[{n}]</b> {title}{source_html(p.source)} "
         f"· chars {p.start}–{p.end} · score {p.score:.3f}" + (f" ({scores})" if scores else "")
         + (" · <b>cited</b>" if cited else "")
     )

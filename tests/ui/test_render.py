@@ -105,3 +105,11 @@ def test_latency_footer():
     html = render.latency_html({"retrieve": 12.4, "generate": 100.0, "conflict": 5.0}, 55.0, 180.0)
     assert "retrieval 12 ms" in html and "generation 100 ms" in html and "conflict check 5 ms" in html
     assert "first token 55 ms" in html and "wall 180 ms" in html
+
+
+def test_source_links_only_for_web_urls():
+    assert render.source_html("https://example.org/a?b=1").startswith('<a class="ar-source" href="https://example.org')
+    for bad in ("javascript:alert(1)", "data:text/html,<script>x</script>", 'https://x.org/" onclick="x',
+                "JaVaScRiPt:alert(1)", "/home/user/doc.txt"):
+        html = render.source_html(bad)
+        assert "<a" not in html and html.startswith('<span class="ar-source">'), html
