@@ -40,14 +40,14 @@ def explain(exc: BaseException, where: str = "") -> tuple[str, str]:
         return f"Invalid setting: {exc}", "Fix the setting in the sidebar, your TOML file or ADAPTRAG_* variables."
     if _is_connection_error(exc):
         return (f"The generation server is not reachable{ctx}: {exc}",
-                "Start the server (e.g. `vllm serve MODEL --port 8000`), correct the server URL in the sidebar, "
-                "or switch the backend to hf.")
+                ("Start the server (e.g. `vllm serve MODEL --port 8000`), correct the server URL in the sidebar, "
+                 "or switch the backend to hf."))
     if isinstance(exc, GeneratorError):
         return f"The generator failed{ctx}: {exc}", "Check the generator settings in the sidebar."
     if isinstance(exc, ModuleNotFoundError):
         return (f"A required module is missing: {exc.name or exc}",
-                "Install adaptrag with its extras into the app's environment: `pip install -e '.[ui]' "
-                "-c constraints.txt` (see README).")
+                ("Install adaptrag with its extras into the app's environment: `pip install -e '.[ui]' "
+                 "-c constraints.txt` (see README)."))
     if isinstance(exc, MemoryError):
         return "Out of memory while answering.", "Pick a smaller model or lower top-k."
     if isinstance(exc, (FileNotFoundError, PermissionError)):

@@ -110,7 +110,7 @@ class IndexJob:
                 self._update(current=path.name)
                 try:
                     ok, message = describe_result(self._add_one(path))
-                except Exception as e:  # noqa: BLE001 - per-file errors are reported, the rest continues
+                except Exception as e:
                     log.warning("indexing %s failed", path, exc_info=True)
                     ok, message = False, f"{type(e).__name__}: {e}"
                 with self._lock:
@@ -119,7 +119,7 @@ class IndexJob:
             if self._on_done is not None:
                 try:
                     self._on_done()
-                except Exception as e:  # noqa: BLE001
+                except Exception as e:
                     log.warning("refresh after indexing failed", exc_info=True)
                     self._update(error=f"indexed, but the search could not be refreshed: {e}")
         finally:

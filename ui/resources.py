@@ -16,6 +16,7 @@ separate `streamlit run` process. Neither is set in normal use.
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import threading
 from collections.abc import Callable
@@ -110,8 +111,8 @@ def close_quietly(obj: Any) -> None:
     if callable(close):
         try:
             close()
-        except Exception:  # noqa: BLE001 - closing is best effort
-            pass
+        except Exception:
+            logging.getLogger(__name__).debug("closing %r failed", obj, exc_info=True)
 
 
 def index_stats(cfg: Config) -> dict[str, Any]:

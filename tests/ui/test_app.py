@@ -9,14 +9,15 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-import ui.resources as resources
 from rag.generators.base import GeneratorError
 from tests.ui.fakes import HOSTILE, FakePipeline, memory_answer, retrieved_answer
+from ui import resources
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
@@ -134,7 +135,7 @@ def test_untrusted_answer_text_is_escaped_in_the_page(app_env):
 class RecordingIndex:
     """Neighbour of the upload panel: records what it was asked to index."""
 
-    added: list[Path] = []
+    added: ClassVar[list[Path]] = []
 
     def add(self, paths, progress=True):
         for p in paths:

@@ -9,10 +9,9 @@ import socket
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-import ui.resources as resources
+from ui import resources
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -70,7 +71,6 @@ def test_job_runs_in_background_and_reports_each_file(tmp_path: Path):
         seen.append(path.name)
         if path.name == "bad.txt":
             raise ValueError("cannot decode bad.txt as UTF-8; save it as UTF-8")
-        return None
 
     done = threading.Event()
     paths = [tmp_path / n for n in ("a.txt", "bad.txt", "c.txt")]
@@ -88,7 +88,7 @@ def test_job_runs_in_background_and_reports_each_file(tmp_path: Path):
 
 def test_describe_result_reads_reports():
     class Report:
-        errors = {"x.pdf": "no text layer"}
+        errors: ClassVar[dict[str, str]] = {"x.pdf": "no text layer"}
 
     assert describe_result(Report()) == (False, "x.pdf: no text layer")
     assert describe_result(None) == (True, "indexed")
