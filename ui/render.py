@@ -71,7 +71,8 @@ def badge_html(answer: Answer, requested_mode: str | None = None) -> str:
     elif answer.mode in ("always", "never") and not fell_back:
         note = f"mode {esc(answer.mode)} · router not used"
     else:
-        reason = next((w for w in answer.warnings if "router" in w.lower()), "")
+        fallback = answer.warnings[0] if fell_back and answer.warnings else ""
+        reason = next((w for w in answer.warnings if "router" in w.lower()), fallback)
         note = "router not available" + (f" ({esc(reason)})" if reason else "") + f" · mode {esc(answer.mode)}"
     if answer.dyprag and answer.dyprag != "off":
         note += f" · DyPRAG {esc(answer.dyprag)}"
