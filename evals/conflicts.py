@@ -174,7 +174,7 @@ def countryinfo_facts() -> list[Fact]:
             capital = capital[0] if isinstance(capital, list) and capital else capital
             langs = [getattr(pycountry.languages.get(alpha_2=code), "name", None) for code in c.languages() or []]
             money = [getattr(pycountry.currencies.get(alpha_3=code), "name", None) for code in c.currencies() or []]
-        except Exception:  # noqa: BLE001 - countryinfo raises on incomplete entries
+        except Exception:  # noqa: BLE001, S112 - countryinfo raises on incomplete entries
             continue
         if name and capital and region and sub:
             rows.append((pop, name, capital, region, sub, [x for x in langs if x], [x for x in money if x]))
@@ -448,7 +448,8 @@ def fit_calibration(records: Sequence[Record]) -> dict[str, Any]:
         "between_documents": fit_logistic([r.features for r in btw],
                                           [r.case.label == "between_documents" for r in btw], BETWEEN_FEATURES),
         "fitted_on": {"cases": len(dev), "memory_rows": len(mem), "between_rows": len(btw),
-                      "split": "dev half of sha256('conflicts:' + question) % 2"},
+                      "split": "dev half of sha256('conflicts:' + question) % 2",
+                      "command": "adaptrag eval conflicts --data ../shared/data/popqa/dev.jsonl --fit"},
     }
 
 
@@ -555,9 +556,8 @@ def evaluate(cfg: Any, cases: Sequence[Case] | None, facts: Sequence[Fact], args
         report["test_split"] = summarize([r for r in records if split_of(r.case.group) == "test"])
     if args.records:
         with open(args.records, "w", encoding="utf-8") as f:
-            for r in records:
-                f.write(json.dumps({**r.case.__dict__, "memory_score": r.memory_score, "between_score": r.between_score,
+            f.writelines(json.dumps({**r.case.__dict__, "memory_score": r.memory_score, "between_score": r.between_score,
                                     "flagged": r.flagged, "kind": r.kind, "document_answer": r.document_answer,
                                     "parametric_answer": r.parametric_answer, "added_ms": round(r.added_ms, 1),
-                                    "features": r.features}, ensure_ascii=False) + "\n")
+                                    "features": r.features}, ensure_ascii=False) + "\n" for r in records)
     return report

@@ -54,7 +54,7 @@ UNKNOWN_PATTERNS = re.compile(
 )
 _YES = {"yes", "yeah", "yep", "correct", "true", "indeed", "right"}
 _NO = {"no", "nope", "false", "incorrect", "not", "wrong"}
-_POLAR_QUESTION = re.compile(r"^\s*(is|are|was|were|does|do|did|can|could|has|have|had|will|would|should)\b", re.I)
+_POLAR_QUESTION = re.compile(r"^\s*(is|are|was|were|does|do|did|can|could|has|have|had|will|would|should)\b", re.IGNORECASE)
 
 _UNITS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
@@ -70,9 +70,9 @@ _MONTHS = {
          ("november", "nov"), ("december", "dec")], start=1) for m in names
 }
 _MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
-_DATE_MDY = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{3,4}})\b", re.I)
-_DATE_DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_RE})\.?,?\s+(\d{{3,4}})\b", re.I)
-_DATE_MY = re.compile(rf"\b({_MONTH_RE})\.?,?\s+(\d{{3,4}})\b", re.I)
+_DATE_MDY = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{3,4}})\b", re.IGNORECASE)
+_DATE_DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_RE})\.?,?\s+(\d{{3,4}})\b", re.IGNORECASE)
+_DATE_MY = re.compile(rf"\b({_MONTH_RE})\.?,?\s+(\d{{3,4}})\b", re.IGNORECASE)
 _DATE_ISO = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
 _NUMBER = re.compile(r"(?<![\w.])[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\w.])[-+]?\d+(?:\.\d+)?")
 
@@ -117,10 +117,10 @@ def content_words(question: str) -> list[str]:
 
 
 def first_clause(answer: str) -> str:
-    """The answer up to its first sentence end or line break (small models ramble after it)."""
+    """The answer up to its first clause end (". ", "; ", ", ") or line break (small models ramble after it)."""
     text = _CITATION.sub(" ", answer).strip()
     text = text.split("\n", 1)[0]
-    match = re.search(r"(?<!\b[A-Z])(?<!\d)[.!?;](\s|$)", text)
+    match = re.search(r"(?<!\b[A-Z])(?<!\d)[.!?;](\s|$)|,\s", text)
     return text[: match.start()] if match else text
 
 

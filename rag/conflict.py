@@ -31,7 +31,7 @@ from pathlib import Path
 
 from rag import answers, prompts
 from rag.config import Config
-from rag.generators.base import Generator, GenerationRequest
+from rag.generators.base import GenerationRequest, Generator
 from rag.types import Conflict, Generation, Passage
 
 CALIBRATION_FILE = Path(__file__).with_name("conflict_calibration.json")
@@ -176,7 +176,7 @@ class ConflictChecker:
         if passage_answers is None:
             passage_answers = [self.passage_answer(question, p) for p in passages]
         known = [pa for pa in passage_answers if not pa.unknown]
-        same = lambda a, b: answers.same_answer(a, b, self.embedder, question)  # noqa: E731
+        same = lambda a, b: answers.same_answer(a, b, self.embedder, question)
 
         # memory vs documents
         memory_unknown = answers.is_unknown(memory)
@@ -192,10 +192,9 @@ class ConflictChecker:
         features["disagree_passages"] = 1.0 - max(agreements.values()) if agreements else 0.5
         features["mentioned"] = max(mention)
         features["on_topic"] = max(topic)
-        memory_score = 0.0
-        if not memory_unknown and not (doc_unknown and not known and max(topic) < 0.5):
-            memory_score = logistic(self.calibration["memory_vs_documents"], features)
-        memory_flag = memory_score >= self.cfg.threshold and confidence >= self.cfg.min_confidence
+        memory_applies = not memory_unknown and not (doc_unknown and not known and max(topic) < 0.5)
+        memory_score = logistic(self.calibration["memory_vs_documents"], features) if memory_applies else 0.0
+        memory_flag = memory_applies and memory_score >= self.cfg.threshold and confidence >= self.cfg.min_confidence
 
         # between documents: two one-passage answers that differ, or on-topic passages of which one
         # states the model's answer and another does not
@@ -212,11 +211,12 @@ class ConflictChecker:
         if len(on_topic) >= 2 and not memory_unknown:
             split = max(mention[i] for i in on_topic) - min(mention[i] for i in on_topic)
         features["support_split"] = split
-        between_score = logistic(self.calibration["between_documents"], features) if pair or split else 0.0
-        between_flag = between_score >= self.cfg.threshold
+        between_applies = bool(pair) or split > 0
+        between_score = logistic(self.calibration["between_documents"], features) if between_applies else 0.0
+        between_flag = between_applies and between_score >= self.cfg.threshold
 
-        conflict_kw = dict(parametric_answer=memory, document_answer=document_answer,
-                           parametric_confidence=round(confidence, 4))
+        conflict_kw = {"parametric_answer": memory, "document_answer": document_answer,
+                           "parametric_confidence": round(confidence, 4)}
         if between_flag:
             if pair and features["disagree_pair"] >= split:
                 side_a = tuple(pa.passage_id for pa in known if same(pa.text, pair[0].text) >= 0.5)
@@ -247,13 +247,20 @@ def _recall(words: Sequence[str], text: str) -> float:
     if not words:
         return 0.0
     present = set(answers.tokens(text))
-    return sum(w in present for w in words) / len(words)
+    return sum(_present(w, present) for w in words) / len(words)
+
+
+def _present(word: str, present: set[str]) -> bool:
+    """Exact token, or the same stem for longer words ("america" ~ "americas", "french" ~ "frenchman")."""
+    if word in present:
+        return True
+    return len(word) >= 5 and any(len(t) >= 5 and (t.startswith(word) or word.startswith(t)) for t in present)
 
 
 def _memory_mention(question: str, memory: str, text: str) -> float:
     """How much of the closed-book answer a passage states. For yes/no questions: a "yes" memory is
-    stated when the passage holds the question's content words; a "no" memory cannot be read off text."""
+    stated when the passage holds all the question's content words; a "no" memory cannot be read off text."""
     if answers.is_polar_question(question):
         pol = answers.polarity(memory)
-        return _recall(answers.content_words(question), text) if pol else 0.5
+        return float(_recall(answers.content_words(question), text) == 1.0) if pol else 0.5
     return _recall(answers.core(memory, question).split(), text)

@@ -43,17 +43,18 @@ def test_agreeing_passage_is_not_a_conflict(checker):
 
 
 def test_low_confidence_memory_never_raises_a_memory_conflict(checker, hf_generator, embedder):
-    question = "In what city was Aarno Maliniemi born?"
-    text = "Aarno Maliniemi (1892-1950) was a Finnish historian. He was born in Oulu and studied in Helsinki."
-    a = checker.assess(question, [passage("p", text)], "Aarno Maliniemi was born in Oulu [1].")
-    assert a.conflict.parametric_confidence < 0.5  # the model does not know this
+    # SmolLM2-135M does not know this: its closed-book answer is a low-probability guess.
+    question = "On which continent is Curaçao?"
+    text = "Curaçao is an island country in the southern Caribbean Sea, on the continent of North America."
+    a = checker.assess(question, [passage("p", text)], "Curaçao is in North America [1].")
+    assert a.conflict.parametric_confidence < checker.cfg.min_confidence
     assert not (a.conflict.flagged and a.conflict.kind == "memory_vs_documents")
-    # The same evidence with the confidence floor removed: whatever the score, the gate was what held it.
+    # Same evidence without the confidence floor: the score alone would flag it, so the gate is what held it.
     lax = ConflictChecker(hf_generator, embedder, dataclasses.replace(Config(), conflict=ConflictConfig(
-        min_confidence=0.0)))
-    lax_a = lax.assess(question, [passage("p", text)], "Aarno Maliniemi was born in Oulu [1].",
-                       closed_book=a.closed_book, passage_answers=a.passage_answers)
-    assert lax_a.memory_score == pytest.approx(a.memory_score)
+        min_confidence=0.0, threshold=0.0)))
+    lax_c = lax.assess(question, [passage("p", text)], "Curaçao is in North America [1].",
+                       closed_book=a.closed_book, passage_answers=a.passage_answers).conflict
+    assert lax_c.flagged and lax_c.kind == "memory_vs_documents"
 
 
 def test_two_disagreeing_passages_are_a_document_conflict(checker):
