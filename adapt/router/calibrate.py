@@ -17,6 +17,7 @@ from typing import Any
 
 from adapt.router import measure
 from adapt.router.train import read_card, write_card
+from rag.config import default_data_home
 from rag.decide import ROUTER_ADAPTER
 
 
@@ -26,10 +27,11 @@ def calibrate(generator: Any, adapter_dir: str | Path, data_dir: str | Path, lim
     adapter_dir = Path(adapter_dir).expanduser()
     card = read_card(adapter_dir)
     rows = measure.popqa_rows(Path(data_dir).expanduser() / "popqa" / "dev.jsonl", "dev", limit)
-    cache = Path(cache_dir) if cache_dir else adapter_dir.parent / f".calibration-{adapter_dir.name}"
+    cache = Path(cache_dir) if cache_dir else default_data_home() / "router" / adapter_dir.name / "calibration"
     cache.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     generator.load_adapter(ROUTER_ADAPTER, str(adapter_dir))
+    (cache / "dev.router.jsonl").unlink(missing_ok=True)  # the router part belongs to this adapter only
     for part in ("router", "closed", "grounded"):
         measure.run_part(generator, part, rows, cache / f"dev.{part}.jsonl", batch_size)
     generator.model.disable_adapters()

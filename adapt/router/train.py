@@ -167,6 +167,7 @@ def train_router(generator: Any, examples_dir: str | Path, out_dir: str | Path,
         seconds = time.perf_counter() - t0
         out.mkdir(parents=True, exist_ok=True)
         peft_model.save_pretrained(str(out))
+        _portable(out, generator.info.name)
     finally:
         bar.close()
         peft_model.eval()
@@ -239,7 +240,7 @@ def _shared_prefix_loss(llama: Any, batch, pad: int):
     if p > 0:
         out = llama.model(input_ids=torch.tensor([batch[0][0][:p]]), use_cache=True)
         kv = [(layer.keys.expand(len(batch), -1, -1, -1), layer.values.expand(len(batch), -1, -1, -1))
-              for layer in out.past_key_values.layers]
+              for layer in out.cache.layers]
         cache = DynamicCache(ddp_cache_data=kv)
     width = max(len(x) for x, _ in batch) - p
     ids = torch.full((len(batch), width), pad, dtype=torch.long)
@@ -255,10 +256,19 @@ def _shared_prefix_loss(llama: Any, batch, pad: int):
                 cols.append(j - 1 - p)
                 targets.append(y[j])
     positions = torch.arange(p, p + width).unsqueeze(0).expand(len(batch), -1)
-    hidden = llama.model(input_ids=ids, attention_mask=mask, past_key_values=cache, position_ids=positions,
+    hidden = llama.model(input_ids=ids, attention_mask=mask, cache=cache, position_ids=positions,
                          use_cache=cache is not None).last_hidden_state
     logits = llama.lm_head(hidden[torch.tensor(rows), torch.tensor(cols)]).float()
     return torch.nn.functional.cross_entropy(logits, torch.tensor(targets))
+
+
+def _portable(out: Path, model_name: str) -> None:
+    """Name the base model by its registry name (not this machine's cache path); drop PEFT's template README."""
+    config_path = out / "adapter_config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    config["base_model_name_or_path"] = model_name
+    config_path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    (out / "README.md").unlink(missing_ok=True)
 
 
 def _data_summary(examples_dir: Path, examples: Sequence[Example], used: int, skipped: int) -> dict[str, Any]:
