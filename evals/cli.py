@@ -82,7 +82,8 @@ def register(subparsers: Any) -> None:
     g.add_argument("--from-records", nargs="+", metavar="FILE",
                    help="with --measure: slice values from a saved `eval popqa --mode never,always --records` run")
     g.add_argument("--repeat-records", metavar="FILE",
-                   help="with --measure: the repeat of slice 0 from a saved `eval popqa --limit LIMIT --records` run")
+                   help="with --measure: the repeat of slice 0 from a saved `eval popqa --limit LIMIT --records` run "
+                        "('none': not measured)")
     _output_args(g)
     add_common_args(g)
     g.set_defaults(func=cmd_gate)

@@ -51,19 +51,34 @@ def data_file(data_dir: str | Path) -> Path:
     return Path(data_dir) / "popqa" / "dev.jsonl"
 
 
-def values_from_records(never: Sequence[QARecord], always: Sequence[QARecord]) -> dict[str, float]:
-    """The gate's metric values from one slice's records (ragas string metrics need only the answers)."""
+def values_from_records(never: Sequence[QARecord], always: Sequence[QARecord],
+                        standard_errors: dict[str, float] | None = None) -> dict[str, float]:
+    """The gate's metric values from one slice's records (ragas string metrics need only the answers).
+
+    standard_errors: filled with each metric's standard error over the slice's questions (stdev / sqrt(n)),
+    an estimate of how much the metric moves from one slice of this size to another.
+    """
     from evals.ragas_eval import RagasSample, ragas_scores
 
     values: dict[str, float] = {}
+    per_question: dict[str, list[float]] = {}
     for mode, recs in (("never", never), ("always", always)):
         for k, v in core_metrics(recs).items():
             if k != "n" and v is not None:
                 values[f"popqa.{mode}.{k}"] = v
+        per_question[f"popqa.{mode}.accuracy"] = [float(r.correct) for r in recs]
+        per_question[f"popqa.{mode}.exact_match"] = [float(r.em) for r in recs]
+        per_question[f"popqa.{mode}.f1"] = [r.f1 for r in recs]
+        per_question[f"popqa.{mode}.retrieval_rate"] = [float(r.retrieved) for r in recs]
     samples = [RagasSample(r.id, r.question, r.answer, r.answers) for r in always]
-    for k, v in ragas_scores(samples)["metrics"].items():
+    rag = ragas_scores(samples, per_sample=True)
+    for k, v in rag["metrics"].items():
         if v is not None and k in ("exact_match", "string_present", "rouge_score"):
             values[f"ragas.always.{k}"] = v
+            per_question[f"ragas.always.{k}"] = rag["per_sample"][k]
+    if standard_errors is not None:
+        for k, xs in per_question.items():
+            standard_errors[k] = statistics.stdev(xs) / math.sqrt(len(xs)) if len(xs) > 1 else 0.0
     return values
 
 
@@ -106,7 +121,8 @@ def run_gate(make_pipeline: Callable[[Mapping[str, Any]], Any], data_dir: str | 
             "model": settings.model, "limit": settings.limit, "values": values, "checks": checks}
 
 
-def slice_values(records_file: str | Path | Sequence[str | Path], slices: int, limit: int) -> list[dict[str, float]]:
+def slice_values(records_file: str | Path | Sequence[str | Path], slices: int, limit: int,
+                 standard_errors: dict[str, float] | None = None) -> list[dict[str, float]]:
     """Gate values of consecutive slices of `eval popqa --mode never,always --records FILE` runs on the eval
     half (their first `slices * limit` questions in hash order, files in offset order, are slices 0, 1, ...)."""
     from evals.popqa import read_records
@@ -117,24 +133,29 @@ def slice_values(records_file: str | Path | Sequence[str | Path], slices: int, l
     if len(never) < slices * limit or len(always) < slices * limit:
         raise EvalDataError(f"{', '.join(map(str, files))}: {len(never)}/{len(always)} never/always records; "
                             f"{slices} slices of {limit} need {slices * limit} of each")
-    return [values_from_records(never[i * limit:(i + 1) * limit], always[i * limit:(i + 1) * limit])
-            for i in range(slices)]
+    return [values_from_records(never[i * limit:(i + 1) * limit], always[i * limit:(i + 1) * limit],
+                                standard_errors if i == 0 else None) for i in range(slices)]
 
 
-def floors_from(runs: Sequence[Mapping[str, float]], repeat: Mapping[str, float]) -> dict[str, dict[str, Any]]:
-    """Floor = slice 0's value - margin; margin = max(|repeat - slice 0|, stdev over slices), rounded up to 0.01."""
+def floors_from(runs: Sequence[Mapping[str, float]], repeat: Mapping[str, float] | None,
+                standard_errors: Mapping[str, float] | None = None) -> dict[str, dict[str, Any]]:
+    """Floor = slice 0's value - margin, margin rounded up to 0.01: max(|repeat - slice 0|, stdev over slices);
+    with fewer than 3 slices the slice-to-slice spread is estimated by the standard error over slice 0's
+    questions instead. No repeat (None): its spread is not counted (reported as null)."""
     first = runs[0]
     metrics = {}
     for key in CHECKED:
         if key not in first:
             continue
         values = [r[key] for r in runs if key in r]
-        spread = abs(first[key] - repeat.get(key, first[key]))
-        std = statistics.stdev(values) if len(values) > 1 else 0.0
-        margin = math.ceil(round(max(spread, std), 6) * 100) / 100
+        spread = None if repeat is None else abs(first[key] - repeat.get(key, first[key]))
+        std = statistics.stdev(values) if len(values) >= 3 else (standard_errors or {}).get(key, 0.0)
+        margin = math.ceil(round(max(spread or 0.0, std), 6) * 100) / 100
         metrics[key] = {"measured": round(first[key], 4), "margin": margin,
-                        "floor": round(max(0.0, first[key] - margin), 4), "repeat_spread": round(spread, 4),
-                        "slice_std": round(std, 4), "slice_values": [round(v, 4) for v in values]}
+                        "floor": round(max(0.0, first[key] - margin), 4),
+                        "repeat_spread": None if spread is None else round(spread, 4),
+                        "slice_std": round(std, 4), "slice_std_from": "slices" if len(values) >= 3 else
+                        "standard error over slice 0's questions", "slice_values": [round(v, 4) for v in values]}
     return metrics
 
 
@@ -148,20 +169,27 @@ def measure_floors(make_pipeline: Callable[[Mapping[str, Any]], Any], data_dir: 
     repeat (a separate `eval popqa --limit LIMIT` run); without it the repeat is a fresh gate run.
     """
     repeat_seconds = None
-    if repeat_file is not None:
+    repeat: dict[str, float] | None
+    if repeat_file == "none":  # not measured (yet)
+        repeat = None
+    elif repeat_file is not None:
         repeat = slice_values(repeat_file, 1, limit)[0]
     else:
         t0 = time.perf_counter()
         repeat = gate_run(lambda: make_pipeline({**GATE_OVERRIDES, "model.name": model}), data_dir,
                           GateSettings(limit, 0, model), progress)
         repeat_seconds = round(time.perf_counter() - t0, 1)
+    errors: dict[str, float] = {}
     if records_file is not None:
-        runs = slice_values(records_file, slices, limit)
+        runs = slice_values(records_file, slices, limit, errors)
     else:
         pipeline = make_pipeline({**GATE_OVERRIDES, "model.name": model})
         runs = [gate_run(lambda: pipeline, data_dir, GateSettings(limit, i * limit, model), progress)
                 for i in range(slices)]
-    metrics = floors_from(runs, repeat)
+    metrics = floors_from(runs, repeat, errors)
+    # A floor of 0 cannot fail: such metrics are reported but not checked.
+    unchecked = {k: v for k, v in metrics.items() if v["floor"] <= 0}
+    metrics = {k: v for k, v in metrics.items() if v["floor"] > 0}
     return {"model": model, "limit": limit, "offset": 0, "split": "eval", "passages": "given",
             "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             "gate_run_seconds": repeat_seconds,
@@ -170,4 +198,4 @@ def measure_floors(make_pipeline: Callable[[Mapping[str, Any]], Any], data_dir: 
             "command": f"adaptrag eval gate --data DATA --measure {slices} --limit {limit}"
                        + (" --from-records RECORDS" if records_file else "")
                        + (" --repeat-records REPEAT" if repeat_file else ""),
-            "metrics": metrics}
+            "metrics": metrics, "unchecked": unchecked}

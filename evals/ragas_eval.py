@@ -221,7 +221,7 @@ def _mean(xs: Sequence[float]) -> float | None:
 
 
 def ragas_scores(samples: Sequence[RagasSample], judge: Judge | None = None,
-                 embedding_model: str = "minilm-l6") -> dict[str, Any]:
+                 embedding_model: str = "minilm-l6", per_sample: bool = False) -> dict[str, Any]:
     """{"n", "metrics": name -> mean, "metric_counts": name -> samples scored, "judge_failures": ...}."""
     _import_ragas()
     if not samples:
@@ -237,4 +237,6 @@ def ragas_scores(samples: Sequence[RagasSample], judge: Judge | None = None,
     report["metrics"] = {name: _mean(v) for name, v in scores.items()}
     report["metric_counts"] = {name: len([x for x in v if not math.isnan(x)]) for name, v in scores.items()}
     report["judge_failures"] = failures
+    if per_sample:  # name -> the scored samples' values (for standard errors)
+        report["per_sample"] = {name: [x for x in v if not math.isnan(x)] for name, v in scores.items()}
     return report
