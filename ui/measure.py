@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -75,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     load_ms = (time.perf_counter() - t0) * 1000
     warm = measure(pipeline, questions[:1], (args.mode or ["adaptive"])[0])
     report = {"model": cfg.model.name, "backend": cfg.model.backend, "index": str(cfg.index_path()),
+              "cpus": os.cpu_count(), "load_average_at_start": os.getloadavg(),
               "load_ms": round(load_ms, 1), "warmup": warm["answers"][0] if warm["answers"] else None,
               "modes": [measure(pipeline, questions, m) for m in (args.mode or ["adaptive"])]}
     text = json.dumps(report, indent=1)
