@@ -7,6 +7,7 @@ the progress bar moves while the chat keeps answering.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import streamlit as st
@@ -15,6 +16,8 @@ from rag.config import Config
 from ui import resources
 from ui.indexing_job import IndexJob, JobState
 from ui.uploads import ACCEPTED_TYPES, UploadError, save_upload
+
+log = logging.getLogger(__name__)
 
 
 def max_upload_bytes(cfg: Config) -> int:
@@ -64,14 +67,21 @@ def render_upload_panel(cfg: Config) -> None:
     for p in problems:
         st.error(p)
     if jobs:
-        _job_progress(jobs, active=any(not j.snapshot().finished for j in jobs))
+        _job_progress(cfg, jobs, active=any(not j.snapshot().finished for j in jobs))
 
 
-def _job_progress(jobs: list[IndexJob], active: bool) -> None:
+def _job_progress(cfg: Config, jobs: list[IndexJob], active: bool) -> None:
     @st.fragment(run_every=1.0 if active else None)
     def progress() -> None:
-        for job in jobs[-3:]:
-            _draw_state(job.snapshot())
+        states = [job.snapshot() for job in jobs[-3:]]
+        for state in states:
+            _draw_state(state)
+        if states and states[-1].finished:  # the numbers above the uploader refresh on the next full run
+            try:
+                stats = resources.index_stats(cfg)
+                st.caption(f"index now: {stats.get('documents', 0)} documents, {stats.get('chunks', 0)} chunks")
+            except Exception:  # the sidebar shows index errors already
+                log.debug("index stats after upload failed", exc_info=True)
 
     progress()
 
