@@ -110,18 +110,20 @@ class IndexJob:
                 self._update(current=path.name)
                 try:
                     ok, message = describe_result(self._add_one(path))
-                except Exception as e:
-                    log.warning("indexing %s failed", path, exc_info=True)
-                    ok, message = False, f"{type(e).__name__}: {e}"
+                except Exception as e:  # noqa: BLE001 - per file: reported, the other files still indexed
+                    from ui.errors import explain
+
+                    problem, fix = explain(e)
+                    ok, message = False, f"{problem} {fix}"
                 with self._lock:
                     self._state = replace(self._state, done=self._state.done + 1,
                                           results=self._state.results + (FileResult(path.name, ok, message),))
             if self._on_done is not None:
                 try:
                     self._on_done()
-                except Exception as e:
-                    log.warning("refresh after indexing failed", exc_info=True)
-                    self._update(error=f"indexed, but the search could not be refreshed: {e}")
+                except Exception as e:  # the files are indexed; only the follow-up failed
+                    log.warning("after-indexing step failed", exc_info=True)
+                    self._update(error=f"indexed, but closing the index failed: {e}")
         finally:
             WRITE_LOCK.release()
             self._update(finished=True, current="")

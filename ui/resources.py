@@ -111,7 +111,7 @@ def close_quietly(obj: Any) -> None:
     if callable(close):
         try:
             close()
-        except Exception:
+        except Exception:  # closing is best effort
             logging.getLogger(__name__).debug("closing %r failed", obj, exc_info=True)
 
 
