@@ -227,14 +227,17 @@ def big_setting(work: Path, n_big: int, questions: list[dict], distractors_file:
     from transformers import AutoTokenizer
 
     base = read_jsonl(distractors_file)
-    rows = ({"id": f"b{i}", "title": base[i % len(base)]["title"],
+    rows = iter({"id": f"b{i}", "title": base[i % len(base)]["title"],
              "text": base[i % len(base)]["text"] + (f" (copy {i // len(base)})" if i >= len(base) else "")}
             for i in range(n_big))
-    write_jsonl(work / "big.jsonl", rows)
+    parts = []
+    for start in range(0, n_big, 10_000):  # files of 10k chunks (~7 MB): one 100k file would exceed max_file_mb
+        parts.append(work / f"big-{start // 10_000:03d}.jsonl")
+        write_jsonl(parts[-1], (next(rows) for _ in range(min(10_000, n_big - start))))
     embedder = HashEmbedder(AutoTokenizer.from_pretrained(str(resolve_model("minilm-l6").path)))
     rss_before = rss_mb()
     index = Index.open(config(work / "big-index"), embedder=embedder)
-    indexing = add_timed(index, [work / "big.jsonl"])
+    indexing = add_timed(index, parts)
     rss_index = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     (work / "one.txt").write_text("A single new document added to a large index: the incremental cost.")
     incremental = add_timed(index, [work / "one.txt"])
