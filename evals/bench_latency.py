@@ -161,44 +161,50 @@ def agreement(a: Sequence[Any], b: Sequence[Any]) -> dict[str, float]:
 
 
 def speed_options(items: Sequence[Item], model: str, prompt_tokens: int, max_new: int) -> dict[str, Any]:
-    """fp32 vs bf16 and 1 vs 2 threads on ~`prompt_tokens`-token prompts (hf backend)."""
+    """fp32 vs bf16 and 1 vs 2 threads on ~`prompt_tokens`-token prompts (hf backend).
+
+    The four options run interleaved, prompt by prompt, so that load from other processes on a shared
+    machine hits them alike.
+    """
     import torch
 
     from rag.config import ModelConfig
     from rag.generators import ChatMessage, GenerationRequest
     from rag.generators.hf import HFGenerator
 
-    results: dict[str, Any] = {}
-    texts: dict[str, list[str]] = {}
-    for dtype in ("float32", "bfloat16"):
-        gen = HFGenerator(ModelConfig(name=model, dtype=dtype))  # type: ignore[arg-type]
-        prompts = []
-        for i in range(0, len(items)):
-            body, j = "", i
-            while gen.count_tokens(body) < prompt_tokens - 60:
-                body += items[j % len(items)].passage + "\n"
-                j += 1
-            ids = gen.tokenizer(body, add_special_tokens=False).input_ids[: prompt_tokens - 60]
-            body = gen.tokenizer.decode(ids)
-            prompts.append(gen.render_chat([ChatMessage("user", f"{body}\nQuestion: {items[i].question}\nAnswer:")]))
-        for threads in (1, 2):
-            torch.set_num_threads(threads)
-            gen.generate(GenerationRequest(prompts[0], max_new_tokens=2))  # warm-up
-            gens = [gen.generate(GenerationRequest(p, max_new_tokens=max_new)) for p in prompts]
-            key = f"{dtype}/{threads}t"
-            results[key] = {
-                "prompt_tokens_mean": statistics.fmean(g.prompt_tokens for g in gens),
-                "prompt_ms_p50": percentile([g.timings_ms["prompt"] for g in gens], 0.5),
-                "prompt_tokens_per_s": sum(g.prompt_tokens for g in gens) / (sum(g.timings_ms["prompt"] for g in gens) / 1000),
-                "decode_tokens_per_s": sum(max(0, len(g.tokens) - 1) for g in gens)
-                / max(sum(g.timings_ms["decode"] for g in gens) / 1000, 1e-9),
-                "load_avg_1m": os.getloadavg()[0],
-            }
-            texts[key] = [g.text for g in gens]
-        del gen
-        gc.collect()
+    gens = {dtype: HFGenerator(ModelConfig(name=model, dtype=dtype)) for dtype in ("float32", "bfloat16")}  # type: ignore[arg-type]
+    tok = gens["float32"].tokenizer
+    prompts = []
+    for i in range(len(items)):
+        body, j = "", i
+        while len(tok(body, add_special_tokens=False).input_ids) < prompt_tokens - 60:
+            body += items[j % len(items)].passage + "\n"
+            j += 1
+        body = tok.decode(tok(body, add_special_tokens=False).input_ids[: prompt_tokens - 60])
+        prompts.append(gens["float32"].render_chat([ChatMessage("user", f"{body}\nQuestion: {items[i].question}\nAnswer:")]))
+    options = [(d, t) for d in gens for t in (1, 2)]
+    runs: dict[str, list[Any]] = {f"{d}/{t}t": [] for d, t in options}
+    loads: dict[str, list[float]] = {k: [] for k in runs}
+    for d, t in options:  # warm-up
+        torch.set_num_threads(t)
+        gens[d].generate(GenerationRequest(prompts[0], max_new_tokens=2))
+    for p in prompts:
+        for d, t in options:
+            torch.set_num_threads(t)
+            runs[f"{d}/{t}t"].append(gens[d].generate(GenerationRequest(p, max_new_tokens=max_new)))
+            loads[f"{d}/{t}t"].append(os.getloadavg()[0])
     torch.set_num_threads(1)
-    same = sum(a == b for a, b in zip(texts["float32/1t"], texts["bfloat16/1t"]))
+    results: dict[str, Any] = {}
+    for key, out in runs.items():
+        results[key] = {
+            "prompt_tokens_mean": statistics.fmean(g.prompt_tokens for g in out),
+            "prompt_ms_p50": percentile([g.timings_ms["prompt"] for g in out], 0.5),
+            "prompt_tokens_per_s": sum(g.prompt_tokens for g in out) / (sum(g.timings_ms["prompt"] for g in out) / 1000),
+            "decode_tokens_per_s": sum(max(0, len(g.tokens) - 1) for g in out)
+            / max(sum(g.timings_ms["decode"] for g in out) / 1000, 1e-9),
+            "load_avg_1m": statistics.fmean(loads[key]),
+        }
+    same = sum(a.text == b.text for a, b in zip(runs["float32/1t"], runs["bfloat16/1t"]))
     results["bf16_same_text_as_fp32"] = same / len(items)
     return results
 
