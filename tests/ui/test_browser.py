@@ -3,7 +3,8 @@
 A small corpus (with a counter-memory document and a document carrying script/HTML injection)
 is indexed into a tmp ADAPTRAG_INDEX; the app runs on 127.0.0.1 with the real small model
 (smollm2-135m). The tests ask questions, check the rendered answer, citations, the conflict
-banner and that injected markup stays inert text; screenshots go to docs/screenshots/ and the
+banner and that injected markup stays inert text; screenshots go to docs/screenshots/ (or
+$RAGAPP_SCREENSHOTS) and the
 time to first token / total time of each answer (from the app's latency footer) are printed.
 
     .venv/bin/pytest tests/ui/test_browser.py -m integration -s
@@ -28,7 +29,7 @@ import pytest
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "docs" / "screenshots"
+SHOTS = Path(os.environ.get("RAGAPP_SCREENSHOTS") or ROOT / "docs" / "screenshots")  # where PNGs are written
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
