@@ -222,7 +222,7 @@ def passages_html(answer: Answer, anchor: str) -> str:
     return "".join(passage_html(answer, n, anchor) for n in order)
 
 
-def _excerpt(answer: Answer, p: Passage, limit: int = 180) -> str:
+def _excerpt(answer: Answer, p: Passage, limit: int = 140) -> str:
     """What a passage says, for the banner: its cited span if any, else its beginning (escaped)."""
     spans = highlight_spans(p, answer.citations)
     text = p.text[spans[0][0]:spans[0][1]] if spans else p.text
@@ -238,8 +238,9 @@ def _passage_refs(answer: Answer, ids: Sequence[str], anchor: str) -> str:
             refs.append(esc(pid))
         else:
             p = answer.passages[n - 1]
-            refs.append(f'{_link(anchor, n, len(answer.passages))} <span class="ar-source">{esc(p.source)}</span>'
-                        f"<br>“{_excerpt(answer, p)}”")
+            name = p.source.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1] or p.source  # full path: in the card
+            refs.append(f'{_link(anchor, n, len(answer.passages))} <span class="ar-source">{esc(name)}</span>'
+                        f" “{_excerpt(answer, p)}”")
     return "<br>".join(refs) or "—"
 
 

@@ -77,7 +77,7 @@ def test_conflict_banner_shows_both_sides_and_score():
                         document_answer="Lyon", score=0.83, passage_ids=("p2",), parametric_confidence=0.7)
     html = render.conflict_html(retrieved_answer(conflict=conflict), "t1")
     assert "ar-conflict" in html and "0.83" in html and "Paris" in html and "Lyon" in html
-    assert 'href="#t1-p2"' in html and "docs/lyon.txt" in html and "confidence 0.70" in html
+    assert 'href="#t1-p2"' in html and ">lyon.txt<" in html and "confidence 0.70" in html
     assert "“Lyon is a city.”" in html  # what the document side says, not only where
 
 
