@@ -4,10 +4,12 @@ Modes:
 - never: one closed-book generation with the base model; it IS the answer.
 - always: retrieve; no model call here.
 - adaptive: one generation with the `<RET>` router adapter (Adapt-LLM, trained by
-  `adaptrag adapt train`) on Adapt-LLM's closed-book prompt, with top-20 log-probs.
-  ret_probability = P(first token of "<RET>") at the first generated position; retrieve iff it is
-  >= the threshold (cfg.decide.threshold, else the calibrated value in the adapter's
-  router_card.json). Below it, the generation that already started is the answer: no extra call.
+  `adaptrag adapt train`) on Adapt-LLM's closed-book prompt, with top-20 log-probs and `<RET>`
+  suppressed in the text. ret_probability = P(first token of "<RET>") at the first generated
+  position in the raw distribution; retrieve iff it is >= the threshold (cfg.decide.threshold,
+  else the calibrated value in the adapter's router_card.json). Below it, the generation that
+  already ran is the answer: no extra call. Above it, that generation is kept as the model's
+  closed-book answer (<RET> suppressed) for the conflict check.
 
 The router is cfg.model.router_adapter if set, else adapt/router/adapters/<model>/ when it
 exists. A model without one falls back to `always`, and Decision.reason says so.
@@ -131,22 +133,20 @@ class Decider:
                 "build one with `adaptrag adapt train`"
             )
             return Decision(True, "always", None, why)
-        prompt = self.generator.render_chat(prompts.closed_book(question, router=True))
+        # One call: <RET> is suppressed for the generated text, while the reported log-probs are the raw
+        # distribution, so P(<RET>) at position 0 and the best non-<RET> answer come from the same pass.
         gen = self.generator.generate(GenerationRequest(
-            prompt=prompt, max_new_tokens=self.cfg.generation.max_new_tokens, top_logprobs=TOP_LOGPROBS,
-            adapter=ROUTER_ADAPTER, temperature=0.0,
+            prompt=self.generator.render_chat(prompts.closed_book(question, router=True)),
+            max_new_tokens=self.cfg.generation.max_new_tokens, top_logprobs=TOP_LOGPROBS,
+            suppress=(prompts.RET_TOKEN,), adapter=ROUTER_ADAPTER, temperature=0.0,
         ))
-        p = ret_probability(gen.top_logprobs[0]) if gen.top_logprobs else (1.0 if _is_ret(gen.text) else 0.0)
+        if not gen.top_logprobs:
+            raise GeneratorError(f"{self.cfg.model.name} returned no log-probs: the router needs top_logprobs")
+        p = ret_probability(gen.top_logprobs[0])
         if p >= self.threshold:
-            # A generation that is not <RET> itself is still the model's memory: the conflict check uses it.
-            closed = None if _is_ret(gen.text) else gen
+            # The answer it would have given is still the model's memory: the conflict check compares it.
             return Decision(True, "adaptive", p, f"router: P(<RET>) = {p:.3f} >= threshold {self.threshold:.3f}",
-                            closed)
-        if _is_ret(gen.text):  # greedy chose <RET> although its probability is under the threshold
-            gen = self.generator.generate(GenerationRequest(
-                prompt=prompt, max_new_tokens=self.cfg.generation.max_new_tokens, adapter=ROUTER_ADAPTER,
-                suppress=(prompts.RET_TOKEN,), temperature=0.0,
-            ))
+                            gen)
         return Decision(False, "adaptive", p, f"router: P(<RET>) = {p:.3f} < threshold {self.threshold:.3f}", gen)
 
     def _ensure_router(self) -> bool:
@@ -170,10 +170,6 @@ class Decider:
             max_new_tokens=self.cfg.generation.max_new_tokens, top_logprobs=5, suppress=(prompts.RET_TOKEN,),
             temperature=self.cfg.generation.temperature,
         ))
-
-
-def _is_ret(text: str) -> bool:
-    return text.strip().startswith(prompts.RET_TOKEN)
 
 
 def _read_card(folder: Path) -> dict[str, Any]:

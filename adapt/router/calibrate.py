@@ -34,7 +34,7 @@ def calibrate(generator: Any, adapter_dir: str | Path, data_dir: str | Path, lim
     (cache / "dev.router.jsonl").unlink(missing_ok=True)  # the router part belongs to this adapter only
     for part in ("router", "closed", "grounded"):
         measure.run_part(generator, part, rows, cache / f"dev.{part}.jsonl", batch_size)
-    generator.model.disable_adapters()
+    generator._select_adapter(None)  # leave the generator as we found it: base model active
     dev = measure.load_records(rows, cache, "dev")
     t = measure.thresholds(dev)
     pols = measure.policies(t["popularity"], t["confidence"], t["adaptive"])

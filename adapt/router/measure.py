@@ -3,7 +3,8 @@
 Per question, three generations are computed once and cached (resumable JSONL per part):
 - closed: the base model's closed-book answer (rag.prompts.closed_book) and its mean token log-prob;
 - grounded: the base model's answer from the question's given PopQA passage (rag.prompts.grounded);
-- router: the router adapter's answer to Adapt-LLM's prompt and P(<RET>) at the first position.
+- router: the router adapter's answer to Adapt-LLM's prompt with <RET> suppressed, and P(<RET>) at
+  the first position from the raw distribution (one call, exactly as rag/decide.py does).
 Every policy is then a choice per question between `closed`/`router` (no retrieval) and `grounded`
 (retrieval), with the same passages for every mode:
 never | always | popularity (s_pop < t) | confidence (mean log-prob < t) | adaptive (P(<RET>) >= t) | oracle.
@@ -59,8 +60,13 @@ def messages_for(part: str, row: dict[str, Any]):
     return prompts.grounded(row["question"], [passage])
 
 
-def batched_generate(model: Any, tokenizer: Any, rendered: Sequence[str], new_tokens: int) -> list[dict[str, Any]]:
-    """Greedy texts, mean token log-prob and the first-position top-20 log-probs of a batch."""
+def batched_generate(model: Any, tokenizer: Any, rendered: Sequence[str], new_tokens: int,
+                     suppress: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """Greedy texts, mean token log-prob and the first-position top-20 log-probs of a batch.
+
+    `suppress`: strings whose first token is never generated; log-probs stay the raw distribution
+    (as the generator backends report them).
+    """
     import torch
 
     from rag.generators.common import token_text
@@ -70,8 +76,9 @@ def batched_generate(model: Any, tokenizer: Any, rendered: Sequence[str], new_to
     try:
         enc = tokenizer(list(rendered), return_tensors="pt", padding=True, add_special_tokens=False)
         with torch.inference_mode():
+            banned = [tokenizer(x, add_special_tokens=False).input_ids[0] for x in suppress]
             out = model.generate(**enc, max_new_tokens=new_tokens, do_sample=False, pad_token_id=pad,
-                                 output_logits=True, return_dict_in_generate=True)
+                                 output_logits=True, return_dict_in_generate=True, suppress_tokens=banned or None)
     finally:
         tokenizer.padding_side = side
     eos = {tokenizer.eos_token_id, pad}
@@ -102,18 +109,18 @@ def run_part(generator: Any, part: str, rows: Sequence[dict[str, Any]], out: Pat
 
     done = {json.loads(line)["id"] for line in out.open(encoding="utf-8")} if out.exists() else set()
     todo = [r for r in rows if str(r["id"]) not in done]
+    # The hf generator applies the selected adapter to generator.model in place (PEFT layers);
+    # batched decoding needs the model itself, so select through the generator first.
+    generator._select_adapter(ROUTER_ADAPTER if part == "router" else None)
     model = generator.model
-    if part == "router":
-        model.enable_adapters()
-        model.set_adapter(ROUTER_ADAPTER)
-    elif getattr(generator, "_adapters", None):
-        model.disable_adapters()
     with out.open("a", encoding="utf-8") as f:
         for i in tqdm(range(0, len(todo), batch_size), desc=f"{out.stem}", unit="batch"):
             chunk = todo[i:i + batch_size]
             t0 = time.perf_counter()
             rendered = [generator.render_chat(messages_for(part, r)) for r in chunk]
-            for r, res in zip(chunk, batched_generate(model, generator.tokenizer, rendered, NEW_TOKENS), strict=True):
+            suppress = (prompts.RET_TOKEN,) if part == "router" else ()
+            results = batched_generate(model, generator.tokenizer, rendered, NEW_TOKENS, suppress)
+            for r, res in zip(chunk, results, strict=True):
                 rec = {"id": str(r["id"]), "text": res["text"], "mean_logprob": res["mean_logprob"],
                        "ms": (time.perf_counter() - t0) * 1000 / len(chunk)}
                 if part == "router":
