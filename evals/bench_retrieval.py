@@ -32,7 +32,9 @@ from pathlib import Path
 
 import numpy as np
 
-WEIGHTS = [(1.0, 1.0), (1.0, 0.5), (0.5, 1.0), (1.0, 0.75), (0.75, 1.0), (1.0, 0.25)]  # (dense, bm25) RRF weights
+# (dense weight, bm25 weight, rrf_k) fusions swept offline; the default config is (1.0, 0.3, 1)
+WEIGHTS = [(1.0, 1.0, 60), (1.0, 0.5, 60), (0.5, 1.0, 60), (1.0, 0.25, 60), (1.0, 0.3, 1), (1.0, 0.75, 1),
+           (1.0, 0.3, 10), (1.0, 1.0, 1)]
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -88,12 +90,12 @@ def evaluate(index, questions: list[dict], embedder, candidates: int = 50) -> di
     result = {"n": len(questions), "query_embedding_ms": embed_ms,
               "bm25": recall([[c for c, _ in r] for r in bm25]), "dense": recall([[c for c, _ in r] for r in dense])}
     sweep = {}
-    for wd, wb in WEIGHTS:
-        fused = [[c for c, _, _ in rrf({"dense": d, "bm25": b}, {"dense": wd, "bm25": wb}, 60)]
+    for wd, wb, k in WEIGHTS:
+        fused = [[c for c, _, _ in rrf({"dense": d, "bm25": b}, {"dense": wd, "bm25": wb}, k)]
                  for d, b in zip(dense, bm25, strict=True)]
-        sweep[f"dense={wd},bm25={wb}"] = recall(fused)
+        sweep[f"dense={wd},bm25={wb},rrf_k={k}"] = recall(fused)
     result["hybrid_sweep"] = sweep
-    # the real retriever with the default config: same numbers as the sweep's dense=1,bm25=1, plus latency
+    # the real retriever with the default config (a row of the sweep), plus its latency
     retriever = HybridRetriever(index, RetrievalConfig(top_k=5, candidates=candidates))
     lat, got = [], []
     for q, v in zip(questions, qvecs, strict=True):
