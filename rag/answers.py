@@ -120,7 +120,7 @@ def first_clause(answer: str) -> str:
     """The answer up to its first clause end (". ", "; ", ", ") or line break (small models ramble after it)."""
     text = _CITATION.sub(" ", answer).strip()
     text = text.split("\n", 1)[0]
-    match = re.search(r"(?<!\b[A-Z])(?<!\d)[.!?;](\s|$)|,\s", text)
+    match = re.search(r"(?<!\b[A-Z])(?<!\d)[.!?;](\s|$)|,\s(?!\d)", text)
     return text[: match.start()] if match else text
 
 
