@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.config import Config, ConfigError, load_config
+from rag.config import Config, ConfigError, RetrievalConfig, load_config
 
 
 def test_defaults_are_the_embedded_setup():
@@ -19,7 +19,7 @@ def test_precedence_toml_then_env_then_overrides(tmp_path):
     assert cfg.retrieval.top_k == 9  # env beats the file
     assert cfg.retrieval.dense_weight == 2.5
     assert cfg.model.name == "smollm2-135m"  # flags beat both
-    assert cfg.retrieval.rrf_k == 60  # None overrides are ignored
+    assert cfg.retrieval.rrf_k == RetrievalConfig().rrf_k  # None overrides are ignored
     assert str(cfg.index_path()) == "/tmp/idx"
 
 
