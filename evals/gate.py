@@ -194,8 +194,9 @@ def measure_floors(make_pipeline: Callable[[Mapping[str, Any]], Any], data_dir: 
             "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             "gate_run_seconds": repeat_seconds,
             "slices_from": [Path(f).name for f in records_file] if records_file else "fresh runs",
-            "repeat_from": Path(repeat_file).name if repeat_file else "fresh run",
+            "repeat_from": "not measured" if repeat_file == "none" else Path(repeat_file).name if repeat_file
+            else "fresh run",
             "command": f"adaptrag eval gate --data DATA --measure {slices} --limit {limit}"
                        + (" --from-records RECORDS" if records_file else "")
-                       + (" --repeat-records REPEAT" if repeat_file else ""),
+                       + (f" --repeat-records {'none' if repeat_file == 'none' else 'REPEAT'}" if repeat_file else ""),
             "metrics": metrics, "unchecked": unchecked}

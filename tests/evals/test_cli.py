@@ -28,6 +28,17 @@ def test_eval_popqa_never_always_with_records_and_markdown(popqa_tiny, tmp_path,
     lines = [json.loads(x) for x in records.read_text().splitlines()]
     assert [x["mode"] for x in lines] == ["never"] * 2 + ["always"] * 2 + ["oracle"] * 2
 
+    # the same report rebuilt from the saved records, without model calls
+    again = tmp_path / "again.json"
+    assert main(["eval", "popqa", "--from-records", str(records), "--mode", "never,always,oracle", "--ragas",
+                 "--out", str(again)]) == 0
+    rebuilt = json.loads(again.read_text())
+    for m in ("never", "always", "oracle"):
+        assert rebuilt["modes"][m]["accuracy"] == report["modes"][m]["accuracy"]
+        assert rebuilt["modes"][m]["latency_ms"] == report["modes"][m]["latency_ms"]
+    assert rebuilt["ragas"]["always"]["metrics"]["rouge_score"] == report["ragas"]["always"]["metrics"]["rouge_score"]
+    capsys.readouterr()
+
     md = tmp_path / "popqa.md"
     assert main(["eval", "report", str(out), "--out", str(md)]) == 0
     assert "| always | 2 |" in md.read_text() and (tmp_path / "popqa_accuracy_vs_retrieval.png").exists()
@@ -49,5 +60,7 @@ def test_bad_arguments_are_one_line_errors(popqa_tiny, tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
     assert main(["eval", "popqa", "--data", str(popqa_tiny), "--mode", "sometimes"]) == 2
     assert "invalid --mode 'sometimes'" in capsys.readouterr().err
+    assert main(["eval", "popqa", "--from-records", str(tmp_path / "none.jsonl")]) == 2
+    assert "records file" in capsys.readouterr().err
     assert main(["eval", "ragas", "--data", str(popqa_tiny), "--judge-url", "http://x/v1"]) == 2
     assert "--judge-url and --judge-model go together" in capsys.readouterr().err
