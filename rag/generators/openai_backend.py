@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 from rag.config import GenerationConfig, ModelConfig
 from rag.generators.base import ChatMessage, GenerationRequest, GeneratorError, LoraDeltas, ModelInfo, StreamEvent
 from rag.generators.common import encode, fit_window, render_chat, token_text, top_dict
+from rag.generators.peft_export import export_peft
 from rag.models import REGISTRY, ModelNotFound
 from rag.types import Generation
 
@@ -314,26 +315,3 @@ def _zero_deltas(folder: Path) -> LoraDeltas:
         for i in range(int(cfg["num_hidden_layers"]))
     }
     return LoraDeltas(weights, rank=1, name=BASE_ZERO)
-
-
-def export_peft(deltas: LoraDeltas, folder: Path, base_model: str = "") -> None:
-    """Write `deltas` as a PEFT LoRA folder (lora_alpha = r, so the scale is 1: W x + B A x)."""
-    import torch
-    from safetensors.torch import save_file
-
-    folder.mkdir(parents=True, exist_ok=True)
-    tensors = {}
-    for path, (a, b) in deltas.weights.items():
-        key = f"base_model.model.{path}"
-        tensors[f"{key}.lora_A.weight"] = torch.as_tensor(a, dtype=torch.float32).contiguous()
-        tensors[f"{key}.lora_B.weight"] = torch.as_tensor(b, dtype=torch.float32).contiguous()
-    save_file(tensors, str(folder / "adapter_model.safetensors"))
-    config = {
-        "peft_type": "LORA", "task_type": "CAUSAL_LM", "r": deltas.rank, "lora_alpha": deltas.rank,
-        # Full module paths: PEFT matches them exactly (a bare "down_proj" would add zero-initialised LoRA
-        # layers to every layer); vLLM takes the module list from the tensor names.
-        "target_modules": sorted(deltas.weights), "lora_dropout": 0.0,
-        "bias": "none", "fan_in_fan_out": False, "base_model_name_or_path": base_model, "modules_to_save": None,
-        "use_rslora": False, "use_dora": False,
-    }
-    (folder / "adapter_config.json").write_text(json.dumps(config, indent=1))

@@ -49,7 +49,7 @@ def random_deltas(seed: int, rank: int = 4, layers: tuple[int, ...] = (2, 5, 9),
 
 def make_adapter(folder: Path, seed: int) -> Path:
     """A PEFT LoRA adapter folder with random weights (as a trained router would be saved)."""
-    from rag.generators.openai_backend import export_peft
+    from rag.generators.peft_export import export_peft
 
     export_peft(random_deltas(seed, scale=0.08), folder, str(test_model_folder()))
     return folder
