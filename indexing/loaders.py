@@ -247,7 +247,7 @@ _BLOCK_TAGS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6",
 
 def html_text(html: str) -> tuple[str, str, tuple[Heading, ...]]:
     """Visible text of an HTML page (no head/script/style), its <title> and h1..h3 headings with offsets."""
-    from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+    from bs4 import BeautifulSoup, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
 
     soup = BeautifulSoup(html, "html.parser")
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
@@ -268,8 +268,8 @@ def html_text(html: str) -> tuple[str, str, tuple[Heading, ...]]:
 
     def walk(node) -> None:
         for child in node.children:
-            if isinstance(child, Comment):
-                continue
+            if isinstance(child, (Comment, Doctype, Declaration, ProcessingInstruction)):
+                continue  # markup, not visible text (a <!DOCTYPE html> would otherwise read as "html")
             if isinstance(child, NavigableString):
                 s = re.sub(r"\s+", " ", str(child))
                 if s.strip():

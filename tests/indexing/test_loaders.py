@@ -139,3 +139,9 @@ def test_html_heading_offsets():
     body, title, headings = html_text("<title>T</title><h1>Alpha</h1><p>one</p><h2>Beta</h2><p>two</p>")
     assert title == "T"
     assert [(body[h.start:h.start + len(h.text)], h.text) for h in headings] == [("Alpha", "Alpha"), ("Beta", "Beta")]
+
+
+def test_html_doctype_and_processing_instructions_are_not_text():
+    page = '<?xml version="1.0"?><!DOCTYPE html><html><head><title>T</title></head><body><p>Cairo</p></body></html>'
+    body, title, _ = html_text(page)
+    assert body.strip() == "Cairo" and title == "T"
