@@ -11,7 +11,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 @pytest.fixture()
 def popqa_tiny() -> Path:
-    return FIXTURES / "popqa_tiny.jsonl"
+    return FIXTURES / "handmade_qa_tiny.jsonl"
 
 
 @pytest.fixture()
