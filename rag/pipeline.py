@@ -117,7 +117,10 @@ class Pipeline:
         with _timed(timings, "retrieve"):
             found = list(passages) if passages is not None else self.retriever.search(question, self.cfg.retrieval.top_k)
         if not found:
-            warnings.append("no passages found: the index is empty or nothing matched; answering from memory")
+            warnings.append(
+                f"no passages found in the index at {self.cfg.index_path()}: it is empty (add documents with "
+                "`adaptrag index add PATH`) or nothing matched; answering from memory"
+            )
             closed = decision.closed_book or self._closed_book(question)
             return self._from_memory(question, replace(decision, closed_book=closed), timings, warnings, t0,
                                      on_token, dyprag)
