@@ -135,14 +135,23 @@ class Decider:
             return Decision(True, "always", None, why)
         # One call: <RET> is suppressed for the generated text, while the reported log-probs are the raw
         # distribution, so P(<RET>) at position 0 and the best non-<RET> answer come from the same pass.
+        prompt = self.generator.render_chat(prompts.closed_book(question, router=True))
         gen = self.generator.generate(GenerationRequest(
-            prompt=self.generator.render_chat(prompts.closed_book(question, router=True)),
-            max_new_tokens=self.cfg.generation.max_new_tokens, top_logprobs=TOP_LOGPROBS,
+            prompt=prompt, max_new_tokens=self.cfg.generation.max_new_tokens, top_logprobs=TOP_LOGPROBS,
             suppress=(prompts.RET_TOKEN,), adapter=ROUTER_ADAPTER, temperature=0.0,
         ))
-        if not gen.top_logprobs:
-            raise GeneratorError(f"{self.cfg.model.name} returned no log-probs: the router needs top_logprobs")
-        p = ret_probability(gen.top_logprobs[0])
+        if gen.top_logprobs:
+            p = ret_probability(gen.top_logprobs[0])
+        else:
+            # Nothing was generated (end of turn at once), so no position carries log-probs: ask for
+            # P(first token of <RET>) at that position directly. An empty answer is no answer: retrieve.
+            first = getattr(self.generator, "first_token_logprobs", None)
+            if first is None:
+                return Decision(True, "adaptive", None, "router produced no answer: retrieving", gen)
+            p = ret_probability(first(prompt, [prompts.RET_TOKEN], adapter=ROUTER_ADAPTER))
+            if not gen.text.strip():
+                return Decision(True, "adaptive", p, f"router: P(<RET>) = {p:.3f}, no answer without it: retrieving",
+                                gen)
         if p >= self.threshold:
             # The answer it would have given is still the model's memory: the conflict check compares it.
             return Decision(True, "adaptive", p, f"router: P(<RET>) = {p:.3f} >= threshold {self.threshold:.3f}",

@@ -90,3 +90,13 @@ def test_threshold_decides_and_direct_answer_is_the_started_generation(hf_genera
     assert not direct.retrieve and direct.mode == "adaptive"
     assert 0.0 <= direct.ret_probability <= 1.0 and direct.closed_book is not None
     assert direct.closed_book.text.strip() and RET_TOKEN not in direct.closed_book.text  # a real answer
+
+
+@needs_router
+def test_an_empty_router_answer_reads_p_ret_directly_and_retrieves(hf_generator):
+    """The router ends its turn at once on some questions (no tokens, no log-probs): that is no answer."""
+    decider = Decider(hf_generator, cfg_with(threshold=1.0))  # the threshold alone would never retrieve
+    decision = decider.decide("What genre is Paris Hilton?", "adaptive")
+    assert decision.closed_book is not None and decision.closed_book.text.strip() == ""
+    assert decision.retrieve and decision.mode == "adaptive"
+    assert 0.0 < decision.ret_probability <= 1.0 and "no answer" in decision.reason
