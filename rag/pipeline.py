@@ -121,7 +121,9 @@ class Pipeline:
                 f"no passages found in the index at {self.cfg.index_path()}: it is empty (add documents with "
                 "`adaptrag index add PATH`) or nothing matched; answering from memory"
             )
-            closed = decision.closed_book or self._closed_book(question)
+            closed = decision.closed_book
+            if closed is None or not closed.text.strip():  # always-mode, or a router that only wanted <RET>
+                closed = self._closed_book(question)
             return self._from_memory(question, replace(decision, closed_book=closed), timings, warnings, t0,
                                      on_token, dyprag)
 

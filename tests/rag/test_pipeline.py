@@ -145,3 +145,14 @@ def test_cli_user_errors_are_one_line(tmp_path):
     assert out.returncode == 2
     assert "invalid value 'sometimes' for decide.mode; allowed: adaptive, always, never" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_adaptive_with_nothing_found_still_answers_from_memory(hf_generator, embedder, tmp_path):
+    """The router wants documents (and wrote nothing else), the index has none: answer closed-book, say why."""
+    from rag.decide import Decider
+
+    cfg = load_config(env={}, overrides={"index.path": str(tmp_path / "no-index"), "decide.threshold": 1.0})
+    pipeline = Pipeline(cfg, hf_generator, decider=Decider(hf_generator, cfg), conflict=None)
+    answer = pipeline.answer("What genre is Paris Hilton?", mode="adaptive")
+    assert not answer.retrieved and answer.answer.strip()
+    assert any("adaptrag index add" in w for w in answer.warnings)
