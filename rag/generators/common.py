@@ -4,10 +4,11 @@ stop strings (also while streaming) and the context-window check.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from rag.generators.base import ChatMessage, GeneratorError
+from rag.generators.base import ChatMessage, GeneratorError, StreamEvent
+from rag.types import Generation
 
 
 def render_chat(tokenizer: Any, messages: Sequence[ChatMessage]) -> str:
@@ -70,3 +71,13 @@ def fit_window(prompt_tokens: int, max_new_tokens: int, window: int, model: str)
             "use fewer or shorter passages (generation.context_tokens)"
         )
     return max(0, min(max_new_tokens, window - prompt_tokens))
+
+
+def final_generation(events: Iterable[StreamEvent]) -> Generation:
+    """Drain a backend's stream and return the Generation its last event carries (what `generate` returns)."""
+    final = None
+    for event in events:
+        final = event.generation
+    if final is None:
+        raise GeneratorError("the generator's stream ended without a final result")
+    return final

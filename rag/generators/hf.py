@@ -23,7 +23,16 @@ from typing import Any
 
 from rag.config import GenerationConfig, ModelConfig
 from rag.generators.base import ChatMessage, GenerationRequest, GeneratorError, LoraDeltas, ModelInfo, StreamEvent
-from rag.generators.common import encode, find_stop, fit_window, holdback, render_chat, token_text, top_dict
+from rag.generators.common import (
+    encode,
+    final_generation,
+    find_stop,
+    fit_window,
+    holdback,
+    render_chat,
+    token_text,
+    top_dict,
+)
 from rag.models import REGISTRY
 from rag.types import Generation
 
@@ -93,11 +102,7 @@ class HFGenerator:
             self._adapters[name] = str(folder)
 
     def generate(self, request: GenerationRequest) -> Generation:
-        final = None
-        for event in self.stream(request):
-            final = event.generation
-        assert final is not None
-        return final
+        return final_generation(self.stream(request))
 
     def stream(self, request: GenerationRequest) -> Iterator[StreamEvent]:
         """Yield text pieces; the lock is held until the iterator is exhausted or closed."""

@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 from rag.config import GenerationConfig, ModelConfig
 from rag.generators.base import ChatMessage, GenerationRequest, GeneratorError, LoraDeltas, ModelInfo, StreamEvent
-from rag.generators.common import encode, fit_window, render_chat, token_text, top_dict
+from rag.generators.common import encode, final_generation, fit_window, render_chat, token_text, top_dict
 from rag.generators.peft_export import export_peft
 from rag.models import REGISTRY, ModelNotFound
 from rag.types import Generation
@@ -111,11 +111,7 @@ class OpenAIGenerator:
         self._load(name, folder)
 
     def generate(self, request: GenerationRequest) -> Generation:
-        final = None
-        for event in self.stream(request):
-            final = event.generation
-        assert final is not None
-        return final
+        return final_generation(self.stream(request))
 
     def stream(self, request: GenerationRequest) -> Iterator[StreamEvent]:
         if request.adapter is not None and request.adapter not in self._adapters:
