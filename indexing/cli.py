@@ -92,6 +92,9 @@ def _add(cfg, args) -> int:
     print(f"index {cfg.index_path()}: {len(report.added)} added, {len(report.updated)} updated, "
           f"{len(report.unchanged)} unchanged, {len(report.removed)} removed; "
           f"{report.chunks_added} chunks written, {report.chunks_removed} removed in {t.get('total', 0):.1f}s")
+    if report.translator_inputs:
+        print(f"DyPRAG: stored the translator inputs of {report.translator_inputs} chunk(s) for {cfg.model.name} "
+              f"in {t.get('dyprag', 0):.1f}s (inject.index_inputs={cfg.inject.index_inputs})")
     if report.errors:
         print(f"{len(report.errors)} file(s) skipped because of errors: "
               + ", ".join(s.path for s in report.errors[:10]) + (" ..." if len(report.errors) > 10 else ""),

@@ -4,7 +4,8 @@ Layout of an index folder:
 
     CURRENT           name of the committed generation ("gen-000004"), replaced atomically
     writer.lock       exclusive lock of the one writer (filelock); writer.pid says who holds it
-    gen-000004/       meta.sqlite (documents + chunks), vectors/ (embedded Qdrant), bm25/ (bm25s)
+    gen-000004/       meta.sqlite (documents + chunks), vectors/ (embedded Qdrant), bm25/ (bm25s),
+                      dyprag/ (DyPRAG translator inputs per chunk, when configured: indexing/translator_inputs.py)
 
 A writer copies the committed generation into a new folder, applies its changes there, flushes
 everything and only then points CURRENT at it. A writer killed at any moment therefore leaves the
@@ -36,7 +37,16 @@ from indexing.writer import IndexBusy, IndexFailure, Writer
 from rag.config import Config
 from rag.types import Chunk
 
-__all__ = ["AddReport", "Index", "IndexBusy", "IndexFailure", "RemoveReport"]
+__all__ = ["AddReport", "Index", "IndexBusy", "IndexFailure", "RemoveReport", "committed_generation"]
+
+
+def committed_generation(index_path: Path) -> Path | None:
+    """The folder of an index's committed generation (what CURRENT names); None before the first commit."""
+    try:
+        name = (Path(index_path) / "CURRENT").read_text().strip()
+    except FileNotFoundError:
+        return None
+    return Path(index_path) / name if name else None
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,7 @@ class AddReport:
     skipped: tuple[Skipped, ...] = ()
     chunks_added: int = 0
     chunks_removed: int = 0
+    translator_inputs: int = 0  # chunks run through the base model for DyPRAG (inject.index_inputs)
     timings_s: dict[str, float] = field(default_factory=dict)  # load, chunk, embed, store, bm25, commit, total
 
     @property
@@ -67,12 +78,15 @@ class RemoveReport:
 class Index:
     """Open with `Index.open(cfg)`; see the module docstring for the on-disk layout and safety."""
 
-    def __init__(self, cfg: Config, readonly: bool, embedder=None) -> None:
+    def __init__(self, cfg: Config, readonly: bool, embedder=None, translator_encoder=None) -> None:
         self.cfg = cfg
         self.path = cfg.index_path()
         self.readonly = readonly
         self.kind = store_kind(cfg.index)
         self._embedder = embedder
+        # (model, tokenizer) computing DyPRAG translator inputs (indexing/translator_inputs.py); None = the
+        # generator's base model, loaded when a chunk first needs it
+        self.translator_encoder = translator_encoder
         self.generation: str | None = None
         self.manifest: Manifest | None = None
         self._store: VectorStore | None = None
@@ -81,9 +95,9 @@ class Index:
         self._lock = threading.RLock()  # app threads search while another thread's add reopens the generation
 
     @classmethod
-    def open(cls, cfg: Config, readonly: bool = False, embedder=None) -> Index:
+    def open(cls, cfg: Config, readonly: bool = False, embedder=None, translator_encoder=None) -> Index:
         """Open (and for writers, create) the index folder of `cfg`. Readers of a missing index see it empty."""
-        index = cls(cfg, readonly, embedder)
+        index = cls(cfg, readonly, embedder, translator_encoder)
         if not readonly:
             try:
                 index.path.mkdir(parents=True, exist_ok=True)
@@ -95,11 +109,8 @@ class Index:
     # ---- reading ---------------------------------------------------------------------------------
 
     def _read_current(self) -> str | None:
-        try:
-            name = (self.path / "CURRENT").read_text().strip()
-        except FileNotFoundError:
-            return None
-        return name or None
+        folder = committed_generation(self.path)
+        return folder.name if folder else None
 
     def _open_current(self) -> None:
         with self._lock:
@@ -218,7 +229,7 @@ class Index:
             added=tuple(d.source for d in todo if d.doc_id not in old),
             updated=tuple(d.source for d in todo if d.doc_id in old), unchanged=unchanged, removed=tuple(vanished),
             skipped=tuple(loaded.skipped), chunks_added=added_chunks, chunks_removed=removed_chunks,
-            timings_s={"load": t_load, **w.timings, "total": time.perf_counter() - t0})
+            translator_inputs=w.inputs.encoded, timings_s={"load": t_load, **w.timings, "total": time.perf_counter() - t0})
 
     def remove(self, paths: Sequence[str | os.PathLike]) -> RemoveReport:
         """Remove documents by file path, folder (everything under it), doc id or source."""

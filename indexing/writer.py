@@ -19,6 +19,8 @@ from indexing.chunking import Chunker
 from indexing.loaders import Document
 from indexing.manifest import Manifest
 from indexing.store import fork_store, make_store
+from indexing.translator_inputs import GenerationInputs
+from indexing.translator_inputs import fork as fork_inputs
 from rag.types import Chunk
 
 if TYPE_CHECKING:
@@ -78,6 +80,10 @@ class Writer:
         if self.old:
             shutil.copyfile(idx.path / self.old / "meta.sqlite", self.folder / "meta.sqlite")
             fork_store(idx.kind, idx.path / self.old, self.folder)
+            fork_inputs(idx.path / self.old, self.folder)
+        self.inputs = GenerationInputs(idx.cfg, self.folder, encoder=idx.translator_encoder)
+        if self.inputs.enabled:
+            self.timings["dyprag"] = 0.0
         self.manifest = Manifest(self.folder / "meta.sqlite", readonly=False)
         info = self.manifest.get_info()
         model = idx.cfg.index.embedding_model
@@ -95,6 +101,7 @@ class Writer:
         else:
             self.store.delete(ids)
         self.manifest.remove_documents(doc_ids)
+        self.inputs.remove(ids)
         self.timings["store"] += time.perf_counter() - t
         return len(ids)
 
@@ -104,6 +111,9 @@ class Writer:
         cfg = self.index.cfg.index
         chunker = Chunker(self.index.embedder.tokenizer, cfg.chunk_tokens, cfg.chunk_overlap)
         bar = tqdm(total=len(docs), unit="doc", desc="indexing", disable=not progress, leave=False)
+        # DyPRAG translator inputs: one base-model pass per new chunk, far slower than embedding: own bar
+        dyprag_bar = tqdm(unit="chunk", desc=f"DyPRAG inputs ({self.index.cfg.model.name})", leave=False,
+                          disable=not (progress and self.inputs.enabled))
         pending: list[Chunk] = []
         total = 0
         for n, doc in enumerate(docs):
@@ -114,13 +124,14 @@ class Writer:
                                        len(doc.text))
             pending.extend(chunks)
             if len(pending) >= EMBED_GROUP or n == len(docs) - 1:
-                total += self._flush(pending)
+                total += self._flush(pending, dyprag_bar)
                 pending = []
             bar.update(1)
         bar.close()
+        dyprag_bar.close()
         return total
 
-    def _flush(self, chunks: list[Chunk]) -> int:
+    def _flush(self, chunks: list[Chunk], dyprag_bar=None) -> int:
         if not chunks:
             return 0
         t = time.perf_counter()
@@ -130,6 +141,10 @@ class Writer:
         self.manifest.add_chunks(chunks)
         self.timings["embed"] += t2 - t
         self.timings["store"] += time.perf_counter() - t2
+        if self.inputs.enabled:
+            t = time.perf_counter()
+            self.inputs.add(chunks, dyprag_bar)
+            self.timings["dyprag"] += time.perf_counter() - t
         return len(chunks)
 
     def commit(self) -> None:
@@ -138,6 +153,7 @@ class Writer:
         BM25Index.build(list(ids), list(texts)).save(self.folder / "bm25")
         self.timings["bm25"] += time.perf_counter() - t
         t = time.perf_counter()
+        self.inputs.save()
         self.store.commit()
         self.store.close()
         self.manifest.commit()

@@ -26,6 +26,7 @@ from typing import Any, Literal, get_args, get_origin
 Backend = Literal["hf", "openai"]
 Mode = Literal["adaptive", "always", "never"]
 DyPRAGMode = Literal["off", "inject", "combine"]
+IndexInputs = Literal["auto", "on", "off"]
 RetrievalMethod = Literal["hybrid", "dense", "bm25"]
 DType = Literal["float32", "bfloat16"]
 VectorStoreKind = Literal["edge", "qdrant-local"]  # embedded engines; see indexing/store.py
@@ -135,6 +136,9 @@ class InjectConfig:
 
     dyprag: DyPRAGMode = "off"
     translator: str | None = None  # translator file; None = the one built for this model, if any
+    # `index add` stores each new chunk's translator input (one base-model pass per chunk) so a question
+    # encodes no passage: auto = when the translator file above exists, on = always, off = never
+    index_inputs: IndexInputs = "auto"
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,14 @@
 Pieces other modules reuse:
 - `passage_embedding(generator, text)` / `passage_embeddings(model, tokenizer, texts)`: the translator's input,
   the frozen model's final hidden state of the passage's last token.
-- `TranslatorInputs`: a cache of those vectors keyed by chunk id, stored at `inputs_path_for(cfg)` (inside the
-  index folder) so a question costs no passage encoding. Indexing fills it when a translator is configured:
-      index_translator_inputs(generator, new_chunks, inputs_path_for(cfg))      # after Index.add
-      store = TranslatorInputs(inputs_path_for(cfg)); store.remove(ids); store.save()   # after Index.remove
+- `TranslatorInputs`: those vectors keyed by chunk id, stored inside each index generation folder
+  (`inputs_path_for(cfg, folder)`, gen-N/dyprag/inputs-<model>.npz) so a question costs no passage encoding.
+  `index add` fills it when `index_inputs_enabled(cfg)` (indexing/translator_inputs.py); the file is forked,
+  committed and discarded with its generation, and `Injector` reads the committed one.
 - `inject(model, deltas)`: a context manager adding x (B A)^T to the listed nn.Linear outputs through forward
   hooks; on exit the hooks are removed, so the model's outputs are bit-identical to before.
-- `load_base_model(name)`: the transformers model + tokenizer, for backends without an in-process model.
+- `load_base_model(name)` / `shared_base_model(name)`: the transformers model + tokenizer, for backends without
+  an in-process model and for indexing (shared: loaded once per process).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import contextlib
 import logging
 import os
 import re
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -52,6 +54,19 @@ def load_base_model(name: str, cache_dir: Path | None = None) -> tuple[Any, Any]
     model.eval()
     model.requires_grad_(False)
     return model, tok
+
+
+_SHARED_MODELS: dict[tuple[str, str], tuple[Any, Any]] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_base_model(name: str, cache_dir: Path | None = None) -> tuple[Any, Any]:
+    """`load_base_model`, loaded once per process (repeated `Index.add` calls, the openai backend's Injector)."""
+    key = (name, str(cache_dir))
+    with _SHARED_LOCK:
+        if key not in _SHARED_MODELS:
+            _SHARED_MODELS[key] = load_base_model(name, cache_dir)
+        return _SHARED_MODELS[key]
 
 
 def base_model_sha256(name: str, cache_dir: Path | None = None) -> str:
@@ -100,24 +115,38 @@ def passage_embedding(generator: Any, text: str) -> np.ndarray:
     return passage_embeddings(model, tok, [text])[0]
 
 
-def translator_inputs_path(cfg: Config, base_key: str) -> Path:
-    """Where an index keeps the translator inputs of its chunks for one base model (key: sha256 or name)."""
+def translator_inputs_path(folder: Path, base_key: str) -> Path:
+    """Where an index generation folder keeps its chunks' translator inputs for one base model (sha256 or name)."""
     key = re.sub(r"[^A-Za-z0-9_.-]", "_", base_key[:16] if re.fullmatch(r"[0-9a-f]{64}", base_key) else base_key)
-    return cfg.index_path() / "dyprag" / f"inputs-{key}.npz"
+    return Path(folder) / "dyprag" / f"inputs-{key}.npz"
 
 
-def inputs_path_for(cfg: Config) -> Path:
-    """The translator-input cache of cfg's index for cfg's model (what indexing writes and `Injector` reads)."""
-    return translator_inputs_path(cfg, base_model_sha256(cfg.model.name, cfg.model_cache()) or cfg.model.name)
+def base_model_key(cfg: Config) -> str:
+    """What names cfg's base model in translator-input files: its sha256, else its name."""
+    return base_model_sha256(cfg.model.name, cfg.model_cache()) or cfg.model.name
+
+
+def inputs_path_for(cfg: Config, folder: Path | None = None) -> Path | None:
+    """The translator-input file of cfg's model in an index generation folder (default: the committed one).
+
+    None when the index has no committed generation yet. Indexing writes it; `Injector` reads it.
+    """
+    if folder is None:
+        from indexing.index import committed_generation
+
+        folder = committed_generation(cfg.index_path())
+        if folder is None:
+            return None
+    return translator_inputs_path(folder, base_model_key(cfg))
 
 
 class TranslatorInputs:
     """Chunk id -> translator input vector, persisted as one .npz (ids + float32 matrix), written atomically."""
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
+    def __init__(self, path: str | Path | None) -> None:
+        self.path = Path(path) if path is not None else None  # None: an empty store that is never saved
         self._vectors: dict[str, np.ndarray] = {}
-        if self.path.exists():
+        if self.path is not None and self.path.exists():
             try:
                 with np.load(self.path, allow_pickle=False) as data:
                     self._vectors = dict(zip(data["ids"].tolist(), data["vectors"].astype(np.float32)))
@@ -141,7 +170,12 @@ class TranslatorInputs:
         for cid in ids:
             self._vectors.pop(cid, None)
 
+    def ids(self) -> list[str]:
+        return list(self._vectors)
+
     def save(self) -> None:
+        if self.path is None:
+            raise ValueError("this TranslatorInputs has no file to save to")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         ids = list(self._vectors)
         dim = len(next(iter(self._vectors.values()))) if ids else 0
@@ -154,7 +188,8 @@ class TranslatorInputs:
 def index_translator_inputs(generator: Any, chunks: Sequence[Any], path: str | Path, batch_size: int = 8) -> int:
     """Compute and store the translator input of each chunk (objects with .id and .text) not yet cached.
 
-    Returns the number of chunks encoded. Call it from indexing when a translator is configured.
+    Returns the number of chunks encoded. One-off use; `index add` keeps its generation's store open instead
+    (indexing/translator_inputs.py).
     """
     store = TranslatorInputs(path)
     todo = [c for c in chunks if c.id not in store]
@@ -211,6 +246,17 @@ def default_translator_path(model_name: str) -> Path:
     return default_data_home() / "dyprag" / stem / "translator.safetensors"
 
 
+def translator_path(cfg: Config) -> Path:
+    """The translator file of cfg: inject.translator, else the default one of cfg's model."""
+    return Path(cfg.inject.translator).expanduser() if cfg.inject.translator else default_translator_path(cfg.model.name)
+
+
+def index_inputs_enabled(cfg: Config) -> bool:
+    """Whether `index add` stores translator inputs: inject.index_inputs on, or auto and the translator file exists."""
+    mode = cfg.inject.index_inputs
+    return mode == "on" or (mode == "auto" and translator_path(cfg).is_file())
+
+
 class Injector:
     """Passages -> averaged LoRA deltas through the trained parameter translator (DyPRAG)."""
 
@@ -223,8 +269,7 @@ class Injector:
         self.translator = None
         if not self.enabled:
             return
-        path = Path(cfg.inject.translator).expanduser() if cfg.inject.translator else \
-            default_translator_path(cfg.model.name)
+        path = translator_path(cfg)
         self._model, self._tok = getattr(generator, "model", None), getattr(generator, "tokenizer", None)
         sha = base_model_sha256(cfg.model.name, cfg.model_cache())
         shape = None
@@ -234,16 +279,28 @@ class Injector:
         self.translator, self.manifest = load_translator(path, expect_sha256=sha, expect_model=cfg.model.name,
                                                          expect_shape=shape)
         self.path = path
-        self.inputs = TranslatorInputs(inputs_path_for(cfg))
+        self._inputs_key = sha or cfg.model.name  # == base_model_key(cfg), without hashing a GGUF file again
+        self.inputs = TranslatorInputs(None)
 
     def _encoder(self) -> tuple[Any, Any]:
         if self._model is None:  # e.g. the openai backend: encode passages with a local copy of the base model
-            self._model, self._tok = load_base_model(self.cfg.model.name, self.cfg.model_cache())
+            self._model, self._tok = shared_base_model(self.cfg.model.name, self.cfg.model_cache())
         return self._model, self._tok
 
+    def _stored_inputs(self) -> TranslatorInputs:
+        """The committed index generation's translator inputs, reloaded when a writer commits a new one."""
+        from indexing.index import committed_generation
+
+        folder = committed_generation(self.cfg.index_path())
+        path = translator_inputs_path(folder, self._inputs_key) if folder is not None else None
+        if path != self.inputs.path:
+            self.inputs = TranslatorInputs(path)
+        return self.inputs
+
     def embeddings(self, passages: Sequence[Passage]) -> np.ndarray:
-        """Translator inputs [k, hidden]: from the index's cache where present, else encoded now."""
-        vecs: list[np.ndarray | None] = [self.inputs.get(p.id) for p in passages]
+        """Translator inputs [k, hidden]: stored by `index add` where present, else encoded now."""
+        inputs = self._stored_inputs()
+        vecs: list[np.ndarray | None] = [inputs.get(p.id) for p in passages]
         missing = [i for i, v in enumerate(vecs) if v is None]
         if missing:
             model, tok = self._encoder()

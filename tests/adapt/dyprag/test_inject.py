@@ -94,6 +94,8 @@ def test_injector_uses_inputs_cached_at_indexing_time(base, spec, tmp_path):
     save_translator(translator, path)
     cfg = _cfg(tmp_path, path)
     cached = np.full((1, 576), 0.5, np.float32)
+    (cfg.index_path() / "gen-000001").mkdir(parents=True)  # a committed index generation holding the vector
+    (cfg.index_path() / "CURRENT").write_text("gen-000001\n")
     store = TranslatorInputs(inputs_path_for(cfg))
     store.put(["chunk-1"], cached)
     store.save()
