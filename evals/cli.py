@@ -186,10 +186,15 @@ def _popqa_from_records(args: argparse.Namespace, modes: list[str]) -> int:
     if missing:
         raise EvalDataError(f"the records have no {', '.join(sorted(set(missing)))} run; they have {', '.join(runs)}")
     tune = read_records(args.tune_records) if args.tune_records else {}
+    coverage = None
+    if args.sample == "stratified":  # the stratified subset of the recorded questions: no model calls
+        runs, coverage = _stratified_records(runs, args)
     result = combine({m: runs[m] for m in PIPELINE_MODES if m in runs}, modes, tune)
     report: dict[str, Any] = {**result["modes"][modes[0]], "modes": result["modes"],
-                              "records": [str(x) for x in args.from_records],
+                              "records": [str(x) for x in args.from_records], "sample": args.sample,
                               **{k: v for k, v in result.items() if k != "modes"}}
+    if coverage is not None:
+        report["stratified"] = coverage
     if tune:
         report["tune"] = {"records": [str(x) for x in args.tune_records], "n": len(tune.get("never", []))}
     if args.ragas:  # the answers alone: the string metrics (contexts are not kept in records)
@@ -197,6 +202,24 @@ def _popqa_from_records(args: argparse.Namespace, modes: list[str]) -> int:
                            for m in modes if m in PIPELINE_MODES}
     emit(report, args, title="PopQA")
     return 0
+
+
+def _stratified_records(runs: dict[str, list], args: argparse.Namespace) -> tuple[dict[str, list], dict[str, Any]]:
+    """Keep the records of the stratified sample (equal numbers per s_pop bucket) of `--data`'s `--split`.
+
+    The sample is drawn from the questions every run recorded, so never/always/adaptive stay paired.
+    """
+    from evals.data import BUCKETS, bucket, load_qa, select
+
+    if not args.data:
+        raise EvalDataError("--sample stratified with --from-records needs --data FILE (for the s_pop buckets)")
+    recorded = set.intersection(*({r.id for r in recs} for recs in runs.values()))
+    pool = [e for e in load_qa(args.data) if e.id in recorded]
+    chosen = select(pool, limit=args.limit, split=args.split, sample="stratified")
+    ids = {e.id for e in chosen}
+    per_bucket = {b: sum(bucket(e.s_pop) == b for e in chosen) for b in BUCKETS}
+    return ({m: [r for r in recs if r.id in ids] for m, recs in runs.items()},
+            {"n": len(ids), "recorded_questions": len(recorded), "per_bucket": per_bucket})
 
 
 def cmd_ragas(args: argparse.Namespace) -> int:

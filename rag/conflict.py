@@ -28,6 +28,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rag import answers, prompts
 from rag.config import Config
@@ -37,9 +38,10 @@ from rag.types import Conflict, Generation, Passage
 CALIBRATION_FILE = Path(__file__).with_name("conflict_calibration.json")
 MEMORY_FEATURES = ("confidence", "disagree_grounded", "disagree_passages", "mentioned", "on_topic")
 BETWEEN_FEATURES = ("disagree_pair", "grounded_pair", "support_split")
+KINDS = ("memory_vs_documents", "between_documents")
 # Used when no calibration file exists: hand-set so that a clear disagreement (feature = 1) with a
 # confident memory lands well above 0.5 and agreement well below.
-DEFAULT_CALIBRATION: dict[str, dict[str, float]] = {
+DEFAULT_CALIBRATION: dict[str, Any] = {
     "memory_vs_documents": {"bias": -5.0, "confidence": 3.0, "disagree_grounded": 2.0, "disagree_passages": 1.5,
                             "mentioned": -4.0, "on_topic": 2.5},
     "between_documents": {"bias": -4.0, "disagree_pair": 4.0, "grounded_pair": 1.5, "support_split": 4.0},
@@ -91,8 +93,9 @@ def answer_confidence(generation: Generation, question: str) -> float:
     return math.exp(sum(chosen) / len(chosen)) if chosen else 0.0
 
 
-def load_calibration(path: str | Path | None = None) -> dict[str, dict[str, float]]:
-    """Logistic coefficients per kind; DEFAULT_CALIBRATION when the file does not exist."""
+def load_calibration(path: str | Path | None = None) -> dict[str, Any]:
+    """Logistic coefficients per kind and the fitted flag thresholds; DEFAULT_CALIBRATION when the file does
+    not exist."""
     file = Path(path) if path else CALIBRATION_FILE
     if not file.exists():
         if path:
@@ -103,6 +106,9 @@ def load_calibration(path: str | Path | None = None) -> dict[str, dict[str, floa
         missing = {"bias", *names} - set(data.get(kind, {}))
         if missing:
             raise ValueError(f"conflict.calibration file {file}: {kind} lacks {sorted(missing)}")
+    bad = {k: t for k, t in data.get("thresholds", {}).items() if k not in KINDS or not 0.0 <= t <= 1.0}
+    if bad:
+        raise ValueError(f"conflict.calibration file {file}: thresholds {bad} must be kinds {KINDS} in [0, 1]")
     return data
 
 
@@ -118,13 +124,39 @@ class ConflictChecker:
         c = cfg.conflict
         if c.max_passages <= 0:
             raise ValueError(f"conflict.max_passages must be greater than 0. Currently it is {c.max_passages}")
-        if not 0.0 <= c.threshold <= 1.0 or not 0.0 <= c.min_confidence <= 1.0:
+        if not 0.0 <= (0.5 if c.threshold is None else c.threshold) <= 1.0 or not 0.0 <= c.min_confidence <= 1.0:
             raise ValueError(f"conflict.threshold and conflict.min_confidence must be in [0, 1]; got "
                              f"{c.threshold} and {c.min_confidence}")
         self.generator = generator
         self.embedder = embedder
         self.cfg = c
         self.calibration = load_calibration(c.calibration or None)
+
+    @property
+    def calibration(self) -> dict[str, Any]:
+        return self._calibration
+
+    @calibration.setter
+    def calibration(self, value: dict[str, Any]) -> None:
+        """Coefficients and, unless conflict.threshold overrides them, the calibrated flag thresholds."""
+        self._calibration = value
+        fitted = value.get("thresholds", {})
+        self.thresholds = {kind: self.cfg.threshold if self.cfg.threshold is not None else fitted.get(kind, 0.5)
+                           for kind in KINDS}
+
+    def decide(self, features: dict[str, float]) -> tuple[float, float, bool, bool]:
+        """(memory score, between score, memory flag, between flag) from `assess`'s features.
+
+        Kept apart from the model calls so a calibration can be re-decided on recorded features.
+        """
+        memory_score = (logistic(self.calibration["memory_vs_documents"], features)
+                        if features.get("memory_applies") else 0.0)
+        between_score = (logistic(self.calibration["between_documents"], features)
+                         if features.get("between_applies") else 0.0)
+        memory_flag = (memory_score >= self.thresholds["memory_vs_documents"]
+                       and features.get("confidence", 0.0) >= self.cfg.min_confidence)
+        return (memory_score, between_score, bool(features.get("memory_applies")) and memory_flag,
+                bool(features.get("between_applies")) and between_score >= self.thresholds["between_documents"])
 
     def check(self, question: str, passages: Sequence[Passage], document_answer: str,
               closed_book: Generation | None = None) -> Conflict:
@@ -192,9 +224,7 @@ class ConflictChecker:
         features["disagree_passages"] = 1.0 - max(agreements.values()) if agreements else 0.5
         features["mentioned"] = max(mention)
         features["on_topic"] = max(topic)
-        memory_applies = not memory_unknown and not (doc_unknown and not known and max(topic) < 0.5)
-        memory_score = logistic(self.calibration["memory_vs_documents"], features) if memory_applies else 0.0
-        memory_flag = memory_applies and memory_score >= self.cfg.threshold and confidence >= self.cfg.min_confidence
+        features["memory_applies"] = float(not memory_unknown and not (doc_unknown and not known and max(topic) < 0.5))
 
         # between documents: two one-passage answers that differ, or on-topic passages of which one
         # states the model's answer and another does not
@@ -211,9 +241,8 @@ class ConflictChecker:
         if len(on_topic) >= 2 and not memory_unknown:
             split = max(mention[i] for i in on_topic) - min(mention[i] for i in on_topic)
         features["support_split"] = split
-        between_applies = bool(pair) or split > 0
-        between_score = logistic(self.calibration["between_documents"], features) if between_applies else 0.0
-        between_flag = between_applies and between_score >= self.cfg.threshold
+        features["between_applies"] = float(bool(pair) or split > 0)
+        memory_score, between_score, memory_flag, between_flag = self.decide(features)
 
         conflict_kw = {"parametric_answer": memory, "document_answer": document_answer,
                            "parametric_confidence": round(confidence, 4)}
@@ -234,7 +263,7 @@ class ConflictChecker:
                                 passage_ids=against, **conflict_kw,
                                 detail=f"model memory ({confidence:.2f} confident) says {memory!r}; documents disagree")
         else:
-            reason = ("closed-book answer not confident" if memory_score >= self.cfg.threshold
+            reason = ("closed-book answer not confident" if memory_score >= self.thresholds["memory_vs_documents"]
                       else "memory and documents agree" if known or not doc_unknown else "documents do not answer")
             conflict = Conflict(flagged=False, kind=None, score=round(max(memory_score, between_score), 4),
                                 passage_ids=tuple(pa.passage_id for pa in known), **conflict_kw, detail=reason)

@@ -13,6 +13,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Tests never depend on a DyPRAG translator built on this machine (~/.local/share/adaptrag/dyprag): index add
+# stores translator inputs only where a test asks for it (tests/adapt/dyprag/test_index_inputs.py).
+os.environ.setdefault("ADAPTRAG_INJECT_INDEX_INPUTS", "off")
 
 TEST_MODEL = "smollm2-135m"
 

@@ -64,3 +64,29 @@ def test_bad_arguments_are_one_line_errors(popqa_tiny, tmp_path, capsys):
     assert "records file" in capsys.readouterr().err
     assert main(["eval", "ragas", "--data", str(popqa_tiny), "--judge-url", "http://x/v1"]) == 2
     assert "--judge-url and --judge-model go together" in capsys.readouterr().err
+
+
+def test_from_records_stratified_keeps_equal_numbers_per_popularity_bucket(tmp_path):
+    from evals.metrics import QARecord
+
+    # 2 questions above 100k views, 3 in each other bucket: the stratified sample keeps 2 per bucket
+    pops = [50.0, 60.0, 70.0, 2e3, 3e3, 4e3, 2e4, 3e4, 4e4, 2e5, 3e5]
+    data = tmp_path / "popqa.jsonl"
+    data.write_text("".join(json.dumps({"id": f"q{i}", "question": f"Question {i}?", "answers": ["x"], "s_pop": p})
+                            + "\n" for i, p in enumerate(pops)))
+    records = tmp_path / "records.jsonl"
+    with records.open("w") as f:
+        for mode in ("never", "always"):
+            for i, p in enumerate(pops):
+                rec = QARecord(id=f"q{i}", question=f"Question {i}?", answers=("x",), answer="x" if mode == "always"
+                               else "y", retrieved=mode == "always", correct=mode == "always", em=False, f1=0.0,
+                               s_pop=p, timings_ms={"total": 1.0})
+                f.write(json.dumps({"mode": mode, **rec.to_json()}) + "\n")
+    out = tmp_path / "strat.json"
+    assert main(["eval", "popqa", "--from-records", str(records), "--data", str(data), "--split", "all",
+                 "--sample", "stratified", "--mode", "never,always,oracle", "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["stratified"] == {"n": 8, "recorded_questions": 11,
+                                    "per_bucket": {"<1k": 2, "1k-10k": 2, "10k-100k": 2, ">100k": 2}}
+    assert report["modes"]["always"]["n"] == 8 and report["modes"]["oracle"]["accuracy"] == 1.0
+    assert main(["eval", "popqa", "--from-records", str(records), "--sample", "stratified"]) == 2  # needs --data

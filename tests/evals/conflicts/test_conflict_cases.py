@@ -1,4 +1,4 @@
-"""evals/conflicts.py: case building, the --cases format, metrics, calibration fit; one run on the real model."""
+"""evals/conflict_cases.py and evals/conflicts.py: case building, the --cases format, metrics, calibration fit; one run on the real model."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from evals import conflict_cases as cc
 from evals import conflicts as ec
 from rag.config import Config
 from rag.conflict import ConflictChecker
@@ -31,11 +32,11 @@ def write_jsonl(path: Path, rows) -> Path:
 
 def test_replace_aliases_replaces_every_alias_whole_words_case_insensitively():
     text = "Born in OULU (Uleåborg); Ouluville is elsewhere."
-    assert ec.replace_aliases(text, ["Oulu", "Uleåborg"], "Turku") == "Born in Turku (Turku); Ouluville is elsewhere."
+    assert cc.replace_aliases(text, ["Oulu", "Uleåborg"], "Turku") == "Born in Turku (Turku); Ouluville is elsewhere."
 
 
 def test_popqa_counter_answers_come_from_the_same_template(tmp_path):
-    facts = ec.popqa_facts(write_jsonl(tmp_path / "p.jsonl", POPQA_ROWS))
+    facts = cc.popqa_facts(write_jsonl(tmp_path / "p.jsonl", POPQA_ROWS))
     by_q = {f.question: f for f in facts}
     assert set(by_q) == {"In what city was Ann Smith born?", "In what city was Bob Jones born?",
                          "Who was the director of Jaws?"}
@@ -44,13 +45,13 @@ def test_popqa_counter_answers_come_from_the_same_template(tmp_path):
     assert "Oulu" not in ann.counter_passage and ann.counter_passage.count("Turku") == 2
     assert by_q["Who was the director of Jaws?"].counter_answer is not None
     assert facts[0].question == "Who was the director of Jaws?"  # most popular first
-    cases = ec.cases_of(ann)
+    cases = cc.cases_of(ann)
     assert [c.label for c in cases] == ["memory_vs_documents", "none", "between_documents"]
     assert cases[2].passages == (ann.passage, ann.counter_passage)
 
 
 def test_countryinfo_facts_include_yes_no_questions():
-    facts = ec.countryinfo_facts()
+    facts = cc.countryinfo_facts()
     assert len(facts) > 500
     assert any(f.source == "countryinfo-yesno" and f.aliases == ("yes",) for f in facts)
     paris = next(f for f in facts if f.question == "What is the capital of France?")
@@ -60,16 +61,16 @@ def test_countryinfo_facts_include_yes_no_questions():
 def test_case_file_errors_name_the_line(tmp_path):
     bad = write_jsonl(tmp_path / "c.jsonl", [{"question": "Q?", "passages": ["p"], "label": "none"},
                                              {"question": "Q?", "passages": ["p"], "label": "maybe"}])
-    with pytest.raises(ec.CaseError, match=r"c\.jsonl:2: \"label\" must be one of"):
-        ec.load_cases(bad)
+    with pytest.raises(cc.CaseError, match=r"c\.jsonl:2: \"label\" must be one of"):
+        cc.load_cases(bad)
     (tmp_path / "d.jsonl").write_text('{"question": "Q?", "passages": []}\n')
-    with pytest.raises(ec.CaseError, match="d.jsonl:1: \"passages\" must be a non-empty list"):
-        ec.load_cases(tmp_path / "d.jsonl")
+    with pytest.raises(cc.CaseError, match="d.jsonl:1: \"passages\" must be a non-empty list"):
+        cc.load_cases(tmp_path / "d.jsonl")
     (tmp_path / "e.jsonl").write_text("{not json\n")
-    with pytest.raises(ec.CaseError, match="e.jsonl:1: not valid JSON"):
-        ec.load_cases(tmp_path / "e.jsonl")
-    with pytest.raises(ec.CaseError, match="does not exist"):
-        ec.load_cases(tmp_path / "missing.jsonl")
+    with pytest.raises(cc.CaseError, match="e.jsonl:1: not valid JSON"):
+        cc.load_cases(tmp_path / "e.jsonl")
+    with pytest.raises(cc.CaseError, match="does not exist"):
+        cc.load_cases(tmp_path / "missing.jsonl")
 
 
 def test_cli_reports_bad_case_file_without_traceback(tmp_path, capsys):
@@ -82,7 +83,7 @@ def test_cli_reports_bad_case_file_without_traceback(tmp_path, capsys):
 
 
 def record(label: str, flagged_kind: str | None, mem: float, btw: float) -> ec.Record:
-    case = ec.Case("q", ("p",), label, ("a",), "t", label + str(mem))
+    case = cc.Case("q", ("p",), label, ("a",), "t", label + str(mem))
     return ec.Record(case, mem, btw, flagged_kind is not None, flagged_kind, "a", "a", 10.0)
 
 
@@ -122,7 +123,7 @@ def test_case_file_runs_through_the_real_check(tmp_path, hf_generator, embedder)
          "answers": ["Paris"]},
         {"question": "What is the capital of France?", "passages": [paris], "label": "none"},
     ])
-    cases = ec.load_cases(cases_file)
+    cases = cc.load_cases(cases_file)
     checker = ConflictChecker(hf_generator, embedder, Config())
     args = argparse.Namespace(limit=None, no_progress=True, fit=False, records=str(tmp_path / "r.jsonl"),
                               cache=str(tmp_path / "cache.json"), calibration_out=None)
