@@ -43,6 +43,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--tune-limit", type=int, default=200,
                    help="train-half questions to tune the confidence/popularity thresholds on (default 200)")
     p.add_argument("--ragas", action="store_true", help="also score each pipeline mode with ragas' deterministic metrics")
+    p.add_argument("--concurrency", type=int, default=1,
+                   help="questions in flight at once, with --backend openai (vLLM batches them; default 1)")
     p.add_argument("--records", metavar="FILE", help="write one JSON line per question and mode")
     p.add_argument("--from-records", nargs="+", metavar="FILE",
                    help="no model calls: rebuild the report from saved --records files (e.g. shards run in parallel)")
@@ -146,7 +148,11 @@ def cmd_popqa(args: argparse.Namespace) -> int:
     tune_split = "train" if args.split == "eval" else "eval"
     tune = select(data, limit=args.tune_limit, split=tune_split, sample=args.sample) if args.tune_limit > 0 else []
     pipeline = _pipeline(args)
-    runner = PopQARunner(pipeline, passages=args.passages, progress=not args.no_progress)
+    if args.concurrency > 1 and pipeline.cfg.model.backend != "openai":
+        raise EvalDataError("--concurrency > 1 needs --backend openai (a server that batches requests); the "
+                            "in-process model answers one question at a time")
+    runner = PopQARunner(pipeline, passages=args.passages, progress=not args.no_progress,
+                         concurrency=args.concurrency)
     records_file = open(args.records, "w", encoding="utf-8") if args.records else None  # noqa: SIM115
 
     def on_records(mode: str, recs: list) -> None:

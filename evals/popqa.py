@@ -17,9 +17,12 @@ Modes:
 
 from __future__ import annotations
 
+import itertools
 import math
 import sys
+import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -44,22 +47,27 @@ def parse_modes(text: str) -> list[str]:
 class PopQARunner:
     """Runs questions through a `Pipeline` and keeps one `QARecord` per question and mode."""
 
-    def __init__(self, pipeline: Any, *, passages: str = "given", progress: bool = True) -> None:
+    def __init__(self, pipeline: Any, *, passages: str = "given", progress: bool = True,
+                 concurrency: int = 1) -> None:
+        """concurrency > 1: that many questions in flight at once (a server backend: vLLM batches them)."""
         if passages not in PASSAGE_SOURCES:
             raise EvalDataError(f"--passages must be one of {', '.join(PASSAGE_SOURCES)}, got {passages!r}")
+        if concurrency < 1:
+            raise EvalDataError(f"--concurrency must be at least 1, got {concurrency}")
         self.pipeline = pipeline
         self.passages = passages
         self.progress = progress
+        self.concurrency = concurrency
         self.warnings: dict[str, int] = {}  # pipeline warnings (e.g. adaptive fell back to always) -> count
         self.samples: dict[str, list[RagasSample]] = {}  # run key -> what ragas needs of each answer
-        self._decisions: list[Any] = []
+        self._local = threading.local()  # the decision of the question this thread is answering
         decider = getattr(pipeline, "decider", None)
         if decider is not None:  # record the pipeline's own decisions: a never run's closed-book log-probs
             inner = decider.decide
 
             def decide(question: str, mode: str | None = None) -> Any:
                 d = inner(question, mode)
-                self._decisions.append(d)
+                self._local.decision = d
                 return d
 
             decider.decide = decide
@@ -70,24 +78,41 @@ class PopQARunner:
 
         if mode not in PIPELINE_MODES:
             raise EvalDataError(f"{mode!r} is not a pipeline mode ({', '.join(PIPELINE_MODES)})")
-        records, samples = [], []
-        for ex in tqdm(examples, desc=desc or f"popqa {mode}", disable=not self.progress, file=sys.stderr,
-                       leave=False):
+        def one(ex: QAExample) -> tuple[QARecord, RagasSample, tuple[str, ...]]:
             given = None
             if self.passages == "given" and mode != "never":
                 if not ex.passages:
                     raise EvalDataError(f"question {ex.id} has no passage; use --passages index")
                 given = ex.given_passages()
-            self._decisions.clear()
+            self._local.decision = None
             ans = self.pipeline.answer(ex.question, mode=mode, passages=given)
-            closed = self._decisions[-1].closed_book if self._decisions else None
+            closed = self._local.decision.closed_book if self._local.decision is not None else None
             confidence = math.exp(closed.mean_logprob) if closed is not None and closed.token_logprobs else None
-            for w in ans.warnings:
+            rec = QARecord.from_answer(ex.id, ex.answers, ans, s_pop=ex.s_pop,
+                                       confidence=confidence if mode == "never" else None)
+            return rec, RagasSample.from_answer(ex, ans), tuple(ans.warnings)
+
+        bar = tqdm(total=len(examples), desc=desc or f"popqa {mode}", disable=not self.progress, file=sys.stderr,
+                   leave=False)
+        results = []
+        if self.concurrency == 1 or len(examples) < 2:
+            for ex in examples:
+                results.append(one(ex))
+                bar.update(1)
+        else:  # the first question alone (lazy set-up happens once), then the rest in flight together
+            results.append(one(examples[0]))
+            bar.update(1)
+            with ThreadPoolExecutor(self.concurrency) as pool:
+                for r in pool.map(one, examples[1:]):
+                    results.append(r)
+                    bar.update(1)
+        bar.close()
+        for _, _, warnings in results:
+            for w in warnings:
                 kind = w.split(":")[0][:80]
                 self.warnings[kind] = self.warnings.get(kind, 0) + 1
-            records.append(QARecord.from_answer(ex.id, ex.answers, ans, s_pop=ex.s_pop,
-                                                confidence=confidence if mode == "never" else None))
-            samples.append(RagasSample.from_answer(ex, ans))
+        records = [r for r, _, _ in results]
+        samples = [s for _, s, _ in results]
         self.samples[key or mode] = samples
         return records
 
@@ -154,7 +179,7 @@ def _decisions(never: Sequence[QARecord], kind: str, threshold: float) -> list[b
 def tune_threshold(never: Sequence[QARecord], always: Sequence[QARecord], kind: str) -> dict[str, Any]:
     """The threshold (retrieve when score < threshold) with the best accuracy; ties go to less retrieval."""
     scores = sorted({_score(kind, n) for n in never})
-    candidates = [scores[0]] + [(a + b) / 2 for a, b in zip(scores, scores[1:])] + [math.inf]
+    candidates = [scores[0]] + [(a + b) / 2 for a, b in itertools.pairwise(scores)] + [math.inf]
     best: tuple[float, float, float] | None = None  # (accuracy, -retrieval, threshold)
     for t in candidates:
         rec = route(never, always, _decisions(never, kind, t), pay_closed_book=False)

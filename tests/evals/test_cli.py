@@ -56,6 +56,8 @@ def test_eval_ragas_on_a_simple_qa_file(qa_simple, tmp_path, capsys):
 
 
 def test_bad_arguments_are_one_line_errors(popqa_tiny, tmp_path, capsys):
+    assert main(["eval", "popqa", "--data", str(popqa_tiny), "--concurrency", "2", *FAST]) == 2
+    assert "--concurrency > 1 needs --backend openai" in capsys.readouterr().err
     assert main(["eval", "popqa", "--data", str(tmp_path / "none.jsonl")]) == 2
     assert "does not exist" in capsys.readouterr().err
     assert main(["eval", "popqa", "--data", str(popqa_tiny), "--mode", "sometimes"]) == 2

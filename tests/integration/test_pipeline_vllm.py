@@ -78,3 +78,22 @@ def test_adaptive_router_served_as_a_lora_module(pipelines):
         assert a.mode == b.mode == "adaptive"
         assert b.ret_probability == pytest.approx(a.ret_probability, abs=0.01)
         assert b.retrieve == a.retrieve
+
+
+def test_eval_questions_in_flight_at_once_match_one_at_a_time(pipelines):
+    """`eval popqa --concurrency N` against vLLM: same answers, same order, each question's own closed-book
+    confidence (recorded per thread), as answering one question at a time."""
+    from pathlib import Path
+
+    from evals.data import load_qa
+    from evals.popqa import PopQARunner
+
+    _, vllm = pipelines
+    examples = load_qa(Path(__file__).parents[1] / "evals" / "fixtures" / "handmade_qa_tiny.jsonl")
+    for mode in ("never", "always"):
+        one = PopQARunner(vllm, progress=False).run(examples, mode)
+        many = PopQARunner(vllm, progress=False, concurrency=4).run(examples, mode)
+        assert [(r.id, r.answer) for r in many] == [(r.id, r.answer) for r in one]
+        if mode == "never":
+            assert all(r.confidence is not None for r in many)
+            assert [r.confidence for r in many] == pytest.approx([r.confidence for r in one], abs=1e-3)
