@@ -153,29 +153,29 @@ class HFGenerator:
 
     @contextmanager
     def _deltas_applied(self, deltas: LoraDeltas) -> Iterator[None]:
-        """Add x @ A.T @ B.T to the listed modules' outputs for this request only (hooks removed after)."""
+        """Add x @ A.T @ B.T to the listed modules' outputs for this request only (rag.inject's hooks,
+        removed after), once every module exists and every shape fits."""
         import torch
 
-        handles = []
-        try:
-            for path, (a, b) in deltas.weights.items():
-                try:
-                    module = self.model.get_submodule(path)
-                except AttributeError:
-                    raise GeneratorError(f"LoRA delta names module {path!r}, which {self.config.name} does not have") from None
-                a = torch.as_tensor(a, dtype=self.dtype)
-                b = torch.as_tensor(b, dtype=self.dtype)
-                inf, outf = getattr(module, "in_features", a.shape[1]), getattr(module, "out_features", b.shape[0])
-                if a.shape != (deltas.rank, inf) or b.shape != (outf, deltas.rank):
-                    raise GeneratorError(
-                        f"LoRA delta for {path}: A {tuple(a.shape)}, B {tuple(b.shape)}; "
-                        f"expected ({deltas.rank}, {inf}) and ({outf}, {deltas.rank})"
-                    )
-                handles.append(module.register_forward_hook(_delta_hook(a, b)))
+        from rag.inject import inject
+
+        checked = {}
+        for path, (a, b) in deltas.weights.items():
+            try:
+                module = self.model.get_submodule(path)
+            except AttributeError:
+                raise GeneratorError(f"LoRA delta names module {path!r}, which {self.config.name} does not have") from None
+            a = torch.as_tensor(a, dtype=self.dtype)
+            b = torch.as_tensor(b, dtype=self.dtype)
+            inf, outf = getattr(module, "in_features", a.shape[1]), getattr(module, "out_features", b.shape[0])
+            if a.shape != (deltas.rank, inf) or b.shape != (outf, deltas.rank):
+                raise GeneratorError(
+                    f"LoRA delta for {path}: A {tuple(a.shape)}, B {tuple(b.shape)}; "
+                    f"expected ({deltas.rank}, {inf}) and ({outf}, {deltas.rank})"
+                )
+            checked[path] = (a, b)
+        with inject(self.model, checked):
             yield
-        finally:
-            for h in handles:
-                h.remove()
 
     def _decode(self, request: GenerationRequest) -> Iterator[StreamEvent]:
         import torch
@@ -246,9 +246,3 @@ class HFGenerator:
         )
         yield StreamEvent(text[sent:], generation)
 
-
-def _delta_hook(a: Any, b: Any):
-    def hook(module: Any, inputs: tuple[Any, ...], output: Any) -> Any:
-        return output + (inputs[0] @ a.T) @ b.T
-
-    return hook

@@ -204,6 +204,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="serve a model until interrupted")
     serve.add_argument("model", nargs="?", default="smollm2-135m")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--max-model-len", type=int,
+                       help="context window to serve (default: the model's; lower it when the KV cache is small)")
     args = parser.parse_args(argv)
     # Background jobs start with SIGINT ignored; make SIGINT and SIGTERM stop the server cleanly.
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -213,7 +215,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             t0 = time.monotonic()
             print(ensure_vllm_venv(), f"({time.monotonic() - t0:.0f} s)")
             return 0
-        with start_server(args.model, port=args.port) as server:
+        extra = ["--max-model-len", str(args.max_model_len)] if args.max_model_len else []
+        with start_server(args.model, port=args.port, extra_args=extra) as server:
             print(f"serving {server.served_name} at {server.base_url} (log {server.log}); Ctrl-C to stop", flush=True)
             with contextlib.suppress(KeyboardInterrupt):
                 while True:
