@@ -55,7 +55,7 @@ def popqa_section(report: Mapping[str, Any], plots: Mapping[str, str]) -> str:
     if not modes:
         return ""
     names = _sorted_modes(modes)
-    out = ["## PopQA", ""]
+    out = [f"## {report.get('title') or 'PopQA'}", ""]  # title: set by hand in the JSON to name a section
     meta = ", ".join(f"{k} {report[k]}" for k in ("model", "passages", "split", "sample", "data") if k in report)
     if meta:
         out += [meta, ""]
@@ -138,10 +138,9 @@ def gate_section(report: Mapping[str, Any]) -> str:
     return "\n".join(out)
 
 
-def plot_all(reports: Sequence[Mapping[str, Any]], out_dir: Path, stem: str) -> dict[str, str]:
-    """Write the PNG plots of the first PopQA report; returns name -> file name (relative to out_dir)."""
-    popqa = next((r for r in reports if modes_of(r)), None)
-    if popqa is None:
+def plot_all(popqa: Mapping[str, Any], out_dir: Path, stem: str) -> dict[str, str]:
+    """Write the PNG plots of one PopQA report; returns name -> file name (relative to out_dir)."""
+    if not modes_of(popqa):
         return {}
     import matplotlib
 
@@ -210,9 +209,9 @@ def _save(fig: Any, out_dir: Path, name: str) -> str:
 
 def render_markdown(reports: Sequence[Mapping[str, Any]], out: Path | None, title: str = "adaptrag evaluation") -> str:
     """The Markdown text; with `out`, plots are written next to it (without, no plots)."""
-    plots = plot_all(reports, out.parent, out.stem) if out is not None else {}
     parts = [f"# {title}", ""]
-    for r in reports:
+    for i, r in enumerate(reports):  # each PopQA report plots its own figures: <stem>_..., <stem>_2_..., ...
+        plots = plot_all(r, out.parent, out.stem if i == 0 else f"{out.stem}_{i + 1}") if out is not None else {}
         sections = [gate_section(r), popqa_section(r, plots)]
         nested = r.get("ragas")
         if isinstance(nested, Mapping) and "metrics" not in nested:  # eval popqa --ragas: mode -> ragas report

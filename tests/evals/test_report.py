@@ -52,3 +52,11 @@ def test_eval_report_command(tmp_path, capsys):
     assert (tmp_path / "out" / "report_by_popularity.png").exists()
     assert main(["eval", "report", str(tmp_path / "missing.json")]) == 2
     assert "missing.json does not exist" in capsys.readouterr().err
+
+
+def test_two_popqa_reports_get_their_own_titles_and_plots(tmp_path):
+    out = tmp_path / "r.md"
+    md = render_markdown([{**REPORT, "title": "Natural mix"}, {**REPORT, "title": "Stratified"}], out)
+    assert "## Natural mix" in md and "## Stratified" in md
+    assert "(r_accuracy_vs_retrieval.png)" in md and "(r_2_accuracy_vs_retrieval.png)" in md
+    assert (tmp_path / "r_2_by_popularity.png").exists() and (tmp_path / "r_by_popularity.png").exists()
