@@ -33,6 +33,10 @@ def register(subparsers) -> None:
                         "~/.local/share/adaptrag/index)")
     common.add_argument("--qdrant-url", metavar="URL", help="use a Qdrant server for the vectors")
     common.add_argument("--config", metavar="TOML", help="configuration file (default: $ADAPTRAG_CONFIG)")
+    common.add_argument("--model", help="generator whose DyPRAG translator inputs are stored (inject.index_inputs; "
+                        "default: $ADAPTRAG_MODEL)")
+    common.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="any setting by dotted key, e.g. --set index.chunk_tokens=128 (repeatable)")
     add = sub.add_parser("add", parents=[common], help="index files, folders (recursive) and globs")
     add.add_argument("paths", nargs="+", metavar="PATH")
     add.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -53,12 +57,11 @@ def register(subparsers) -> None:
 def _dispatch(args: argparse.Namespace) -> int:
     from indexing.index import IndexBusy, IndexFailure
     from indexing.store import StoreError
-    from rag.config import ConfigError, load_config
+    from rag.cli import config_from_args
+    from rag.config import ConfigError
 
-    overrides = {"index.path": args.index, "index.qdrant_url": args.qdrant_url,
-                 "index.lock_timeout_s": getattr(args, "wait", None)}
     try:
-        cfg = load_config(args.config, overrides=overrides)
+        cfg = config_from_args(args, {"index.lock_timeout_s": getattr(args, "wait", None)})
         return args.index_handler(cfg, args)
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)

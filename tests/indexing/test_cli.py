@@ -51,6 +51,22 @@ def test_bad_config_is_one_line(tmp_path: Path, capsys, monkeypatch):
     assert "index.vector_store" in capsys.readouterr().err
 
 
+def test_set_overrides_a_setting_and_a_bad_key_is_one_line(tmp_path: Path, corpus: Path, capsys, embedder):
+    assert run(["index", "stats", "--index", str(tmp_path), "--set", "index.chunk_tokenz=64"]) == 2
+    assert "index.chunk_tokenz" in capsys.readouterr().err
+    long = tmp_path / "long.txt"
+    long.write_text(" ".join(f"Sentence number {i} is about the town of Kotka in Finland." for i in range(60)))
+    assert run(["index", "add", str(long), "--index", str(tmp_path / "a"), "--no-progress"]) == 0
+    assert run(["index", "add", str(long), "--index", str(tmp_path / "b"), "--no-progress",
+                "--set", "index.chunk_tokens=64"]) == 0
+    capsys.readouterr()
+    chunks = []
+    for name in ("a", "b"):
+        assert run(["index", "stats", "--json", "--index", str(tmp_path / name)]) == 0
+        chunks.append(json.loads(capsys.readouterr().out)["chunks"])
+    assert chunks[1] > chunks[0]  # smaller chunks from --set
+
+
 @pytest.mark.parametrize("sub", ["add", "rm"])
 def test_paths_required(sub):
     with pytest.raises(SystemExit):
