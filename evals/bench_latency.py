@@ -13,6 +13,11 @@ The in-process speed options (fp32 vs bf16, 1 vs 2 threads; 500-token prompts) a
 
     .venv/bin/python -m evals.bench_latency --speed-options --data /work/shared/data/popqa/dev.jsonl --out opts.json
 
+Runs that measured one backend each (say hf on one core while a server used the other, vLLM later) are
+united, with the hf-vs-vLLM agreement computed from the outputs each report keeps:
+
+    .venv/bin/python -m evals.bench_latency --merge hf.json vllm.json --out latency.json
+
 Both print a Markdown table and write JSON. The machine's load average is recorded: on a shared CPU
 the numbers move with whatever else runs.
 """
@@ -26,7 +31,7 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -155,10 +160,35 @@ def bench_vllm(model: str, items: Sequence[Item], max_new: int) -> tuple[dict, l
     return summarize(gens, items) | {"ready_s": ready_s, "memory_mb": memory, "dtype": "float32", "threads": 1}, gens
 
 
-def agreement(a: Sequence[Any], b: Sequence[Any]) -> dict[str, float]:
-    same = sum(x.text == y.text for x, y in zip(a, b))
-    diffs = [abs(x.token_logprobs[0] - y.token_logprobs[0]) for x, y in zip(a, b) if x.token_logprobs and y.token_logprobs]
+def outputs_of(gens: Sequence[Any]) -> list[dict[str, Any]]:
+    """What `agreement` compares, kept in the report so runs of one backend each can be merged later."""
+    return [{"text": g.text, "first_logprob": g.token_logprobs[0] if g.token_logprobs else None} for g in gens]
+
+
+def agreement(a: Sequence[Mapping[str, Any]], b: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    same = sum(x["text"] == y["text"] for x, y in zip(a, b))
+    diffs = [abs(x["first_logprob"] - y["first_logprob"]) for x, y in zip(a, b)
+             if x["first_logprob"] is not None and y["first_logprob"] is not None]
     return {"same_text": same / max(len(a), 1), "first_logprob_max_abs_diff": max(diffs, default=float("nan"))}
+
+
+def merge(paths: Sequence[Path]) -> dict[str, Any]:
+    """One report from runs that measured the backends apart (e.g. hf while a server used the other core,
+    vLLM later): models and backends are united, and hf-vs-vLLM agreement is computed from the stored outputs."""
+    reports = [json.loads(Path(p).read_text()) for p in paths]
+    if len({(r["data"], r["n"], r["max_new_tokens"]) for r in reports}) != 1:
+        raise SystemExit("error: --merge needs runs over the same --data, --n and --max-new-tokens")
+    merged: dict[str, Any] = {k: reports[0][k] for k in ("data", "n", "max_new_tokens", "cpus")}
+    merged["runs"] = [{"file": str(p), "load_avg_1m_start": r["load_avg_1m_start"],
+                       "load_avg_1m_end": r.get("load_avg_1m_end")} for p, r in zip(paths, reports)]
+    merged["models"] = {}
+    for r in reports:
+        for model, entry in r.get("models", {}).items():
+            merged["models"].setdefault(model, {}).update({b: s for b, s in entry.items() if b != "agreement"})
+    for entry in merged["models"].values():
+        if "outputs" in entry.get("hf", {}) and "outputs" in entry.get("vllm", {}):
+            entry["agreement"] = agreement(entry["hf"]["outputs"], entry["vllm"]["outputs"])
+    return merged
 
 
 def speed_options(items: Sequence[Item], model: str, prompt_tokens: int, max_new: int) -> dict[str, Any]:
@@ -227,7 +257,7 @@ def print_latency_table(report: dict[str, Any]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals.bench_latency", description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, required=True, help="PopQA-style JSONL (question, passage, answers)")
+    parser.add_argument("--data", type=Path, help="PopQA-style JSONL (question, passage, answers); required to measure")
     parser.add_argument("--n", type=int, default=20, help="questions (the first n rows)")
     parser.add_argument("--out", type=Path, help="write the JSON report here")
     parser.add_argument("--models", default=",".join(DEFAULT_MODELS), help="comma-separated registry names or paths")
@@ -237,7 +267,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="hf backend torch threads")
     parser.add_argument("--speed-options", action="store_true", help="measure fp32/bf16 x 1/2 threads instead")
     parser.add_argument("--prompt-tokens", type=int, default=500, help="prompt length for --speed-options")
+    parser.add_argument("--merge", type=Path, nargs="+", metavar="JSON",
+                        help="no measuring: unite reports of separate runs (one backend each) and print the table")
     args = parser.parse_args(argv)
+    if args.merge:
+        report = merge(args.merge)
+        print_latency_table(report)
+        if args.out:
+            args.out.write_text(json.dumps(report, indent=2))
+        return 0
+    if args.data is None:
+        parser.error("--data is required (unless --merge)")
     if args.n <= 0:
         parser.error(f"--n must be > 0, got {args.n}")
     items = load_items(args.data, args.n)
@@ -263,9 +303,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             entry: dict[str, Any] = {}
             outputs = {}
             if "hf" in backends:
-                entry["hf"], outputs["hf"] = bench_hf(model, items, args.max_new_tokens, args.dtype, args.threads)
+                entry["hf"], gens = bench_hf(model, items, args.max_new_tokens, args.dtype, args.threads)
+                outputs["hf"] = entry["hf"]["outputs"] = outputs_of(gens)
             if "vllm" in backends:
-                entry["vllm"], outputs["vllm"] = bench_vllm(model, items, args.max_new_tokens)
+                entry["vllm"], gens = bench_vllm(model, items, args.max_new_tokens)
+                outputs["vllm"] = entry["vllm"]["outputs"] = outputs_of(gens)
             if len(outputs) == 2:
                 entry["agreement"] = agreement(outputs["hf"], outputs["vllm"])
             report["models"][model] = entry
