@@ -124,7 +124,7 @@ class ConflictChecker:
         c = cfg.conflict
         if c.max_passages <= 0:
             raise ValueError(f"conflict.max_passages must be greater than 0. Currently it is {c.max_passages}")
-        if not 0.0 <= (0.5 if c.threshold is None else c.threshold) <= 1.0 or not 0.0 <= c.min_confidence <= 1.0:
+        if (c.threshold is not None and not 0.0 <= c.threshold <= 1.0) or not 0.0 <= c.min_confidence <= 1.0:
             raise ValueError(f"conflict.threshold and conflict.min_confidence must be in [0, 1]; got "
                              f"{c.threshold} and {c.min_confidence}")
         self.generator = generator
