@@ -139,6 +139,8 @@ class InjectConfig:
     # `index add` stores each new chunk's translator input (one base-model pass per chunk) so a question
     # encodes no passage: auto = when the translator file above exists, on = always, off = never
     index_inputs: IndexInputs = "auto"
+    # factor on the injected delta (scale * B A); None = the translator's calibrated scale (`dyprag bench --calibrate`)
+    scale: float | None = None
 
 
 @dataclass(frozen=True)

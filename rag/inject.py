@@ -234,9 +234,13 @@ def _hook(a: Any, b: Any):
     return add_delta
 
 
-def average_deltas(generated: Mapping[str, tuple[Any, Any]], rank: int, name: str = "dyprag") -> LoraDeltas:
-    """Translator output {path: (A [k, r, in], B [k, out, r])} -> LoraDeltas with A and B averaged over k passages."""
-    return LoraDeltas({p: (a.mean(0).detach().float().contiguous(), b.mean(0).detach().float().contiguous())
+def average_deltas(generated: Mapping[str, tuple[Any, Any]], rank: int, name: str = "dyprag",
+                   scale: float = 1.0) -> LoraDeltas:
+    """Translator output {path: (A [k, r, in], B [k, out, r])} -> LoraDeltas with A and B averaged over k passages.
+
+    `scale` multiplies B, so every consumer (the hf hook, the PEFT export for vLLM) adds scale * B A.
+    """
+    return LoraDeltas({p: (a.mean(0).detach().float().contiguous(), (b.mean(0).detach().float() * scale).contiguous())
                        for p, (a, b) in generated.items()}, rank=rank, name=name)
 
 
@@ -279,6 +283,7 @@ class Injector:
         self.translator, self.manifest = load_translator(path, expect_sha256=sha, expect_model=cfg.model.name,
                                                          expect_shape=shape)
         self.path = path
+        self.scale = cfg.inject.scale if cfg.inject.scale is not None else self.manifest.scale
         self._inputs_key = sha or cfg.model.name  # == base_model_key(cfg), without hashing a GGUF file again
         self.inputs = TranslatorInputs(None)
 
@@ -318,4 +323,4 @@ class Injector:
         emb = torch.from_numpy(self.embeddings(passages))
         with torch.no_grad():
             generated = self.translator(emb)
-        return average_deltas(generated, self.translator.spec.rank)
+        return average_deltas(generated, self.translator.spec.rank, scale=self.scale)

@@ -49,6 +49,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     b.add_argument("--modes", default="standard,inject,combine")
     b.add_argument("--max-new-tokens", type=int, default=16)
     b.add_argument("--out", help="also write the JSON report (and per-question rows beside it) here")
+    b.add_argument("--split", choices=("eval", "dev"), default="eval",
+                   help="eval: PopQA eval half (default); dev: train half minus the teacher passages, to calibrate")
+    b.add_argument("--scales", default="",
+                   help="injection scales for inject/combine, e.g. 0.25,0.5,1 (default: the translator's scale)")
+    b.add_argument("--calibrate", action="store_true",
+                   help="with --split dev: store the scale with the best combine accuracy in the translator manifest")
     b.set_defaults(func=cmd_bench)
 
 
@@ -106,14 +112,28 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     import torch
 
-    from adapt.dyprag.bench import run_bench
+    from adapt.dyprag.bench import choose_scale, run_bench
+    from adapt.dyprag.translator import read_manifest, write_calibration
     from rag.inject import default_translator_path
 
     torch.set_num_threads(max(1, args.threads))
     translator = Path(args.translator).expanduser() if args.translator else default_translator_path(args.model)
+    if args.calibrate and args.split != "dev":
+        raise SystemExit("--calibrate chooses the scale on dev questions; add --split dev")
+    try:
+        scales = [float(x) for x in args.scales.split(",") if x.strip()] or [read_manifest(translator).scale]
+    except ValueError:
+        raise SystemExit(f"--scales must be numbers separated by commas, got {args.scales!r}") from None
+    if any(not x >= 0 for x in scales):
+        raise SystemExit(f"--scales must be >= 0, got {args.scales!r}")
     report = run_bench(args.model, translator, args.data, limit=args.limit,
                        modes=[m.strip() for m in args.modes.split(",") if m.strip()],
-                       max_new_tokens=args.max_new_tokens, out=args.out, progress=not args.no_progress)
+                       max_new_tokens=args.max_new_tokens, out=args.out, progress=not args.no_progress,
+                       split=args.split, scales=scales)
+    if args.calibrate:
+        calibration = choose_scale(report) | {"command": " ".join(sys.argv)}
+        write_calibration(translator, calibration)
+        report["calibration"] = calibration
     print(json.dumps(report, indent=2))
     return 0
 

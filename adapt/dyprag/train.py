@@ -168,6 +168,7 @@ def train_translator(model: Any, tokenizer: Any, work: str | Path, out: str | Pa
                 "teacher LM data = the dataset's QA pair (CPU-cheap variant, see adapt/dyprag/teachers.py)",
         "teachers": len(examples), "train": len(train), "validation": len(val), "sources": sources,
         "teacher_config": teachers_meta.get("config", {}), "config": asdict(cfg), "command": command,
+        "items": sorted(e.item.id for e in examples),  # so calibration and evaluation can exclude them
     }
     return save_translator(translator, out, training=training, metrics=metrics)
 

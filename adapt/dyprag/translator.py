@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -157,10 +157,18 @@ class Manifest:
     training: dict[str, Any] = field(default_factory=dict)  # data sources, counts, seed, commands
     metrics: dict[str, Any] = field(default_factory=dict)  # losses, timings
     format_version: int = FORMAT_VERSION
+    # `adaptrag dyprag bench --calibrate`: the injection scale chosen on dev questions, with its evidence
+    calibration: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def scale(self) -> float:
+        """Factor on the generated B (delta = scale * B A); 1.0, as the DyPRAG reference, until calibrated."""
+        return float(self.calibration.get("scale", 1.0))
 
     def to_json(self) -> dict[str, Any]:
-        return {"format_version": self.format_version, "spec": self.spec.to_json(), "file_sha256": self.file_sha256,
-                "training": self.training, "metrics": self.metrics}
+        out = {"format_version": self.format_version, "spec": self.spec.to_json(), "file_sha256": self.file_sha256,
+               "training": self.training, "metrics": self.metrics}
+        return out | ({"calibration": self.calibration} if self.calibration else {})
 
 
 def save_translator(translator: ParameterTranslator, path: str | Path, training: dict[str, Any] | None = None,
@@ -184,6 +192,16 @@ def save_translator(translator: ParameterTranslator, path: str | Path, training:
     return manifest
 
 
+def write_calibration(path: str | Path, calibration: dict[str, Any]) -> Manifest:
+    """Store `calibration` (with its "scale") in the manifest of translator file `path`; the weights are untouched."""
+    manifest = replace(read_manifest(path), calibration=calibration)
+    mpath = manifest_path(path)
+    tmp = mpath.with_name(f".{mpath.name}.tmp")
+    tmp.write_text(json.dumps(manifest.to_json(), indent=2) + "\n", encoding="utf-8")
+    tmp.replace(mpath)
+    return manifest
+
+
 def read_manifest(path: str | Path) -> Manifest:
     """The manifest of translator file `path`, validated for form (not against the weights)."""
     mpath = manifest_path(path)
@@ -193,9 +211,12 @@ def read_manifest(path: str | Path) -> Manifest:
     try:
         d = json.loads(mpath.read_text(encoding="utf-8"))
         spec = TranslatorSpec.from_json(d["spec"])
-        return Manifest(spec, d["file_sha256"], d.get("training", {}), d.get("metrics", {}),
-                        d.get("format_version", FORMAT_VERSION))
-    except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as e:
+        manifest = Manifest(spec, d["file_sha256"], d.get("training", {}), d.get("metrics", {}),
+                            d.get("format_version", FORMAT_VERSION), d.get("calibration", {}))
+        if not manifest.scale >= 0:
+            raise ValueError(f"calibration scale {manifest.scale} is not a number >= 0")
+        return manifest
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError, UnicodeDecodeError) as e:
         raise TranslatorError(f"translator manifest {mpath} is corrupted ({type(e).__name__}: {e}); "
                               "rebuild with `adaptrag dyprag train`") from None
 

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from adapt.dyprag.translator import ParameterTranslator, save_translator
+from adapt.dyprag.translator import ParameterTranslator, save_translator, write_calibration
 from rag.config import load_config
 from rag.generators.base import LoraDeltas
-from rag.inject import (Injector, TranslatorInputs, index_translator_inputs, inject, inputs_path_for,
-                        passage_embedding, passage_embeddings)
+from rag.inject import (Injector, TranslatorInputs, average_deltas, index_translator_inputs, inject,
+                        inputs_path_for, passage_embedding, passage_embeddings)
 from rag.types import Passage
 
 from .helpers import logits, random_deltas
@@ -85,6 +85,30 @@ def test_injector_averages_translated_passages(base, spec, tmp_path):
     model.get_submodule("model.layers.29.mlp.down_proj")  # every path names a real module
     assert all(model.get_submodule(p) is not None for p in d.weights)
     assert injector.deltas([]) is None
+
+
+def test_injection_scale_multiplies_the_delta_and_zero_is_the_base_model(base, spec, tmp_path):
+    model, tok = base
+    translator = ParameterTranslator(spec, seed=0)
+    generated = translator(torch.randn(2, spec.hidden_size))
+    full, half, zero = (average_deltas(generated, 2, scale=s) for s in (1.0, 0.5, 0.0))
+    path = "model.layers.4.mlp.up_proj"
+    assert torch.equal(half.weights[path][0], full.weights[path][0])  # A as is
+    assert torch.allclose(half.weights[path][1], full.weights[path][1] * 0.5)  # B scaled
+    before = logits(model, tok)
+    with inject(model, zero):
+        assert torch.equal(logits(model, tok), before)
+    # The Injector takes inject.scale over the translator's calibrated scale.
+    file = tmp_path / "translator.safetensors"
+    save_translator(translator, file)
+    write_calibration(file, {"scale": 0.25})
+    gen = SimpleNamespace(model=model, tokenizer=tok)
+    p = [Passage("p0", "s", "", "Oulu is a city in Finland.", 0, 26, 1.0)]
+    calibrated = Injector(gen, _cfg(tmp_path, file)).deltas(p)
+    overridden = Injector(gen, load_config(env={}, overrides={
+        "inject.dyprag": "inject", "inject.translator": str(file), "index.path": str(tmp_path / "index"),
+        "inject.scale": "1"})).deltas(p)
+    assert torch.allclose(calibrated.weights[path][1], overridden.weights[path][1] * 0.25)
 
 
 def test_injector_uses_inputs_cached_at_indexing_time(base, spec, tmp_path):

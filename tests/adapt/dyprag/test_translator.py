@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from adapt.dyprag.translator import (MLP_MODULES, ParameterTranslator, TranslatorError, TranslatorSpec,
-                                     load_translator, manifest_path, save_translator)
+                                     load_translator, manifest_path, read_manifest, save_translator,
+                                     write_calibration)
 
 
 def _check_shapes(spec: TranslatorSpec, n: int = 3) -> None:
@@ -91,6 +92,18 @@ def test_translator_for_another_base_model_fails_clearly(tmp_path):
         load_translator(path, expect_sha256="cd" * 32, expect_model="smollm2-135m")
     with pytest.raises(TranslatorError, match=r"layers/hidden/intermediate"):
         load_translator(path, expect_sha256=SMALL.base_sha256, expect_shape=(30, 576, 1536))
+
+
+def test_calibrated_scale_round_trips_and_a_bad_one_fails_clearly(tmp_path):
+    path = tmp_path / "translator.safetensors"
+    save_translator(ParameterTranslator(SMALL, seed=1), path, metrics={"loss": 1.5})
+    assert read_manifest(path).scale == 1.0  # uncalibrated: the reference's unscaled B A
+    write_calibration(path, {"scale": 0.25, "questions": 100})
+    _, manifest = load_translator(path)  # the weights' checksum still holds
+    assert manifest.scale == 0.25 and manifest.metrics == {"loss": 1.5}
+    write_calibration(path, {"scale": -1})
+    with pytest.raises(TranslatorError, match=r"translator.json is corrupted.*scale -1"):
+        load_translator(path)
 
 
 def test_missing_file_or_manifest_fails_clearly(tmp_path):
