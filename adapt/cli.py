@@ -51,14 +51,15 @@ def register(subparsers: Any) -> None:
                    help="also train Adapt-LLM's context examples (passage -> answer; ~5x the CPU time)")
     t.add_argument("--max-tokens", type=int, default=256, help="truncate examples to this many tokens")
     t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--calibrate-limit", type=int, default=100, help="router-dev questions for the threshold")
+    t.add_argument("--calibrate-limit", type=int, default=0,
+                   help="router-dev questions for the threshold (default 0 = all 277)")
     add_common_args(t)
     t.set_defaults(func=cmd_train)
 
     c = sub.add_parser("calibrate", help="re-pick the threshold of a trained router on the router-dev questions")
     c.add_argument("--data", default=DEFAULT_DATA)
     c.add_argument("--adapter", metavar="DIR", help="adapter folder (default adapt/router/adapters/<model>)")
-    c.add_argument("--calibrate-limit", type=int, default=100)
+    c.add_argument("--calibrate-limit", type=int, default=0, help="router-dev questions (default 0 = all 277)")
     add_common_args(c)
     c.set_defaults(func=cmd_calibrate)
 

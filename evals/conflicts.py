@@ -48,6 +48,7 @@ from evals.conflict_cases import (
     popqa_facts,
     split_of,
 )
+from evals.metrics import auroc
 from rag import answers, prompts
 from rag.types import Generation, Passage
 
@@ -163,16 +164,6 @@ def fact_cases(runner: Runner, facts: Sequence[Fact], limit: int | None) -> Iter
 
 
 # ---- metrics -------------------------------------------------------------------------------------
-
-
-def auroc(scores: Sequence[float], positive: Sequence[bool]) -> float | None:
-    """Area under the ROC curve (Mann-Whitney U with ties counted half); None with one class only."""
-    pos = [s for s, p in zip(scores, positive) if p]
-    neg = [s for s, p in zip(scores, positive) if not p]
-    if not pos or not neg:
-        return None
-    wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
-    return wins / (len(pos) * len(neg))
 
 
 def kind_metrics(records: Sequence[Record], kind: str) -> dict[str, Any]:

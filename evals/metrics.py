@@ -152,3 +152,13 @@ def summarize(records: Sequence[QARecord], mode: str) -> dict[str, Any]:
     report["conflict_checked"] = len(checked)
     report["tokens_per_question"] = _mean([float(r.prompt_tokens) for r in records])
     return report
+
+
+def auroc(scores: Sequence[float], positive: Sequence[bool]) -> float | None:
+    """Area under the ROC curve (Mann-Whitney U with ties counted half); None with one class only."""
+    pos = [s for s, p in zip(scores, positive) if p]
+    neg = [s for s, p in zip(scores, positive) if not p]
+    if not pos or not neg:
+        return None
+    wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
+    return wins / (len(pos) * len(neg))

@@ -6,7 +6,10 @@ answer, its grounded answer from the given passage and the router's P(<RET>) + d
 computed (adapt/router/measure.py, cached and resumable); the threshold that maximises the routed
 system's accuracy is chosen (ties: the one that retrieves least).
 
-    adaptrag adapt calibrate --model smollm2-135m [--calibrate-limit 100]
+    adaptrag adapt calibrate --model smollm2-135m [--calibrate-limit N]   (default: all 277 router-dev questions)
+
+The card also records how well P(<RET>) ranks the questions the base model answers right closed-book
+(AUROC, 1 = every known question below every unknown one): the router's skill apart from the threshold.
 """
 
 from __future__ import annotations
@@ -16,14 +19,16 @@ from pathlib import Path
 from typing import Any
 
 from adapt.router import measure
+from adapt.router.data import alias_match
 from adapt.router.train import read_card, write_card
+from evals.metrics import auroc
 from rag.config import default_data_home
 from rag.decide import ROUTER_ADAPTER
 
 
-def calibrate(generator: Any, adapter_dir: str | Path, data_dir: str | Path, limit: int = 100,
+def calibrate(generator: Any, adapter_dir: str | Path, data_dir: str | Path, limit: int = 0,
               cache_dir: str | Path | None = None, batch_size: int = 8) -> dict[str, Any]:
-    """Tune the threshold on `limit` router-dev questions; returns the updated card."""
+    """Tune the threshold on `limit` router-dev questions (0 = all); returns the updated card."""
     adapter_dir = Path(adapter_dir).expanduser()
     card = read_card(adapter_dir)
     rows = measure.popqa_rows(Path(data_dir).expanduser() / "popqa" / "dev.jsonl", "dev", limit)
@@ -48,6 +53,16 @@ def calibrate(generator: Any, adapter_dir: str | Path, data_dir: str | Path, lim
         "retrieved_answer": "base model, grounded prompt, the question's given PopQA passage",
         "baseline_thresholds": {"popularity_s_pop": t["popularity"], "confidence_mean_logprob": t["confidence"]},
         "dev_metrics": summary, "seconds": round(time.perf_counter() - t0, 1),
+        "auroc_closed_book_correct": ranking_skill(dev),
     }
     write_card(adapter_dir, card)
     return card
+
+
+def ranking_skill(dev: list[dict[str, Any]]) -> dict[str, float | None]:
+    """AUROC for "the base model's closed-book answer is right" of each when-to-retrieve score (higher = knows)."""
+    known = [alias_match(r["closed"]["text"], r["answers"]) for r in dev]
+    scores = {"router_p_ret": [-r["router"]["p_ret"] for r in dev],
+              "confidence_mean_logprob": [r["closed"]["mean_logprob"] for r in dev],
+              "popularity_s_pop": [r["s_pop"] or 0.0 for r in dev]}
+    return {name: None if (a := auroc(s, known)) is None else round(a, 3) for name, s in scores.items()}

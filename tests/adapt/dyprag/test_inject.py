@@ -11,8 +11,16 @@ import torch
 from adapt.dyprag.translator import ParameterTranslator, save_translator, write_calibration
 from rag.config import load_config
 from rag.generators.base import LoraDeltas
-from rag.inject import (Injector, TranslatorInputs, average_deltas, index_translator_inputs, inject,
-                        inputs_path_for, passage_embedding, passage_embeddings)
+from rag.inject import (
+    Injector,
+    TranslatorInputs,
+    average_deltas,
+    index_translator_inputs,
+    inject,
+    inputs_path_for,
+    passage_embedding,
+    passage_embeddings,
+)
 from rag.types import Passage
 
 from .helpers import logits, random_deltas

@@ -7,9 +7,17 @@ import json
 import pytest
 import torch
 
-from adapt.dyprag.translator import (MLP_MODULES, ParameterTranslator, TranslatorError, TranslatorSpec,
-                                     load_translator, manifest_path, read_manifest, save_translator,
-                                     write_calibration)
+from adapt.dyprag.translator import (
+    MLP_MODULES,
+    ParameterTranslator,
+    TranslatorError,
+    TranslatorSpec,
+    load_translator,
+    manifest_path,
+    read_manifest,
+    save_translator,
+    write_calibration,
+)
 
 
 def _check_shapes(spec: TranslatorSpec, n: int = 3) -> None:

@@ -33,3 +33,12 @@ def test_policy_metrics_and_oracle():
     assert adaptive["accuracy_not_retrieved"] == 0.5
     oracle = metrics(RECORDS, pols["oracle"])
     assert oracle["accuracy"] == 0.75 and oracle["retrieval_rate"] == 0.75
+
+
+def test_ranking_skill_is_the_auroc_of_knowing_closed_book():
+    from adapt.router.calibrate import ranking_skill
+
+    skill = ranking_skill(RECORDS)  # only "a" is known closed-book and it has the lowest P(<RET>)
+    assert skill["router_p_ret"] == 1.0
+    assert skill["confidence_mean_logprob"] == 0.5 and skill["popularity_s_pop"] == 0.5  # all tied: no skill
+    assert ranking_skill([rec("x", "no", "no", 0.5)])["router_p_ret"] is None  # one class: undefined
