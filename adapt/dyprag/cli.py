@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _common(tr)
     tr.add_argument("--out", help="translator file (.safetensors); default: the model's default translator path")
     tr.add_argument("--epochs", type=int, default=2)
-    tr.add_argument("--lr", type=float, default=1e-3, help="translator learning rate (default 1e-3)")
+    tr.add_argument("--lr", type=float, default=3e-4, help="translator learning rate (default 3e-4)")
     tr.add_argument("--val-fraction", type=float, default=0.1, help="teachers held out for validation metrics")
     tr.set_defaults(func=cmd_train)
 

@@ -35,7 +35,7 @@ from rag.inject import inject
 @dataclass(frozen=True)
 class TrainConfig:
     epochs: int = 2  # passes over the training teachers
-    lr: float = 1e-3  # Adam; the reference uses 1e-5 with far more data and steps
+    lr: float = 3e-4  # Adam; 1e-3 diverged on 420 teachers (held-out answer loss 6.32 vs 4.00), the reference uses 1e-5
     seed: int = 0
     kl_weight: float = 0.01  # as DyPRAG
     mse_weight: float = 100.0  # as DyPRAG
