@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--data", required=True, help="folder with squad/, nq/, popqa/ (e.g. ../shared/data)")
     t.add_argument("--sources", default="squad,nq,popqa",
                    help="comma-separated: squad, nq, popqa (popqa: only its TRAIN half by evals.data.popqa_split)")
-    t.add_argument("--limit", type=int, default=64, help="training passages (default 64)")
+    t.add_argument("--limit", type=int, default=420, help="training passages (default 420: ~15 min at ~2 s each)")
     t.add_argument("--steps", type=int, default=3, help="Adam steps per teacher (default 3)")
     t.add_argument("--lr", type=float, default=1e-2, help="teacher learning rate (default 1e-2)")
     t.add_argument("--passage-tokens", type=int, default=0,

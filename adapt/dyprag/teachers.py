@@ -1,14 +1,16 @@
 """DyPRAG stage 1: one small teacher LoRA per training passage (PRAG), the translator's training targets.
 
-    adaptrag dyprag build-teachers --data ../shared/data --work /tmp/dyprag --limit 100
+    adaptrag dyprag build-teachers --data ../shared/data --work /tmp/dyprag --limit 420
 
 For each training passage the frozen base model gets a fresh rank-2 LoRA on every MLP projection
 (gate/up/down_proj; A random like PEFT, B = 0, no alpha scale) trained for a few Adam steps with an LM loss on:
   1. the dataset's own question -> answer pair in the closed-book chat prompt (loss on the answer only), and
   2. optionally (--passage-tokens N > 0) the passage itself, truncated to N tokens (plain language modelling).
-This is the CPU-cheap variant: the DyPRAG reference has the base model write a rewrite and several QA pairs
-per passage first; on 2 shared cores (one backward pass of the 135M model over ~400 tokens took ~50 s under
-load) we use the dataset's QA pair instead and, by default, no passage LM (recorded in teachers.json).
+The DyPRAG reference has the base model write a rewrite and several QA pairs per passage first. We use the
+dataset's QA pair instead and, by default, no passage LM (recorded in teachers.json): asked for QA pairs about a
+passage, SmolLM2-135M writes fluent falsehoods (e.g. a SQuAD passage on Ottoman Egypt -> "Saudi Arabia has been
+ruled by the UAE since 2014"), so its own pairs would teach the teachers wrong facts, at ~20 s of generation per
+passage; a teacher on the dataset pair takes ~2 s (3 steps, 1 thread).
 
 Training passages never come from the evaluation half of PopQA: NQ/SQuAD train passages, plus (optionally) the
 "train" half of popqa/dev.jsonl by `evals.data.popqa_split`, keeping only rows whose passage contains an answer.
