@@ -168,7 +168,9 @@ class Pipeline:
         return Answer(
             question=question, answer=text, retrieved=True, mode=decision.mode,
             ret_probability=decision.ret_probability, passages=tuple(found), citations=attribution.citations,
-            conflict=conflict, timings_ms=timings, dyprag=dyprag, dropped_citations=attribution.dropped_citations,
+            conflict=conflict, timings_ms=timings, dyprag=dyprag,
+            dyprag_scale=getattr(self.injector, "scale", None) if deltas is not None else None,
+            dropped_citations=attribution.dropped_citations,
             dropped_passages=tuple(dropped), prompt_tokens=prompt_tokens, warnings=tuple(warnings),
             model=self.generator.info.name,
         )

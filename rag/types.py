@@ -137,6 +137,7 @@ class Answer:
     conflict: Conflict = field(default_factory=lambda: Conflict(available=False))
     timings_ms: Mapping[str, float] = field(default_factory=dict)  # per stage + "total"
     dyprag: str = "off"
+    dyprag_scale: float | None = None  # the injected delta's scale (inject.scale) when DyPRAG deltas were applied
     dropped_citations: int = 0  # [n] markers that named no passage
     dropped_passages: tuple[str, ...] = ()  # passage ids cut to fit the context window
     prompt_tokens: int = 0  # tokens processed over all generator calls
@@ -148,7 +149,8 @@ class Answer:
             "question": self.question, "answer": self.answer, "retrieved": self.retrieved, "mode": self.mode,
             "ret_probability": self.ret_probability, "passages": [p.to_json() for p in self.passages],
             "citations": [c.to_json() for c in self.citations], "conflict": self.conflict.to_json(),
-            "timings_ms": dict(self.timings_ms), "dyprag": self.dyprag, "dropped_citations": self.dropped_citations,
+            "timings_ms": dict(self.timings_ms), "dyprag": self.dyprag, "dyprag_scale": self.dyprag_scale,
+            "dropped_citations": self.dropped_citations,
             "dropped_passages": list(self.dropped_passages), "prompt_tokens": self.prompt_tokens,
             "warnings": list(self.warnings), "model": self.model,
         }

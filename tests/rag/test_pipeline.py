@@ -211,4 +211,5 @@ def test_dyprag_asked_per_question_injects_with_the_config_switch_off(hf_generat
     answer = pipeline.answer("What is the capital of Kenya?", mode="always", dyprag="inject",
                              passages=[Passage("ke", "kenya.txt", "", kenya, 0, len(kenya), 1.0)])
     assert answer.dyprag == "inject" and requests[-1].deltas is not None
+    assert answer.dyprag_scale == 1.0 and answer.to_json()["dyprag_scale"] == 1.0  # uncalibrated translator
     assert "Nairobi" not in requests[-1].prompt  # inject: the passage is in the weights, not the prompt
