@@ -32,6 +32,7 @@ from rag.answers import alias_match, exact_match, token_f1
 from rag.inject import average_deltas, base_model_sha256, inject, load_base_model, passage_embeddings
 
 MODES = ("closed", "standard", "inject", "combine")
+INJECTED = ("inject", "combine")  # the modes that carry translated deltas (and so an injection scale)
 
 
 def _generate(model: Any, tok: Any, messages, max_new_tokens: int) -> tuple[str, float]:
@@ -84,19 +85,18 @@ def run_bench(model_name: str, translator_path: Path, data: str | Path, limit: i
     model, tok = load_base_model(model_name)
     rss_model = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     translator = manifest = None
-    if any(m in ("inject", "combine") for m in modes) or split == "dev":
+    if any(m in INJECTED for m in modes) or split == "dev":
         translator, manifest = load_translator(translator_path, expect_sha256=base_model_sha256(model_name),
                                                expect_model=model_name)
     examples = bench_questions(data, split, limit, manifest)
     rss_translator = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    runs = [(m, s if m in ("inject", "combine") else None) for m in modes
-            for s in (scales if m in ("inject", "combine") else (None,))]
+    runs = [(m, s) for m in modes for s in (scales if m in INJECTED else (None,))]
     rows_path = Path(out).with_suffix(".rows.jsonl") if out else None
     rows: dict[str, dict[str, Any]] = {}
     if rows_path and rows_path.exists():
         for line in rows_path.read_text().splitlines():
             r = json.loads(line)
-            if r["mode"] in ("inject", "combine"):
+            if r["mode"] in INJECTED:
                 r.setdefault("scale", 1.0)  # rows written before scales existed
             rows[f"{r['id']}:{_label(r['mode'], r.get('scale'))}"] = r
     for ex in tqdm(examples, desc="dyprag bench", unit="question", disable=not progress):

@@ -185,16 +185,16 @@ def save_translator(translator: ParameterTranslator, path: str | Path, training:
     save_file(tensors, str(tmp), metadata={"spec": json.dumps(translator.spec.to_json()),
                                            "format_version": str(FORMAT_VERSION)})
     tmp.replace(path)
-    manifest = Manifest(translator.spec, file_sha256(path), training or {}, metrics or {})
-    mtmp = path.with_name(f".{path.stem}.json.tmp")
-    mtmp.write_text(json.dumps(manifest.to_json(), indent=2) + "\n", encoding="utf-8")
-    mtmp.replace(manifest_path(path))
-    return manifest
+    return _write_manifest(path, Manifest(translator.spec, file_sha256(path), training or {}, metrics or {}))
 
 
 def write_calibration(path: str | Path, calibration: dict[str, Any]) -> Manifest:
     """Store `calibration` (with its "scale") in the manifest of translator file `path`; the weights are untouched."""
-    manifest = replace(read_manifest(path), calibration=calibration)
+    return _write_manifest(path, replace(read_manifest(path), calibration=calibration))
+
+
+def _write_manifest(path: str | Path, manifest: Manifest) -> Manifest:
+    """Write the manifest beside translator file `path` atomically (temp file + rename)."""
     mpath = manifest_path(path)
     tmp = mpath.with_name(f".{mpath.name}.tmp")
     tmp.write_text(json.dumps(manifest.to_json(), indent=2) + "\n", encoding="utf-8")
@@ -216,7 +216,7 @@ def read_manifest(path: str | Path) -> Manifest:
         if not manifest.scale >= 0:
             raise ValueError(f"calibration scale {manifest.scale} is not a number >= 0")
         return manifest
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError, UnicodeDecodeError) as e:
+    except (KeyError, TypeError, ValueError) as e:  # ValueError covers JSONDecodeError and UnicodeDecodeError
         raise TranslatorError(f"translator manifest {mpath} is corrupted ({type(e).__name__}: {e}); "
                               "rebuild with `adaptrag dyprag train`") from None
 
