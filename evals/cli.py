@@ -98,6 +98,10 @@ def register(subparsers: Any) -> None:
     else:
         register_conflicts(sub)
 
+    from evals.workload.cli import register as register_workload
+
+    register_workload(sub, add_common_args)
+
 
 def _output_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", metavar="FILE", help="also write the report to FILE")

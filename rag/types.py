@@ -143,11 +143,12 @@ class Answer:
     prompt_tokens: int = 0  # tokens processed over all generator calls
     warnings: tuple[str, ...] = ()
     model: str = ""
+    abstained: bool = False  # the answer says the information is not available instead of answering
 
     def to_json(self) -> dict[str, Any]:
         return {
             "question": self.question, "answer": self.answer, "retrieved": self.retrieved, "mode": self.mode,
-            "ret_probability": self.ret_probability, "passages": [p.to_json() for p in self.passages],
+            "ret_probability": self.ret_probability, "abstained": self.abstained, "passages": [p.to_json() for p in self.passages],
             "citations": [c.to_json() for c in self.citations], "conflict": self.conflict.to_json(),
             "timings_ms": dict(self.timings_ms), "dyprag": self.dyprag, "dyprag_scale": self.dyprag_scale,
             "dropped_citations": self.dropped_citations,
