@@ -22,7 +22,6 @@ from indexing.embed import Embedder
 from rag.types import Citation, Passage
 
 _MARKER = re.compile(r"\[(\d+)\]")
-_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+(?=\s|$)|$)|[^.!?\n]*[.!?]+", re.MULTILINE)
 _TAIL = re.compile(r"(?:\s*\[\d+\])+")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _STOP = frozenset(
@@ -45,24 +44,60 @@ class _Span:
     text: str
 
 
+# Words whose full stop does not end a sentence ("Dr. Smith", "approx. 5", "e.g. this").
+_ABBREVIATIONS = frozenset({
+    "dr", "mr", "mrs", "ms", "prof", "st", "jr", "sr", "vs", "etc", "eg", "ie", "inc", "ltd", "co", "corp", "no",
+    "nos", "fig", "figs", "approx", "cf", "mt", "ft", "dept", "est", "gen", "gov", "jan", "feb", "mar", "apr", "jun",
+    "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+})
+# A sentence end: terminal punctuation (and closing quotes/brackets) followed by whitespace or the end. A full
+# stop inside a token ("336.3", ".ke", "www.example.com") is never an end.
+_END = re.compile(r"[.!?]+[\"'’”)\]]*(?=\s|$)")
+
+
+def _ends_sentence(text: str, line_start: int, match: re.Match[str]) -> bool:
+    if not match.group().startswith("."):
+        return True  # ! and ? always end a sentence
+    before = re.search(r"(\S+)$", text[line_start:match.start()])
+    token = before.group(1) if before else ""
+    bare = token.lower().replace(".", "")
+    if bare in _ABBREVIATIONS or re.fullmatch(r"[A-Za-z]", token) or re.fullmatch(r"(?:[A-Za-z]\.)+[A-Za-z]", token):
+        return False  # "Dr.", an initial ("J. Smith"), "U.S."
+    following = re.match(r"\s*(\S)", text[match.end():])
+    return following is None or not following.group(1).islower()  # "approx. five" goes on
+
+
 def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Character spans of the sentences of `text` (markers stay with their sentence)."""
-    spans = []
-    for m in _SENTENCE.finditer(text):
-        start, end = m.start(), m.end()
-        if spans and start < spans[-1][1]:
-            start = spans[-1][1]  # a marker already taken by the previous sentence
-        # a marker right after the full stop ("Paris. [1]") belongs to this sentence
-        tail = _TAIL.match(text, end)
-        if tail:
-            end = tail.end()
-        while start < end and text[start].isspace():
-            start += 1
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        if end > start:
-            spans.append((start, end))
+    """Character spans of the sentences of `text` (markers stay with their sentence).
+
+    Sentences end at a line break or at . ! ? followed by a space and a word that is not lower case;
+    abbreviations, initials, decimals ("336.3") and domain names (".ke") do not end one.
+    """
+    spans: list[tuple[int, int]] = []
+    line_start = 0
+    for line_end in [m.start() for m in re.finditer("\n", text)] + [len(text)]:
+        start = line_start
+        for m in _END.finditer(text, line_start, line_end):
+            if m.start() < start or not _ends_sentence(text, line_start, m):
+                continue
+            end = m.end()
+            tail = _TAIL.match(text, end, line_end)  # "Paris. [1]": the marker belongs to this sentence
+            if tail:
+                end = tail.end()
+            _add_span(spans, text, start, end)
+            start = end
+        _add_span(spans, text, start, line_end)
+        line_start = line_end + 1
     return spans
+
+
+def _add_span(spans: list[tuple[int, int]], text: str, start: int, end: int) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        spans.append((start, end))
 
 
 def content_words(text: str) -> set[str]:

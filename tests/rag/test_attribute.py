@@ -66,3 +66,16 @@ def test_lexical_only_mode_without_embedder(passages):
     result = Attributor(None).run("Dracula [1]", passages)
     (c,) = result.citations
     assert c.passage_id == "d1#1" and "Dracula" in DOC[c.start:c.end]
+
+
+@pytest.mark.parametrize("text, sentences", [
+    ("The domain of Kenya is .ke and its code is +254. It is in Africa.",
+     ["The domain of Kenya is .ke and its code is +254.", "It is in Africa."]),
+    ("The density is 336.3 people per km2. Next.", ["The density is 336.3 people per km2.", "Next."]),
+    ("Dr. Smith and J. R. R. Tolkien met in the U.S. in 1950. They talked.",
+     ["Dr. Smith and J. R. R. Tolkien met in the U.S. in 1950.", "They talked."]),
+    ("See www.example.com for approx. five pages. Done!", ["See www.example.com for approx. five pages.", "Done!"]),
+    ("Its code is 15. Really? Yes.\nA new line", ["Its code is 15.", "Really?", "Yes.", "A new line"]),
+])
+def test_split_sentences_survives_abbreviations_decimals_and_domains(text, sentences):
+    assert [text[s:e] for s, e in split_sentences(text)] == sentences
