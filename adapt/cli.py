@@ -21,7 +21,7 @@ DEFAULT_DATA = "../shared/data"
 
 
 def register(subparsers: Any) -> None:
-    from rag.cli import add_common_args
+    from rag.cli_common import add_common_args
 
     ad = subparsers.add_parser("adapt", help="train the <RET> router (Adapt-LLM)", description=__doc__.split("\n\n")[0])
     sub = ad.add_subparsers(dest="adapt_command", metavar="ADAPT", required=True)
@@ -85,7 +85,7 @@ def _hf_model(cfg: Config):
 
 def cmd_build_data(args: argparse.Namespace) -> int:
     from adapt.router.data import build_data, load_questions
-    from rag.cli import config_from_args
+    from rag.cli_common import config_from_args
 
     cfg = config_from_args(args)
     questions = load_questions(args.data, [s.strip() for s in args.sources.split(",") if s.strip()])
@@ -100,7 +100,7 @@ def cmd_build_data(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from adapt.router.calibrate import calibrate
     from adapt.router.train import TrainSettings, default_adapter_dir, train_router
-    from rag.cli import config_from_args
+    from rag.cli_common import config_from_args
 
     cfg = config_from_args(args)
     examples = Path(args.examples) if args.examples else data_dir_for(cfg.model.name)
@@ -119,7 +119,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from adapt.router.calibrate import calibrate
     from adapt.router.train import default_adapter_dir
-    from rag.cli import config_from_args
+    from rag.cli_common import config_from_args
 
     cfg = config_from_args(args)
     out = Path(args.adapter) if args.adapter else default_adapter_dir(cfg.model.name)

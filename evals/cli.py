@@ -23,7 +23,7 @@ from evals.data import SAMPLES, SPLITS, EvalDataError
 
 
 def register(subparsers: Any) -> None:
-    from rag.cli import add_common_args
+    from rag.cli_common import add_common_args
 
     ev = subparsers.add_parser("eval", help="benchmarks and quality gates (PopQA, ragas, conflicts)",
                                description=__doc__.split("\n\n")[0])
@@ -126,7 +126,7 @@ def emit(report: Mapping[str, Any], args: argparse.Namespace, title: str = "adap
 
 
 def _pipeline(args: argparse.Namespace, overrides: Mapping[str, Any] | None = None) -> Any:
-    from rag.cli import config_from_args
+    from rag.cli_common import config_from_args
     from rag.pipeline import Pipeline
 
     return Pipeline.from_config(config_from_args(args, dict(overrides or {})))

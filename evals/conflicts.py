@@ -302,7 +302,7 @@ def fit_thresholds(dev: Sequence[Record], checker: Any, calib: dict[str, Any]) -
 
 def register(subparsers: Any) -> None:
     """Add `conflicts` to the `adaptrag eval` subcommands (called by evals/cli.py)."""
-    from rag.cli import add_common_args
+    from rag.cli_common import add_common_args
 
     p = subparsers.add_parser("conflicts", help="knowledge-conflict benchmark (counter-memory cases)",
                               description=__doc__.split("\n\n")[0])
@@ -323,7 +323,7 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_conflicts(args: argparse.Namespace) -> int:
-    from rag.cli import config_from_args
+    from rag.cli_common import config_from_args
 
     if args.limit is not None and args.limit <= 0:
         print(f"error: --limit must be greater than 0 (got {args.limit})", file=sys.stderr)

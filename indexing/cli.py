@@ -57,7 +57,7 @@ def register(subparsers) -> None:
 def _dispatch(args: argparse.Namespace) -> int:
     from indexing.index import IndexBusy, IndexFailure
     from indexing.store import StoreError
-    from rag.cli import config_from_args
+    from rag.cli_common import config_from_args
     from rag.config import ConfigError
 
     try:

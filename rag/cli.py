@@ -19,42 +19,11 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from typing import Any
-
-from rag.config import Config, ConfigError, load_config
+from typing import get_args
+from rag.cli_common import add_common_args, config_from_args, quiet_third_party
+from rag.config import Config, ConfigError, DyPRAGMode, Mode
 
 EXIT_USER_ERROR = 2
-
-
-def add_common_args(parser: argparse.ArgumentParser) -> None:
-    """Flags every subcommand accepts; they override the TOML file and ADAPTRAG_* variables."""
-    g = parser.add_argument_group("settings")
-    g.add_argument("--config", metavar="FILE", help="TOML settings file (default: $ADAPTRAG_CONFIG)")
-    g.add_argument("--model", help="generator: registry name or local path ($ADAPTRAG_MODEL)")
-    g.add_argument("--backend", help="hf (in-process) or openai (vLLM / OpenAI-compatible server) ($ADAPTRAG_BACKEND)")
-    g.add_argument("--base-url", help="server URL for --backend openai, e.g. http://127.0.0.1:8000/v1")
-    g.add_argument("--index", metavar="DIR", help="index folder ($ADAPTRAG_INDEX)")
-    g.add_argument("--qdrant-url", help="use a Qdrant server instead of the embedded store")
-    g.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="any setting by dotted key, e.g. --set retrieval.top_k=5 (repeatable)")
-
-
-def config_from_args(args: argparse.Namespace, extra: dict[str, Any] | None = None) -> Config:
-    """Resolve the Config for a parsed command line (flags win over env and file)."""
-    overrides: dict[str, Any] = {
-        "model.name": getattr(args, "model", None),
-        "model.backend": getattr(args, "backend", None),
-        "model.base_url": getattr(args, "base_url", None),
-        "index.path": getattr(args, "index", None),
-        "index.qdrant_url": getattr(args, "qdrant_url", None),
-    }
-    for item in getattr(args, "set", None) or []:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise ConfigError(f"--set expects KEY=VALUE, got {item!r}")
-        overrides[key.strip()] = value
-    overrides.update(extra or {})
-    return load_config(getattr(args, "config", None), overrides=overrides)
 
 
 # Subcommand groups that live in other packages: (module, attribute).
@@ -73,10 +42,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     ask = sub.add_parser("ask", help="answer a question", description="Answer a question from memory or documents.")
     ask.add_argument("question")
-    ask.add_argument("--mode", choices=("adaptive", "always", "never"), help="when to retrieve (default: adaptive)")
-    ask.add_argument("--dyprag", choices=("off", "inject", "combine"), help="DyPRAG parameter injection")
-    ask.add_argument("--top-k", type=int, help="passages to retrieve")
-    ask.add_argument("--json", action="store_true", help="print one JSON object (the contract in ARCHITECTURE.md)")
+    ask.add_argument("--mode", choices=get_args(Mode), help="when to retrieve (decide.mode, $ADAPTRAG_MODE; "
+                     "default: adaptive)")
+    ask.add_argument("--dyprag", choices=get_args(DyPRAGMode), help="DyPRAG parameter injection (inject.dyprag, "
+                     "$ADAPTRAG_DYPRAG; default: off)")
+    ask.add_argument("--top-k", type=int, help="passages to retrieve (retrieval.top_k; default: 3)")
+    ask.add_argument("--json", action="store_true", help="print one JSON object: answer, retrieved, ret_probability, "
+                     "abstained, passages, citations, conflict, timings_ms (README: \"ask --json\")")
     ask.add_argument("--stream", action="store_true", help="print the answer as it is generated")
     add_common_args(ask)
     ask.set_defaults(func=cmd_ask)
@@ -103,14 +75,14 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_ask(args: argparse.Namespace) -> int:
     from rag.pipeline import Pipeline
 
-    cfg = config_from_args(args, {"retrieval.top_k": args.top_k})
+    cfg = ask_config(args)
     pipeline = Pipeline.from_config(cfg)
     on_token = None
     if args.stream and not args.json:
         def on_token(piece: str) -> None:
             sys.stdout.write(piece)
             sys.stdout.flush()
-    answer = pipeline.answer(args.question, mode=args.mode, dyprag=args.dyprag, on_token=on_token)
+    answer = pipeline.answer(args.question, mode=cfg.decide.mode, dyprag=cfg.inject.dyprag, on_token=on_token)
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
         return 0
@@ -118,6 +90,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print()
     print(render_text(answer, with_answer=not args.stream))
     return 0
+
+
+def ask_config(args: argparse.Namespace) -> Config:
+    """The settings of `ask`: its own flags are the dedicated twins of decide.mode, inject.dyprag, retrieval.top_k."""
+    return config_from_args(args, {"decide.mode": args.mode, "inject.dyprag": args.dyprag,
+                                   "retrieval.top_k": args.top_k})
 
 
 def render_text(answer, with_answer: bool = True) -> str:
@@ -180,6 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    quiet_third_party(args.verbose)
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
