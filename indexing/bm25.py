@@ -14,6 +14,7 @@ BM25Okapi with that IDF plugged in, and the rankings against plain BM25Okapi.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +24,15 @@ import numpy as np
 K1 = 1.5  # term-frequency saturation (rank-bm25's default)
 B = 0.75  # length normalisation (rank-bm25's default)
 _TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+def _bm25s():
+    """The bm25s module; it sets its own logger to DEBUG at import (a "Building index from tokens" line on
+    every build), so its logger goes back to inheriting the application's level."""
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.NOTSET)
+    return bm25s
 
 
 def _stopwords() -> frozenset[str]:
@@ -51,8 +61,7 @@ class BM25Index:
 
     @classmethod
     def build(cls, ids: Sequence[str], texts: Sequence[str]) -> BM25Index:
-        import bm25s
-
+        bm25s = _bm25s()
         if len(ids) != len(texts):
             raise ValueError(f"{len(ids)} ids but {len(texts)} texts")
         retriever = bm25s.BM25(k1=K1, b=B, method="lucene")
@@ -68,8 +77,7 @@ class BM25Index:
 
     @classmethod
     def load(cls, folder: Path) -> BM25Index:
-        import bm25s
-
+        bm25s = _bm25s()
         ids = json.loads((folder / "ids.json").read_text())
         retriever = bm25s.BM25.load(str(folder), mmap=False) if ids else None
         return cls(ids, retriever)

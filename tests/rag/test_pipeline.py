@@ -124,13 +124,14 @@ def test_langchain_runnable(pipeline):
     assert "nairobi" in chain.invoke({"question": "What is the capital of Kenya?", "mode": "always"}).lower()
 
 
-def test_cli_ask_json_contract(index_dir):
+def test_cli_ask_json_contract(index_dir, hf_generator):  # hf_generator: the GGUF is converted (once) already
     env = {**os.environ, "ADAPTRAG_INDEX": str(index_dir)}
     out = subprocess.run(
         [sys.executable, "-m", "rag.cli", "ask", "What is the capital of Kenya?", "--mode", "always", "--json"],
         capture_output=True, text=True, env=env, timeout=600,
     )
     assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stderr == ""  # no weight-loading bars, library DEBUG lines or FutureWarnings
     payload = json.loads(out.stdout)
     assert CONTRACT <= set(payload)
     assert payload["retrieved"] is True
