@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from indexing.bm25 import BM25Index
 from indexing.chunking import Chunker
 from indexing.loaders import Document
@@ -106,36 +108,45 @@ class Writer:
         return len(ids)
 
     def write(self, docs: Sequence[Document], progress: bool) -> int:
+        """Chunk every document, then embed and store the chunks group by group; returns the chunks written.
+
+        The progress bar counts chunks embedded, the step that takes the time, so its rate and "left" are
+        honest: chunking all documents first (fast) gives the bar its total before the first embedding.
+        """
         from tqdm import tqdm
 
         cfg = self.index.cfg.index
         chunker = Chunker(self.index.embedder.tokenizer, cfg.chunk_tokens, cfg.chunk_overlap)
-        bar = tqdm(total=len(docs), unit="doc", desc="indexing", disable=not progress, leave=False)
-        # DyPRAG translator inputs: one base-model pass per new chunk, far slower than embedding: own bar
-        dyprag_bar = tqdm(unit="chunk", desc=f"DyPRAG inputs ({self.index.cfg.model.name})", leave=False,
-                          disable=not (progress and self.inputs.enabled))
-        pending: list[Chunk] = []
-        total = 0
-        for n, doc in enumerate(docs):
+        chunks: list[Chunk] = []
+        for doc in docs:
             t = time.perf_counter()
-            chunks = chunker.chunk(doc)
+            doc_chunks = chunker.chunk(doc)
             self.timings["chunk"] += time.perf_counter() - t
-            self.manifest.add_document(doc.doc_id, doc.source, doc.title, doc.file, doc.content_hash, len(chunks),
-                                       len(doc.text))
-            pending.extend(chunks)
-            if len(pending) >= EMBED_GROUP or n == len(docs) - 1:
-                total += self._flush(pending, dyprag_bar)
-                pending = []
-            bar.update(1)
+            self.manifest.add_document(doc.doc_id, doc.source, doc.title, doc.file, doc.content_hash,
+                                       len(doc_chunks), len(doc.text))
+            chunks.extend(doc_chunks)
+        bar = tqdm(total=len(chunks), unit="chunk", desc="embedding", disable=not progress, leave=False)
+        # DyPRAG translator inputs: one base-model pass per new chunk, far slower than embedding: own bar
+        dyprag_bar = tqdm(total=len(chunks), unit="chunk", desc=f"DyPRAG inputs ({self.index.cfg.model.name})",
+                          leave=False, disable=not (progress and self.inputs.enabled))
+        total = 0
+        for i in range(0, len(chunks), EMBED_GROUP):
+            total += self._flush(chunks[i:i + EMBED_GROUP], bar, dyprag_bar)
         bar.close()
         dyprag_bar.close()
         return total
 
-    def _flush(self, chunks: list[Chunk], dyprag_bar=None) -> int:
+    def _flush(self, chunks: list[Chunk], bar=None, dyprag_bar=None) -> int:
         if not chunks:
             return 0
         t = time.perf_counter()
-        vectors = self.index.embedder.embed([embed_text(c) for c in chunks])
+        step = self.index.cfg.index.embed_batch_size  # the bar moves once per embedding batch
+        parts = []
+        for i in range(0, len(chunks), step):
+            parts.append(self.index.embedder.embed([embed_text(c) for c in chunks[i:i + step]]))
+            if bar is not None:
+                bar.update(len(parts[-1]))
+        vectors = np.concatenate(parts)
         t2 = time.perf_counter()
         self.store.upsert([c.id for c in chunks], vectors, [payload(c) for c in chunks])
         self.manifest.add_chunks(chunks)

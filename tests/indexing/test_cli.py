@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -71,3 +74,39 @@ def test_set_overrides_a_setting_and_a_bad_key_is_one_line(tmp_path: Path, corpu
 def test_paths_required(sub):
     with pytest.raises(SystemExit):
         run(["index", sub])
+
+
+def test_add_from_the_shell_keeps_stderr_to_its_own_messages(tmp_path: Path, corpus: Path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ADAPTRAG_")}
+    out = subprocess.run([sys.executable, "-m", "rag.cli", "index", "add", str(corpus), "--index", str(tmp_path / "ix"),
+                          "--set", "inject.index_inputs=off"], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "5 added" in out.stdout
+    assert out.stderr == ""  # no library DEBUG lines ("Building index from tokens"), warnings or bars
+
+
+def test_progress_bar_counts_embedded_chunks(tmp_path: Path, monkeypatch, embedder):
+    import tqdm
+
+    from indexing.index import Index
+    from tests.indexing.conftest import make_config
+
+    bars = []
+
+    class Recording(tqdm.tqdm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **{**kwargs, "disable": True})
+            self.desc_text, self.enabled, self.steps = kwargs.get("desc"), not kwargs.get("disable"), []
+            bars.append(self)
+
+        def update(self, n=1):
+            self.steps.append(n)
+
+    monkeypatch.setattr(tqdm, "tqdm", Recording)
+    long = tmp_path / "long.txt"
+    long.write_text(" ".join(f"Sentence number {i} is about the town of Kotka in Finland." for i in range(200)))
+    cfg = make_config(tmp_path / "ix", index__chunk_tokens=32, index__chunk_overlap=4, index__embed_batch_size=4)
+    report = Index.open(cfg, embedder=embedder).add([long], progress=True)
+    (bar,) = [b for b in bars if b.enabled]
+    assert bar.desc_text == "embedding" and bar.total == report.chunks_added > 8
+    assert sum(bar.steps) == bar.total and max(bar.steps) <= 4  # one step per embedding batch, to the end
