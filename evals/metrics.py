@@ -20,8 +20,17 @@ from evals.data import BUCKETS, bucket
 from rag.answers import alias_match, exact_match, token_f1
 from rag.types import Answer
 
-__all__ = ["alias_match", "exact_match", "token_f1", "percentile", "latency_summary", "attribution_counts",
-           "QARecord", "core_metrics", "summarize"]
+__all__ = [
+    "QARecord",
+    "alias_match",
+    "attribution_counts",
+    "core_metrics",
+    "exact_match",
+    "latency_summary",
+    "percentile",
+    "summarize",
+    "token_f1",
+]
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:

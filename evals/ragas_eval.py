@@ -156,7 +156,7 @@ def judge_llm(judge: Judge):
     try:
         served = [m.id for m in OpenAI(base_url=judge.base_url, api_key=judge.api_key, timeout=10,
                                        max_retries=0).models.list()]
-    except Exception as e:  # connection refused, 404, ...
+    except Exception as e:  # noqa: BLE001 - connection refused, 404, ...: all mean "not reachable"
         cause = f" <- {e.__cause__!r}" if e.__cause__ else ""
         raise EvalDataError(f"judge server {judge.base_url} is not reachable ({type(e).__name__}: {e}{cause}); "
                             "start one (python -m rag.generators.vllm_server serve MODEL) or drop --judge-url") from None
@@ -201,7 +201,7 @@ async def _judged(samples: Sequence[RagasSample], judge: Judge, embeddings: Any)
         for name, call in calls.items():
             try:
                 value = float((await call()).value)
-            except Exception as e:  # a judge's bad JSON must not sink the run: count it
+            except Exception as e:  # noqa: BLE001 - a judge's bad JSON must not sink the run: count it
                 failures[name] += 1
                 kind = _failure_kind(e)
                 kinds[name][kind] = kinds[name].get(kind, 0) + 1

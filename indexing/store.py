@@ -233,7 +233,7 @@ def copy_tree(src: Path, dst: Path) -> None:
         return
     cp = shutil.which("cp")
     if cp and subprocess.run([cp, "-a", "--sparse=always", "--reflink=auto", str(src), str(dst)],
-                             capture_output=True).returncode == 0:
+                             capture_output=True, check=False).returncode == 0:
         return
     shutil.rmtree(dst, ignore_errors=True)
     shutil.copytree(src, dst)

@@ -7,12 +7,13 @@ was flushed and fsynced; anything before it can be killed without harming the co
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 import numpy as np
 
@@ -47,7 +48,7 @@ class Writer:
         self.timings: dict[str, float] = {"chunk": 0.0, "embed": 0.0, "store": 0.0, "bm25": 0.0, "commit": 0.0}
         self.stale: list[str] = []  # server store: points to delete once the new generation is committed
 
-    def __enter__(self) -> Writer:
+    def __enter__(self) -> Self:
         from filelock import FileLock, Timeout
 
         idx = self.index
@@ -67,7 +68,7 @@ class Writer:
             self.__exit__(None, None, None)
             raise
 
-    def _begin(self) -> Writer:
+    def _begin(self) -> Self:
         idx = self.index
         (idx.path / "writer.pid").write_text(str(os.getpid()))
         idx._open_current()  # the committed generation may have changed while we waited
@@ -194,10 +195,8 @@ class Writer:
         try:
             if not getattr(self, "committed", False) and hasattr(self, "folder"):
                 for closer in (getattr(self, "store", None), getattr(self, "manifest", None)):
-                    try:
+                    with contextlib.suppress(Exception):  # already failing; the folder is discarded anyway
                         closer and closer.close()
-                    except Exception:  # noqa: BLE001 - already failing; the folder is discarded anyway
-                        pass
                 shutil.rmtree(self.folder, ignore_errors=True)  # nothing half-written survives (kill -9: next writer)
             self.index._open_current()
         finally:

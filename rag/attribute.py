@@ -25,7 +25,7 @@ _MARKER = re.compile(r"\[(\d+)\]")
 _TAIL = re.compile(r"(?:\s*\[\d+\])+")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _STOP = frozenset(
-    "a an the of in on at to for by with from and or is are was were be been it its this that as which who whom "
+    "a an the of in on at to for by with from and or is are was were be been it its this that as which who whom "  # noqa: SIM905 - a word list reads best as one string
     "what when where why how did does do has have had not no yes i you he she they we his her their our".split()
 )
 

@@ -20,6 +20,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from typing import get_args
+
 from rag.cli_common import add_common_args, config_from_args, quiet_third_party
 from rag.config import Config, ConfigError, DyPRAGMode, Mode
 

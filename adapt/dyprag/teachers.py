@@ -224,12 +224,12 @@ def load_teacher(path: Path) -> tuple[TrainItem, torch.Tensor, dict[str, tuple[t
 
     with safe_open(str(path), framework="pt") as f:
         meta = f.metadata()
-        tensors = {k: f.get_tensor(k) for k in f.keys()}
+        tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 - safe_open has no __iter__
     weights = {}
-    for key in tensors:
+    for key, a in tensors.items():
         if key.endswith(".A"):
             p = key[:-2]
-            weights[p] = (tensors[key], tensors[p + ".B"])
+            weights[p] = (a, tensors[p + ".B"])
     return TrainItem(**json.loads(meta["item"])), tensors["embedding"], weights, json.loads(meta["stats"])
 
 

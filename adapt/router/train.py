@@ -292,7 +292,7 @@ def _base_sha256(name: str) -> str | None:
         from rag.models import resolve_model
 
         return resolve_model(name).sha256 or None
-    except Exception:  # a local folder without a recorded checksum
+    except Exception:  # noqa: BLE001 - a local folder without a recorded checksum
         return None
 
 

@@ -22,7 +22,7 @@ def compose_binary() -> str:
 def test_compose_file_is_valid_and_wires_the_services():
     out = subprocess.run(
         [compose_binary(), "-f", str(ROOT / "docker" / "compose.yaml"), "config", "--format", "json"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True, text=True, timeout=60, check=False,
     )
     assert out.returncode == 0, out.stderr
     import json

@@ -6,7 +6,6 @@ returns fixed `Answer`s; the real pipeline runs in test_cli.py.
 
 from __future__ import annotations
 
-
 import pytest
 
 from evals.data import load_qa

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from pathlib import Path
@@ -9,10 +10,13 @@ from pathlib import Path
 import numpy as np
 from rank_bm25 import BM25Okapi
 
-from indexing.bm25 import B, K1, BM25Index, tokenize
+from indexing.bm25 import K1, B, BM25Index, tokenize
 
-WORDS = ("river mountain castle harbour festival library railway bridge market cathedral museum garden "
-         "island valley forest desert glacier canyon volcano lagoon meadow orchard vineyard quarry").split()
+WORDS = (
+    "river", "mountain", "castle", "harbour", "festival", "library", "railway", "bridge", "market", "cathedral",
+    "museum", "garden", "island", "valley", "forest", "desert", "glacier", "canyon", "volcano", "lagoon", "meadow",
+    "orchard", "vineyard", "quarry",
+)
 
 
 def corpus(n: int = 300, seed: int = 0) -> list[str]:
@@ -41,7 +45,7 @@ def test_scores_and_rankings_match_rank_bm25(tmp_path: Path):
     overlaps = []
     dfs = {w: sum(w in tokenize(t) for t in texts) for w in WORDS}
     queries = [w for w in WORDS if 0 < dfs[w] < len(texts) / 2]
-    queries += [f"{a} {b}" for a, b in zip(queries, queries[1:])]
+    queries += [f"{a} {b}" for a, b in itertools.pairwise(queries)]
     assert len(queries) > 10
     for q in queries:
         expected = ref.get_scores(tokenize(q))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from indexing.chunking import Chunker, sentence_spans
@@ -33,7 +35,7 @@ def test_offsets_are_exact_and_budgets_hold(tokenizer):
         assert text[c.start:c.end] == c.text
         assert count(tokenizer, c.text) <= 60
         assert c.text[0].isalnum() and c.text.endswith(".")  # sentence boundaries, whitespace trimmed
-    for a, b in zip(chunks, chunks[1:]):
+    for a, b in itertools.pairwise(chunks):
         assert a.start < b.start and b.start < a.end  # consecutive chunks overlap ...
         assert count(tokenizer, text[b.start:a.end]) <= 15 + 2  # ... by at most ~overlap tokens
     assert chunks[-1].end == len(text.rstrip())

@@ -10,6 +10,7 @@ import torch
 
 from rag.generators.peft_export import export_peft
 from rag.inject import inject
+
 from .helpers import logits, random_deltas
 
 

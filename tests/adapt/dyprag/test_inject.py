@@ -38,7 +38,7 @@ def test_injection_changes_logits_and_removal_restores_them_exactly(base, spec):
 
 
 def test_hooks_are_removed_when_the_block_raises(base, spec):
-    model, tok = base
+    model, _tok = base
     with pytest.raises(RuntimeError), inject(model, random_deltas(spec)):
         raise RuntimeError("generation failed")
     assert not any(m._forward_hooks for m in model.modules())

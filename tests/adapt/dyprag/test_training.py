@@ -26,7 +26,7 @@ def test_teachers_then_translator_smoke(base, spec, tmp_path):
     before = {k: v.clone() for k, v in list(model.state_dict().items())[:5]}
     summary = build_teachers(model, tok, ITEMS, tmp_path, TeacherConfig(steps=2), progress=False)
     assert summary["trained"] == 2 and summary["mean_qa_loss_last"] < summary["mean_qa_loss_before"]
-    item, emb, weights, stats = load_teacher(teacher_file(tmp_path, "t:1"))
+    item, emb, weights, _stats = load_teacher(teacher_file(tmp_path, "t:1"))
     assert item == ITEMS[0] and emb.shape == (576,) and len(weights) == 90
     a, b = weights["model.layers.0.mlp.down_proj"]
     assert a.shape == (2, 1536) and b.shape == (576, 2) and b.abs().sum() > 0
@@ -38,7 +38,7 @@ def test_teachers_then_translator_smoke(base, spec, tmp_path):
     manifest = train_translator(model, tok, tmp_path, out, cfg, "smollm2-135m", spec.base_sha256, progress=False)
     assert manifest.metrics["steps"] == 2 and manifest.training["teachers"] == 2
     assert manifest.metrics["last_epoch_mean"]["mse"] > 0
-    translator, loaded = load_translator(out, expect_sha256=spec.base_sha256)
+    _translator, loaded = load_translator(out, expect_sha256=spec.base_sha256)
     assert loaded.spec == manifest.spec
     # A finished run resumes from its checkpoint without training again.
     resumed = train_translator(model, tok, tmp_path, out, cfg, "smollm2-135m", spec.base_sha256, progress=False)

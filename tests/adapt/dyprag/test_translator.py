@@ -50,7 +50,7 @@ def test_shape_logic_for_qwen_config():
 def test_different_passages_give_different_deltas(spec):
     translator = ParameterTranslator(spec, seed=0)
     out = translator(torch.randn(2, spec.hidden_size))
-    a, b = out["model.layers.5.mlp.up_proj"]
+    a, _b = out["model.layers.5.mlp.up_proj"]
     assert not torch.allclose(a[0], a[1])
 
 

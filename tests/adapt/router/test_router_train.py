@@ -28,7 +28,7 @@ def test_shared_prefix_loss_matches_the_plain_loss(hf_generator):
     enc = [encode_example(tok, hf_generator.render_chat, e, 256) for e in _examples()]
     assert all(e is not None for e in enc)
     # the target is "<RET>" as plain text followed by the end-of-turn token; only it carries labels
-    ids, labels = enc[2]
+    _ids, labels = enc[2]
     assert tok.decode([t for t in labels if t != -100]) == "<RET>" + tok.eos_token
     with torch.no_grad():
         shared = float(_shared_prefix_loss(hf_generator.model, enc, tok.pad_token_id))
