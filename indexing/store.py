@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
@@ -237,8 +236,3 @@ def copy_tree(src: Path, dst: Path) -> None:
         return
     shutil.rmtree(dst, ignore_errors=True)
     shutil.copytree(src, dst)
-
-
-def point_id(chunk_id: str) -> str:
-    """Chunk ids are already UUID strings; normalise the spelling Qdrant returns."""
-    return str(uuid.UUID(chunk_id))

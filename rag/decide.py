@@ -120,10 +120,6 @@ class Decider:
             return ROUTER_ADAPTER
         return None
 
-    @property
-    def has_router(self) -> bool:
-        return self.router_path is not None and self._router_error is None
-
     # -- internals --------------------------------------------------------------------------------
 
     def _adaptive(self, question: str) -> Decision:

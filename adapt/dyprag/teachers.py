@@ -127,12 +127,6 @@ def batch(examples: Sequence[tuple[list[int], list[int]]], pad_id: int) -> dict[
     }
 
 
-def lm_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Mean next-token cross-entropy over labelled positions (full logits [B, T, V])."""
-    return torch.nn.functional.cross_entropy(logits[:, :-1].flatten(0, 1).float(), labels[:, 1:].flatten(),
-                                             ignore_index=-100)
-
-
 def target_logits(model: Any, ids: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
     """(logits [n, vocab], targets [n]) at the labelled next-token positions only.
 
