@@ -36,6 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from evals.metrics import alias_match, percentile
+
 DEFAULT_MODELS = ("smollm2-135m", "qwen2.5-coder-0.5b")
 
 
@@ -71,27 +73,18 @@ def grounded_prompt(gen: Any, item: Item) -> str:
     return gen.render_chat(prompts.grounded(item.question, [passage]))
 
 
-def percentile(values: Sequence[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    s = sorted(values)
-    k = (len(s) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (k - lo)
-
-
 def summarize(gens: Sequence[Any], items: Sequence[Item]) -> dict[str, Any]:
     total = [g.timings_ms["total"] for g in gens]
     prompt = [g.timings_ms["prompt"] for g in gens]
     decode = [g.timings_ms["decode"] for g in gens]
     new_tokens = sum(len(g.tokens) for g in gens)
     prompt_tokens = sum(g.prompt_tokens for g in gens)
-    correct = sum(any(a.lower() in g.text.lower() for a in it.answers) for g, it in zip(gens, items))
+    correct = sum(alias_match(g.text, it.answers) for g, it in zip(gens, items))
     return {
         "n": len(gens),
-        "total_ms": {"p50": percentile(total, 0.5), "p95": percentile(total, 0.95), "mean": statistics.fmean(total)},
-        "prompt_ms": {"p50": percentile(prompt, 0.5), "p95": percentile(prompt, 0.95)},
-        "decode_ms": {"p50": percentile(decode, 0.5), "p95": percentile(decode, 0.95)},
+        "total_ms": {"p50": percentile(total, 50), "p95": percentile(total, 95), "mean": statistics.fmean(total)},
+        "prompt_ms": {"p50": percentile(prompt, 50), "p95": percentile(prompt, 95)},
+        "decode_ms": {"p50": percentile(decode, 50), "p95": percentile(decode, 95)},
         "prompt_tokens_mean": prompt_tokens / len(gens),
         "new_tokens_mean": new_tokens / len(gens),
         "prompt_tokens_per_s": prompt_tokens / (sum(prompt) / 1000),
@@ -229,7 +222,7 @@ def speed_options(items: Sequence[Item], model: str, prompt_tokens: int, max_new
     for key, out in runs.items():
         results[key] = {
             "prompt_tokens_mean": statistics.fmean(g.prompt_tokens for g in out),
-            "prompt_ms_p50": percentile([g.timings_ms["prompt"] for g in out], 0.5),
+            "prompt_ms_p50": percentile([g.timings_ms["prompt"] for g in out], 50),
             "prompt_tokens_per_s": sum(g.prompt_tokens for g in out) / (sum(g.timings_ms["prompt"] for g in out) / 1000),
             "decode_tokens_per_s": sum(max(0, len(g.tokens) - 1) for g in out)
             / max(sum(g.timings_ms["decode"] for g in out) / 1000, 1e-9),

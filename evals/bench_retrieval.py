@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from evals.metrics import percentile
+
 # (dense weight, bm25 weight, rrf_k) fusions swept offline; the default config is (1.0, 0.3, 1)
 WEIGHTS = [(1.0, 1.0, 60), (1.0, 0.5, 60), (0.5, 1.0, 60), (1.0, 0.25, 60), (1.0, 0.3, 1), (1.0, 0.75, 1),
            (1.0, 0.3, 10), (1.0, 1.0, 1)]
@@ -54,7 +56,7 @@ def config(index: Path, **extra):
 
 
 def percentiles(ms: list[float]) -> dict[str, float]:
-    return {"p50": float(np.percentile(ms, 50)), "p95": float(np.percentile(ms, 95)), "n": len(ms)}
+    return {"p50": percentile(ms, 50), "p95": percentile(ms, 95), "n": len(ms)}
 
 
 def hit(texts: list[str], answers: list[str]) -> bool:

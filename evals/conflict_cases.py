@@ -23,7 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag import answers
+from evals.metrics import alias_match
+from rag import answer_match
 from rag.types import Passage
 
 LABELS = ("none", "memory_vs_documents", "between_documents")
@@ -103,7 +104,7 @@ def popqa_facts(path: Path) -> list[Fact]:
     for group in by_template.values():
         for i, row in enumerate(group):
             aliases = tuple(row["answers"])
-            if not answers.alias_match(row["passage"], aliases):
+            if not alias_match(row["passage"], aliases):
                 continue
             counter = _counter_answer(row["question"], aliases, [r["answers"][0] for r in group])
             if counter is None:
@@ -117,11 +118,11 @@ def popqa_facts(path: Path) -> list[Fact]:
 
 def _counter_answer(key: str, aliases: Sequence[str], pool: Sequence[str]) -> str | None:
     """A deterministic answer from `pool` that is none of `aliases` (and not contained in them)."""
-    norm = {answers.normalize(a) for a in aliases}
+    norm = {answer_match.normalize(a) for a in aliases}
     start = int(hashlib.sha256(key.encode()).hexdigest()[:8], 16)
     for k in range(len(pool)):
         cand = pool[(start + k) % len(pool)]
-        c = answers.normalize(cand)
+        c = answer_match.normalize(cand)
         if c and c not in norm and not any(c in a or a in c for a in norm):
             return cand
     return None

@@ -48,11 +48,11 @@ from evals.conflict_cases import (
     popqa_facts,
     split_of,
 )
-from evals.metrics import auroc
-from rag import answers, prompts
+from evals.metrics import alias_match, auroc, rounded
+from rag import answer_match, prompts
+from rag.conflict import KINDS
 from rag.types import Generation, Passage
 
-KINDS = ("memory_vs_documents", "between_documents")
 ANSWER_TOKENS = 24  # grounded answers are one short sentence
 
 
@@ -153,10 +153,10 @@ def fact_cases(runner: Runner, facts: Sequence[Fact], limit: int | None) -> Iter
             return
         gen, _ = runner.closed_book(fact.question)
         if fact.aliases in (("yes",), ("no",)):
-            pol = answers.polarity(answers.polar_answer(fact.question, gen.text))
+            pol = answer_match.polarity(answer_match.polar_answer(fact.question, gen.text))
             right = pol is not None and pol == (fact.aliases[0] == "yes")
         else:
-            right = answers.alias_match(gen.text, fact.aliases)
+            right = alias_match(gen.text, fact.aliases)
         if right:
             for case in cases_of(fact):
                 produced += 1
@@ -178,8 +178,8 @@ def kind_metrics(records: Sequence[Record], kind: str) -> dict[str, Any]:
     f1 = 2 * precision * recall / (precision + recall) if precision and recall else 0.0 if precision is not None else None
     scores = [r.memory_score if kind == "memory_vs_documents" else r.between_score for r in records]
     false_alarms = sum(r.flagged and r.kind == kind for r in none)
-    return {"n": sum(gold), "precision": _r(precision), "recall": _r(recall), "f1": _r(f1),
-            "auroc": _r(auroc(scores, gold)), "false_alarm_rate": _r(false_alarms / len(none) if none else None),
+    return {"n": sum(gold), "precision": rounded(precision), "recall": rounded(recall), "f1": rounded(f1),
+            "auroc": rounded(auroc(scores, gold)), "false_alarm_rate": rounded(false_alarms / len(none) if none else None),
             "predicted": sum(pred)}
 
 
@@ -189,16 +189,16 @@ def summarize(records: Sequence[Record]) -> dict[str, Any]:
     for kind in KINDS:
         report[kind] = kind_metrics(records, kind)
     none = [r for r in records if r.case.label == "none"]
-    report["false_alarm_rate_any"] = _r(sum(r.flagged for r in none) / len(none) if none else None)
+    report["false_alarm_rate_any"] = rounded(sum(r.flagged for r in none) / len(none) if none else None)
     scored = [r for r in records if r.case.aliases]
     acc: dict[str, Any] = {}
     for name, group in (("flagged", [r for r in scored if r.flagged]), ("unflagged", [r for r in scored if not r.flagged])):
-        acc[name] = {"n": len(group), "accuracy": _r(sum(_correct(r) for r in group) / len(group) if group else None)}
+        acc[name] = {"n": len(group), "accuracy": rounded(sum(_correct(r) for r in group) / len(group) if group else None)}
     report["answer_accuracy"] = acc
     lat = sorted(r.added_ms for r in records)
-    report["added_latency_ms"] = {"mean": _r(sum(lat) / len(lat) if lat else None, 1),
-                                  "p50": _r(lat[len(lat) // 2] if lat else None, 1),
-                                  "p95": _r(lat[min(len(lat) - 1, int(len(lat) * 0.95))] if lat else None, 1)}
+    report["added_latency_ms"] = {"mean": rounded(sum(lat) / len(lat) if lat else None, 1),
+                                  "p50": rounded(lat[len(lat) // 2] if lat else None, 1),
+                                  "p95": rounded(lat[min(len(lat) - 1, int(len(lat) * 0.95))] if lat else None, 1)}
     by_source: dict[str, Any] = {}
     for src in sorted({r.case.source for r in records}):
         sub = [r for r in records if r.case.source == src]
@@ -210,12 +210,8 @@ def summarize(records: Sequence[Record]) -> dict[str, Any]:
 
 def _correct(r: Record) -> bool:
     if r.case.aliases in (("yes",), ("no",)):
-        return answers.polarity(answers.polar_answer(r.case.question, r.document_answer)) == (r.case.aliases[0] == "yes")
-    return answers.alias_match(r.document_answer, r.case.aliases)
-
-
-def _r(x: float | None, nd: int = 4) -> float | None:
-    return None if x is None else round(float(x), nd)
+        return answer_match.polarity(answer_match.polar_answer(r.case.question, r.document_answer)) == (r.case.aliases[0] == "yes")
+    return alias_match(r.document_answer, r.case.aliases)
 
 
 # ---- calibration -------------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """Our QA metrics beside ragas: answer correctness, latency percentiles, per-bucket aggregation.
 
-- `alias_match` (the PopQA / Adapt-LLM metric: any accepted alias, lower-cased, is a substring of the
-  lower-cased answer), `exact_match` and `token_f1` (SQuAD-style, best over aliases) come from
-  rag/answers.py, shared with the conflict check; re-exported here.
-- `percentile`: linear interpolation between order statistics (numpy's default).
+- Scores of one answer against gold aliases: `alias_match` (the PopQA / Adapt-LLM metric: any accepted
+  alias, lower-cased and stripped of surrounding whitespace, is a substring of the lower-cased answer),
+  `exact_match` and `token_f1` (SQuAD-style, best over aliases, on rag/answer_match.py's normalisation).
+  The one home of these: the router's training data, the DyPRAG bench and the conflict cases import them.
+- `percentile`: linear interpolation between order statistics (numpy's default); `rounded` for reports.
 - `QARecord` is one evaluated question; `summarize(records)` gives the `eval popqa` report keys.
 
 Hand-computed cases are in tests/evals/test_metrics.py.
@@ -12,25 +13,49 @@ Hand-computed cases are in tests/evals/test_metrics.py.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from evals.data import BUCKETS, bucket
-from rag.answers import alias_match, exact_match, token_f1
+from rag.answer_match import f1_tokens, normalize, tokens
 from rag.types import Answer
 
 __all__ = [
     "QARecord",
     "alias_match",
     "attribution_counts",
+    "auroc",
     "core_metrics",
     "exact_match",
     "latency_summary",
     "percentile",
+    "rounded",
     "summarize",
     "token_f1",
 ]
+
+
+def alias_match(answer: str, aliases: Iterable[str]) -> bool:
+    """PopQA accuracy (Mallen et al.; Adapt-LLM): any alias, lower-cased, is a substring of the lower-cased answer.
+
+    Aliases are stripped first: a stray space in the data (" Paris") must not make "Paris." a miss; a blank
+    alias never matches.
+    """
+    text = answer.lower()
+    return any(alias.strip().lower() in text for alias in aliases if alias.strip())
+
+
+def exact_match(answer: str, aliases: Iterable[str]) -> bool:
+    """SQuAD exact match: the normalised answer equals some normalised alias."""
+    norm = normalize(answer)
+    return any(norm == normalize(alias) for alias in aliases)
+
+
+def token_f1(answer: str, aliases: Iterable[str]) -> float:
+    """SQuAD token F1 of the answer against the best-matching alias."""
+    pred = tokens(answer)
+    return max((f1_tokens(pred, tokens(alias)) for alias in aliases), default=0.0)
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -45,7 +70,7 @@ def percentile(values: Sequence[float], q: float) -> float | None:
 
 def latency_summary(values: Sequence[float]) -> dict[str, float | None]:
     p50, p95 = percentile(values, 50), percentile(values, 95)
-    return {"p50": _r(p50), "p95": _r(p95), "mean": _r(sum(values) / len(values)) if values else None}
+    return {"p50": rounded(p50), "p95": rounded(p95), "mean": rounded(sum(values) / len(values)) if values else None}
 
 
 def attribution_counts(answer: Answer, aliases: Sequence[str]) -> tuple[int, int]:
@@ -117,12 +142,13 @@ class QARecord:
         return cls(**kw)
 
 
-def _r(x: float | None, nd: int = 4) -> float | None:
+def rounded(x: float | None, nd: int = 4) -> float | None:
+    """`x` rounded to `nd` digits for a JSON report; None stays None."""
     return None if x is None else round(float(x), nd)
 
 
 def _mean(xs: Sequence[float]) -> float | None:
-    return _r(sum(xs) / len(xs)) if xs else None
+    return rounded(sum(xs) / len(xs)) if xs else None
 
 
 def core_metrics(records: Sequence[QARecord]) -> dict[str, Any]:
@@ -154,7 +180,7 @@ def summarize(records: Sequence[QARecord], mode: str) -> dict[str, Any]:
     }
     correct_cited = [r for r in records if r.correct and r.cited]
     cited = sum(r.cited for r in correct_cited)
-    report["attribution_precision"] = _r(sum(r.cited_supported for r in correct_cited) / cited) if cited else None
+    report["attribution_precision"] = rounded(sum(r.cited_supported for r in correct_cited) / cited) if cited else None
     report["attribution_cited_sentences"] = cited
     checked = [r for r in records if r.conflict_available]
     report["conflict_flag_rate"] = _mean([float(r.conflict_flagged) for r in checked])

@@ -8,7 +8,7 @@ never by asking the model "is there a conflict", so a passage cannot talk the fl
    (tokens that repeat the question, "The capital of France is ...", do not count);
 2. the answer each of the top `cfg.conflict.max_passages` passages alone supports
    (the grounded prompt with that passage only; one short generation per passage);
-3. comparison with rag.answers.same_answer (values, aliases/containment, polarity, embeddings):
+3. comparison with rag.answer_match.same_answer (values, aliases/containment, polarity, embeddings):
    - memory_vs_documents: a confident closed-book answer that the grounded answer and the passages
      contradict (confidence below `min_confidence` never raises it);
    - between_documents: two passages whose answers (both not "unknown") contradict each other,
@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rag import answers, prompts
+from rag import answer_match as answers
+from rag import prompts
 from rag.config import Config
 from rag.generators.base import GenerationRequest, Generator
 from rag.types import Conflict, Generation, Passage

@@ -9,7 +9,7 @@ top-1 passage shipped with the question). Prompts are the answer path's own (`ra
 - standard: grounded prompt with the passage, no deltas
 - inject:   closed-book prompt, the translator's deltas injected (weights only)
 - combine:  grounded prompt with the passage, deltas injected
-Greedy decoding with the in-process transformers model; metrics from `rag.answers` (PopQA alias accuracy,
+Greedy decoding with the in-process transformers model; metrics from `evals.metrics` (PopQA alias accuracy,
 EM, token F1). Added latency = passage encoding + translation + averaging (per question) and the generation time
 difference with/without hooks. Per-question rows go to `<out>.rows.jsonl`; a rerun skips rows already there.
 """
@@ -26,9 +26,8 @@ from typing import Any
 import torch
 
 from evals.data import load_qa, select
-from evals.metrics import latency_summary
+from evals.metrics import alias_match, exact_match, latency_summary, token_f1
 from rag import prompts
-from rag.answers import alias_match, exact_match, token_f1
 from rag.inject import average_deltas, base_model_sha256, inject, load_base_model, passage_embeddings
 
 MODES = ("closed", "standard", "inject", "combine")

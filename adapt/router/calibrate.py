@@ -19,9 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from adapt.router import measure
-from adapt.router.data import alias_match
 from adapt.router.train import read_card, write_card
-from evals.metrics import auroc
+from evals.metrics import alias_match, auroc
 from rag.config import default_data_home
 from rag.decide import ROUTER_ADAPTER
 

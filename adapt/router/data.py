@@ -24,12 +24,13 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from evals.data import popqa_split
+from evals.metrics import alias_match
 from rag import prompts
 from rag.generators.base import GenerationRequest, Generator
 from rag.types import Passage
@@ -66,12 +67,6 @@ class Example:
 def is_router_dev(qid: str) -> bool:
     """About a third of PopQA's train half is held out of training to calibrate the threshold."""
     return int(hashlib.sha256(f"router-dev:{qid}".encode()).hexdigest()[:8], 16) % 3 == 0
-
-
-def alias_match(answer: str, aliases: Iterable[str]) -> bool:
-    """Adapt-LLM's correctness: any alias, lower-cased, is a substring of the lower-cased answer."""
-    text = answer.lower()
-    return any(a.strip() and a.strip().lower() in text for a in aliases)
 
 
 def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:

@@ -24,7 +24,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from adapt.router.data import Example, alias_match, read_examples
+from adapt.router.data import Example, read_examples
+from evals.metrics import alias_match
 
 CARD = "router_card.json"
 ADAPTERS_DIR = Path(__file__).resolve().parent / "adapters"

@@ -22,6 +22,15 @@ def test_alias_match_is_lowercased_substring():
     assert alias_match("It was born in OULU, Finland.", ["Oulu", "Uleåborg"])
     assert not alias_match("Helsinki", ["Oulu", "Uleåborg"])
     assert not alias_match("anything", ["", "  "])  # empty aliases never match
+    assert alias_match("The capital is PARIS.", ["Paris", "City of Light"])
+
+
+def test_alias_match_ignores_whitespace_around_an_alias():
+    # the router's copy stripped aliases and the answer path's did not: " Paris " missed "Paris." there
+    assert alias_match("Paris.", [" Paris "])
+    assert alias_match("It is Paris", ["Paris\n"])
+    assert not alias_match("Lyon", ["Paris", " ", "\t"])
+    assert alias_match("Parisian", ["Paris "])  # still a plain substring test, as PopQA defines it
 
 
 def test_exact_match_and_f1_hand_computed():
@@ -32,6 +41,9 @@ def test_exact_match_and_f1_hand_computed():
     # best alias wins: vs "Big Apple" F1 = 0
     assert token_f1("New York City", ["Big Apple", "New York"]) == pytest.approx(0.8)
     assert token_f1("", ["Paris"]) == 0.0
+    assert exact_match("The Paris.", ["paris"]) and not exact_match("Paris, France", ["Paris"])
+    assert token_f1("Paris France", ["Paris"]) == pytest.approx(2 / 3)
+    assert token_f1("x", []) == 0.0
 
 
 def test_percentile_linear_interpolation():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from adapt.router.data import TrainQuestion, alias_match, build_data, examples_for, is_router_dev, load_questions
+from adapt.router.data import TrainQuestion, build_data, examples_for, is_router_dev, load_questions
 from evals.data import popqa_split
 from rag.prompts import RET_TOKEN
 
@@ -17,11 +17,6 @@ QUESTIONS = [
                   "The fixture zebra's registration code is QX-7731-ZEBRA."),
     TrainQuestion("fx:3", "popqa", "What is the serial number of the fixture lamp?", ("LMP-90210-Z",), None),
 ]
-
-
-def test_alias_match_is_lowercased_substring():
-    assert alias_match("It is PARIS, France", ["paris"])
-    assert not alias_match("Lyon", ["Paris", " "])
 
 
 def test_examples_follow_algorithm_1():

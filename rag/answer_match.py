@@ -1,6 +1,7 @@
 """Short-answer normalisation and comparison: are two answers the same answer?
 
-Used by the conflict check (rag/conflict.py) and the QA metrics of the evals.
+Used by the conflict check (rag/conflict.py); the evals' scores against gold aliases (`alias_match`,
+`exact_match`, `token_f1`) build on `normalize` and `f1_tokens` in evals/metrics.py.
 
 - `normalize`: lower case, accents folded (NFKD), punctuation, articles and [n] citations removed.
 - `core`: the normalised answer minus the words it repeats from the question
@@ -10,8 +11,6 @@ Used by the conflict check (rag/conflict.py) and the QA metrics of the evals.
 - `polarity` / `is_unknown`: yes/no answers and refusals ("unknown", "the passage does not say").
 - `same_answer(a, b, embedder, question)`: a probability-like agreement score in [0, 1], combining
   the above with token F1 and, for paraphrases, embedding cosine similarity.
-- PopQA-style metrics: `alias_match` (any alias is a lower-cased substring of the answer),
-  `exact_match`, `token_f1` (SQuAD-style, best over aliases).
 
     >>> same_answer("March 3, 1990", "3 March 1990", embedder)   # 0.97
 """
@@ -23,7 +22,7 @@ import re
 import string
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np
@@ -293,24 +292,3 @@ def same_answer(a: str, b: str, embedder: TextEmbedder | None = None, question: 
         cos = float(np.dot(va, vb))
         score = max(score, 1.0 / (1.0 + math.exp(-(cos - EMBED_MIDPOINT) / EMBED_SCALE)))
     return score
-
-
-# ---- PopQA / SQuAD-style metrics -------------------------------------------------------------
-
-
-def alias_match(answer: str, aliases: Iterable[str]) -> bool:
-    """PopQA accuracy (Mallen et al.; Adapt-LLM): any alias, lower-cased, is a substring of the lower-cased answer."""
-    text = answer.lower()
-    return any(alias.lower() in text for alias in aliases if alias.strip())
-
-
-def exact_match(answer: str, aliases: Iterable[str]) -> bool:
-    """SQuAD exact match: the normalised answer equals some normalised alias."""
-    norm = normalize(answer)
-    return any(norm == normalize(alias) for alias in aliases)
-
-
-def token_f1(answer: str, aliases: Iterable[str]) -> float:
-    """SQuAD token F1 of the answer against the best-matching alias."""
-    pred = tokens(answer)
-    return max((f1_tokens(pred, tokens(alias)) for alias in aliases), default=0.0)
