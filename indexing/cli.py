@@ -147,9 +147,12 @@ def _stats(cfg, args) -> int:
 
 def main_index(argv: Sequence[str] | None = None) -> int:
     """Run `index ...` without the top-level CLI (python -m indexing.cli add PATH...)."""
+    from rag.cli_common import quiet_third_party
+
     parser = argparse.ArgumentParser(prog="adaptrag")
     register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["index", *(sys.argv[1:] if argv is None else argv)])
+    quiet_third_party(verbose=False)
     return args.func(args)
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import sys
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -64,16 +66,19 @@ def quiet_third_party(verbose: bool) -> None:
     """Keep stderr to adaptrag's own progress and messages unless --verbose.
 
     Silences transformers' weight-loading progress bars, library loggers below WARNING and FutureWarnings
-    raised inside dependencies. Called once by the command-line entry points, never at import.
+    raised inside dependencies. Called once by the command-line entry points, never at import. transformers
+    is not imported for this (~1 s that `index ls` does not need): its variables are set before it loads,
+    unless the user set them.
     """
     if verbose:
         return
     for name in _NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", category=FutureWarning)
-    try:
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # read by transformers' own bars at its import
+    if "transformers" in sys.modules:  # already loaded: the variables came too late
         from transformers.utils import logging as hf_logging
-    except ImportError:  # pragma: no cover - transformers is a core dependency
-        return
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
