@@ -30,23 +30,15 @@ from pathlib import Path
 import numpy as np
 
 from indexing.bm25 import BM25Index
+from indexing.generations import committed_generation
 from indexing.loaders import Skipped, load_paths
 from indexing.manifest import DocumentInfo, Manifest
 from indexing.store import VectorStore, make_store, store_kind
-from indexing.writer import IndexBusy, IndexFailure, Writer
+from indexing.writer import IndexBusy, IndexFailure, Writer, WriteTarget
 from rag.config import Config
 from rag.types import Chunk
 
-__all__ = ["AddReport", "Index", "IndexBusy", "IndexFailure", "RemoveReport", "committed_generation"]
-
-
-def committed_generation(index_path: Path) -> Path | None:
-    """The folder of an index's committed generation (what CURRENT names); None before the first commit."""
-    try:
-        name = (Path(index_path) / "CURRENT").read_text().strip()
-    except FileNotFoundError:
-        return None
-    return Path(index_path) / name if name else None
+__all__ = ["AddReport", "Index", "IndexBusy", "IndexFailure", "RemoveReport"]
 
 
 @dataclass(frozen=True)
@@ -254,7 +246,12 @@ class Index:
     def _writer(self) -> Writer:
         if self.readonly:
             raise IndexFailure(f"index {self.path} was opened read-only")
-        return Writer(self)
+        return Writer(WriteTarget(self.path, self.cfg, self.kind, lambda: self.embedder, self._reopen_committed,
+                                  self.translator_encoder))
+
+    def _reopen_committed(self) -> str | None:
+        self._open_current()
+        return self.generation
 
 
 def _disk_bytes(path: Path) -> int:

@@ -1,6 +1,8 @@
 """One write transaction on an index folder: lock, fork the committed generation, edit it, commit.
 
-Used by `indexing.index.Index.add/remove`; see indexing/index.py for the layout and the safety argument.
+Used by `indexing.index.Index.add/remove` through a `WriteTarget` (the folder, settings, embedder and a way
+to reopen the committed generation), so the writer does not depend on the index class; see
+indexing/index.py for the layout and the safety argument.
 The commit point is the atomic replacement of the CURRENT file, after every file of the new generation
 was flushed and fsynced; anything before it can be killed without harming the committed generation.
 """
@@ -11,9 +13,10 @@ import contextlib
 import os
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Self
+from typing import Any, Protocol, Self
 
 import numpy as np
 
@@ -24,10 +27,8 @@ from indexing.manifest import Manifest
 from indexing.store import fork_store, make_store
 from indexing.translator_inputs import GenerationInputs
 from indexing.translator_inputs import fork as fork_inputs
+from rag.config import Config
 from rag.types import Chunk
-
-if TYPE_CHECKING:
-    from indexing.index import Index
 
 EMBED_GROUP = 256  # chunks embedded and written per step (bounded memory, steady progress bar)
 
@@ -40,18 +41,39 @@ class IndexBusy(IndexFailure):
     """Another process holds the writer lock of this index."""
 
 
+class ChunkEmbedder(Protocol):
+    """What the writer needs of indexing.embed.Embedder."""
+
+    dim: int
+    tokenizer: Any
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class WriteTarget:
+    """The index a `Writer` edits."""
+
+    path: Path  # the index folder (CURRENT, writer.lock, gen-N/)
+    cfg: Config
+    kind: str  # vector store kind, indexing.store.store_kind(cfg.index)
+    embedder: Callable[[], ChunkEmbedder]  # loads the embedder when the transaction starts
+    reopen: Callable[[], str | None]  # reopen the committed generation for this process; returns its name
+    translator_encoder: tuple[Any, Any] | None = None  # (model, tokenizer) for DyPRAG inputs; None = shared
+
+
 class Writer:
     """One write transaction: lock, fork the committed generation, edit, commit by swapping CURRENT."""
 
-    def __init__(self, index: Index) -> None:
-        self.index = index
+    def __init__(self, target: WriteTarget) -> None:
+        self.target = target
         self.timings: dict[str, float] = {"chunk": 0.0, "embed": 0.0, "store": 0.0, "bm25": 0.0, "commit": 0.0}
         self.stale: list[str] = []  # server store: points to delete once the new generation is committed
 
     def __enter__(self) -> Self:
         from filelock import FileLock, Timeout
 
-        idx = self.index
+        idx = self.target
         self.lock = FileLock(str(idx.path / "writer.lock"), timeout=idx.cfg.index.lock_timeout_s)
         try:
             self.lock.acquire(timeout=idx.cfg.index.lock_timeout_s or 0.01)
@@ -69,10 +91,10 @@ class Writer:
             raise
 
     def _begin(self) -> Self:
-        idx = self.index
+        idx = self.target
         (idx.path / "writer.pid").write_text(str(os.getpid()))
-        idx._open_current()  # the committed generation may have changed while we waited
-        self.old = idx.generation
+        self.old = idx.reopen()  # the committed generation may have changed while we waited
+        self.embedder = idx.embedder()
         number = max([int(p.name[4:]) for p in idx.path.glob("gen-*") if p.name[4:].isdigit()] + [0]) + 1
         for leftover in idx.path.glob("gen-*"):  # half-written generations of killed writers
             if leftover.name != self.old and leftover.name[4:].isdigit() and int(leftover.name[4:]) > _gen_no(self.old):
@@ -93,7 +115,7 @@ class Writer:
         if info.get("embedding_model", model) != model:
             raise IndexFailure(f"index {idx.path} was built with {info['embedding_model']!r}, not {model!r}")
         self.manifest.set_info({"embedding_model": model, "vector_store": idx.kind})
-        self.store = make_store(idx.cfg.index, self.folder, idx.embedder.dim, writable=True, kind=idx.kind)
+        self.store = make_store(idx.cfg.index, self.folder, self.embedder.dim, writable=True, kind=idx.kind)
         return self
 
     def remove(self, doc_ids: Sequence[str]) -> int:
@@ -116,8 +138,8 @@ class Writer:
         """
         from tqdm import tqdm
 
-        cfg = self.index.cfg.index
-        chunker = Chunker(self.index.embedder.tokenizer, cfg.chunk_tokens, cfg.chunk_overlap)
+        cfg = self.target.cfg.index
+        chunker = Chunker(self.embedder.tokenizer, cfg.chunk_tokens, cfg.chunk_overlap)
         chunks: list[Chunk] = []
         for doc in docs:
             t = time.perf_counter()
@@ -128,7 +150,7 @@ class Writer:
             chunks.extend(doc_chunks)
         bar = tqdm(total=len(chunks), unit="chunk", desc="embedding", disable=not progress, leave=False)
         # DyPRAG translator inputs: one base-model pass per new chunk, far slower than embedding: own bar
-        dyprag_bar = tqdm(total=len(chunks), unit="chunk", desc=f"DyPRAG inputs ({self.index.cfg.model.name})",
+        dyprag_bar = tqdm(total=len(chunks), unit="chunk", desc=f"DyPRAG inputs ({self.target.cfg.model.name})",
                           leave=False, disable=not (progress and self.inputs.enabled))
         total = 0
         for i in range(0, len(chunks), EMBED_GROUP):
@@ -141,10 +163,10 @@ class Writer:
         if not chunks:
             return 0
         t = time.perf_counter()
-        step = self.index.cfg.index.embed_batch_size  # the bar moves once per embedding batch
+        step = self.target.cfg.index.embed_batch_size  # the bar moves once per embedding batch
         parts = []
         for i in range(0, len(chunks), step):
-            parts.append(self.index.embedder.embed([embed_text(c) for c in chunks[i:i + step]]))
+            parts.append(self.embedder.embed([embed_text(c) for c in chunks[i:i + step]]))
             if bar is not None:
                 bar.update(len(parts[-1]))
         vectors = np.concatenate(parts)
@@ -171,7 +193,7 @@ class Writer:
         self.manifest.commit()
         self.manifest.close()
         _fsync_tree(self.folder)
-        idx = self.index
+        idx = self.target
         tmp = idx.path / "CURRENT.tmp"
         with open(tmp, "w") as f:
             f.write(self.name + "\n")
@@ -181,7 +203,7 @@ class Writer:
         _fsync_dir(idx.path)
         self.committed = True
         if self.stale:  # shared server store: readers of the new generation no longer need these points
-            store = make_store(idx.cfg.index, self.folder, idx.embedder.dim, writable=True, kind=idx.kind)
+            store = make_store(idx.cfg.index, self.folder, self.embedder.dim, writable=True, kind=idx.kind)
             try:
                 store.delete(self.stale)
             finally:
@@ -198,7 +220,7 @@ class Writer:
                     with contextlib.suppress(Exception):  # already failing; the folder is discarded anyway
                         closer and closer.close()
                 shutil.rmtree(self.folder, ignore_errors=True)  # nothing half-written survives (kill -9: next writer)
-            self.index._open_current()
+            self.target.reopen()
         finally:
             if hasattr(self, "lock"):
                 self.lock.release()

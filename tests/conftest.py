@@ -14,7 +14,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # Tests never depend on a DyPRAG translator built on this machine (~/.local/share/adaptrag/dyprag): index add
-# stores translator inputs only where a test asks for it (tests/adapt/dyprag/test_index_inputs.py).
+# stores translator inputs only where a test asks for it (tests/indexing/test_translator_inputs.py).
 os.environ.setdefault("ADAPTRAG_INJECT_INDEX_INPUTS", "off")
 
 TEST_MODEL = "smollm2-135m"
@@ -34,3 +34,23 @@ def hf_generator():
     from rag.generators import make_generator
 
     return make_generator(ModelConfig(name=TEST_MODEL, backend="hf"))
+
+
+@pytest.fixture(scope="session")
+def base():
+    """(model, tokenizer) of the test model as a plain transformers model (gradients off); tests must not change it."""
+    import torch
+
+    from rag.generators.hidden_states import load_base_model
+
+    torch.set_num_threads(1)  # the CPU is shared and oversubscribed: more threads spin and wait
+    return load_base_model(TEST_MODEL)
+
+
+@pytest.fixture(scope="session")
+def spec(base):
+    """The DyPRAG translator shape of the test model."""
+    from rag.generators.hidden_states import base_model_sha256
+    from rag.translator import TranslatorSpec
+
+    return TranslatorSpec.from_hf_config(base[0].config, TEST_MODEL, base_model_sha256(TEST_MODEL))

@@ -28,7 +28,9 @@ import torch
 from evals.data import load_qa, select
 from evals.metrics import alias_match, exact_match, latency_summary, token_f1
 from rag import prompts
-from rag.inject import average_deltas, base_model_sha256, inject, load_base_model, passage_embeddings
+from rag.generators.hidden_states import base_model_sha256, load_base_model, passage_embeddings
+from rag.generators.lora_hook import inject
+from rag.inject import average_deltas
 
 MODES = ("closed", "standard", "inject", "combine")
 INJECTED = ("inject", "combine")  # the modes that carry translated deltas (and so an injection scale)
@@ -75,7 +77,7 @@ def run_bench(model_name: str, translator_path: Path, data: str | Path, limit: i
     """`scales`: injection scales to run inject/combine at (the passage's deltas are translated once)."""
     from tqdm import tqdm
 
-    from adapt.dyprag.translator import load_translator
+    from rag.translator import load_translator
 
     bad = [m for m in modes if m not in MODES]
     if bad:

@@ -71,7 +71,8 @@ def _common(p: argparse.ArgumentParser) -> None:
 def _setup(args: argparse.Namespace):
     import torch
 
-    from rag.inject import default_translator_path, load_base_model
+    from rag.generators.hidden_states import load_base_model
+    from rag.translator import default_translator_path
 
     torch.set_num_threads(max(1, args.threads))
     torch.manual_seed(args.seed)
@@ -97,7 +98,8 @@ def cmd_build_teachers(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from adapt.dyprag.train import TrainConfig, train_translator
-    from rag.inject import base_model_sha256, default_translator_path
+    from rag.generators.hidden_states import base_model_sha256
+    from rag.translator import default_translator_path
 
     model, tok, work = _setup(args)
     out = Path(args.out).expanduser() if args.out else default_translator_path(args.model)
@@ -113,8 +115,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     import torch
 
     from adapt.dyprag.bench import choose_scale, run_bench
-    from adapt.dyprag.translator import read_manifest, write_calibration
-    from rag.inject import default_translator_path
+    from rag.translator import default_translator_path, read_manifest, write_calibration
 
     torch.set_num_threads(max(1, args.threads))
     translator = Path(args.translator).expanduser() if args.translator else default_translator_path(args.model)

@@ -32,8 +32,8 @@ from typing import Any
 
 import torch
 
-from adapt.dyprag.translator import MLP_MODULES, MODULE_PATH
 from rag import prompts
+from rag.translator import MLP_MODULES, MODULE_PATH
 
 SOURCES = ("squad", "nq", "popqa")
 
@@ -165,7 +165,7 @@ def train_teacher(model: Any, tokenizer: Any, item: TrainItem, cfg: TeacherConfi
     B starts at 0, so the first step's loss is the base model's loss ("before"); "last" is the loss at the
     last step (before its update): no extra forward passes are spent on bookkeeping.
     """
-    from rag.inject import inject
+    from rag.generators.lora_hook import inject
 
     gen = torch.Generator().manual_seed(_stable_hash(f"{cfg.seed}:{item.id}"))
     weights = new_lora(model, cfg.rank, gen)
@@ -232,7 +232,7 @@ def build_teachers(model: Any, tokenizer: Any, items: Sequence[TrainItem], work:
     """Train and save a teacher per item (skipping existing ones). Returns a summary (counts, mean losses)."""
     from tqdm import tqdm
 
-    from rag.inject import passage_embeddings
+    from rag.generators.hidden_states import passage_embeddings
 
     work = Path(work)
     work.mkdir(parents=True, exist_ok=True)

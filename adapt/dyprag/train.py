@@ -28,8 +28,8 @@ import torch
 from torch.nn import functional as F
 
 from adapt.dyprag.teachers import TrainItem, batch, load_teacher, qa_example, shuffled, target_logits, target_loss
-from adapt.dyprag.translator import Manifest, ParameterTranslator, TranslatorError, TranslatorSpec, save_translator
-from rag.inject import inject
+from rag.generators.lora_hook import inject
+from rag.translator import Manifest, ParameterTranslator, TranslatorError, TranslatorSpec, save_translator
 
 
 @dataclass(frozen=True)

@@ -153,11 +153,11 @@ class HFGenerator:
 
     @contextmanager
     def _deltas_applied(self, deltas: LoraDeltas) -> Iterator[None]:
-        """Add x @ A.T @ B.T to the listed modules' outputs for this request only (rag.inject's hooks,
+        """Add x @ A.T @ B.T to the listed modules' outputs for this request only (rag/generators/lora_hook.py,
         removed after), once every module exists and every shape fits."""
         import torch
 
-        from rag.inject import inject
+        from rag.generators.lora_hook import inject
 
         checked = {}
         for path, (a, b) in deltas.weights.items():

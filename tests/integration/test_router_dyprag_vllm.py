@@ -35,8 +35,8 @@ def generator(vllm_server):
 def _random_translator(folder, path):
     from transformers import AutoConfig
 
-    from adapt.dyprag.translator import ParameterTranslator, TranslatorSpec, save_translator
-    from rag.inject import base_model_sha256
+    from rag.generators.hidden_states import base_model_sha256
+    from rag.translator import ParameterTranslator, TranslatorSpec, save_translator
 
     spec = TranslatorSpec.from_hf_config(AutoConfig.from_pretrained(str(folder)), TEST_MODEL,
                                          base_model_sha256(TEST_MODEL))
@@ -46,12 +46,12 @@ def _random_translator(folder, path):
 
 def test_router_adapter_decides_and_a_per_question_dyprag_adapter_answers(generator, vllm_server, embedder,
                                                                          tmp_path, monkeypatch):
-    import rag.inject
     from indexing.index import Index
+    from indexing.translator_inputs import TranslatorInputs, inputs_path_for
     from rag.attribute import Attributor
     from rag.config import load_config
     from rag.decide import ROUTER_ADAPTER, Decider, find_router
-    from rag.inject import TranslatorInputs, inputs_path_for
+    from rag.generators import hidden_states
     from rag.pipeline import Pipeline
 
     docs = tmp_path / "docs"
@@ -79,9 +79,9 @@ def test_router_adapter_decides_and_a_per_question_dyprag_adapter_answers(genera
         return create(**kwargs)
 
     encoded: list[int] = []
-    embed = rag.inject.passage_embeddings
+    embed = hidden_states.passage_embeddings
     monkeypatch.setattr(client.completions, "create", recording)
-    monkeypatch.setattr(rag.inject, "passage_embeddings", lambda m, t, texts, batch_size=8:
+    monkeypatch.setattr(hidden_states, "passage_embeddings", lambda m, t, texts, batch_size=8:
                         encoded.append(len(texts)) or embed(m, t, texts, batch_size))
 
     pipeline = Pipeline(cfg, generator, decider=Decider(generator, cfg), conflict=None,

@@ -195,9 +195,9 @@ def test_dyprag_answer_uses_the_deltas_alone_not_the_router_adapter(hf_generator
 
 def test_dyprag_asked_per_question_injects_with_the_config_switch_off(hf_generator, monkeypatch, tmp_path):
     """`ask --dyprag inject` and the app pass the mode to answer(); inject.dyprag stays "off" in the config."""
-    from adapt.dyprag.translator import ParameterTranslator, TranslatorSpec, save_translator
     from rag.decide import Decider
-    from rag.inject import base_model_sha256
+    from rag.generators.hidden_states import base_model_sha256
+    from rag.translator import ParameterTranslator, TranslatorSpec, save_translator
 
     spec = TranslatorSpec.from_hf_config(hf_generator.model.config, "smollm2-135m", base_model_sha256("smollm2-135m"))
     save_translator(ParameterTranslator(spec, seed=0), tmp_path / "translator.safetensors")

@@ -11,7 +11,7 @@ import torch
 
 from adapt.dyprag.teachers import TeacherConfig, TrainItem, build_teachers, load_items, load_teacher, teacher_file
 from adapt.dyprag.train import TrainConfig, train_translator
-from adapt.dyprag.translator import TranslatorError, load_translator
+from rag.translator import TranslatorError, load_translator
 
 DATA = Path(__file__).resolve().parents[4] / "shared" / "data"
 ITEMS = [

@@ -1,4 +1,4 @@
-"""Shared helpers of the DyPRAG tests."""
+"""Shared helpers of the DyPRAG tests (tests/rag/, tests/indexing/ and tests/adapt/dyprag/)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,10 @@
 """The DyPRAG parameter translator: a passage representation -> rank-r LoRA deltas for every MLP.
 
+The runtime half of DyPRAG: the model, its file format and where its file lives. The answer path loads it
+(rag/inject.py); adapt/dyprag/ trains it (teachers.py, train.py) and calibrates its scale (bench.py).
+
 Input: the frozen base model's final-layer hidden state of the passage's last token
-(`rag.inject.passage_embedding`), shape [hidden]. Output: for every layer l and every MLP projection
+(`rag.generators.hidden_states.passage_embedding`), shape [hidden]. Output: for every layer l and every MLP projection
 m in (gate_proj, up_proj, down_proj), A [rank, in_features] and B [out_features, rank]; the model then
 computes W x + B (A x) (no alpha/rank scale, as in the DyPRAG reference).
 
@@ -15,19 +18,25 @@ Saved as ONE safetensors file plus a JSON manifest beside it (`<stem>.json`):
     translator, manifest = load_translator("translator.safetensors", expect_sha256=base_sha)
 
 A corrupted file, a manifest that does not match the weights, or a translator built for another base
-model raises `TranslatorError` naming the file and the mismatch.
+model raises `TranslatorError` naming the file and the mismatch. `translator_path(cfg)` is the file a
+configuration uses: inject.translator, else `default_translator_path(model)` where `adaptrag dyprag train`
+puts it.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
+import re
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
+
+from rag.config import Config, default_data_home
 
 MLP_MODULES = ("gate_proj", "up_proj", "down_proj")
 MODULE_PATH = "model.layers.{layer}.mlp.{module}"  # Llama/Qwen2/SmolLM naming in transformers
@@ -142,6 +151,17 @@ def _uniform(shape: tuple[int, ...], bound: float, gen: torch.Generator | None) 
 
 
 # ---------------------------------------------------------------- files
+
+
+def default_translator_path(model_name: str) -> Path:
+    """Where `adaptrag dyprag train` puts a model's translator unless told otherwise."""
+    stem = re.sub(r"[^A-Za-z0-9_.-]", "_", Path(model_name).stem if os.sep in model_name else model_name)
+    return default_data_home() / "dyprag" / stem / "translator.safetensors"
+
+
+def translator_path(cfg: Config) -> Path:
+    """The translator file of cfg: inject.translator, else the default one of cfg's model."""
+    return Path(cfg.inject.translator).expanduser() if cfg.inject.translator else default_translator_path(cfg.model.name)
 
 
 def manifest_path(path: str | Path) -> Path:

@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from adapt.dyprag.translator import (
+from rag.translator import (
     MLP_MODULES,
     ParameterTranslator,
     TranslatorError,

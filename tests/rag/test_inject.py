@@ -1,72 +1,21 @@
-"""Injection through forward hooks: changes logits, removal restores them bit-identically; the Injector."""
+"""The Injector: passages -> averaged translator deltas, at the configured or calibrated scale, from stored inputs."""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
 
 import numpy as np
-import pytest
 import torch
 
-from adapt.dyprag.translator import ParameterTranslator, save_translator, write_calibration
+from indexing.translator_inputs import TranslatorInputs, inputs_path_for
 from rag.config import load_config
 from rag.generators.base import LoraDeltas
-from rag.inject import (
-    Injector,
-    TranslatorInputs,
-    average_deltas,
-    index_translator_inputs,
-    inject,
-    inputs_path_for,
-    passage_embedding,
-    passage_embeddings,
-)
+from rag.generators.hidden_states import passage_embeddings
+from rag.generators.lora_hook import inject
+from rag.inject import Injector, average_deltas
+from rag.translator import ParameterTranslator, save_translator, write_calibration
 from rag.types import Passage
-
-from .helpers import logits, random_deltas
-
-
-def test_injection_changes_logits_and_removal_restores_them_exactly(base, spec):
-    model, tok = base
-    before = logits(model, tok)
-    with inject(model, random_deltas(spec)):
-        during = logits(model, tok)
-    after = logits(model, tok)
-    assert (during - before).abs().max() > 1e-2
-    assert torch.equal(before, after)  # bit-identical: no hook, no weight change left behind
-    assert not any(m._forward_hooks for m in model.modules())
-
-
-def test_hooks_are_removed_when_the_block_raises(base, spec):
-    model, _tok = base
-    with pytest.raises(RuntimeError), inject(model, random_deltas(spec)):
-        raise RuntimeError("generation failed")
-    assert not any(m._forward_hooks for m in model.modules())
-
-
-def test_hook_equals_merged_weights(base, spec):
-    """x W^T + x A^T B^T == x (W + B A)^T for one projection."""
-    model, _ = base
-    d = random_deltas(spec)
-    path = "model.layers.3.mlp.down_proj"
-    layer = model.get_submodule(path)
-    x = torch.randn(2, 4, layer.in_features)
-    a, b = d.weights[path]
-    with torch.no_grad(), inject(model, LoraDeltas({path: (a, b)}, rank=2)):
-        hooked = layer(x)
-    merged = x @ (layer.weight + b @ a).T
-    assert torch.allclose(hooked, merged, atol=1e-4)
-
-
-def test_passage_embedding_is_the_last_token_state(base):
-    model, tok = base
-    gen = SimpleNamespace(model=model, tokenizer=tok)
-    texts = ["Paris is the capital of France.", "Oulu is a city in Finland, on the Gulf of Bothnia coast."]
-    one = passage_embedding(gen, texts[0])
-    assert one.shape == (576,) and one.dtype == np.float32
-    both = passage_embeddings(model, tok, texts)  # batched with right padding: same vectors
-    assert np.allclose(both[0], one, atol=1e-4)
-    assert not np.allclose(both[0], both[1], atol=1e-2)
+from tests.dyprag_helpers import logits
 
 
 def _cfg(tmp_path, translator_path, mode="inject"):
@@ -141,19 +90,3 @@ def test_injector_off_needs_no_translator(tmp_path):
     cfg = _cfg(tmp_path, tmp_path / "missing.safetensors", mode="off")
     injector = Injector(SimpleNamespace(model=None, tokenizer=None), cfg)
     assert injector.deltas([Passage("a", "s", "", "t", 0, 1, 1.0)]) is None
-
-
-def test_index_translator_inputs_encodes_each_chunk_once(base, tmp_path):
-    model, tok = base
-    gen = SimpleNamespace(model=model, tokenizer=tok)
-    chunks = [SimpleNamespace(id="c1", text="Oulu is a city in Finland."), SimpleNamespace(id="c2", text="Kotka.")]
-    path = tmp_path / "inputs.npz"
-    assert index_translator_inputs(gen, chunks, path) == 2
-    assert index_translator_inputs(gen, chunks, path) == 0  # cached on disk
-    store = TranslatorInputs(path)
-    assert len(store) == 2 and np.allclose(store.get("c1"), passage_embedding(gen, chunks[0].text), atol=1e-4)
-    store.remove(["c1"])
-    store.save()
-    assert "c1" not in TranslatorInputs(path) and "c2" in TranslatorInputs(path)
-    path.write_bytes(b"garbage")
-    assert len(TranslatorInputs(path)) == 0  # a damaged cache is rebuilt, not fatal

@@ -11,11 +11,14 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-import rag.inject
-from adapt.dyprag.translator import ParameterTranslator, save_translator
-from indexing.index import Index, committed_generation
+from indexing.generations import committed_generation
+from indexing.index import Index
+from indexing.translator_inputs import TranslatorInputs, index_translator_inputs, inputs_path_for
 from rag.config import load_config
-from rag.inject import Injector, TranslatorInputs, inputs_path_for, passage_embeddings
+from rag.generators import hidden_states
+from rag.generators.hidden_states import passage_embedding, passage_embeddings
+from rag.inject import Injector
+from rag.translator import ParameterTranslator, save_translator
 from rag.types import Passage
 
 DOCS = {
@@ -61,7 +64,7 @@ def _all_chunks(cfg, embedder):
 def encoder_calls(monkeypatch):
     """Count passage encodings at question time; a base-model load there would fail the test."""
     calls: list[int] = []
-    real = rag.inject.passage_embeddings
+    real = hidden_states.passage_embeddings
 
     def counting(model, tok, texts, batch_size=8):
         calls.append(len(texts))
@@ -70,8 +73,8 @@ def encoder_calls(monkeypatch):
     def no_load(*args, **kwargs):
         raise AssertionError("the Injector loaded the base model: a passage had no stored translator input")
 
-    monkeypatch.setattr(rag.inject, "passage_embeddings", counting)
-    monkeypatch.setattr(rag.inject, "shared_base_model", no_load)
+    monkeypatch.setattr(hidden_states, "passage_embeddings", counting)
+    monkeypatch.setattr(hidden_states, "shared_base_model", no_load)
     return calls
 
 
@@ -133,7 +136,7 @@ def test_no_translator_no_model_load(embedder, docs, tmp_path, monkeypatch):
     def no_load(*args, **kwargs):
         raise AssertionError("the base model was loaded without a translator")
 
-    monkeypatch.setattr(rag.inject, "shared_base_model", no_load)
+    monkeypatch.setattr(hidden_states, "shared_base_model", no_load)
     cfg = _cfg(tmp_path, tmp_path / "no-translator.safetensors")  # auto, but no translator file
     report = Index.open(cfg, embedder=embedder).add([docs], progress=False)
     assert report.chunks_added and report.translator_inputs == 0 and "dyprag" not in report.timings_s
@@ -141,3 +144,19 @@ def test_no_translator_no_model_load(embedder, docs, tmp_path, monkeypatch):
     off = _cfg(tmp_path, tmp_path / "no-translator.safetensors", **{"inject.index_inputs": "off"})
     (docs / "more.txt").write_text("Tampere lies between two lakes.", encoding="utf-8")
     assert Index.open(off, embedder=embedder).add([docs], progress=False).translator_inputs == 0
+
+
+def test_index_translator_inputs_encodes_each_chunk_once(base, tmp_path):
+    model, tok = base
+    gen = SimpleNamespace(model=model, tokenizer=tok)
+    chunks = [SimpleNamespace(id="c1", text="Oulu is a city in Finland."), SimpleNamespace(id="c2", text="Kotka.")]
+    path = tmp_path / "inputs.npz"
+    assert index_translator_inputs(gen, chunks, path) == 2
+    assert index_translator_inputs(gen, chunks, path) == 0  # cached on disk
+    store = TranslatorInputs(path)
+    assert len(store) == 2 and np.allclose(store.get("c1"), passage_embedding(gen, chunks[0].text), atol=1e-4)
+    store.remove(["c1"])
+    store.save()
+    assert "c1" not in TranslatorInputs(path) and "c2" in TranslatorInputs(path)
+    path.write_bytes(b"garbage")
+    assert len(TranslatorInputs(path)) == 0  # a damaged cache is rebuilt, not fatal

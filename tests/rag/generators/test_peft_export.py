@@ -8,10 +8,9 @@ import json
 import pytest
 import torch
 
+from rag.generators.lora_hook import inject
 from rag.generators.peft_export import export_peft
-from rag.inject import inject
-
-from .helpers import logits, random_deltas
+from tests.dyprag_helpers import logits, random_deltas
 
 
 def test_peft_export_round_trip(base, spec, tmp_path):
