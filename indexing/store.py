@@ -120,14 +120,16 @@ class QdrantClientStore:
     """qdrant-client: local mode (path=, one process per folder) or a Qdrant server (url=)."""
 
     def __init__(self, collection: str, dim: int, writable: bool, *, path: Path | None = None,
-                 url: str | None = None) -> None:
+                 url: str | None = None, client: Any = None) -> None:
         from qdrant_client import QdrantClient, models
 
         self._models = models
         self.collection = collection
         self.where = url or str(path)
         try:
-            self.client = QdrantClient(url=url, timeout=30) if url else QdrantClient(path=str(path))
+            if client is None:
+                client = QdrantClient(url=url, timeout=30) if url else QdrantClient(path=str(path))
+            self.client = client
             exists = self.client.collection_exists(collection)
         except Exception as e:  # noqa: BLE001 - connection errors, a folder locked by another process
             raise StoreError(f"cannot open Qdrant at {self.where}: {e}") from None
@@ -179,10 +181,14 @@ class LocalClientStore(QdrantClientStore):
 
 
 class ServerStore(QdrantClientStore):
+    """A Qdrant server (index.qdrant_url) whose collection every generation shares."""
+
     shared: ClassVar[bool] = True
 
-    def __init__(self, url: str, dim: int, writable: bool, collection: str) -> None:
-        super().__init__(collection, dim, writable, url=url)
+    def __init__(self, url: str, dim: int, writable: bool, collection: str, client: Any = None) -> None:
+        """`client`: an open QdrantClient to use instead of connecting to `url` (the tests pass qdrant-client's
+        local mode as the server's stand-in)."""
+        super().__init__(collection, dim, writable, url=url, client=client)
 
     @staticmethod
     def fork(src: Path, dst: Path) -> None:
