@@ -1,10 +1,12 @@
-"""The `adaptrag eval` command group: popqa, ragas, report, gate (and conflicts, from evals/conflicts.py).
+"""The `adaptrag eval` command group: popqa, ragas, report, gate, conflicts.
 
     adaptrag eval popqa --data ../shared/data/popqa/dev.jsonl --limit 300 --mode never,always --ragas --out popqa.json
     adaptrag eval popqa ... --mode never,always,confidence,popularity,oracle --format md --out report.md
     adaptrag eval ragas --data qa.jsonl --mode always [--judge-url URL --judge-model NAME] --out ragas.json
     adaptrag eval report popqa.json ragas.json --out report.md
     adaptrag eval gate --data ../shared/data            # exit 1 when a metric is below evals/floors.json
+    adaptrag eval conflicts --data ../shared/data/popqa/dev.jsonl --limit 330 --out conflicts.json
+    adaptrag eval conflicts --data ... --fit --calibration-out calib.json   # refit on the dev half
 
 Every subcommand prints one JSON report (or Markdown with --format md) and writes it with --out FILE.
 `rag/cli.py` calls `register(subparsers)`.
@@ -90,13 +92,26 @@ def register(subparsers: Any) -> None:
     add_common_args(g)
     g.set_defaults(func=cmd_gate)
 
-    try:
-        from evals.conflicts import register as register_conflicts
-    except ImportError as e:
-        if e.name != "evals.conflicts":  # that module exists but is broken: show it
-            raise
-    else:
-        register_conflicts(sub)
+    c = sub.add_parser("conflicts", help="knowledge-conflict benchmark (counter-memory cases)",
+                       description="Score the knowledge-conflict check on counter-memory cases "
+                                   "(evals/conflict_runner.py says how they are built).")
+    c.add_argument("--data", help="PopQA-style JSONL to build cases from (../shared/data/popqa/dev.jsonl)")
+    c.add_argument("--cases", metavar="FILE", help="score these JSONL cases instead of building them: "
+                   '{"question", "passages": [text, ...], "label": "none"|"memory_vs_documents"|"between_documents"}')
+    c.add_argument("--no-countryinfo", action="store_true", help="do not build cases from countryinfo facts")
+    c.add_argument("--limit", type=int, default=330, help="cases to build/score (default 330)")
+    c.add_argument("--fit", action="store_true", help="refit the score's logistic coefficients and thresholds on the "
+                   "dev half and write them to --calibration-out")
+    c.add_argument("--calibration-out", metavar="FILE", help="where --fit writes the calibration JSON (required with "
+                   "--fit; point conflict.calibration at it, or name rag/conflict_calibration.json to replace the "
+                   "shipped one)")
+    c.add_argument("--records", metavar="FILE", help="write one JSON line per case")
+    c.add_argument("--cache", metavar="FILE",
+                   help="generation cache (JSON): reused when it exists, updated as cases run; for re-scoring")
+    c.add_argument("--out", metavar="FILE", help="also write the report to FILE")
+    c.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_common_args(c)
+    c.set_defaults(func=cmd_conflicts)
 
     from evals.workload.cli import register as register_workload
 
@@ -305,3 +320,41 @@ def cmd_gate(args: argparse.Namespace) -> int:
     print(f"quality gate: {'passed' if result['passed'] else 'FAILED'} ({len(result['checks'])} metrics, "
           f"{result['seconds']} s)", file=sys.stderr)
     return 0 if result["passed"] else 1
+
+
+def cmd_conflicts(args: argparse.Namespace) -> int:
+    from evals.conflict_cases import CaseError, countryinfo_facts, interleave, load_cases, popqa_facts
+    from evals.conflict_runner import ConflictOptions, evaluate
+    from rag.cli_common import config_from_args
+
+    if args.fit and not args.calibration_out:
+        print("error: --fit writes the fitted calibration to an explicit file: add --calibration-out FILE",
+              file=sys.stderr)
+        return 2
+    if not args.cases and not args.data and args.no_countryinfo:
+        print("error: nothing to score: give --data PATH, --cases FILE, or drop --no-countryinfo", file=sys.stderr)
+        return 2
+    try:
+        options = ConflictOptions(
+            limit=args.limit, fit_out=Path(args.calibration_out) if args.fit else None,
+            records=Path(args.records) if args.records else None, cache=Path(args.cache) if args.cache else None,
+            progress=not args.no_progress)
+    except ValueError as e:
+        print(f"error: --{e}", file=sys.stderr)
+        return 2
+    try:
+        cfg = config_from_args(args)
+        cases = load_cases(Path(args.cases))[: args.limit] if args.cases else None
+        facts = []
+        if cases is None:
+            sources = [] if args.no_countryinfo else [countryinfo_facts()]
+            if args.data:
+                if not Path(args.data).exists():
+                    raise CaseError(f"--data {args.data} does not exist")
+                sources.append(popqa_facts(Path(args.data)))
+            facts = interleave(*sources)
+    except CaseError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    emit(evaluate(cfg, cases, facts, options), args, title="adaptrag knowledge-conflict evaluation")
+    return 0

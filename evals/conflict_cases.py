@@ -1,4 +1,4 @@
-"""Labelled cases for the knowledge-conflict benchmark (`adaptrag eval conflicts`, evals/conflicts.py).
+"""Labelled cases for the knowledge-conflict benchmark (`adaptrag eval conflicts`, evals/conflict_runner.py).
 
 Built the way Xie et al. (2023, "Adaptive Chameleon or Stubborn Sloth") build counter-memory, from facts
 the model answers correctly closed-book:

@@ -150,12 +150,12 @@ class ConflictConfig:
     enabled: bool = True
     min_confidence: float = 0.35  # closed-book answers less confident than this never raise a memory conflict
     # (confidence = geometric-mean probability of the answer's content tokens; 0.35 keeps SmolLM2-135M's
-    # correct closed-book answers on the eval-conflicts benchmark, see evals/conflicts.py)
+    # correct closed-book answers on the eval-conflicts benchmark, see evals/conflict_runner.py)
     threshold: float | None = None  # flag above this score; None = the thresholds fitted with the calibration
     max_passages: int = 3  # top passages that each get their own one-passage answer (one short generation each)
     closed_book_tokens: int = 16  # max new tokens of the closed-book answer (<RET> suppressed)
     passage_tokens: int = 12  # max new tokens of each one-passage answer
-    calibration: str = ""  # JSON of logistic coefficients; "" = rag/conflict_calibration.json (evals/conflicts.py --fit)
+    calibration: str = ""  # JSON of logistic coefficients; "" = rag/conflict_calibration.json (eval conflicts --fit, evals/conflict_fitting.py)
 
 
 @dataclass(frozen=True)

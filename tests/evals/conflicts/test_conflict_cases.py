@@ -1,8 +1,7 @@
-"""evals/conflict_cases.py and evals/conflicts.py: case building, the --cases format, metrics, calibration fit; one run on the real model."""
+"""evals/conflict_cases.py, conflict_metrics.py, conflict_fitting.py, conflict_runner.py: case building, the --cases format, metrics, calibration fit; one run on the real model."""
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import math
@@ -11,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from evals import conflict_cases as cc
-from evals import conflicts as ec
+from evals import conflict_fitting, conflict_metrics
+from evals.conflict_runner import ConflictOptions, evaluate
+from evals.metrics import auroc
 from rag.config import Config
 from rag.conflict import ConflictChecker
 
@@ -84,9 +85,19 @@ def test_cli_reports_bad_case_file_without_traceback(tmp_path, capsys):
     assert "e.jsonl:1" in err and "Traceback" not in err
 
 
-def record(label: str, flagged_kind: str | None, mem: float, btw: float) -> ec.Record:
+def test_fit_needs_an_explicit_output_file(tmp_path, capsys):
+    from rag.cli import main
+
+    cases = write_jsonl(tmp_path / "c.jsonl", [{"question": "Q?", "passages": ["p"], "label": "none"}])
+    assert main(["eval", "conflicts", "--cases", str(cases), "--fit"]) == 2
+    assert "--calibration-out FILE" in capsys.readouterr().err
+    assert main(["eval", "conflicts", "--cases", str(cases), "--limit", "0"]) == 2
+    assert "limit must be greater than 0" in capsys.readouterr().err
+
+
+def record(label: str, flagged_kind: str | None, mem: float, btw: float) -> conflict_metrics.Record:
     case = cc.Case("q", ("p",), label, ("a",), "t", label + str(mem))
-    return ec.Record(case, mem, btw, flagged_kind is not None, flagged_kind, "a", "a", 10.0)
+    return conflict_metrics.Record(case, mem, btw, flagged_kind is not None, flagged_kind, "a", "a", 10.0)
 
 
 def test_metrics_per_kind():
@@ -95,7 +106,7 @@ def test_metrics_per_kind():
                record("none", "memory_vs_documents", 0.6, 0.1),
                record("none", None, 0.1, 0.1),
                record("between_documents", "between_documents", 0.2, 0.9)]
-    report = ec.summarize(records)
+    report = conflict_metrics.summarize(records)
     m = report["memory_vs_documents"]
     assert (m["n"], m["precision"], m["recall"], m["f1"]) == (2, 0.5, 0.5, 0.5)
     assert m["false_alarm_rate"] == 0.5
@@ -107,13 +118,13 @@ def test_metrics_per_kind():
 
 
 def test_auroc_edge_cases():
-    assert ec.auroc([0.1, 0.2], [True, True]) is None
-    assert ec.auroc([0.5, 0.5], [True, False]) == 0.5
+    assert auroc([0.1, 0.2], [True, True]) is None
+    assert auroc([0.5, 0.5], [True, False]) == 0.5
 
 
 def test_fit_logistic_separates_classes():
     rows = [{"x": float(i % 2)} for i in range(40)]
-    coefs = ec.fit_logistic(rows, [r["x"] == 1.0 for r in rows], ["x"])
+    coefs = conflict_fitting.fit_logistic(rows, [r["x"] == 1.0 for r in rows], ["x"])
     assert coefs["x"] > 2 and coefs["bias"] < 0
 
 
@@ -140,7 +151,7 @@ def test_fitted_thresholds_keep_dev_false_alarms_under_the_target():
         r.features["on_topic"] = math.log(r.memory_score / (1 - r.memory_score))
     calib["memory_vs_documents"]["on_topic"] = 1.0
     before = dict(checker.thresholds)
-    thresholds = ec.fit_thresholds(dev, checker, calib)
+    thresholds = conflict_fitting.fit_thresholds(dev, checker, calib)
     assert 0.7 < thresholds["memory_vs_documents"] <= 0.9  # the 0.7 false alarm is excluded, the 0.9s kept
     assert checker.thresholds == before  # the checker is left as it was
 
@@ -155,9 +166,8 @@ def test_case_file_runs_through_the_real_check(tmp_path, hf_generator, embedder)
     ])
     cases = cc.load_cases(cases_file)
     checker = ConflictChecker(hf_generator, embedder, Config())
-    args = argparse.Namespace(limit=None, no_progress=True, fit=False, records=str(tmp_path / "r.jsonl"),
-                              cache=str(tmp_path / "cache.json"), calibration_out=None)
-    report = ec.evaluate(Config(), cases, [], args, checker=checker)
+    options = ConflictOptions(limit=None, progress=False, records=tmp_path / "r.jsonl", cache=tmp_path / "cache.json")
+    report = evaluate(Config(), cases, [], options, checker=checker)
     assert report["n"] == 2 and report["labels"]["memory_vs_documents"] == 1
     assert report["memory_vs_documents"]["recall"] == 1.0
     assert report["memory_vs_documents"]["false_alarm_rate"] == 0.0

@@ -5,8 +5,8 @@ Runs questions through the app's own streaming path (`ui.streaming.AnswerStream`
 JSON report per mode. The first question of each run also pays for loading; it is reported
 separately as `warmup` and left out of the statistics.
 
-    .venv/bin/python -m ui.measure --index /tmp/idx --mode always --mode never -n 5
-    .venv/bin/python -m ui.measure --index /tmp/idx --questions-file qs.txt --out latency.json
+    .venv/bin/python -m evals.app_latency --index /tmp/idx --mode always --mode never -n 5
+    .venv/bin/python -m evals.app_latency --index /tmp/idx --questions-file qs.txt --out latency.json
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
 
+from evals.metrics import percentile
+from rag.cli_common import quiet_third_party
 from rag.config import ConfigError, load_config
 from ui.streaming import AnswerStream
 
@@ -33,7 +34,7 @@ def _stats(values: list[float]) -> dict[str, float]:
     if not values:
         return {}
     ordered = sorted(values)
-    return {"mean": round(statistics.fmean(values), 1), "p50": round(statistics.median(values), 1),
+    return {"mean": round(sum(values) / len(values), 1), "p50": round(percentile(values, 50), 1),
             "max": round(ordered[-1], 1), "min": round(ordered[0], 1)}
 
 
@@ -62,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions-file", type=Path, help="one question per line")
     parser.add_argument("--out", type=Path, help="also write the JSON report here")
     args = parser.parse_args(argv)
+    quiet_third_party(verbose=False)
     try:
         cfg = load_config(overrides={"index.path": args.index, "model.name": args.model})
     except ConfigError as e:
