@@ -124,6 +124,18 @@ def test_langchain_runnable(pipeline):
     assert "nairobi" in chain.invoke({"question": "What is the capital of Kenya?", "mode": "always"}).lower()
 
 
+def test_langchain_stream_yields_tokens_then_the_answer(pipeline):
+    from rag.langchain import AnswerRunnable
+    from rag.types import Answer
+
+    *pieces, answer = AnswerRunnable(pipeline).stream({"question": "What is the capital of Japan?", "mode": "always"})
+    assert isinstance(answer, Answer) and all(isinstance(p, str) for p in pieces)
+    assert len(pieces) > 1  # token by token, not one final chunk
+    assert "".join(pieces).strip() == answer.answer and "tokyo" in answer.answer.lower()
+    with pytest.raises(PipelineError, match="empty"):
+        list(AnswerRunnable(pipeline).stream("   "))
+
+
 def test_cli_ask_json_contract(index_dir, hf_generator):  # hf_generator: the GGUF is converted (once) already
     env = {**os.environ, "ADAPTRAG_INDEX": str(index_dir)}
     out = subprocess.run(
