@@ -39,3 +39,14 @@ def test_dockerfile_copies_every_package():
     text = (ROOT / "docker" / "Dockerfile").read_text()
     for package in ("rag", "adapt", "indexing", "evals", "ui"):
         assert f"COPY {package} {package}" in text
+
+
+def test_service_images_are_pinned_to_the_versions_the_project_uses():
+    import re
+
+    from rag.generators.vllm_server import VLLM_VERSION
+
+    images = dict(re.findall(r"^  (\w+):\n(?:    .*\n)*?    image: (\S+)", (ROOT / "docker" / "compose.yaml").read_text(),
+                             re.MULTILINE))
+    client = re.search(r'"qdrant-client==([\d.]+)"', (ROOT / "pyproject.toml").read_text()).group(1)
+    assert images == {"vllm": f"vllm/vllm-openai:v{VLLM_VERSION}", "qdrant": f"qdrant/qdrant:v{client}"}
