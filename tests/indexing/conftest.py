@@ -11,7 +11,7 @@ from rag.config import Config, load_config
 
 def make_config(index: Path, **overrides) -> Config:
     # no DyPRAG translator inputs (auto would follow whatever translator ~/.local/share holds);
-    # tests/adapt/dyprag/test_index_inputs.py tests them
+    # tests/indexing/test_translator_inputs.py tests them
     values = {"index.path": str(index), "inject.index_inputs": "off"}
     values.update({k.replace("__", "."): v for k, v in overrides.items()})
     return load_config(env={}, overrides=values)
