@@ -48,7 +48,7 @@ class KnownCheck:
     def run(self, questions: Sequence[tuple[str, Sequence[str]]], progress: bool = True) -> None:
         from tqdm import tqdm
 
-        from rag.answers import alias_match
+        from evals.metrics import alias_match
 
         todo = [(q, a) for q, a in questions if q not in self.rows]
         if not todo:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rag.answers import alias_match
+from evals.metrics import alias_match
 
 KINDS = ("document", "no_conflict", "known", "self_contained", "unanswerable", "memory_conflict",
          "document_conflict")

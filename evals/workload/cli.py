@@ -41,7 +41,7 @@ def register(sub: Any, add_common_args: Any) -> None:
 
 
 def cmd_workload(args: argparse.Namespace) -> int:
-    from rag.cli import config_from_args
+    from rag.cli_common import config_from_args
 
     modes = parse_modes(args.mode)
     corpus = Path(args.corpus)

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evals.metrics import percentile
+from evals.metrics import percentile, rounded
 from evals.workload.cases import ANSWER_KINDS, CONFLICT_KINDS, KINDS, NO_FLAG_KINDS, Case, WorkloadError, succeeded
 
 MODES = ("adaptive", "always", "never")
@@ -164,7 +164,7 @@ def summarize_mode(records: Sequence[WorkloadRecord]) -> dict[str, Any]:
             "retrieval_rate": _rate(sum(r.retrieved for r in rs), len(rs)),
             "flag_rate": _rate(sum(r.conflict_flagged for r in rs), len(rs)),
             "abstain_rate": _rate(sum(r.abstained for r in rs), len(rs)),
-            "latency_ms_p50": _round(percentile([r.latency_ms for r in rs], 50)),
+            "latency_ms_p50": rounded(percentile([r.latency_ms for r in rs], 50), 2),
         }
     no_flag = [r for r in records if r.kind in NO_FLAG_KINDS]
     conflicts = [r for r in records if r.kind in CONFLICT_KINDS]
@@ -182,8 +182,8 @@ def summarize_mode(records: Sequence[WorkloadRecord]) -> dict[str, Any]:
         "abstain_recall": _rate(sum(r.abstained for r in unanswerable), len(unanswerable)),
         "false_abstain_rate": _rate(sum(r.abstained for r in answerable), len(answerable)),
         "retrieval_rate": _rate(sum(r.retrieved for r in records), len(records)),
-        "latency_ms": {"mean": _mean(latencies), "p50": _round(percentile(latencies, 50)),
-                       "p95": _round(percentile(latencies, 95))},
+        "latency_ms": {"mean": _mean(latencies), "p50": rounded(percentile(latencies, 50), 2),
+                       "p95": rounded(percentile(latencies, 95), 2)},
         "stage_ms_mean": _stage_means(records),
         "errors": sum(r.error is not None for r in records),
     }
@@ -194,10 +194,6 @@ def _stage_means(records: Sequence[WorkloadRecord]) -> dict[str, float]:
     ok = [r for r in records if r.error is None]
     stages = sorted({k for r in ok for k in r.timings_ms})
     return {s: round(sum(r.timings_ms.get(s, 0.0) for r in ok) / len(ok), 1) for s in stages} if ok else {}
-
-
-def _round(x: float | None) -> float | None:
-    return None if x is None else round(x, 2)
 
 
 def summarize(records: Sequence[WorkloadRecord], modes: Sequence[str]) -> dict[str, Any]:
