@@ -206,7 +206,7 @@ def test_dyprag_answer_uses_the_deltas_alone_not_the_router_adapter(hf_generator
 
 
 def test_dyprag_asked_per_question_injects_with_the_config_switch_off(hf_generator, monkeypatch, tmp_path):
-    """`ask --dyprag inject` and the app pass the mode to answer(); inject.dyprag stays "off" in the config."""
+    """The app passes the DyPRAG mode to answer() per question; inject.dyprag stays "off" in the config."""
     from rag.decide import Decider
     from rag.generators.hidden_states import base_model_sha256
     from rag.translator import ParameterTranslator, TranslatorSpec, save_translator
