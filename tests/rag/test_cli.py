@@ -87,3 +87,14 @@ def test_bad_setting_is_one_line_and_exit_2_before_any_model_loads(capsys):
     assert main(["ask", "hi", "--set", "retrieval.top_k=abc"]) == 2
     err = capsys.readouterr().err
     assert err.strip().splitlines() == ["adaptrag: error: invalid value 'abc' for retrieval.top_k; expected int"]
+
+
+def test_ask_help_points_only_at_documents_in_the_repository(capsys):
+    import re
+    from pathlib import Path
+
+    with pytest.raises(SystemExit):
+        main(["ask", "--help"])
+    text = capsys.readouterr().out
+    named = set(re.findall(r"[\w/.-]+\.md\b", text)) | ({"README.md"} if "README" in text else set())
+    assert named and all((Path(__file__).resolve().parents[2] / name).is_file() for name in named)
