@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from rag.cli import main
+from tests.evals.test_conflict_cases import write_jsonl
 
 FAST = ["--model", "smollm2-135m", "--set", "conflict.enabled=false", "--no-progress"]
 
@@ -92,3 +93,18 @@ def test_from_records_stratified_keeps_equal_numbers_per_popularity_bucket(tmp_p
                                     "per_bucket": {"<1k": 2, "1k-10k": 2, "10k-100k": 2, ">100k": 2}}
     assert report["modes"]["always"]["n"] == 8 and report["modes"]["oracle"]["accuracy"] == 1.0
     assert main(["eval", "popqa", "--from-records", str(records), "--sample", "stratified"]) == 2  # needs --data
+
+
+def test_cli_reports_bad_case_file_without_traceback(tmp_path, capsys):
+    (tmp_path / "e.jsonl").write_text("{not json\n")
+    assert main(["eval", "conflicts", "--cases", str(tmp_path / "e.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert "e.jsonl:1" in err and "Traceback" not in err
+
+
+def test_fit_needs_an_explicit_output_file(tmp_path, capsys):
+    cases = write_jsonl(tmp_path / "c.jsonl", [{"question": "Q?", "passages": ["p"], "label": "none"}])
+    assert main(["eval", "conflicts", "--cases", str(cases), "--fit"]) == 2
+    assert "--calibration-out FILE" in capsys.readouterr().err
+    assert main(["eval", "conflicts", "--cases", str(cases), "--limit", "0"]) == 2
+    assert "limit must be greater than 0" in capsys.readouterr().err
