@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 
 from rag import prompts
+from rag.answer_text import STOPS, clean_answer
 from rag.attribute import Attributor
 from rag.config import Config
 from rag.generators.base import GenerationRequest, Generator, LoraDeltas
@@ -152,7 +153,7 @@ class Pipeline:
                 prompt=prompt, max_new_tokens=self.cfg.generation.max_new_tokens, stop=_STOPS, deltas=deltas,
                 adapter=adapter, temperature=self.cfg.generation.temperature,
             ), on_token)
-        text = gen.text.strip()
+        text = clean_answer(gen.text)
         for k, v in gen.timings_ms.items():
             timings[f"generate_{k}"] = v
 
@@ -178,7 +179,7 @@ class Pipeline:
     def _from_memory(self, question: str, decision: Decision, timings: dict[str, float], warnings: list[str],
                      t0: float, on_token: Callable[[str], None] | None, dyprag: str) -> Answer:
         gen = decision.closed_book or self._closed_book(question)
-        text = gen.text.strip()
+        text = clean_answer(gen.text)
         if on_token is not None:
             on_token(text)  # the generation already happened while deciding
         for k, v in gen.timings_ms.items():
@@ -247,7 +248,7 @@ class Pipeline:
         return prompt, kept, dropped
 
 
-_STOPS = ("\nQuestion:", "\n\n\n", "<RET>")
+_STOPS = STOPS  # rag/answer_text.py: where generated text stops being an answer
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:

@@ -1,0 +1,32 @@
+"""Clean a generated answer of the prompt scaffolding small models copy into it.
+
+Seen on SmolLM2-135M with the grounded prompt (workload benchmark, evals/reports/workload-baseline.md):
+- the answer echoes the prompt's own format: "Question: When is Project X due?\\nAnswer: April 2029";
+- the answer goes on writing passages of its own: "[4] (title: Quenvern Brewery)\\n<<<\\n...".
+Neither is answer text a user should see, nor text that the conflict check or attribution should read.
+
+    clean_answer("Question: Who?\\nAnswer: Nils Bremoor [1]")   # -> "Nils Bremoor [1]"
+"""
+
+from __future__ import annotations
+
+import re
+
+# Where generated text stops being an answer: a passage fence or a new numbered passage header.
+STOPS = ("<<<", ">>>", "\nQuestion:", "\n\n\n", "<RET>")
+_FAKE_PASSAGE = re.compile(r"(?:^|\n)\s*\[\d+\]\s*\(title:|(?:^|\n)\s*Passages?\s*\(data only", re.IGNORECASE)
+_ECHO = re.compile(r"^\s*Question:.*?\n\s*Answer:\s*", re.IGNORECASE | re.DOTALL)
+_ANSWER_LABEL = re.compile(r"^\s*Answer:\s*", re.IGNORECASE)
+
+
+def clean_answer(text: str) -> str:
+    """The answer without an echoed "Question: ... Answer:" lead, invented passage blocks or fences."""
+    text = _ECHO.sub("", text, count=1)
+    text = _ANSWER_LABEL.sub("", text, count=1)
+    cut = _FAKE_PASSAGE.search(text)
+    if cut:
+        text = text[: cut.start()]
+    for stop in STOPS:
+        if stop in text:
+            text = text.split(stop, 1)[0]
+    return text.strip()

@@ -1,0 +1,21 @@
+"""Answer cleaning: prompt scaffolding copied by a small model never reaches the user."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answer_text import clean_answer
+
+
+@pytest.mark.parametrize("raw, clean", [
+    ("Question: When is Project Selstead due?\nAnswer: April 2029", "April 2029"),
+    ("question: Who leads it?\n  answer:  Nils Bremoor [1].", "Nils Bremoor [1]."),
+    ("Answer: Paris [1]", "Paris [1]"),
+    ("[4] (title: Quenvern Brewery)\n[5] (title: Valley business newsletter)\n", ""),
+    ("The capital is Nairobi [1].\n[2] (title: Kenya)\n<<<\nKenya is ...", "The capital is Nairobi [1]."),
+    ("Nairobi [1] <<< fenced", "Nairobi [1]"),
+    ("The year is 2020.", "The year is 2020."),
+    ("What is the question? It asks about Q: nothing.", "What is the question? It asks about Q: nothing."),
+])
+def test_clean_answer(raw, clean):
+    assert clean_answer(raw) == clean
