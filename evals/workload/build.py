@@ -25,6 +25,10 @@ from pathlib import Path
 from evals.workload.facts import known_facts
 
 WORKLOADS = ("fictional", "reference", "popqa")
+# The CI gate slice (`.ci/run`): dev cases of the fictional workload, this many per kind (~3 minutes).
+GATE_QUOTA = {"document": 2, "no_conflict": 1, "known": 1, "self_contained": 2, "unanswerable": 2,
+              "memory_conflict": 1, "document_conflict": 1}
+GATE_FILE = "gate.jsonl"
 SEED = 20261201
 CHECK_FILE = "known_check.jsonl"
 CHECK_TOKENS = 32
@@ -119,10 +123,20 @@ def build(names: Sequence[str], out: Path, model: str, data: Path | None, seed: 
         from evals.workload.shared import write
 
         manifests[name] = write(w, out, seed, extra)
+        if name == "fictional":
+            write_gate(out / name / "dev.jsonl", out / GATE_FILE)
         log(f"{name}: {manifests[name]['documents']} documents, {manifests[name]['cases']} cases -> {out / name}")
     return manifests
 
 
+
+
+def write_gate(dev_file: Path, out: Path) -> None:
+    """The first GATE_QUOTA[kind] dev cases of each kind (dev: the test split stays untouched)."""
+    from evals.workload.cases import load_cases, write_cases
+
+    dev = load_cases(dev_file)
+    write_cases(out, [c for kind, k in GATE_QUOTA.items() for c in [c for c in dev if c.kind == kind][:k]])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -24,10 +24,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evals.metrics import percentile, rounded
+from evals.metrics import alias_match, percentile, rounded
 from evals.workload.cases import ANSWER_KINDS, CONFLICT_KINDS, KINDS, NO_FLAG_KINDS, Case, WorkloadError, succeeded
 
 MODES = ("adaptive", "always", "never")
+# Kinds whose aliases name the fact the retrieved passages should hold (passage recall@k).
+RECALL_KINDS = ("document", "no_conflict")
 WARMUP_QUESTION = "Hello!"  # asked once per mode before timing: model, router and index load lazily
 
 
@@ -46,6 +48,7 @@ class WorkloadRecord:
     conflict_flagged: bool = False
     conflict_kind: str | None = None
     citations: int = 0  # citations that point at a passage of this answer
+    passage_hit: bool | None = None  # an answer alias is in a retrieved passage (None: nothing retrieved or no alias)
     latency_ms: float = 0.0  # wall time of Pipeline.answer
     timings_ms: Mapping[str, float] = field(default_factory=dict)
     success: bool = False
@@ -78,10 +81,12 @@ def record_answer(case: Case, mode: str, answer: Any, latency_ms: float) -> Work
     flagged = bool(conflict.flagged)
     kind = conflict.kind if flagged else None
     abstained = bool(getattr(answer, "abstained", False))
+    hit = (any(alias_match(p.text, case.answers) for p in answer.passages)
+           if answer.passages and case.answers and case.kind in RECALL_KINDS else None)
     return WorkloadRecord(
         id=case.id, kind=case.kind, mode=mode, question=case.question, answer=answer.answer,
         retrieved=answer.retrieved, ret_probability=answer.ret_probability, abstained=abstained,
-        conflict_flagged=flagged, conflict_kind=kind, citations=valid, latency_ms=round(latency_ms, 2),
+        conflict_flagged=flagged, conflict_kind=kind, citations=valid, passage_hit=hit, latency_ms=round(latency_ms, 2),
         timings_ms=dict(answer.timings_ms),
         success=succeeded(case.kind, case.answers, answer.answer, flagged=flagged, conflict_kind=kind,
                           abstained=abstained),
@@ -166,10 +171,14 @@ def summarize_mode(records: Sequence[WorkloadRecord]) -> dict[str, Any]:
             "abstain_rate": _rate(sum(r.abstained for r in rs), len(rs)),
             "latency_ms_p50": rounded(percentile([r.latency_ms for r in rs], 50), 2),
         }
+        hits = [r.passage_hit for r in rs if r.passage_hit is not None]
+        if hits:
+            by_kind[kind]["passage_recall"] = _rate(sum(hits), len(hits))
     no_flag = [r for r in records if r.kind in NO_FLAG_KINDS]
     conflicts = [r for r in records if r.kind in CONFLICT_KINDS]
     unanswerable = [r for r in records if r.kind == "unanswerable"]
     answerable = [r for r in records if r.kind in ANSWER_KINDS]
+    recall = [r.passage_hit for r in records if r.passage_hit is not None]
     latencies = [r.latency_ms for r in records if r.error is None]
     successes = [v["success"] for v in by_kind.values()]
     return {
@@ -182,6 +191,8 @@ def summarize_mode(records: Sequence[WorkloadRecord]) -> dict[str, Any]:
         "abstain_recall": _rate(sum(r.abstained for r in unanswerable), len(unanswerable)),
         "false_abstain_rate": _rate(sum(r.abstained for r in answerable), len(answerable)),
         "retrieval_rate": _rate(sum(r.retrieved for r in records), len(records)),
+        # share of retrieved document/no_conflict answers whose passages hold an alias (recall@top_k)
+        "passage_recall": _rate(sum(bool(h) for h in recall), len(recall)),
         "latency_ms": {"mean": _mean(latencies), "p50": rounded(percentile(latencies, 50), 2),
                        "p95": rounded(percentile(latencies, 95), 2)},
         "stage_ms_mean": _stage_means(records),

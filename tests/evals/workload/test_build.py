@@ -85,6 +85,7 @@ def test_committed_workloads_rebuild_identically(tmp_path):
         assert load_cases(COMMITTED / name / "test.jsonl")
         manifest = json.loads((COMMITTED / name / "manifest.json").read_text())
         assert manifest["known_checked_with"] == "smollm2-135m"
+    assert (COMMITTED / "gate.jsonl").read_bytes() == (tmp_path / "gate.jsonl").read_bytes()
 
 
 def _same_tree(a: Path, b: Path) -> None:

@@ -59,3 +59,14 @@ def test_floors_and_ceilings():
     assert failed == ["never.success: not in the report (mode not run?)"]
     failed = check_floors(report, {"metrics": {"always.by_kind.known.success": {"floor": 0.5, "measured": 1.0}}})
     assert failed == ["always.by_kind.known.success = 0.0 is below its floor 0.5 (measured 1.0)"]
+
+
+def test_passage_recall_counts_only_retrieved_document_answers():
+    from evals.workload.run import summarize_mode
+
+    records = [WorkloadRecord(id="a", kind="document", mode="always", question="q", passage_hit=True),
+               WorkloadRecord(id="b", kind="no_conflict", mode="always", question="q", passage_hit=False),
+               WorkloadRecord(id="c", kind="known", mode="always", question="q", passage_hit=None)]
+    s = summarize_mode(records)
+    assert s["passage_recall"] == 0.5 and s["by_kind"]["document"]["passage_recall"] == 1.0
+    assert "passage_recall" not in s["by_kind"]["known"]
