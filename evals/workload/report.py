@@ -24,8 +24,9 @@ def render(report: dict[str, Any], out: Path | None, title: str | None = None,
     """The Markdown text; with `out`, plots are written beside it (`latencies`: mode -> ms per answer)."""
     modes = list(report["modes"])
     lines = [f"# {title or 'Workload benchmark'}: {report.get('model', '')}", ""]
-    lines.append(f"Corpus `{report.get('corpus')}` ({report.get('index', {}).get('documents')} documents, "
-                 f"{report.get('index', {}).get('chunks')} chunks), cases `{report.get('cases')}` "
+    index = report.get("index") or {}
+    size = f" ({index.get('documents')} documents, {index.get('chunks')} chunks)" if index else ""
+    lines.append(f"Corpus `{report.get('corpus')}`{size}, cases `{report.get('cases')}` "
                  f"({report.get('n_cases')} cases), backend {report.get('backend')}, top-k {report.get('top_k')}, "
                  "conflict check on.")
     lines += ["", "## Summary", "", "| metric | " + " | ".join(modes) + " |", "|---|" + "---|" * len(modes)]

@@ -6,7 +6,7 @@
 Per workload it runs `adaptrag eval workload --corpus W/corpus --cases W/<split>.jsonl --records
 OUT/<name>.records.jsonl --resume` (so a cut-off run continues where it stopped), then summarises all
 records together (success is the mean over kinds of the pooled cases) and per workload, into
-OUT/workload.json and OUT/workload.md (with plots). Extra settings pass through `--set KEY=VALUE`.
+OUT/<name>.json and OUT/<name>.md (with plots; --name, default "workload"). Extra settings pass through `--set KEY=VALUE`.
 """
 
 from __future__ import annotations
@@ -32,6 +32,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--model", help="generator (default: the configured one)")
     parser.add_argument("--report-only", action="store_true", help="no model calls: combine the saved records")
+    parser.add_argument("--records-dir", type=Path, action="append", default=[],
+                        help="with --report-only: also look for <workload>.records.jsonl here (repeatable)")
+    parser.add_argument("--name", default="workload", help="report file name: OUT/<name>.md, .json, plots")
     args = parser.parse_args(argv)
     modes = parse_modes(args.mode)
     args.out_dir.mkdir(parents=True, exist_ok=True)
@@ -51,21 +54,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             code = adaptrag(cmd)
             if code not in (0, 1):
                 return code
+        if args.report_only and not rec_file.exists():
+            rec_file = next((d / rec_file.name for d in args.records_dir if (d / rec_file.name).exists()), rec_file)
         recs = read_records(rec_file)
         records += recs
         per[w.name] = summarize(recs, modes)
     report = {"benchmark": "workload suite", "split": args.split, "workloads": [str(w) for w in args.workloads],
               "settings": args.set, **summarize(records, modes), "per_workload": per}
-    meta = json.loads((args.out_dir / f"{args.workloads[0].name}.json").read_text()) if not args.report_only else {}
+    metas = [d / f"{w.name}.json" for w in args.workloads for d in [args.out_dir, *args.records_dir]]
+    meta = next((json.loads(m.read_text()) for m in metas if m.exists()), {})
     report.update({k: meta[k] for k in ("model", "backend", "top_k") if k in meta})
     report["n_cases"] = len({r.id for r in records})
-    (args.out_dir / "workload.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    (args.out_dir / f"{args.name}.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     latencies = {m: [r.latency_ms for r in records if r.mode == m and r.error is None] for m in modes}
     text = render({**report, "corpus": ", ".join(w.name for w in args.workloads), "cases": f"{args.split} split"},
-                  args.out_dir / "workload.md", title=args.title, latencies=latencies)
+                  args.out_dir / f"{args.name}.md", title=args.title, latencies=latencies)
     for name, rep in per.items():
         text += f"\n## Workload `{name}`\n\n" + "\n".join(render(rep, None).splitlines()[4:]) + "\n"
-    (args.out_dir / "workload.md").write_text(text, encoding="utf-8")
+    (args.out_dir / f"{args.name}.md").write_text(text, encoding="utf-8")
     print(text)
     return 0
 
