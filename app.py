@@ -3,8 +3,11 @@
 Run:  streamlit run app.py            (listens on 127.0.0.1:8501, see .streamlit/config.toml)
 
 Settings come from the usual places (adaptrag TOML via ADAPTRAG_CONFIG, ADAPTRAG_* variables,
-e.g. ADAPTRAG_INDEX=/path/to/index) and can be changed per session in the sidebar. On the first
-run an empty index gets the small sample corpus (indexing/sample/), so the app answers at once.
+e.g. ADAPTRAG_INDEX=/path/to/index) and can be changed per conversation in the sidebar.
+Conversations and uploads live in the app's data folder ($RAGAPP_DATA, else `<index>-app`
+beside the index): a reload or a restart restores the conversation named in the URL (`?c=ID`).
+On the first run an empty index gets the small sample corpus (indexing/sample/), indexed in the
+background while the chat box is already usable.
 """
 
 from __future__ import annotations
@@ -18,10 +21,14 @@ import streamlit as st
 
 from rag.config import Config, ConfigError, load_config
 from ui import chat, render, resources
+from ui.conversations import StoreError
+from ui.conversations_panel import current_conversation, current_settings, render_conversation_list, start_conversation
+from ui.documents_panel import group_documents, render_documents_panel
 from ui.errors import explain
-from ui.indexing_job import WRITE_LOCK
+from ui.examples import example_questions
+from ui.indexing_job import IndexJob
 from ui.sidebar import render_index_stats, render_settings
-from ui.upload_panel import render_upload_panel
+from ui.upload_panel import make_job, render_job_progress, render_upload_panel
 
 log = logging.getLogger("adaptrag.app")
 SAMPLE_CORPUS = Path(__file__).resolve().parent / "indexing" / "sample"
@@ -36,29 +43,28 @@ def sample_corpus() -> Path | None:
 
 
 @st.cache_resource(show_spinner=False)
-def _first_run_done(index_key: str) -> dict[str, bool]:
-    return {"done": False}
+def _first_run(index_key: str) -> dict:
+    return {"lock": threading.Lock(), "job": None}
 
 
-def ensure_sample_indexed(cfg: Config, stats: dict) -> dict:
-    """Index the sample corpus into an empty index, once per process; returns fresh stats."""
+def sample_job(cfg: Config, stats: dict) -> IndexJob | None:
+    """Start indexing the sample corpus into an empty index in the background, once per process."""
     corpus = sample_corpus()
-    flag = _first_run_done(str(cfg.index_path()) + (cfg.index.qdrant_url or ""))
-    if corpus is None or flag["done"] or (stats and stats.get("documents", 0) > 0):
-        flag["done"] = True
-        return stats
-    with WRITE_LOCK:  # another session may be doing it right now
-        if flag["done"]:
-            return resources.index_stats(cfg)
-        with st.status(f"First run: indexing the sample corpus ({corpus.name}/) into {cfg.index_path()}…") as status:
-            index = resources.open_index(cfg)
-            try:
-                report = index.add([corpus], progress=False)
-            finally:
-                resources.close_quietly(index)
-            status.update(label=f"Sample corpus indexed ({len(report.added)} documents)", state="complete")
-        flag["done"] = True
-    return resources.index_stats(cfg)
+    holder = _first_run(str(cfg.index_path()) + (cfg.index.qdrant_url or ""))
+    with holder["lock"]:
+        if holder["job"] is None and corpus is not None and not stats.get("documents"):
+            files = sorted(p for p in corpus.iterdir() if p.is_file() and not p.name.startswith("."))
+            holder["job"] = make_job(cfg, files).start() if files else None
+    return holder["job"]
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _examples(index_key: str, generation: str, _cfg: Config, _documents: tuple) -> list[str]:
+    index = resources.open_index(_cfg, readonly=True)
+    try:
+        return example_questions(index, _documents, n=3)
+    finally:
+        resources.close_quietly(index)
 
 
 def _where(cfg: Config) -> str:
@@ -66,43 +72,97 @@ def _where(cfg: Config) -> str:
     return where + (f", server {cfg.model.base_url}" if cfg.model.backend == "openai" else "")
 
 
+def _welcome(cfg: Config, stats: dict, documents: list, job: IndexJob | None) -> str | None:
+    """The empty page: what the app does and three questions the index can answer; returns a clicked one."""
+    st.markdown("#### Ask about your documents")
+    st.caption("The model answers from memory when it knows, and searches the documents when it does not. "
+               "Try one of these:")
+    questions: list[str] = []
+    if documents:
+        try:
+            questions = _examples(str(cfg.index_path()), str(stats.get("generation")), cfg, tuple(documents))
+        except Exception:  # examples are a nicety; the chat works without them
+            log.warning("example questions failed", exc_info=True)
+    if not questions:
+        st.caption("Example questions appear when the first documents are indexed."
+                   if job and not job.snapshot().finished else "Upload documents to get example questions.")
+    clicked = None
+    for i, q in enumerate(questions):
+        if st.button(render.md_escape(q), key=f"example-{i}", icon="💬"):
+            clicked = q
+    return clicked
+
+
 def main() -> None:
     st.set_page_config(page_title="adaptrag", page_icon="🔎", layout="wide")
     st.html(render.STYLE)
-    st.title("adaptrag")
-    st.caption("Answers from memory when the model knows, searches your documents when it doesn't — "
-               "with the evidence and any disagreement shown.")
     try:
         base = load_config()
     except ConfigError as e:
         st.error(f"Invalid configuration: {e}\n\n**Fix:** correct the ADAPTRAG_* variable or the TOML file named above.")
         st.stop()
-    with st.sidebar:
-        try:
-            choice = render_settings(base)
-        except ConfigError as e:
-            st.error(f"{e}")
-            choice = None
-        cfg = choice.cfg if choice else base
-        stats, stats_error = {}, ""
-        try:
-            stats = resources.index_stats(cfg)
-            stats = ensure_sample_indexed(cfg, stats)
-        except Exception as e:  # noqa: BLE001 - shown, the chat may still answer from memory
-            problem, fix = explain(e)
-            stats_error = f"{problem} — {fix}"
-        render_index_stats(cfg.index.qdrant_url or str(cfg.index_path()), stats, stats_error)
-        render_upload_panel(cfg)
+    data = resources.data_folder(base)
+    try:
+        store = resources.conversation_store(str(data))
+        names = resources.upload_names(str(data))
+    except StoreError as e:
+        st.error(f"{e}")
+        st.stop()
+    if store.problem and not st.session_state.get("store_problem_shown"):
+        st.session_state["store_problem_shown"] = True
+        st.warning(render.md_escape(f"Conversation history: {store.problem}"))
+    conv = current_conversation(store)
 
-    history: list[chat.Turn] = st.session_state.setdefault("history", [])
-    if choice and choice.mode != "never" and not stats_error and not stats.get("chunks"):
+    stats, documents, stats_error = {}, [], ""
+    try:
+        stats, documents = resources.index_snapshot(base)
+    except Exception as e:  # noqa: BLE001 - shown, the chat may still answer from memory
+        problem, fix = explain(e)
+        stats_error = f"{problem} — {fix}"
+    job = sample_job(base, stats) if not stats_error else None
+    uploaded = names.all()
+
+    def display(source: str) -> str:
+        return uploaded.get(os.path.abspath(source), "") if source else ""
+
+    with st.sidebar:
+        render_conversation_list(store, conv)
+        with st.expander("Settings (this conversation)", expanded=False):
+            try:
+                choice = render_settings(base)
+            except ConfigError as e:
+                st.error(render.md_escape(str(e)))
+                choice = None
+            render_index_stats(base.index.qdrant_url or str(base.index_path()), stats, stats_error)
+        render_documents_panel(base, group_documents(documents, uploaded), names)
+        render_upload_panel(base, names)
+    cfg = choice.cfg if choice else base
+    if conv is not None and choice is not None and current_settings() != dict(conv.settings):
+        store.set_settings(conv.id, current_settings())  # kept per conversation
+
+    st.title("adaptrag")
+    if job is not None and not job.snapshot().finished:
+        st.caption("First run: the sample corpus is being indexed in the background. You can ask already; "
+                   "questions that need documents will find them as they arrive.")
+        render_job_progress([job], key="sample-progress", last=1)
+    elif choice and choice.mode != "never" and not stats_error and not stats.get("chunks"):
         st.warning("The index is empty, so questions are answered from model memory. **Fix:** upload documents in "
                    "the sidebar or run `adaptrag index add PATH`.")
+
+    history = [chat.turn_from_message(m) for m in store.messages(conv.id)] if conv else []
     for turn in history:
-        chat.draw_turn(turn)
-    question = st.chat_input("Ask a question", key="question")
+        chat.draw_turn(turn, display)
+    welcome = st.empty()
+    clicked = None
+    if not history:
+        with welcome.container():
+            clicked = _welcome(base, stats, documents, job)
+    question = st.chat_input("Ask a question", key="question") or clicked
     if not question:
         return
+    welcome.empty()
+    if conv is None:
+        conv = start_conversation(store, question)
     turn = chat.new_turn(question, choice.mode if choice else base.decide.mode)
     chat.draw_question(turn)
     with st.chat_message("assistant"):
@@ -118,8 +178,11 @@ def main() -> None:
                 chat.draw_result(turn)
             else:
                 lock: threading.Lock = resources.model_lock(resources.generator_key(cfg))
-                chat.ask(turn, pipeline, lock, choice.dyprag, _where(cfg))
-    history.append(turn)
+                chat.ask(turn, pipeline, lock, choice.dyprag, _where(cfg), display)
+    try:
+        store.add_message(conv.id, **chat.stored_fields(turn))
+    except (KeyError, StoreError) as e:
+        st.warning(render.md_escape(f"This answer was not saved: {e}"))
 
 
 main()

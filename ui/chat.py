@@ -1,33 +1,41 @@
 """One chat turn: ask the pipeline (streaming), then draw the answer with its evidence.
 
-Drawing order inside the assistant message: decision badge, conflict banner (above the
-answer text), the answer with [n] links and memory-only sentences marked, warnings, the
-passage cards with highlighted supporting spans, and the latency footer. All untrusted text
-goes through `ui.render` (escaped) and `st.html` (sanitised, no scripts).
+Drawing order inside the assistant message: the badge line, the conflict slot (the banner, or a
+one-line status, in space reserved from the start so nothing jumps when it arrives), the
+answer as safe Markdown with [n] links and memory-only sentences marked, warnings, the passage
+cards, and the latency footer. While the answer is computed the badge line says which stage is
+running: deciding, searching, writing, then checking conflicts and attributing sentences.
+All untrusted text goes through `ui.render` and `st.html` (sanitised, no scripts).
 """
 
 from __future__ import annotations
 
 import itertools
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 
 from ui import render
+from ui.answer_json import answer_from_json, answer_to_json, is_abstained
 from ui.errors import explain
 from ui.streaming import AnswerStream
 
 _turn_ids = itertools.count(1)
+IDLE_AFTER_TOKENS_S = 0.8  # no new token for this long after streaming began: generation is over, checks run
 
 
 @dataclass
 class Turn:
-    """A question and what came back (an Answer or a readable error), kept in session history."""
+    """A question and what came back (an Answer or a readable error), as shown and as stored."""
 
     question: str
     requested_mode: str
-    anchor: str  # unique per turn, for [n] -> passage card links
-    answer: object | None = None  # rag.types.Answer
+    anchor: str  # unique per turn on the page, for [n] -> passage card links
+    answer: Any | None = None  # rag.types.Answer
+    abstained: bool = False  # the answer says the information is not available
     problem: str = ""
     fix: str = ""
     first_token_ms: float | None = None
@@ -38,49 +46,100 @@ def new_turn(question: str, mode: str) -> Turn:
     return Turn(question=question, requested_mode=mode, anchor=f"t{next(_turn_ids)}")
 
 
+def turn_from_message(message: Any) -> Turn:
+    """A stored `ui.conversations.Message` as a Turn (its answer rebuilt from the stored JSON)."""
+    answer, abstained, problem = None, False, message.problem
+    if message.answer is not None:
+        try:
+            answer = answer_from_json(message.answer)
+            abstained = is_abstained(answer, message.answer)
+        except (TypeError, ValueError, AttributeError):
+            problem = problem or "This stored answer could not be read."
+    return Turn(question=message.question, requested_mode=message.requested_mode, anchor=f"m{message.id}",
+                answer=answer, abstained=abstained, problem=problem or "", fix=message.fix,
+                first_token_ms=message.first_token_ms, total_ms=message.total_ms)
+
+
+def stored_fields(turn: Turn) -> dict[str, Any]:
+    """What `ConversationStore.add_message` keeps of a finished turn."""
+    data = answer_to_json(turn.answer) if turn.answer is not None else None
+    return {"question": turn.question, "requested_mode": turn.requested_mode, "answer": data,
+            "problem": turn.problem, "fix": turn.fix, "first_token_ms": turn.first_token_ms,
+            "total_ms": turn.total_ms}
+
+
 def draw_question(turn: Turn) -> None:
     with st.chat_message("user"):
         st.html(render.plain_html(turn.question))
 
 
-def draw_result(turn: Turn) -> None:
+def draw_result(turn: Turn, names: render.Names | None = None) -> None:
     """The assistant side of a finished turn."""
     if turn.answer is None:
-        st.error(f"{turn.problem}\n\n**Fix:** {turn.fix}")
+        st.error(f"{render.md_escape(turn.problem)}\n\n**Fix:** {render.md_escape(turn.fix)}")
         return
     a = turn.answer
-    st.html(render.badge_html(a, turn.requested_mode))
-    st.html(render.conflict_html(a, turn.anchor))
-    st.html(render.answer_html(a, turn.anchor))
-    for w in a.warnings:
-        st.html(f'<div class="ar-status">⚠ {render.esc(w)}</div>')
-    cards = render.passages_html(a, turn.anchor)
+    parts = [render.badge_html(a, turn.requested_mode, turn.abstained), render.conflict_html(a, turn.anchor, names)]
+    parts.append(render.abstained_html(a) if turn.abstained else render.answer_html(a, turn.anchor))
+    parts += [f'<div class="ar-status">⚠ {render.esc(w)}</div>' for w in a.warnings]
+    st.html("".join(parts))
+    cards = render.passages_html(a, turn.anchor, names)
     if cards:
         st.html(cards)
     st.html(render.latency_html(a.timings_ms, turn.first_token_ms, turn.total_ms))
 
 
-def draw_turn(turn: Turn) -> None:
+def draw_turn(turn: Turn, names: render.Names | None = None) -> None:
     draw_question(turn)
     with st.chat_message("assistant"):
-        draw_result(turn)
+        draw_result(turn, names)
 
 
-def ask(turn: Turn, pipeline, lock, dyprag: str, where: str) -> Turn:
+def stage_text(mode: str, text: str, idle_s: float, elapsed_s: float) -> str:
+    """What the answer path is doing, as far as the stream shows it."""
+    if not text:
+        first = {"never": "answering from model memory",
+                 "always": "searching the documents and reading the passages"}.get(
+            mode, "deciding whether to search the documents")
+        return f"{first}… {elapsed_s:.0f} s"
+    if idle_s < IDLE_AFTER_TOKENS_S:
+        return f"writing the answer… {elapsed_s:.0f} s"
+    return (f"checking the answer against the model's memory (conflict check) and linking sentences to "
+            f"passages… {elapsed_s:.0f} s")
+
+
+def ask(turn: Turn, pipeline: Any, lock: Any, dyprag: str, where: str,
+        names: render.Names | None = None, clock: Callable[[], float] = time.perf_counter) -> Turn:
     """Run the pipeline for `turn` in a worker thread, streaming into the current chat message."""
     placeholder = st.empty()
-    placeholder.html('<div class="ar-status">deciding whether to search the documents…</div>')
+    started = clock()
+
+    def frame(text: str, status: str) -> str:
+        return (render.status_head_html(status) + render.pending_slot_html()
+                + (render.streaming_html(text) if text else ""))
+
+    placeholder.html(frame("", stage_text(turn.requested_mode, "", 0.0, 0.0)))
     stream = AnswerStream(
         lambda on_token: pipeline.answer(turn.question, mode=turn.requested_mode, dyprag=dyprag, on_token=on_token),
         lock=lock,
     ).start()
-    for partial in stream.partials():
-        placeholder.html(render.streaming_html(partial))
+    last_text, last_change, last_status = "", clock(), ""
+    for partial in stream.ticks():
+        now = clock()
+        changed = partial != last_text
+        if changed:
+            last_text, last_change = partial, now
+        status = stage_text(turn.requested_mode, last_text, now - last_change, now - started)
+        if not changed and status == last_status:
+            continue
+        last_status = status
+        placeholder.html(frame(last_text, status))
     try:
         turn.answer = stream.result()
+        turn.abstained = is_abstained(turn.answer)
     except Exception as e:  # noqa: BLE001 - shown as a readable message, details in the log
         turn.problem, turn.fix = explain(e, where)
     turn.first_token_ms, turn.total_ms = stream.first_token_ms, stream.total_ms
     with placeholder.container():
-        draw_result(turn)
+        draw_result(turn, names)
     return turn

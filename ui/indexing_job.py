@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -74,8 +74,10 @@ class IndexJob:
     """Index `paths` one file at a time with `add_one(path)` in a daemon thread."""
 
     def __init__(self, paths: Sequence[Path], add_one: Callable[[Path], Any],
-                 on_done: Callable[[], None] | None = None, wait_s: float = 600.0):
+                 on_done: Callable[[], None] | None = None, wait_s: float = 600.0,
+                 display: Mapping[str, str] | None = None):
         self._paths = list(paths)
+        self._display = dict(display or {})  # stored file name -> the name shown (an upload's original name)
         self._add_one = add_one
         self._on_done = on_done
         self._wait_s = wait_s
@@ -107,7 +109,8 @@ class IndexJob:
         try:
             self._update(waiting=False)
             for path in self._paths:
-                self._update(current=path.name)
+                shown = self._display.get(path.name, path.name)
+                self._update(current=shown)
                 try:
                     ok, message = describe_result(self._add_one(path))
                 except Exception as e:  # noqa: BLE001 - per file: reported, the other files still indexed
@@ -117,7 +120,7 @@ class IndexJob:
                     ok, message = False, f"{problem} {fix}"
                 with self._lock:
                     self._state = replace(self._state, done=self._state.done + 1,
-                                          results=self._state.results + (FileResult(path.name, ok, message),))
+                                          results=self._state.results + (FileResult(shown, ok, message),))
             if self._on_done is not None:
                 try:
                     self._on_done()

@@ -1,52 +1,81 @@
-"""Turn an `Answer` into escaped HTML fragments for the chat view.
+"""Turn an `Answer` into safe HTML fragments for the chat view.
 
-Everything a document or the model wrote is untrusted: every piece of it goes through
-`html.escape` before it is placed between our own tags, so `<script>`, `<img onerror=...>`,
-raw HTML and `javascript:` links in a document show as text. The app renders these
-fragments with `st.html` (DOMPurify-sanitised, scripts ignored) as a second layer; no
-fragment relies on markdown, so `[x](javascript:...)` in a document stays literal text too.
+Everything a document or the model wrote is untrusted. Answers render as Markdown through
+markdown-it with raw HTML off, images off and links limited to http(s)/mailto, so
+`<script>`, `<img onerror=...>` and `[x](javascript:...)` stay text; passage text, titles and
+sources go through `html.escape`. The app shows the fragments with `st.html` (DOMPurify, no
+scripts) as a second layer.
+
+Colours come from the active Streamlit theme: text inherits the theme's text colour, and
+accents are mixed with it (`color-mix(..., currentColor)`) over translucent backgrounds, so
+the same CSS reads at >= 4.5:1 in light and dark (checked in tests/ui/test_browser.py).
 
 Pure functions, no Streamlit import: tested in tests/ui/test_render.py.
 
     badge_html(answer, requested_mode="adaptive")
-    answer_html(answer, anchor="a3")        # [n] markers link to the passage cards below
-    passages_html(answer, anchor="a3")      # cited spans highlighted inside their passage
-    conflict_html(answer, anchor="a3")      # banner above the answer, or a one-line status
+    answer_html(answer, anchor="a3")        # Markdown; [n] markers link to the passage cards below
+    passages_html(answer, anchor="a3")      # cards: document name, excerpt with the cited span, full chunk
+    conflict_html(answer, anchor="a3")      # banner above the answer, or a one-line status, in a fixed slot
     latency_html(answer, first_token_ms=..., total_ms=...)
 """
 
 from __future__ import annotations
 
 import html
+import logging
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import lru_cache
 
 from rag.types import Answer, Citation, Passage
 
+log = logging.getLogger(__name__)
+
+Names = Callable[[str], str]  # passage source -> the name a user knows the document by
+
 STYLE = """<style>
-.ar-badge{display:inline-block;padding:2px 10px;border-radius:12px;font-size:0.85em;font-weight:600;margin-bottom:6px}
-.ar-badge-memory{background:#e8f0fe;color:#1a4d8f;border:1px solid #9bb8e8}
-.ar-badge-search{background:#e6f4ea;color:#1e6b34;border:1px solid #8fcf9f}
-.ar-badge-note{font-size:0.8em;color:#666;margin-left:8px}
-.ar-answer{font-size:1.05em;line-height:1.6;white-space:pre-wrap}
-.ar-memory{background:#fff4e0;border-bottom:2px dashed #d08a00;font-style:italic}
-.ar-memory-label{font-size:0.7em;color:#9a6400;font-style:normal;margin-left:4px;vertical-align:super}
-.ar-cite{font-size:0.8em;vertical-align:super;text-decoration:none;font-weight:600;margin-left:1px}
-.ar-passage{border:1px solid #ddd;border-radius:6px;padding:6px 10px;margin:6px 0;font-size:0.9em}
-.ar-passage-cited{border-left:4px solid #2e7d32}
-.ar-passage-head{color:#444;font-size:0.85em;margin-bottom:4px}
-.ar-passage-text{white-space:pre-wrap;color:#222}
-.ar-source{font-family:monospace;font-size:0.95em;color:#333;word-break:break-all}
-mark.ar-span{background:#fff176;padding:0 1px}
-.ar-conflict{border:2px solid #c62828;background:#fdecea;border-radius:6px;padding:8px 12px;margin:4px 0 10px 0}
-.ar-conflict-title{color:#b71c1c;font-weight:700}
-.ar-conflict td{vertical-align:top;padding:2px 8px 2px 0}
-.ar-status{font-size:0.8em;color:#777}
-.ar-latency{font-size:0.78em;color:#777;margin-top:6px}
-.ar-stream{white-space:pre-wrap;font-size:1.05em;line-height:1.6}
+.ar-badge{display:inline-block;padding:2px 10px;border-radius:12px;font-size:0.85em;font-weight:600;color:inherit}
+.ar-badge-memory{background:color-mix(in srgb,#4a7fd4 20%,transparent);border:1px solid color-mix(in srgb,#4a7fd4 60%,transparent)}
+.ar-badge-search{background:color-mix(in srgb,#2e9d4f 20%,transparent);border:1px solid color-mix(in srgb,#2e9d4f 60%,transparent)}
+.ar-badge-abstain{background:color-mix(in srgb,#8a8a8a 20%,transparent);border:1px solid color-mix(in srgb,#8a8a8a 60%,transparent)}
+.ar-badge-note,.ar-status,.ar-latency,.ar-passage-meta{color:color-mix(in srgb,currentColor 82%,transparent)}
+.ar-badge-note{font-size:0.8em;margin-left:8px}
+.ar-head{min-height:1.9em;line-height:1.9em}
+.ar-slot{min-height:3.2em;margin:2px 0 6px 0}
+.ar-answer{font-size:1.02em;line-height:1.6;overflow-wrap:anywhere}
+.ar-answer p{margin:0 0 0.6em 0}
+.ar-answer pre{white-space:pre-wrap;padding:6px 8px;border-radius:4px;background:color-mix(in srgb,currentColor 8%,transparent)}
+.ar-answer code{background:color-mix(in srgb,currentColor 8%,transparent);color:inherit;padding:0 3px;border-radius:3px}
+.ar-answer table{border-collapse:collapse}.ar-answer td,.ar-answer th{border:1px solid color-mix(in srgb,currentColor 30%,transparent);padding:2px 6px}
+.ar-question{white-space:pre-wrap;overflow-wrap:anywhere}
+.ar-memory{background:color-mix(in srgb,#f0a000 18%,transparent);border-bottom:2px dashed color-mix(in srgb,#f0a000 80%,currentColor);font-style:italic}
+.ar-memory-label{font-size:0.7em;color:color-mix(in srgb,#c77700 50%,currentColor);font-style:normal;margin-left:4px;vertical-align:super}
+a.ar-cite{font-size:0.8em;vertical-align:super;text-decoration:none;font-weight:600;margin-left:1px;color:color-mix(in srgb,#1a73e8 55%,currentColor)}
+.ar-passage{border:1px solid color-mix(in srgb,currentColor 25%,transparent);border-radius:6px;padding:6px 10px;margin:6px 0;font-size:0.92em}
+.ar-passage-cited{border-left:4px solid color-mix(in srgb,#2e9d4f 70%,currentColor)}
+.ar-passage summary{cursor:pointer;list-style-position:outside}
+.ar-passage-head{font-size:0.9em}
+.ar-excerpt{margin-top:3px;line-height:1.5}
+.ar-passage-text{white-space:pre-wrap;margin-top:6px;padding-top:6px;border-top:1px dashed color-mix(in srgb,currentColor 25%,transparent)}
+.ar-passage-meta{font-size:0.8em;margin-top:4px}
+.ar-source{font-weight:600;color:inherit;word-break:break-all}
+mark.ar-span{background:color-mix(in srgb,#ffd54f 40%,transparent);color:inherit;padding:0 1px;border-radius:2px}
+.ar-conflict{border:2px solid color-mix(in srgb,#e53935 75%,currentColor);background:color-mix(in srgb,#e53935 12%,transparent);border-radius:6px;padding:6px 12px}
+.ar-conflict-title{color:color-mix(in srgb,#e53935 45%,currentColor);font-weight:700}
+.ar-conflict td{vertical-align:top;padding:1px 8px 1px 0}
+.ar-conflict details{font-size:0.9em}
+.ar-notice{border:1px solid color-mix(in srgb,currentColor 35%,transparent);background:color-mix(in srgb,currentColor 6%,transparent);border-radius:6px;padding:6px 12px}
+.ar-status{font-size:0.85em}
+.ar-latency{font-size:0.78em;margin-top:6px}
+.ar-stream{font-size:1.02em;line-height:1.6}
+[data-testid="stCaptionContainer"]{color:inherit;opacity:0.88}
 </style>"""
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
+# Private-use characters mark where our own tags go into the Markdown output; stripped from input first.
+_CITE_OPEN, _CITE_CLOSE, _MEM_OPEN, _MEM_CLOSE = "\ue000", "\ue001", "\ue002", "\ue003"
+_SENTINELS = re.compile("[\ue000-\ue003]")
+_LINE_LEAD = re.compile(r"[ \t]*(?:[-*+]|\d{1,9}[.)]|#{1,6}|>)[ \t]+")
 
 
 def esc(text: object) -> str:
@@ -54,14 +83,66 @@ def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~])")
+
+
+def md_escape(text: object) -> str:
+    """Untrusted text for a Streamlit Markdown string (st.success, st.caption): every Markdown mark escaped."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
 def anchor_id(anchor: str, n: int) -> str:
     """The element id of passage card n (1-based) of one answer; `anchor` is ours, made of [a-z0-9-]."""
     return f"{re.sub(r'[^a-z0-9-]', '', anchor.lower())}-p{n}"
 
 
-def badge_html(answer: Answer, requested_mode: str | None = None) -> str:
+def base_name(source: str) -> str:
+    """The last part of a path or URL: what a document is called without the server's folders."""
+    name = source.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    return name or source
+
+
+def _name(source: str, names: Names | None) -> str:
+    return (names(source) if names else "") or base_name(source)
+
+
+# ---- Markdown ------------------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _markdown():
+    """markdown-it (CommonMark + tables + strikethrough), raw HTML and images off, only web/mail links."""
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    md.enable(["table", "strikethrough"]).disable("image")
+    md.validateLink = lambda url: url.strip().lower().startswith(("http://", "https://", "mailto:"))
+
+    def link_open(self, tokens, idx, options, env):
+        tokens[idx].attrSet("rel", "noopener noreferrer nofollow")
+        tokens[idx].attrSet("target", "_blank")
+        return self.renderToken(tokens, idx, options, env)
+
+    md.add_render_rule("link_open", link_open)
+    return md
+
+
+def markdown_html(text: str) -> str:
+    """Untrusted Markdown -> safe HTML; escaped plain text if markdown-it is missing."""
+    try:
+        md = _markdown()
+    except ModuleNotFoundError:  # markdown-it-py comes with transformers/typer; stay safe without it
+        log.warning("markdown-it-py is not installed (pip install markdown-it-py): answers shown as plain text")
+        return f'<p style="white-space:pre-wrap">{esc(text)}</p>'
+    return md.render(text)
+
+
+# ---- badge and answer ----------------------------------------------------------------------------
+
+def badge_html(answer: Answer, requested_mode: str | None = None, abstained: bool = False) -> str:
     """'answered from memory' / 'searched documents' with P(<RET>), or why it is not available."""
-    if answer.retrieved:
+    if abstained:
+        badge = '<span class="ar-badge ar-badge-abstain">not in the documents</span>'
+    elif answer.retrieved:
         badge = '<span class="ar-badge ar-badge-search">searched documents</span>'
     else:
         badge = '<span class="ar-badge ar-badge-memory">answered from memory</span>'
@@ -76,7 +157,14 @@ def badge_html(answer: Answer, requested_mode: str | None = None) -> str:
         note = "router not available" + (f" ({esc(reason)})" if reason else "") + f" · mode {esc(answer.mode)}"
     if answer.dyprag and answer.dyprag != "off":
         note += f" · DyPRAG {esc(answer.dyprag)}"
-    return f'<div>{badge}<span class="ar-badge-note">{note}</span></div>'
+    if getattr(answer, "model", ""):
+        note += f" · {esc(answer.model)}"
+    return f'<div class="ar-head">{badge}<span class="ar-badge-note">{note}</span></div>'
+
+
+def status_head_html(text: str) -> str:
+    """The badge line while an answer is being computed: what is happening now (same height as the badge)."""
+    return f'<div class="ar-head"><span class="ar-status">⏳ {esc(text)}</span></div>'
 
 
 def passage_number(answer: Answer, passage_id: str | None) -> int | None:
@@ -91,11 +179,6 @@ def _link(anchor: str, n: int, n_passages: int) -> str:
     if 1 <= n <= n_passages:
         return f'<a class="ar-cite" href="#{anchor_id(anchor, n)}">[{n}]</a>'
     return f"[{n}]"  # a marker that names no passage stays plain text
-
-
-def _linkify(escaped: str, anchor: str, n_passages: int) -> str:
-    """Turn [n] markers in already-escaped text into links to passage card n."""
-    return _MARKER.sub(lambda m: _link(anchor, int(m.group(1)), n_passages), escaped)
 
 
 def _sentence_spans(answer: Answer) -> list[tuple[int, int, list[Citation]]]:
@@ -123,31 +206,70 @@ def _sentence_spans(answer: Answer) -> list[tuple[int, int, list[Citation]]]:
     return spans
 
 
-def answer_html(answer: Answer, anchor: str) -> str:
-    """The answer text, escaped, with [n] links and memory-only sentences visibly marked."""
-    text = answer.answer
+def _mark_memory(piece: str) -> str:
+    """Wrap each line of an unsupported sentence in memory sentinels, after any list/heading marker."""
+    out = []
+    for line in piece.split("\n"):
+        lead = _LINE_LEAD.match(line)
+        cut = lead.end() if lead else len(line) - len(line.lstrip())
+        body = line[cut:].rstrip()
+        tail = line[cut + len(body):]
+        out.append(line[:cut] + (f"{_MEM_OPEN}{body}{_MEM_CLOSE}" if body else "") + tail)
+    return "\n".join(out)
+
+
+def _cite_sentinels(text: str, n_passages: int) -> str:
+    return _MARKER.sub(lambda m: f"{_CITE_OPEN}{m.group(1)}{_CITE_CLOSE}" if 1 <= int(m.group(1)) <= n_passages
+                       else m.group(0), text)
+
+
+def answer_markdown_source(answer: Answer) -> str:
+    """The answer text with sentinels where [n] links and memory-only marks go (before Markdown)."""
+    text = _SENTINELS.sub("", answer.answer)
     n_passages = len(answer.passages)
     out: list[str] = []
     pos = 0
-    for start, end, cits in _sentence_spans(answer):
-        out.append(_linkify(esc(text[pos:start]), anchor, n_passages))
-        sentence = _linkify(esc(text[start:end]), anchor, n_passages)
+    spans = _sentence_spans(answer) if text == answer.answer else []
+    for start, end, cits in spans:
+        out.append(_cite_sentinels(text[pos:start], n_passages))
+        sentence = _cite_sentinels(text[start:end], n_passages)
         if all(c.from_memory for c in cits):
-            out.append(
-                f'<span class="ar-memory" title="no passage supports this sentence">{sentence}'
-                '<span class="ar-memory-label">from model memory</span></span>'
-            )
+            out.append(_mark_memory(sentence))
         else:
             written = {int(m) for m in _MARKER.findall(text[start:end])}
             extra = sorted({n for c in cits if not c.from_memory
                             and (n := passage_number(answer, c.passage_id)) is not None and n not in written})
-            out.append(sentence + "".join(_link(anchor, n, n_passages) for n in extra))
+            out.append(sentence.rstrip() + "".join(f"{_CITE_OPEN}{n}{_CITE_CLOSE}" for n in extra)
+                       + sentence[len(sentence.rstrip()):])
         pos = end
-    out.append(_linkify(esc(text[pos:]), anchor, n_passages))
-    if not answer.answer.strip():
-        out = ['<span class="ar-status">(the model returned an empty answer)</span>']
-    return f'<div class="ar-answer">{"".join(out)}</div>'
+    out.append(_cite_sentinels(text[pos:], n_passages))
+    return "".join(out)
 
+
+def _replace_sentinels(rendered: str, anchor: str, n_passages: int) -> str:
+    rendered = re.sub(f"{_CITE_OPEN}(\\d{{1,3}}){_CITE_CLOSE}",
+                      lambda m: _link(anchor, int(m.group(1)), n_passages), rendered)
+    rendered = rendered.replace(_MEM_OPEN, '<span class="ar-memory" title="no passage supports this sentence">')
+    rendered = rendered.replace(_MEM_CLOSE, '<span class="ar-memory-label">from model memory</span></span>')
+    return _SENTINELS.sub("", rendered)
+
+
+def answer_html(answer: Answer, anchor: str) -> str:
+    """The answer as safe Markdown, with [n] links and memory-only sentences visibly marked."""
+    if not answer.answer.strip():
+        return '<div class="ar-answer"><span class="ar-status">(the model returned an empty answer)</span></div>'
+    body = markdown_html(answer_markdown_source(answer))
+    return f'<div class="ar-answer">{_replace_sentinels(body, anchor, len(answer.passages))}</div>'
+
+
+def abstained_html(answer: Answer) -> str:
+    """An answer that says the information is not available: a notice, not a sourced answer."""
+    text = markdown_html(_SENTINELS.sub("", answer.answer)) if answer.answer.strip() else ""
+    return ('<div class="ar-notice ar-answer" role="note"><b>The documents do not contain this information.</b>'
+            f"{text}</div>")
+
+
+# ---- passage cards -------------------------------------------------------------------------------
 
 def _merge(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     merged: list[tuple[int, int]] = []
@@ -172,65 +294,105 @@ def highlight_spans(passage: Passage, citations: Sequence[Citation]) -> list[tup
     return _merge(spans)
 
 
-def highlighted_text_html(text: str, spans: Sequence[tuple[int, int]]) -> str:
+def highlighted_text_html(text: str, spans: Sequence[tuple[int, int]],
+                          clean: Callable[[str], str] | None = None) -> str:
     """Escape `text` piecewise and wrap each span in <mark>; spans are offsets into the raw text."""
+    clean = clean or (lambda s: s)
     out, pos = [], 0
     for s, e in spans:
-        out.append(esc(text[pos:s]))
-        out.append(f'<mark class="ar-span">{esc(text[s:e])}</mark>')
+        out.append(esc(clean(text[pos:s])))
+        out.append(f'<mark class="ar-span">{esc(clean(text[s:e]))}</mark>')
         pos = e
-    out.append(esc(text[pos:]))
+    out.append(esc(clean(text[pos:])))
     return "".join(out)
 
 
-_WEB = re.compile(r"https?://[^\s\"'<>]+\Z", re.IGNORECASE)
+_MD_NOISE = [
+    (re.compile(r"(?m)^[ \t]{0,3}#{1,6}[ \t]+"), ""),  # heading markers
+    (re.compile(r"(?m)^[ \t]*[-*+][ \t]+"), "• "),  # bullets
+    (re.compile(r"\*\*|`+"), ""),  # bold, code ticks
+    (re.compile(r"\s+"), " "),  # one line
+]
 
 
-def source_html(source: str) -> str:
-    """The passage's source: a link when it is an http(s) URL (never javascript: or data:), else the path."""
-    if _WEB.match(source):
-        return (f'<a class="ar-source" href="{esc(source)}" target="_blank" rel="noopener noreferrer nofollow">'
-                f"{esc(source)}</a>")
-    return f'<span class="ar-source">{esc(source)}</span>'
+def readable(text: str) -> str:
+    """Chunk text as a reader wants it in an excerpt: no Markdown heading/bold/code marks, one line."""
+    for pattern, repl in _MD_NOISE:
+        text = pattern.sub(repl, text)
+    return text
 
 
-def passage_html(answer: Answer, n: int, anchor: str) -> str:
-    """Card for passage n (1-based): number, title, source file and span, score, highlighted text."""
+def excerpt_window(text: str, spans: Sequence[tuple[int, int]], before: int = 120,
+                   after: int = 240) -> tuple[int, int]:
+    """[start, end) of a short excerpt: around the first cited span, else the beginning; word-aligned."""
+    if spans:
+        start, end = max(0, spans[0][0] - before), min(len(text), spans[0][1] + after)
+    else:
+        start, end = 0, min(len(text), before + after)
+    if start > 0:
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < spans[0][0] else start
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > (spans[0][1] if spans else start) else end
+    return start, end
+
+
+def passage_html(answer: Answer, n: int, anchor: str, names: Names | None = None) -> str:
+    """Card for passage n (1-based): document name, readable excerpt with the cited span; expands to the chunk."""
     p = answer.passages[n - 1]
     spans = highlight_spans(p, answer.citations)
     cited = bool(spans) or any(c.passage_id == p.id for c in answer.citations)
     klass = "ar-passage ar-passage-cited" if cited else "ar-passage"
+    name = _name(p.source, names)
+    title = f" · {esc(p.title)}" if p.title and p.title != name else ""
+    head = f"<b>[{n}]</b> " + source_html(p.source, name) + title + (" · <b>cited</b>" if cited else "")
+    start, end = excerpt_window(p.text, spans)
+    inside = [(max(s, start) - start, min(e, end) - start) for s, e in spans if s < end and e > start]
+    excerpt = ("… " if start > 0 else "") + highlighted_text_html(p.text[start:end], inside, readable) \
+        + (" …" if end < len(p.text) else "")
     scores = " ".join(f"{esc(k)} {v:.3f}" for k, v in p.scores.items())
-    title = f"<b>{esc(p.title)}</b> · " if p.title else ""
-    head = (
-        f"<b>[{n}]</b> {title}{source_html(p.source)} "
-        f"· chars {p.start}–{p.end} · score {p.score:.3f}" + (f" ({scores})" if scores else "")
-        + (" · <b>cited</b>" if cited else "")
-    )
+    meta = (f"characters {p.start}–{p.end} of the document · score {p.score:.3f}" + (f" ({scores})" if scores else ""))
     return (
-        f'<div class="{klass}" id="{anchor_id(anchor, n)}"><div class="ar-passage-head">{head}</div>'
-        f'<div class="ar-passage-text">{highlighted_text_html(p.text, spans)}</div></div>'
+        f'<details class="{klass}" id="{anchor_id(anchor, n)}"><summary>'
+        f'<span class="ar-passage-head">{head}</span><div class="ar-excerpt">{excerpt}</div></summary>'
+        f'<div class="ar-passage-text">{highlighted_text_html(p.text, spans)}</div>'
+        f'<div class="ar-passage-meta">{meta}</div></details>'
     )
 
 
-def passages_html(answer: Answer, anchor: str) -> str:
+def passages_html(answer: Answer, anchor: str, names: Names | None = None) -> str:
     """All passage cards of an answer, cited ones first (numbers keep the prompt's order)."""
     if not answer.passages:
         return ""
     cited_ids = {c.passage_id for c in answer.citations if c.passage_id}
     order = sorted(range(1, len(answer.passages) + 1), key=lambda n: answer.passages[n - 1].id not in cited_ids)
-    return "".join(passage_html(answer, n, anchor) for n in order)
+    return "".join(passage_html(answer, n, anchor, names) for n in order)
 
+
+_WEB = re.compile(r"https?://[^\s\"'<>]+\Z", re.IGNORECASE)
+
+
+def source_html(source: str, name: str | None = None) -> str:
+    """The document's name; a link when its source is an http(s) URL (never javascript: or data:)."""
+    label = esc(name or source)
+    if _WEB.match(source):
+        return (f'<a class="ar-source" href="{esc(source)}" target="_blank" rel="noopener noreferrer nofollow">'
+                f"{label}</a>")
+    return f'<span class="ar-source">{label}</span>'
+
+
+# ---- conflict banner -----------------------------------------------------------------------------
 
 def _excerpt(answer: Answer, p: Passage, limit: int = 140) -> str:
     """What a passage says, for the banner: its cited span if any, else its beginning (escaped)."""
     spans = highlight_spans(p, answer.citations)
-    text = p.text[spans[0][0]:spans[0][1]] if spans else p.text
-    text = " ".join(text.split())
+    text = readable(p.text[spans[0][0]:spans[0][1]] if spans else p.text).strip()
     return esc(text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …")
 
 
-def _passage_refs(answer: Answer, ids: Sequence[str], anchor: str) -> str:
+def _passage_refs(answer: Answer, ids: Sequence[str], anchor: str, names: Names | None,
+                  quote: bool = True) -> str:
     refs = []
     for pid in ids:
         n = passage_number(answer, pid)
@@ -238,14 +400,17 @@ def _passage_refs(answer: Answer, ids: Sequence[str], anchor: str) -> str:
             refs.append(esc(pid))
         else:
             p = answer.passages[n - 1]
-            name = p.source.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1] or p.source  # full path: in the card
-            refs.append(f'{_link(anchor, n, len(answer.passages))} <span class="ar-source">{esc(name)}</span>'
-                        f" “{_excerpt(answer, p)}”")
+            ref = f'{_link(anchor, n, len(answer.passages))} <span class="ar-source">{esc(_name(p.source, names))}</span>'
+            refs.append(ref + (f" “{_excerpt(answer, p)}”" if quote else ""))
     return "<br>".join(refs) or "—"
 
 
-def conflict_html(answer: Answer, anchor: str) -> str:
-    """The conflict banner when flagged; otherwise a one-line status (never a fake result)."""
+def conflict_html(answer: Answer, anchor: str, names: Names | None = None) -> str:
+    """The conflict banner when flagged, else a one-line status; always inside the same reserved slot."""
+    return f'<div class="ar-slot">{_conflict_inner(answer, anchor, names)}</div>'
+
+
+def _conflict_inner(answer: Answer, anchor: str, names: Names | None) -> str:
     c = answer.conflict
     if not c.available:
         detail = f" ({esc(c.detail)})" if c.detail else ""
@@ -254,23 +419,38 @@ def conflict_html(answer: Answer, anchor: str) -> str:
         return f'<div class="ar-status">no conflict detected · score {c.score:.2f}</div>'
     conf = f" (confidence {c.parametric_confidence:.2f})" if c.parametric_confidence is not None else ""
     rows: list[tuple[str, str, str]] = []
+    quotes: list[str] = []
     if c.kind == "between_documents":
         title = "Documents disagree"
-        rows.append(("Documents say", esc(c.document_answer or "—"), _passage_refs(answer, c.passage_ids, anchor)))
-        rows.append(("Other documents", "(see the passages)", _passage_refs(answer, c.other_passage_ids, anchor)))
+        rows.append(("Documents say", esc(c.document_answer or "—"), _passage_refs(answer, c.passage_ids, anchor,
+                                                                               names, quote=False)))
+        rows.append(("Other documents", "(see the passages)", _passage_refs(answer, c.other_passage_ids, anchor,
+                                                                            names, quote=False)))
         if c.parametric_answer:
             rows.append((f"Model memory says{conf}", esc(c.parametric_answer), ""))
+        quotes = [_passage_refs(answer, c.passage_ids, anchor, names),
+                  _passage_refs(answer, c.other_passage_ids, anchor, names)]
     else:
         title = "Knowledge conflict: the model's memory disagrees with the documents"
         rows.append((f"Model memory (closed-book) says{conf}", esc(c.parametric_answer or "—"), ""))
-        rows.append(("Documents say", esc(c.document_answer or "—"), _passage_refs(answer, c.passage_ids, anchor)))
+        rows.append(("Documents say", esc(c.document_answer or "—"), _passage_refs(answer, c.passage_ids, anchor,
+                                                                               names, quote=False)))
+        quotes = [_passage_refs(answer, c.passage_ids, anchor, names)]
     table = "".join(f"<tr><td><b>{who}</b></td><td>{what}</td><td>{refs}</td></tr>" for who, what, refs in rows)
     detail = f'<div class="ar-status">{esc(c.detail)}</div>' if c.detail else ""
+    evidence = f"<details><summary>what the passages say</summary>{'<br>'.join(quotes)}{detail}</details>"
     return (
         f'<div class="ar-conflict" role="alert"><div class="ar-conflict-title">⚠ {title} · score {c.score:.2f}</div>'
-        f"<table>{table}</table>{detail}</div>"
+        f"<table>{table}</table>{evidence}</div>"
     )
 
+
+def pending_slot_html(text: str = "") -> str:
+    """The reserved conflict slot while the answer is still coming (same min-height as the banner's slot)."""
+    return f'<div class="ar-slot"><div class="ar-status">{esc(text)}</div></div>'
+
+
+# ---- footer and plain text -----------------------------------------------------------------------
 
 TIMING_LABELS = {
     "decide": "decide", "retrieve": "retrieval", "retrieval": "retrieval", "inject": "DyPRAG", "generate": "generation",
@@ -294,10 +474,10 @@ def latency_html(timings_ms: Mapping[str, float], first_token_ms: float | None =
 
 
 def streaming_html(text: str) -> str:
-    """The partial answer while tokens arrive."""
-    return f'<div class="ar-stream">{esc(text)}▌</div>'
+    """The partial answer while tokens arrive, rendered like the final answer (no jump when it ends)."""
+    return f'<div class="ar-answer ar-stream">{markdown_html(_SENTINELS.sub("", text) + " ▌")}</div>'
 
 
-def plain_html(text: str, klass: str = "ar-answer") -> str:
+def plain_html(text: str, klass: str = "ar-question") -> str:
     """Any other untrusted text (a user's question) as an escaped block."""
     return f'<div class="{klass}">{esc(text)}</div>'

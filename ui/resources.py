@@ -94,10 +94,33 @@ def forget_pipelines() -> None:
         _variants.clear()
 
 
-def upload_folder(cfg: Config) -> Path:
-    """Where uploaded files are kept: beside the index folder, never inside someone else's data."""
+def data_folder(cfg: Config) -> Path:
+    """The app's own data (conversations, uploads): $RAGAPP_DATA, else `<index>-app` beside the index folder."""
+    value = os.environ.get("RAGAPP_DATA", "")
+    if value:
+        return Path(value).expanduser()
     index = cfg.index_path()
-    return index.parent / f"{index.name}-uploads"
+    return index.parent / f"{index.name}-app"
+
+
+def upload_folder(cfg: Config) -> Path:
+    """Where uploaded files are kept: the data folder's `uploads/`, shared by its sessions under unique names."""
+    return data_folder(cfg) / "uploads"
+
+
+@st.cache_resource(show_spinner=False)
+def conversation_store(folder: str):
+    """One `ConversationStore` per data folder and process (it opens short connections per call)."""
+    from ui.conversations import ConversationStore
+
+    return ConversationStore(Path(folder) / "conversations.sqlite")
+
+
+@st.cache_resource(show_spinner=False)
+def upload_names(folder: str):
+    from ui.uploads import UploadNames
+
+    return UploadNames(Path(folder) / "uploads.sqlite")
 
 
 def open_index(cfg: Config, readonly: bool = False) -> Any:
@@ -117,10 +140,15 @@ def close_quietly(obj: Any) -> None:
 
 def index_stats(cfg: Config) -> dict[str, Any]:
     """Stats of the index in use (documents, chunks, bytes_on_disk, embedding_model); {} if there is none."""
+    return index_snapshot(cfg)[0]
+
+
+def index_snapshot(cfg: Config) -> tuple[dict[str, Any], list[Any]]:
+    """(stats, documents) of the index in use, read in one open; ({}, []) if there is no index yet."""
     if not cfg.index.qdrant_url and not cfg.index_path().exists():
-        return {}
+        return {}, []
     index = open_index(cfg, readonly=True)
     try:
-        return dict(index.stats())
+        return dict(index.stats()), list(index.documents())
     finally:
         close_quietly(index)

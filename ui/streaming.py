@@ -88,6 +88,30 @@ class AnswerStream:
                 text += str(item)
             yield text
 
+    def ticks(self, every_s: float = 0.5) -> Iterator[str]:
+        """Like `partials`, but also yields the unchanged text every `every_s` while nothing arrives, so the
+        caller can say what the pipeline is doing between tokens (and after the last one)."""
+        text = ""
+        while True:
+            try:
+                item = self._queue.get(timeout=every_s)
+            except queue.Empty:
+                yield text
+                continue
+            if item is _DONE:
+                return
+            text += str(item)
+            while True:  # drain what else is waiting: one redraw per batch of tokens
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is _DONE:
+                    yield text
+                    return
+                text += str(item)
+            yield text
+
     def result(self) -> Any:
         """The pipeline's return value; re-raises its exception. Waits for the worker."""
         self._thread.join()

@@ -1,8 +1,10 @@
 """Sidebar panel: upload documents, index them in the background, show progress and per-file results.
 
-Uploaded files are saved under sanitised names in the upload folder (see `ui.uploads`), then
-an `IndexJob` adds them to the index in a thread. A fragment polls the job once a second, so
-the progress bar moves while the chat keeps answering.
+Uploaded files are saved under unique sanitised names in the data folder's uploads/ (see
+`ui.uploads`; the original name is kept for display), then an `IndexJob` adds them to the
+index in a thread. A fragment polls the jobs once a second, so the progress bar moves while
+the chat keeps answering; when a job finishes the whole page reruns once, so the document
+list and counts are fresh at once.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import streamlit as st
 from rag.config import Config
 from ui import resources
 from ui.indexing_job import IndexJob, JobState
+from ui.render import md_escape
 from ui.uploads import ACCEPTED_TYPES, UploadError, save_upload
 
 log = logging.getLogger(__name__)
@@ -26,7 +29,7 @@ def max_upload_bytes(cfg: Config) -> int:
     return int(min(server_mb, cfg.index.max_file_mb) * 2**20)
 
 
-def make_job(cfg: Config, paths: list[Path]) -> IndexJob:
+def make_job(cfg: Config, paths: list[Path], display: dict[str, str] | None = None) -> IndexJob:
     """A job that opens the index for writing in its own thread; retrievers see each commit on their next search."""
     holder: dict[str, object] = {}
 
@@ -38,10 +41,10 @@ def make_job(cfg: Config, paths: list[Path]) -> IndexJob:
     def done() -> None:
         resources.close_quietly(holder.pop("index", None))
 
-    return IndexJob(paths, add_one, on_done=done)
+    return IndexJob(paths, add_one, on_done=done, display=display)
 
 
-def render_upload_panel(cfg: Config) -> None:
+def render_upload_panel(cfg: Config, names=None) -> None:
     st.subheader("Add documents")
     limit_mb = max_upload_bytes(cfg) / 2**20
     files = st.file_uploader(
@@ -54,51 +57,63 @@ def render_upload_panel(cfg: Config) -> None:
     new = [f for f in files or [] if f.file_id not in seen]
     if new:
         saved: list[Path] = []
+        display: dict[str, str] = {}
         problems.clear()
         folder = resources.upload_folder(cfg)
         for f in new:
             seen.add(f.file_id)
             try:
-                saved.append(save_upload(folder, f.name, f.getvalue(), max_upload_bytes(cfg)))
+                path = save_upload(folder, f.name, f.getvalue(), max_upload_bytes(cfg))
             except (UploadError, OSError) as e:
                 problems.append(str(e))
+                continue
+            saved.append(path)
+            display[path.name] = f.name
+            if names is not None:
+                names.add(path, f.name)
         if saved:
-            jobs.append(make_job(cfg, saved).start())
+            jobs.append(make_job(cfg, saved, display).start())
     for p in problems:
-        st.error(p)
+        st.error(md_escape(p))
     if jobs:
-        _job_progress(cfg, jobs, active=any(not j.snapshot().finished for j in jobs))
+        render_job_progress(jobs, key="upload-progress")
 
 
-def _job_progress(cfg: Config, jobs: list[IndexJob], active: bool) -> None:
+def render_job_progress(jobs: list[IndexJob], key: str, last: int = 3) -> None:
+    """Progress of the newest jobs, polled while any runs; the page reruns once when one finishes."""
+    active = any(not j.snapshot().finished for j in jobs)
+    reported: set[int] = st.session_state.setdefault(f"{key}-reported", set())
+
     @st.fragment(run_every=1.0 if active else None)
     def progress() -> None:
-        states = [job.snapshot() for job in jobs[-3:]]
-        for state in states:
-            _draw_state(state)
-        if states and states[-1].finished:  # the numbers above the uploader refresh on the next full run
-            try:
-                stats = resources.index_stats(cfg)
-                st.caption(f"index now: {stats.get('documents', 0)} documents, {stats.get('chunks', 0)} chunks")
-            except Exception:  # the sidebar shows index errors already
-                log.debug("index stats after upload failed", exc_info=True)
+        states = [(id(job), job.snapshot()) for job in jobs[-last:]]
+        for _, state in states:
+            draw_state(state)
+        newly_done = [jid for jid, state in states if state.finished and jid not in reported]
+        if newly_done:
+            reported.update(newly_done)
+            if active:  # it finished while we watched: refresh counts and the document list now
+                st.rerun(scope="app")
 
     progress()
 
 
-def _draw_state(state: JobState) -> None:
+def draw_state(state: JobState) -> None:
     if state.waiting:
         st.progress(0.0, text="waiting for another indexing job to finish…")
         return
     if not state.finished:
-        st.progress(state.fraction, text=f"indexing {state.done}/{state.total}: {state.current}")
+        st.progress(state.fraction, text=md_escape(f"indexing {state.done}/{state.total}: {state.current}"))
         return
     ok = [r for r in state.results if r.ok]
-    st.progress(1.0, text=f"indexed {len(ok)}/{state.total} file(s)")
+    if state.failed or state.error:
+        st.caption(f"indexed {len(ok)}/{state.total} file(s)")
+    else:
+        st.success(f"indexed {len(ok)}/{state.total} file(s)", icon="✅")
     for r in state.results:
         if r.ok:
-            st.caption(f"✓ {r.path}: {r.message}")
+            st.caption(f"✓ {md_escape(r.path)}: {md_escape(r.message)}")
         else:
-            st.error(f"{r.path}: {r.message}")
+            st.error(md_escape(f"{r.path}: {r.message}"))
     if state.error:
-        st.error(state.error)
+        st.error(md_escape(state.error))

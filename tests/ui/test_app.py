@@ -1,4 +1,4 @@
-"""The Streamlit app through `AppTest`: chat flow, modes, settings, error states, uploads.
+"""The Streamlit app through `AppTest`: chat flow, conversations, modes, settings, error states, uploads.
 
 The pipeline here is a stand-in (tests/ui/fakes.py) so these tests exercise the app itself;
 test_app_real.py and test_browser.py run the real answer path.
@@ -6,6 +6,7 @@ test_app_real.py and test_browser.py run the real answer path.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -47,6 +48,11 @@ def app_env(tmp_path, monkeypatch):
     resources.forget_pipelines()
 
 
+def shown(elements) -> list[str]:
+    """The text of Markdown elements as a reader sees it (untrusted text is backslash-escaped in the source)."""
+    return [re.sub(r"\\(.)", r"\1", e.value) for e in elements]
+
+
 def run(at: AppTest) -> AppTest:
     at.run()
     assert not at.exception, [e.value for e in at.exception]
@@ -68,7 +74,8 @@ def test_chat_flow_renders_answer_citations_and_keeps_history(app_env):
     ask(at, "What is the capital of France?")
     bodies = "\n".join(html_bodies(at))
     assert "searched documents" in bodies and "P(&lt;RET&gt;) = 0.87" in bodies
-    assert 'href="#t' in bodies and "<mark" in bodies and "docs/france.txt" in bodies
+    assert 'href="#t' in bodies and "<mark" in bodies
+    assert ">france.txt<" in bodies and "docs/france.txt" not in bodies  # the document's name, not a path
     assert "from model memory" in bodies and "no conflict detected" in bodies
     assert "first token" in bodies and "retrieval 30 ms" in bodies
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in bodies  # the document's script, as text
@@ -92,23 +99,49 @@ def test_modes_and_dyprag_reach_the_pipeline(app_env):
     assert cfg.decide.mode == "adaptive"  # per call, not baked into the shared pipeline
 
 
-def test_changing_generator_settings_builds_a_new_pipeline(app_env):
+def test_changing_retrieval_settings_builds_a_new_pipeline(app_env):
     at = run(AppTest.from_file(APP, default_timeout=30))
     ask(at, "q1")
     at.sidebar.number_input(key="top_k").set_value(5)
-    at.sidebar.text_input(key="model").set_value("qwen2.5-coder-0.5b")
     run(at)
     ask(at, "q2")
     cfgs = [cfg for cfg, _ in app_env["built"]]
-    assert cfgs[0].model.name == "smollm2-135m" and cfgs[-1].model.name == "qwen2.5-coder-0.5b"
-    assert cfgs[-1].retrieval.top_k == 5
+    assert cfgs[0].retrieval.top_k != 5 and cfgs[-1].retrieval.top_k == 5
+
+
+def test_model_is_a_select_box_of_installed_models(app_env):
+    from ui.sidebar import installed_models
+
+    at = run(AppTest.from_file(APP, default_timeout=30))
+    box = at.sidebar.selectbox(key="model")
+    assert list(box.options) == [o.name for o in installed_models("smollm2-135m")]
+    assert "smollm2-135m" in box.options
+    assert any("speed:" in c.value for c in at.sidebar.caption)  # the one-line description
+    with pytest.raises(Exception):  # noqa: B017 - AppTest refuses a value that is not an option
+        box.set_value("no-such-model").run()
+
+
+def test_an_invalid_model_restored_from_a_conversation_is_refused_at_once(app_env):
+    from ui.conversations import ConversationStore
+
+    at = run(AppTest.from_file(APP, default_timeout=30))
+    ask(at, "q1")
+    conv_id = at.query_params["c"][0] if isinstance(at.query_params["c"], list) else at.query_params["c"]
+    store = ConversationStore(app_env["tmp"] / "index-app" / "conversations.sqlite")
+    store.set_settings(conv_id, {"model": "not-installed-model", "mode": "never"})
+    again = AppTest.from_file(APP, default_timeout=30)
+    again.query_params["c"] = conv_id
+    run(again)
+    assert any("not-installed-model" in w and "not installed" in w for w in shown(again.sidebar.warning))
+    assert again.sidebar.selectbox(key="model").value == "smollm2-135m"
+    assert again.sidebar.selectbox(key="mode").value == "never"  # the valid settings are kept
 
 
 def test_pipeline_error_is_a_readable_message_not_a_trace(app_env):
     app_env["state"]["error"] = GeneratorError("cannot reach http://127.0.0.1:9/v1: connection refused")
     at = run(AppTest.from_file(APP, default_timeout=30))
     ask(at, "q")
-    errors = [e.value for e in at.error]
+    errors = shown(at.error)
     assert len(errors) == 1 and "not reachable" in errors[0] and "Fix:" in errors[0]
     assert "Traceback" not in errors[0]
 
@@ -117,9 +150,9 @@ def test_openai_backend_without_url_is_explained(app_env):
     at = run(AppTest.from_file(APP, default_timeout=30))
     at.sidebar.selectbox(key="backend").set_value("openai")
     run(at)
-    assert any("needs a server URL" in e.value for e in at.sidebar.error)
+    assert any("needs a server URL" in e for e in shown(at.sidebar.error))
     ask(at, "q")
-    assert any("settings in the sidebar are invalid" in e.value for e in at.error)
+    assert any("settings in the sidebar are invalid" in e for e in shown(at.error))
     assert not app_env["built"]  # nothing was built from invalid settings
 
 
@@ -159,21 +192,23 @@ def test_upload_sanitises_names_and_reports_per_file(app_env, monkeypatch):
         ("tool.exe", b"MZ", "application/octet-stream"),
     ])
     run(at)
-    folder = app_env["tmp"] / "index-uploads"  # beside the index folder
+    folder = app_env["tmp"] / "index-app" / "uploads"  # the app's data folder, beside the index
     names = sorted(p.name for p in folder.iterdir())
-    assert names == ["bad.txt", "escape.txt", "etc_cron.d_evil.md", "img_src_x_onerror_alert_1_.html"]
-    outside = [p for p in app_env["tmp"].rglob("*") if p.is_file() and folder not in p.parents]
+    assert [re.sub(r"-[0-9a-f]{8}\.", ".", n) for n in names] == [
+        "bad.txt", "escape.txt", "etc_cron.d_evil.md", "img_src_x_onerror_alert_1.html"]
+    outside = [p for p in app_env["tmp"].rglob("*") if p.is_file() and folder not in p.parents
+               and not (p.parent == folder.parent and ".sqlite" in p.name)]  # the app's own databases
     assert outside == []
-    assert any("tool.exe" in e.value and "not indexed" in e.value for e in at.sidebar.error)
+    assert any("tool.exe" in e and "not indexed" in e for e in shown(at.sidebar.error))
     for _ in range(50):  # the job runs in a thread; the next rerun shows its results
         if len(RecordingIndex.added) == 3:
             break
         time.sleep(0.1)
     time.sleep(0.2)
     run(at)
-    assert sorted(p.name for p in RecordingIndex.added) == ["escape.txt", "etc_cron.d_evil.md",
-                                                            "img_src_x_onerror_alert_1_.html"]
-    assert any("bad.txt" in e.value and "save it as UTF-8" in e.value for e in at.sidebar.error)
+    assert sorted(re.sub(r"-[0-9a-f]{8}\.", ".", p.name) for p in RecordingIndex.added) == [
+        "escape.txt", "etc_cron.d_evil.md", "img_src_x_onerror_alert_1.html"]
+    assert any("bad.txt" in e and "save it as UTF-8" in e for e in shown(at.sidebar.error))
 
 
 def test_upload_over_the_size_limit_is_refused_with_a_message(app_env, monkeypatch):
@@ -185,7 +220,7 @@ def test_upload_over_the_size_limit_is_refused_with_a_message(app_env, monkeypat
     at = run(AppTest.from_file(APP, default_timeout=30))
     at.sidebar.get("file_uploader")[0].set_value(("huge.txt", b"x" * (2**20 + 10), "text/plain"))
     run(at)
-    assert any("huge.txt" in e.value and "over the upload limit of 1 MB" in e.value for e in at.sidebar.error)
-    assert not (app_env["tmp"] / "index-uploads" / "huge.txt").exists()
+    assert any("huge.txt" in e and "over the upload limit of 1 MB" in e for e in shown(at.sidebar.error))
+    assert not list((app_env["tmp"] / "index-app" / "uploads").glob("huge*"))
     time.sleep(0.3)
     assert RecordingIndex.added == []

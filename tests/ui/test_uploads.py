@@ -10,7 +10,7 @@ from typing import ClassVar
 import pytest
 
 from ui.indexing_job import IndexJob, describe_result
-from ui.uploads import UploadError, sanitize_filename, save_upload
+from ui.uploads import UploadError, UploadNames, display_name, sanitize_filename, save_upload
 
 HOSTILE_NAMES = [
     "../../evil.txt", "../../../../tmp/evil.txt", "/etc/passwd.txt", "C:\\Windows\\evil.txt", "..\\..\\evil.md",
@@ -40,7 +40,7 @@ def test_sanitize_examples():
 
 
 def test_refusals_name_the_file_and_the_fix(tmp_path: Path):
-    with pytest.raises(UploadError, match="no usable characters"):
+    with pytest.raises(UploadError, match=r"no extension.*accepted: txt, md"):
         save_upload(tmp_path, "../..", b"x", 10)
     with pytest.raises(UploadError, match=r"evil\.exe.*accepted: txt, md"):
         save_upload(tmp_path, "evil.exe", b"x", 10)
@@ -57,9 +57,33 @@ def test_symlink_in_folder_is_not_followed(tmp_path: Path):
     outside = tmp_path / "outside.txt"
     outside.write_text("keep")
     (folder / "doc.txt").symlink_to(outside)
-    with pytest.raises(UploadError):
-        save_upload(folder, "doc.txt", b"overwrite", 100)
+    saved = save_upload(folder, "doc.txt", b"overwrite", 100)
+    assert saved.parent == folder.resolve() and not saved.is_symlink() and saved.read_bytes() == b"overwrite"
     assert outside.read_text() == "keep"
+
+
+def test_same_name_twice_keeps_both_files(tmp_path: Path):
+    first = save_upload(tmp_path, "notes.txt", b"one", 100)
+    second = save_upload(tmp_path, "dir/notes.txt", b"two", 100)  # cleans to a different, and
+    third = save_upload(tmp_path, "notes.txt", b"three", 100)  # to the same name: never overwritten
+    assert len({first, second, third}) == 3
+    assert [p.read_bytes() for p in (first, second, third)] == [b"one", b"two", b"three"]
+
+
+def test_non_ascii_names_are_accepted_and_kept_for_display(tmp_path: Path):
+    path = save_upload(tmp_path / "uploads", "名前.txt", "こんにちは".encode(), 100)
+    assert path.suffix == ".txt" and path.name.isascii() and path.read_text() == "こんにちは"
+    names = UploadNames(tmp_path / "uploads.sqlite")
+    names.add(path, "名前.txt")
+    assert names.all() == {str(path): "名前.txt"}
+    assert display_name("../../résumé\n.md") == "résumé.md" and display_name("a/b/报告.pdf") == "报告.pdf"
+    names.forget(path)
+    assert names.all() == {}
+
+
+def test_a_name_with_an_unknown_type_names_it(tmp_path: Path):
+    with pytest.raises(UploadError, match=r"名前\.exe: file type \.exe is not indexed"):
+        save_upload(tmp_path, "名前.exe", b"x", 100)
 
 
 def test_job_runs_in_background_and_reports_each_file(tmp_path: Path):
