@@ -161,6 +161,7 @@ def main() -> None:
     if not question:
         return
     welcome.empty()
+    created = conv is None
     if conv is None:
         conv = start_conversation(store, question)
     turn = chat.new_turn(question, choice.mode if choice else base.decide.mode)
@@ -183,6 +184,9 @@ def main() -> None:
         store.add_message(conv.id, **chat.stored_fields(turn))
     except (KeyError, StoreError) as e:
         st.warning(render.md_escape(f"This answer was not saved: {e}"))
+        return
+    if created:  # list the new conversation in the sidebar now, not at the next interaction
+        st.rerun()
 
 
 main()

@@ -74,7 +74,7 @@ def test_chat_flow_renders_answer_citations_and_keeps_history(app_env):
     ask(at, "What is the capital of France?")
     bodies = "\n".join(html_bodies(at))
     assert "searched documents" in bodies and "P(&lt;RET&gt;) = 0.87" in bodies
-    assert 'href="#t' in bodies and "<mark" in bodies
+    assert 'href="#m' in bodies and "<mark" in bodies  # drawn from the stored conversation
     assert ">france.txt<" in bodies and "docs/france.txt" not in bodies  # the document's name, not a path
     assert "from model memory" in bodies and "no conflict detected" in bodies
     assert "first token" in bodies and "retrieval 30 ms" in bodies
@@ -224,3 +224,77 @@ def test_upload_over_the_size_limit_is_refused_with_a_message(app_env, monkeypat
     assert not list((app_env["tmp"] / "index-app" / "uploads").glob("huge*"))
     time.sleep(0.3)
     assert RecordingIndex.added == []
+
+
+def conv_param(at: AppTest) -> str | None:
+    value = at.query_params.get("c")
+    return value[0] if isinstance(value, list) else value
+
+
+def questions_shown(at: AppTest) -> list[str]:
+    return [b for b in html_bodies(at) if b.startswith('<div class="ar-question">')]
+
+
+def test_a_reload_restores_the_conversation_and_its_settings(app_env):
+    at = run(AppTest.from_file(APP, default_timeout=30))
+    assert conv_param(at) is None  # an empty new chat is not stored
+    at.sidebar.selectbox(key="mode").set_value("never")
+    run(at)
+    ask(at, "What is the capital of France?")
+    conv_id = conv_param(at)
+    assert conv_id and len(conv_id) == 16
+    reloaded = AppTest.from_file(APP, default_timeout=30)  # a new browser session on the same URL
+    reloaded.query_params["c"] = conv_id
+    run(reloaded)
+    assert questions_shown(reloaded) == ['<div class="ar-question">What is the capital of France?</div>']
+    bodies = "\n".join(html_bodies(reloaded))
+    assert "searched documents" in bodies and "<mark" in bodies and "first token" in bodies  # the full answer
+    assert reloaded.sidebar.selectbox(key="mode").value == "never"  # settings kept per conversation
+    assert conv_param(reloaded) == conv_id
+
+
+def test_new_chat_starts_empty_and_the_list_is_newest_first(app_env):
+    at = run(AppTest.from_file(APP, default_timeout=30))
+    ask(at, "first question")
+    first = conv_param(at)
+    at.sidebar.button(key="new_chat").click()
+    run(at)
+    assert questions_shown(at) == [] and conv_param(at) is None
+    ask(at, "second question")
+    second = conv_param(at)
+    assert second != first and len(questions_shown(at)) == 1
+    titles = [b.label for b in at.sidebar.button if b.key and b.key.startswith("conv-") and len(b.key) == 21]
+    assert titles[:2] == ["second question", "first question"]
+    at.sidebar.button(key=f"conv-{first}").click()  # back to the first one
+    run(at)
+    assert conv_param(at) == first and questions_shown(at) == ['<div class="ar-question">first question</div>']
+
+
+def test_two_sessions_never_write_into_each_other(app_env):
+    tab1 = run(AppTest.from_file(APP, default_timeout=30))
+    tab2 = run(AppTest.from_file(APP, default_timeout=30))
+    ask(tab1, "from tab one")
+    ask(tab2, "from tab two")
+    ask(tab1, "tab one again")
+    assert conv_param(tab1) != conv_param(tab2)
+    from ui.conversations import ConversationStore
+
+    store = ConversationStore(app_env["tmp"] / "index-app" / "conversations.sqlite")
+    assert [m.question for m in store.messages(conv_param(tab1))] == ["from tab one", "tab one again"]
+    assert [m.question for m in store.messages(conv_param(tab2))] == ["from tab two"]
+
+
+def test_rename_and_delete_a_conversation(app_env):
+    at = run(AppTest.from_file(APP, default_timeout=30))
+    ask(at, "to be renamed")
+    conv_id = conv_param(at)
+    at.sidebar.text_input(key=f"title-{conv_id}").set_value("Renamed <b>chat</b>")
+    at.sidebar.button(key="conv-rename").click()
+    run(at)
+    assert at.sidebar.button(key=f"conv-{conv_id}").label == r"Renamed \<b\>chat\</b\>"  # shown as text
+    at.sidebar.button(key="conv-delete").click()
+    run(at)
+    at.sidebar.button(key="conv-delete-yes").click()
+    run(at)
+    assert conv_param(at) is None and questions_shown(at) == []
+    assert not [b for b in at.sidebar.button if b.key == f"conv-{conv_id}"]

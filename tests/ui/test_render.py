@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+import pytest
+
 from rag.types import Citation, Conflict
 from tests.ui.fakes import DOC, HOSTILE, memory_answer, passage, retrieved_answer
 from ui import render
@@ -114,3 +116,94 @@ def test_source_links_only_for_web_urls():
                 "JaVaScRiPt:alert(1)", "/home/user/doc.txt"):
         html = render.source_html(bad)
         assert "<a" not in html and html.startswith('<span class="ar-source">'), html
+
+
+MARKDOWN = "## Summary\n\n**Paris** is the capital [1].\n\n- one *item*\n- `code`\n\n[docs](https://example.org/x)"
+INJECTIONS = [
+    "<script>window.__pwned=1</script>",
+    '<img src=x onerror="window.__pwned=2">',
+    "[click](javascript:window.__pwned=3)",
+    "[click](JaVaScRiPt:alert(1))",
+    "[x](data:text/html;base64,PHNjcmlwdD4=)",
+    "![img](javascript:alert(1))",
+    '<a href="javascript:alert(1)">a</a>',
+    "<iframe src=javascript:alert(1)></iframe>",
+    "[ref]: javascript:alert(1)\n\n[ref]",
+    "<svg onload=alert(1)>",
+    "```\n<script>alert(1)</script>\n```",
+]
+
+
+def test_answers_render_as_markdown():
+    a = replace(retrieved_answer(), answer=MARKDOWN, citations=())
+    html = render.answer_html(a, "t1")
+    assert "<h2>Summary</h2>" in html and "<strong>Paris</strong>" in html and "<em>item</em>" in html
+    assert "<li>" in html and "<code>code</code>" in html
+    assert '<a class="ar-cite" href="#t1-p1">[1]</a>' in html
+    assert 'href="https://example.org/x" rel="noopener noreferrer nofollow" target="_blank"' in html
+
+
+@pytest.mark.parametrize("payload", INJECTIONS)
+def test_markdown_answers_keep_injections_inert(payload):
+    a = replace(retrieved_answer(), answer=f"Intro **bold**. {payload} end", citations=())
+    html = render.answer_html(a, "t1")
+    assert "<strong>bold</strong>" in html  # Markdown still renders around it
+    allowed = OURS | {"strong", "em", "code", "pre", "ul", "ol", "li", "h1", "h2", "h3", "blockquote", "hr"}
+    assert tags(html) <= allowed, html
+    for tag in re.findall(r"<[a-zA-Z][^>]*>", html):  # real tags only; escaped text is &lt;...
+        assert not re.search(r"\son\w+\s*=", tag), tag  # no event-handler attribute
+        assert not re.search(r"""(href|src)\s*=\s*["']?\s*(javascript|data|vbscript):""", tag, re.IGNORECASE), tag
+
+
+def test_memory_marks_survive_markdown_lists():
+    text = "Facts:\n\n- Paris is the capital [1].\n- It is famous for cheese."
+    s2 = text.index("It is")
+    p = passage()
+    a = replace(retrieved_answer(), answer=text, citations=(
+        Citation("Paris is the capital [1].", p.id, 100, 130, sentence_start=text.index("Paris"),
+                 sentence_end=text.index("Paris") + len("Paris is the capital [1]."), cited=True),
+        Citation("It is famous for cheese.", None, -1, -1, sentence_start=s2, sentence_end=len(text))))
+    html = render.answer_html(a, "t")
+    assert html.count("<li>") == 2  # the memory mark did not break the list
+    assert re.search(r'<li><span class="ar-memory"[^>]*>It is famous for cheese\.', html)
+
+
+def test_sentinel_characters_in_untrusted_text_are_dropped():
+    a = replace(retrieved_answer(), answer="a \ue0001\ue001 b \ue002<b>x</b>\ue003", citations=())
+    html = render.answer_html(a, "t")
+    assert "ar-memory" not in html and 'class="ar-cite"' not in html and "&lt;b&gt;" in html
+
+
+def test_passage_card_names_the_document_and_expands_to_the_chunk():
+    text = "# France\n\n## Overview\n\n" + "Filler words here. " * 20 + "Paris is the **capital**. " + "More. " * 60
+    p = passage(text=text, start=0, source="/srv/data/index-app/uploads/upload-1a2b3c4d.txt")
+    start = text.index("Paris")
+    a = replace(retrieved_answer(), passages=(p,), citations=(
+        Citation("s", p.id, start, start + len("Paris is the **capital**."), sentence_start=0, sentence_end=1),))
+    html = render.passages_html(a, "t", names=lambda source: "名前.txt" if source == p.source else "")
+    assert "名前.txt" in html and "/srv/data" not in html and "upload-1a2b3c4d" not in html
+    summary = html[html.index("<summary>"):html.index("</summary>")]
+    assert '<mark class="ar-span">Paris is the capital.</mark>' in summary  # readable: no Markdown marks
+    assert "## Overview" not in summary and summary.count("More.") < 60  # an excerpt, not the chunk
+    full = html[html.index("</summary>"):]
+    assert "## Overview" in full and full.count("More.") == 60  # the full chunk when expanded
+
+
+def test_abstained_answers_are_a_notice_not_a_sourced_answer():
+    from ui.answer_json import answer_from_json, is_abstained
+
+    data = {**retrieved_answer().to_json(), "abstained": True, "answer": "The documents do not say."}
+    a = answer_from_json(data)
+    assert is_abstained(a, data) and not is_abstained(a, {"abstained": False})
+    html = render.abstained_html(a)
+    assert "ar-notice" in html and "do not contain this information" in html and "ar-cite" not in html
+    assert "not in the documents" in render.badge_html(a, "adaptive", abstained=True)
+
+
+def test_conflict_banner_and_pending_slot_reserve_the_same_space():
+    conflict = Conflict(flagged=True, kind="memory_vs_documents", parametric_answer="Paris",
+                        document_answer="Lyon", score=0.83, passage_ids=("p2",))
+    banner = render.conflict_html(retrieved_answer(conflict=conflict), "t1")
+    assert banner.startswith('<div class="ar-slot">') and render.pending_slot_html("x").startswith(
+        '<div class="ar-slot">')
+    assert "ar-slot{min-height" in render.STYLE
