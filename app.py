@@ -88,7 +88,7 @@ def _welcome(cfg: Config, stats: dict, documents: list, job: IndexJob | None) ->
                    if job and not job.snapshot().finished else "Upload documents to get example questions.")
     clicked = None
     for i, q in enumerate(questions):
-        if st.button(render.md_escape(q), key=f"example-{i}", icon="💬"):
+        if st.button(render.md_escape(q), key=f"example-{i}", icon=":material/chat_bubble:"):
             clicked = q
     return clicked
 

@@ -115,7 +115,7 @@ def _when(ts: float) -> str:
 
 def render_conversation_list(store: ConversationStore, current: Conversation | None, limit: int = 30) -> None:
     """New chat, the past conversations (newest first), rename and delete for the open one."""
-    st.button("New chat", key="new_chat", icon="➕", on_click=_new_chat, width="stretch",
+    st.button("New chat", key="new_chat", icon=":material/add:", on_click=_new_chat, width="stretch",
               type="primary" if current is None else "secondary")
     notice = st.session_state.pop("conv_notice", None)
     if notice:
@@ -126,7 +126,8 @@ def render_conversation_list(store: ConversationStore, current: Conversation | N
             st.caption("Past conversations appear here.")
         for conv in conversations:
             is_current = current is not None and conv.id == current.id
-            st.button(md_escape(conv.title), key=f"conv-{conv.id}", help=f"last used {_when(conv.updated_at)}",
+            label = conv.title if len(conv.title) <= 48 else conv.title[:47].rstrip() + "…"
+            st.button(md_escape(label), key=f"conv-{conv.id}", help=f"last used {_when(conv.updated_at)}",
                       on_click=_switch, args=(store, conv.id), width="stretch",
                       type="primary" if is_current else "tertiary")
     if current is None:

@@ -104,7 +104,7 @@ def reindex_job(cfg: Config, row: DocRow) -> IndexJob:
 
 
 def _added(ts: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else "?"
+    return time.strftime("%d %b %H:%M", time.localtime(ts)) if ts else "?"
 
 
 def render_documents_panel(cfg: Config, rows: Sequence[DocRow], names: Any | None = None) -> None:
@@ -132,13 +132,15 @@ def _row(cfg: Config, row: DocRow, confirming: bool, names: Any | None) -> None:
     with st.container(key=f"doc-{k}"):
         text, reidx, delete = st.columns([7, 1.3, 1.3], vertical_alignment="center")
         text.html(f'<div class="ar-doc"><b class="ar-doc-name">{esc(row.name)}</b><br>'
-                  f'<span class="ar-status">{esc(row.kind)} · {row.chunks} chunks · added {_added(row.added_at)}'
+                  f'<span class="ar-status">{esc(row.kind)} · {row.chunks} chunks · {_added(row.added_at)}'
                   "</span></div>")
-        if reidx.button("⟳", key=f"reindex-{k}", help=f"Re-index {row.name}", disabled=not row.file):
+        if reidx.button("", icon=":material/refresh:", key=f"reindex-{k}", help=f"Re-index {md_escape(row.name)}",
+                        disabled=not row.file, type="tertiary"):
             st.session_state.setdefault("jobs", []).append(reindex_job(cfg, row).start())
             st.session_state["doc_notice"] = ("ok", f"Re-indexing {row.name} in the background.")
             st.rerun()
-        if delete.button("🗑", key=f"delete-{k}", help=f"Delete {row.name} from the index"):
+        if delete.button("", icon=":material/delete:", key=f"delete-{k}",
+                         help=f"Delete {md_escape(row.name)} from the index", type="tertiary"):
             st.session_state["doc_pending_delete"] = row.key
             st.rerun()
         if confirming:

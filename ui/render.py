@@ -34,14 +34,14 @@ log = logging.getLogger(__name__)
 Names = Callable[[str], str]  # passage source -> the name a user knows the document by
 
 STYLE = """<style>
-.ar-badge{display:inline-block;padding:2px 10px;border-radius:12px;font-size:0.85em;font-weight:600;color:inherit}
+.ar-badge{display:inline-block;line-height:1.4;padding:1px 10px;border-radius:12px;font-size:0.85em;font-weight:600;color:inherit}
 .ar-badge-memory{background:color-mix(in srgb,#4a7fd4 20%,transparent);border:1px solid color-mix(in srgb,#4a7fd4 60%,transparent)}
 .ar-badge-search{background:color-mix(in srgb,#2e9d4f 20%,transparent);border:1px solid color-mix(in srgb,#2e9d4f 60%,transparent)}
 .ar-badge-abstain{background:color-mix(in srgb,#8a8a8a 20%,transparent);border:1px solid color-mix(in srgb,#8a8a8a 60%,transparent)}
 .ar-badge-note,.ar-status,.ar-latency,.ar-passage-meta{color:color-mix(in srgb,currentColor 82%,transparent)}
 .ar-badge-note{font-size:0.8em;margin-left:8px}
-.ar-head{min-height:1.9em;line-height:1.9em}
-.ar-slot{min-height:3.2em;margin:2px 0 6px 0}
+.ar-head{height:2em;display:flex;align-items:center;white-space:nowrap;overflow:hidden}
+.ar-slot{min-height:5.8em;margin:2px 0 6px 0;line-height:1.5}
 .ar-answer{font-size:1.02em;line-height:1.6;overflow-wrap:anywhere}
 .ar-answer p{margin:0 0 0.6em 0}
 .ar-answer pre{white-space:pre-wrap;padding:6px 8px;border-radius:4px;background:color-mix(in srgb,currentColor 8%,transparent)}
@@ -53,16 +53,17 @@ STYLE = """<style>
 a.ar-cite{font-size:0.8em;vertical-align:super;text-decoration:none;font-weight:600;margin-left:1px;color:color-mix(in srgb,#1a73e8 55%,currentColor)}
 .ar-passage{border:1px solid color-mix(in srgb,currentColor 25%,transparent);border-radius:6px;padding:6px 10px;margin:6px 0;font-size:0.92em}
 .ar-passage-cited{border-left:4px solid color-mix(in srgb,#2e9d4f 70%,currentColor)}
-.ar-passage summary{cursor:pointer;list-style-position:outside}
+.ar-passage summary{cursor:pointer;list-style-position:inside}
+.ar-working::before{content:"";display:inline-block;width:0.7em;height:0.7em;margin-right:6px;border-radius:50%;border:2px solid currentColor;border-right-color:transparent;animation:ar-spin 1s linear infinite;vertical-align:-1px}
+@keyframes ar-spin{to{transform:rotate(360deg)}}
 .ar-passage-head{font-size:0.9em}
 .ar-excerpt{margin-top:3px;line-height:1.5}
 .ar-passage-text{white-space:pre-wrap;margin-top:6px;padding-top:6px;border-top:1px dashed color-mix(in srgb,currentColor 25%,transparent)}
 .ar-passage-meta{font-size:0.8em;margin-top:4px}
 .ar-source{font-weight:600;color:inherit;word-break:break-all}
 mark.ar-span{background:color-mix(in srgb,#ffd54f 40%,transparent);color:inherit;padding:0 1px;border-radius:2px}
-.ar-conflict{border:2px solid color-mix(in srgb,#e53935 75%,currentColor);background:color-mix(in srgb,#e53935 12%,transparent);border-radius:6px;padding:6px 12px}
+.ar-conflict{border:2px solid color-mix(in srgb,#e53935 75%,currentColor);background:color-mix(in srgb,#e53935 12%,transparent);border-radius:6px;padding:4px 12px}
 .ar-conflict-title{color:color-mix(in srgb,#e53935 45%,currentColor);font-weight:700}
-.ar-conflict td{vertical-align:top;padding:1px 8px 1px 0}
 .ar-conflict details{font-size:0.9em}
 .ar-notice{border:1px solid color-mix(in srgb,currentColor 35%,transparent);background:color-mix(in srgb,currentColor 6%,transparent);border-radius:6px;padding:6px 12px}
 .ar-status{font-size:0.85em}
@@ -164,7 +165,7 @@ def badge_html(answer: Answer, requested_mode: str | None = None, abstained: boo
 
 def status_head_html(text: str) -> str:
     """The badge line while an answer is being computed: what is happening now (same height as the badge)."""
-    return f'<div class="ar-head"><span class="ar-status">⏳ {esc(text)}</span></div>'
+    return f'<div class="ar-head"><span class="ar-status ar-working">{esc(text)}</span></div>'
 
 
 def passage_number(answer: Answer, passage_id: str | None) -> int | None:
@@ -406,42 +407,52 @@ def _passage_refs(answer: Answer, ids: Sequence[str], anchor: str, names: Names 
 
 
 def conflict_html(answer: Answer, anchor: str, names: Names | None = None) -> str:
-    """The conflict banner when flagged, else a one-line status; always inside the same reserved slot."""
+    """The conflict banner when flagged, else the check's status and the sources; always in the same slot.
+
+    The slot's height is reserved while the answer streams (`pending_slot_html`), and the banner is
+    compact enough (title, one line per side, the passages folded away) to fit it: nothing below moves
+    when the banner arrives.
+    """
     return f'<div class="ar-slot">{_conflict_inner(answer, anchor, names)}</div>'
+
+
+def _sources_line(answer: Answer, anchor: str, names: Names | None) -> str:
+    if not answer.passages:
+        return ""
+    refs = [f'{_link(anchor, n, len(answer.passages))} <span class="ar-source">{esc(_name(p.source, names))}</span>'
+            for n, p in enumerate(answer.passages, start=1)]
+    return f'<div class="ar-status">sources: {" · ".join(refs)}</div>'
 
 
 def _conflict_inner(answer: Answer, anchor: str, names: Names | None) -> str:
     c = answer.conflict
     if not c.available:
         detail = f" ({esc(c.detail)})" if c.detail else ""
-        return f'<div class="ar-status">conflict check not available{detail}</div>'
+        return f'<div class="ar-status">conflict check not available{detail}</div>' + _sources_line(answer, anchor,
+                                                                                                   names)
     if not c.flagged:
-        return f'<div class="ar-status">no conflict detected · score {c.score:.2f}</div>'
+        return (f'<div class="ar-status">no conflict detected · score {c.score:.2f}</div>'
+                + _sources_line(answer, anchor, names))
     conf = f" (confidence {c.parametric_confidence:.2f})" if c.parametric_confidence is not None else ""
-    rows: list[tuple[str, str, str]] = []
-    quotes: list[str] = []
+    side = _passage_refs(answer, c.passage_ids, anchor, names, quote=False).replace("<br>", ", ")
     if c.kind == "between_documents":
         title = "Documents disagree"
-        rows.append(("Documents say", esc(c.document_answer or "—"), _passage_refs(answer, c.passage_ids, anchor,
-                                                                               names, quote=False)))
-        rows.append(("Other documents", "(see the passages)", _passage_refs(answer, c.other_passage_ids, anchor,
-                                                                            names, quote=False)))
-        if c.parametric_answer:
-            rows.append((f"Model memory says{conf}", esc(c.parametric_answer), ""))
+        other = _passage_refs(answer, c.other_passage_ids, anchor, names, quote=False).replace("<br>", ", ")
+        line = (f"Documents say <b>{esc(c.document_answer or '—')}</b> {side} — other documents disagree: {other}")
+        memory = f"<div>Model memory says{conf}: <b>{esc(c.parametric_answer)}</b></div>" if c.parametric_answer else ""
         quotes = [_passage_refs(answer, c.passage_ids, anchor, names),
                   _passage_refs(answer, c.other_passage_ids, anchor, names)]
     else:
         title = "Knowledge conflict: the model's memory disagrees with the documents"
-        rows.append((f"Model memory (closed-book) says{conf}", esc(c.parametric_answer or "—"), ""))
-        rows.append(("Documents say", esc(c.document_answer or "—"), _passage_refs(answer, c.passage_ids, anchor,
-                                                                               names, quote=False)))
+        line = (f"Model memory (closed-book) says <b>{esc(c.parametric_answer or '—')}</b>{conf} — "
+                f"the documents say <b>{esc(c.document_answer or '—')}</b> {side}")
+        memory = ""
         quotes = [_passage_refs(answer, c.passage_ids, anchor, names)]
-    table = "".join(f"<tr><td><b>{who}</b></td><td>{what}</td><td>{refs}</td></tr>" for who, what, refs in rows)
     detail = f'<div class="ar-status">{esc(c.detail)}</div>' if c.detail else ""
-    evidence = f"<details><summary>what the passages say</summary>{'<br>'.join(quotes)}{detail}</details>"
+    evidence = f"<details><summary>what the passages say</summary>{memory}{'<br>'.join(quotes)}{detail}</details>"
     return (
         f'<div class="ar-conflict" role="alert"><div class="ar-conflict-title">⚠ {title} · score {c.score:.2f}</div>'
-        f"<table>{table}</table>{evidence}</div>"
+        f'<div class="ar-conflict-line">{line}</div>{evidence}</div>'
     )
 
 

@@ -6,6 +6,8 @@ answer path use the real small model (see test_app_real.py and test_browser.py).
 
 from __future__ import annotations
 
+import time
+
 from rag.types import Answer, Citation, Conflict, Passage
 
 DOC = "Paris is the capital of France. It lies on the Seine. <script>window.__pwned=1</script> end."
@@ -41,11 +43,18 @@ def memory_answer(ret_probability: float | None = 0.05, mode: str = "adaptive", 
 
 
 class FakePipeline:
-    """Streams the text of a prepared Answer through on_token, or raises a prepared error."""
+    """Streams the text of a prepared Answer through on_token, or raises a prepared error.
 
-    def __init__(self, answer: Answer | None = None, error: BaseException | None = None):
+    `token_delay_s` and `checks_s` make it take time like the real one: per streamed word, and
+    after the last word (the conflict check and attribution of the real pipeline).
+    """
+
+    def __init__(self, answer: Answer | None = None, error: BaseException | None = None,
+                 token_delay_s: float = 0.0, checks_s: float = 0.0):
         self.answer_value = answer
         self.error = error
+        self.token_delay_s = token_delay_s
+        self.checks_s = checks_s
         self.calls: list[dict] = []
 
     def answer(self, question, *, mode=None, dyprag=None, passages=None, on_token=None):
@@ -56,9 +65,53 @@ class FakePipeline:
         if on_token:
             for word in a.answer.split(" "):
                 on_token(word + " ")
+                time.sleep(self.token_delay_s)
+        time.sleep(self.checks_s)
         return a
 
 
 def make_fake_pipeline(cfg) -> FakePipeline:
     """For `RAGAPP_PIPELINE=tests.ui.fakes:make_fake_pipeline streamlit run app.py` (UI development)."""
     return FakePipeline()
+
+
+SHOWCASE_TEXT = (
+    "## Capital of France\n\n"
+    "The documents say the capital is **Lyon** [1], while *Paris* is the usual answer [2].\n\n"
+    "- Seat of government: `Lyon`\n"
+    "- More: [the prefecture](https://example.org/lyon)\n\n"
+    "Untrusted bits: <script>window.__pwned=1</script> <img src=x onerror=\"window.__pwned=2\"> "
+    "[click me](javascript:window.__pwned=3) <b>not bold</b>\n\n"
+    "Lyon is also famous for silk weaving."
+)
+
+
+def showcase_answer() -> Answer:
+    """Every part of an answer at once: Markdown, citations, a memory-only sentence, a conflict, two passages."""
+    lyon = Passage(id="p1", source="/srv/adaptrag/corpus/lyon_capital.md", title="Lyon",
+                   text="# Lyon\n\n## Government\n\nThe capital of France is **Lyon**. The president lives in Lyon. "
+                   "<script>window.__pwned=4</script> Lyon lies where the Rhone meets the Saone.",
+                   start=0, end=150, score=0.61, scores={"dense": 0.72, "bm25": 4.1})
+    paris = Passage(id="p2", source="/srv/adaptrag/corpus/paris.txt", title="Paris",
+                    text="Paris is the largest city of France and sits on the Seine.", start=40, end=98,
+                    score=0.44, scores={"dense": 0.55, "bm25": 2.0})
+    text = SHOWCASE_TEXT
+    s1 = text.index("The documents")
+    e1 = text.index("[2].") + len("[2].")
+    s_mem = text.index("Lyon is also")
+    cits = (
+        Citation(text[s1:e1], "p1", lyon.text.index("The capital"), lyon.text.index("Lyon. ") + 5,
+                 source=lyon.source, score=0.9, sentence_start=s1, sentence_end=e1, cited=True),
+        Citation(text[s_mem:], None, -1, -1, sentence_start=s_mem, sentence_end=len(text)),
+    )
+    conflict = Conflict(flagged=True, kind="memory_vs_documents", parametric_answer="Paris", document_answer="Lyon",
+                        score=0.86, passage_ids=("p1",), parametric_confidence=0.71)
+    return Answer(question="What is the capital of France?", answer=text, retrieved=True, mode="adaptive",
+                  ret_probability=0.81, passages=(lyon, paris), citations=cits, conflict=conflict,
+                  timings_ms={"decide": 40.0, "retrieve": 25.0, "generate": 900.0, "conflict": 1500.0, "total": 2500.0},
+                  model="smollm2-135m")
+
+
+def make_showcase_pipeline(cfg) -> FakePipeline:
+    """For `RAGAPP_PIPELINE=tests.ui.fakes:make_showcase_pipeline`: the browser tests of rendering and themes."""
+    return FakePipeline(showcase_answer(), token_delay_s=0.03, checks_s=2.0)

@@ -1,11 +1,19 @@
 """End-to-end: `streamlit run app.py` driven by Debian's Chromium through Playwright.
 
-A small corpus (with a counter-memory document and a document carrying script/HTML injection)
-is indexed into a tmp ADAPTRAG_INDEX; the app runs on 127.0.0.1 with the real small model
-(smollm2-135m). The tests ask questions, check the rendered answer, citations, the conflict
-banner and that injected markup stays inert text; screenshots go to docs/screenshots/ (or
-$RAGAPP_SCREENSHOTS) and the
-time to first token / total time of each answer (from the app's latency footer) are printed.
+Two app servers, each with its own tmp data folder (conversations, uploads):
+- the real one: a small corpus (a counter-memory document, a document carrying script/HTML
+  injection, Kilimanjaro) indexed into a tmp ADAPTRAG_INDEX, answered by the real small model
+  (smollm2-135m). Tests: answers, citations, the conflict banner, inert injected markup, uploads
+  in the background, a reload keeps the conversation, New chat starts empty, a second tab is
+  independent, a document deleted in the documents panel is gone from answers.
+- the showcase one: the same app with `RAGAPP_PIPELINE=tests.ui.fakes:make_showcase_pipeline`, a
+  stand-in answer path that streams one prepared answer holding every part at once (Markdown,
+  citations, a memory-only sentence, a conflict, hostile markup). Tests: Markdown renders while
+  `<script>`/`onerror`/`javascript:` stay inert, no layout jump when the banner arrives, text
+  contrast >= 4.5:1 in light and dark.
+
+Screenshots go to docs/screenshots/ (or $RAGAPP_SCREENSHOTS); the time to first token / total
+of each real answer (from the app's latency footer) goes to latency.json there.
 
     .venv/bin/pytest tests/ui/test_browser.py -m integration -s
 
@@ -34,6 +42,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ANSWER_TIMEOUT_MS = 240_000  # the small model on a shared 2-core CPU
+MIN_CONTRAST = 4.5
 
 COUNTER_MEMORY = (
     "France is a country in Western Europe. The capital of France is Lyon. Lyon has been the capital "
@@ -81,16 +90,16 @@ def index_dir(tmp_path_factory) -> Path:
     return index
 
 
-@pytest.fixture(scope="module")
-def server(index_dir: Path, tmp_path_factory):
+def _start_app(env_extra: dict[str, str], tmp_path_factory):
+    """`streamlit run app.py` on a free port with its own data folder; yields (url, proc, log path)."""
     if not os.access(CHROMIUM, os.X_OK):
         pytest.skip(f"{CHROMIUM} not found: apt-get install chromium")
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ADAPTRAG_")}
-    env.update(ADAPTRAG_INDEX=str(index_dir), ADAPTRAG_MODEL="smollm2-135m", RAGAPP_SAMPLE_CORPUS="",
-               HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ADAPTRAG_", "RAGAPP_"))}
+    env.update(ADAPTRAG_MODEL="smollm2-135m", RAGAPP_SAMPLE_CORPUS="", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
+               RAGAPP_DATA=str(tmp_path_factory.mktemp("appdata")),
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")])))
-    env.update({k: v for k, v in os.environ.items() if k == "RAGAPP_PIPELINE"})
+    env.update(env_extra)
     log = tmp_path_factory.mktemp("server") / "streamlit.log"
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
@@ -98,28 +107,50 @@ def server(index_dir: Path, tmp_path_factory):
         cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                urllib.request.urlopen(url + "/_stcore/health", timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    pytest.fail(f"streamlit did not start:\n{log.read_text()[-3000:]}")
-                time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
+    deadline = time.time() + 60
+    while True:
         try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        print(f"\n--- streamlit log tail ---\n{log.read_text()[-1500:]}")
+            urllib.request.urlopen(url + "/_stcore/health", timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None or time.time() > deadline:
+                proc.kill()
+                pytest.fail(f"streamlit did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.3)
+    return url, proc, log
+
+
+def _stop_app(proc, log: Path) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    print(f"\n--- streamlit log tail ---\n{log.read_text()[-1500:]}")
 
 
 @pytest.fixture(scope="module")
-def browser_context(server, tmp_path_factory):
+def server(index_dir: Path, tmp_path_factory):
+    url, proc, log = _start_app({"ADAPTRAG_INDEX": str(index_dir)}, tmp_path_factory)
+    try:
+        yield url
+    finally:
+        _stop_app(proc, log)
+
+
+@pytest.fixture(scope="module")
+def showcase_server(tmp_path_factory):
+    index = tmp_path_factory.mktemp("showcase") / "index"  # empty: the stand-in pipeline brings its passages
+    url, proc, log = _start_app({"ADAPTRAG_INDEX": str(index),
+                                 "RAGAPP_PIPELINE": "tests.ui.fakes:make_showcase_pipeline"}, tmp_path_factory)
+    try:
+        yield url
+    finally:
+        _stop_app(proc, log)
+
+
+@pytest.fixture(scope="module")
+def browser_context(tmp_path_factory):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -134,18 +165,35 @@ def browser_context(server, tmp_path_factory):
         (SHOTS / "latency.json").write_text(json.dumps(TIMINGS, indent=1) + "\n")
 
 
-@pytest.fixture
-def page(browser_context, server):
-    page = browser_context.new_page()  # a new browser session: empty chat history
+def open_page(context, url: str, color_scheme: str = "light"):
+    page = context.new_page()  # a new browser session: a new, empty chat
     page.dialogs = []
     page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
-    page.goto(server)
+    page.emulate_media(color_scheme=color_scheme)  # the app follows the system theme
+    page.goto(url)
     page.get_by_test_id("stChatInputTextArea").wait_for(timeout=60_000)
+    return page
+
+
+@pytest.fixture
+def page(browser_context, server):
+    page = open_page(browser_context, server)
     yield page
     page.close()
 
 
+def sidebar(page):
+    return page.get_by_test_id("stSidebar")
+
+
+def open_settings(page) -> None:
+    if not sidebar(page).get_by_text("Retrieval mode").is_visible():
+        sidebar(page).get_by_text("Settings (this conversation)").click()
+        sidebar(page).get_by_text("Retrieval mode").wait_for()
+
+
 def set_select(page, label: str, value: str) -> None:
+    open_settings(page)
     box = page.get_by_test_id("stSelectbox").filter(has_text=label)
     box.click()
     page.get_by_role("option", name=value, exact=True).click()
@@ -165,13 +213,20 @@ def ask(page, question: str, n: int) -> object:
     TIMINGS.append({"question": question, "first_token_ms": int(first.group(1)) if first else None,
                     "total_ms": int(wall.group(1)) if wall else None, "footer": text})
     print(f"\n[timing] {question!r}: {text}")
+    page.wait_for_timeout(500)  # a new conversation reruns once to list itself in the sidebar
     return page.get_by_test_id("stChatMessage").nth(2 * n - 1)
+
+
+def questions(page) -> list[str]:
+    return [q.strip() for q in page.locator(".ar-question").all_inner_texts()]
 
 
 def shot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / name), full_page=True)
 
+
+# ---- the real answer path ----------------------------------------------------------------------
 
 def test_memory_answer(page):
     set_select(page, "Retrieval mode", "never")
@@ -189,8 +244,13 @@ def test_retrieved_answer_with_highlighted_citation(page):
     assert "searched documents" in msg.locator(".ar-badge").inner_text()
     assert msg.locator(".ar-answer").inner_text().strip()
     cards = msg.locator(".ar-passage")
-    assert cards.count() >= 1 and "kilimanjaro.txt" in cards.first.inner_text()
-    assert msg.locator("mark.ar-span").count() >= 1  # a supporting span is highlighted
+    assert cards.count() >= 1
+    head = cards.first.locator(".ar-passage-head").inner_text()
+    assert "kilimanjaro.txt" in head and "/" not in head  # the document's name, not a server path
+    assert msg.locator(".ar-excerpt mark.ar-span").count() >= 1  # a supporting span is highlighted
+    assert not cards.first.locator(".ar-passage-text").is_visible()  # the full chunk is collapsed
+    cards.first.locator("summary").click()
+    assert cards.first.locator(".ar-passage-text").is_visible()
     link = msg.locator("a.ar-cite").first
     target = link.get_attribute("href")
     assert target and msg.locator(f"[id='{target[1:]}']").count() == 1  # [n] links to its passage card
@@ -217,7 +277,8 @@ def test_injected_markup_renders_as_inert_text(page):
     page.wait_for_timeout(1000)
     cards = msg.locator(".ar-passage").filter(has_text="Zephyr project notes")
     assert cards.count() >= 1
-    text = cards.first.inner_text()
+    cards.first.locator("summary").click()
+    text = cards.first.locator(".ar-passage-text").inner_text()
     assert "<script>window.__pwned = 1; alert('xss')</script>" in text
     assert '<img src=x onerror="window.__pwned = 2; alert(2)">' in text
     assert page.evaluate("typeof window.__pwned") == "undefined"
@@ -235,15 +296,194 @@ def test_upload_indexes_in_background_while_chat_works(page, tmp_path):
         f = tmp_path / f"quetzal_{i}.txt"
         f.write_text(UPLOAD + f" Part {i}.")
         files.append(str(f))
-    page.locator("section[data-testid='stSidebar'] input[type='file']").set_input_files(files)
-    page.get_by_text(re.compile(r"indexing [1-3]/4")).wait_for(timeout=ANSWER_TIMEOUT_MS)
+    japanese = tmp_path / "名前.txt"  # an all-non-ASCII name is accepted and shown as given
+    japanese.write_text("The Harbour Lantern Festival of Quillon is held every October.")
+    files.append(str(japanese))
+    sidebar(page).locator("input[type='file']").set_input_files(files)
+    page.get_by_text(re.compile(r"indexing [1-4]/5")).wait_for(timeout=ANSWER_TIMEOUT_MS)
     page.wait_for_timeout(700)
     shot(page, "upload_in_progress.png")
     set_select(page, "Retrieval mode", "never")  # the chat answers while the job is still running
     msg = ask(page, "What is the capital of Italy?", 1)
     assert msg.locator(".ar-answer").inner_text().strip()
-    page.get_by_text(re.compile(r"indexed 4/4 file")).wait_for(timeout=ANSWER_TIMEOUT_MS)
-    assert page.locator("section[data-testid='stSidebar'] [data-testid='stAlertContentError']").count() == 0
+    page.get_by_text(re.compile(r"indexed 5/5 file")).wait_for(timeout=ANSWER_TIMEOUT_MS)
+    assert sidebar(page).get_by_test_id("stAlertContentError").count() == 0
+    assert sidebar(page).get_by_test_id("stProgress").count() == 0  # no finished (red) progress bar
+    panel = sidebar(page).locator(".ar-doc-name")
+    panel.filter(has_text="名前.txt").wait_for(timeout=10_000)  # counts and list refreshed when it finished
+    assert "Documents (8" in sidebar(page).inner_text()
     set_select(page, "Retrieval mode", "always")
     msg = ask(page, "Who founded the Quetzal Institute?", 2)
-    assert "quetzal_" in msg.locator(".ar-passage").first.inner_text()  # the upload is searchable
+    assert "quetzal_" in msg.locator(".ar-passage-head").first.inner_text()  # the upload is searchable
+    shot(page, "documents_panel.png")
+
+
+def test_reload_keeps_the_conversation_and_new_chat_starts_empty(page):
+    set_select(page, "Retrieval mode", "never")
+    ask(page, "What is the capital of Spain?", 1)
+    assert re.search(r"[?&]c=[0-9a-f]{16}", page.url)
+    url = page.url
+    page.reload()
+    page.get_by_test_id("stChatInputTextArea").wait_for(timeout=60_000)
+    page.locator(".ar-latency").first.wait_for(timeout=30_000)
+    assert page.url == url
+    assert questions(page) == ["What is the capital of Spain?"]
+    assert page.locator(".ar-answer").count() == 1 and page.locator(".ar-answer").inner_text().strip()
+    open_settings(page)
+    assert "never" in page.get_by_test_id("stSelectbox").filter(has_text="Retrieval mode").inner_text()
+    shot(page, "conversation_restored.png")
+    sidebar(page).get_by_role("button", name="New chat").click()
+    page.wait_for_timeout(1500)
+    assert questions(page) == [] and "c=" not in page.url
+    assert sidebar(page).get_by_role("button", name="What is the capital of Spain?").count() == 1  # listed
+
+
+def test_a_second_tab_is_independent(browser_context, server):
+    tab1 = open_page(browser_context, server)
+    tab2 = open_page(browser_context, server)
+    try:
+        set_select(tab1, "Retrieval mode", "never")
+        set_select(tab2, "Retrieval mode", "never")
+        ask(tab1, "What is the capital of Portugal?", 1)
+        ask(tab2, "What is the capital of Greece?", 1)
+        assert questions(tab1) == ["What is the capital of Portugal?"]
+        assert questions(tab2) == ["What is the capital of Greece?"]
+        tab1.reload()
+        tab1.locator(".ar-question").first.wait_for(timeout=60_000)
+        tab2.reload()
+        tab2.locator(".ar-question").first.wait_for(timeout=60_000)
+        assert questions(tab1) == ["What is the capital of Portugal?"]  # nothing of tab 2 got in, even stored
+        assert questions(tab2) == ["What is the capital of Greece?"]
+        assert tab1.url != tab2.url
+    finally:
+        tab1.close()
+        tab2.close()
+
+
+def test_a_document_deleted_in_the_panel_is_gone_from_answers(page):
+    """Last of the real-model tests: it removes kilimanjaro.txt from the shared index."""
+    set_select(page, "Retrieval mode", "always")
+    msg = ask(page, "How high is Mount Kilimanjaro?", 1)
+    assert "kilimanjaro.txt" in " ".join(msg.locator(".ar-passage-head").all_inner_texts())
+    side = sidebar(page)
+    side.get_by_placeholder("search by name or type").fill("kilimanjaro")
+    side.get_by_placeholder("search by name or type").press("Enter")
+    page.wait_for_timeout(800)
+    assert side.locator(".ar-doc-name").all_inner_texts() == ["kilimanjaro.txt"]  # the search narrows the list
+    side.locator("[class*='st-key-delete-']").get_by_role("button").click()
+    side.get_by_text("from the index? Answers will no longer use it.").wait_for()
+    shot(page, "document_delete_confirm.png")
+    side.locator("[class*='st-key-confirm-delete-']").get_by_role("button").click()
+    side.get_by_text("Deleted kilimanjaro.txt").wait_for(timeout=60_000)
+    assert "kilimanjaro.txt" not in " ".join(side.locator(".ar-doc-name").all_inner_texts())
+    msg = ask(page, "How high is Mount Kilimanjaro?", 2)
+    heads = " ".join(msg.locator(".ar-passage-head").all_inner_texts())
+    assert "kilimanjaro.txt" not in heads, heads
+
+
+# ---- rendering and themes (the showcase answer) ------------------------------------------------
+
+CONTRAST_JS = """
+() => {
+  const cv = document.createElement('canvas'); cv.width = cv.height = 1;
+  const ctx = cv.getContext('2d', {willReadFrequently: true});
+  const rgba = (c) => { ctx.clearRect(0, 0, 1, 1); ctx.fillStyle = 'rgba(0,0,0,0)'; ctx.fillStyle = c;
+    ctx.fillRect(0, 0, 1, 1); const d = ctx.getImageData(0, 0, 1, 1).data; return [d[0], d[1], d[2], d[3] / 255]; };
+  const over = (top, under) => { const a = top[3]; return [0, 1, 2].map(i => top[i] * a + under[i] * (1 - a)).concat([1]); };
+  const lum = (c) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]); };
+  const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+  const roots = [...document.querySelectorAll("[data-testid='stChatMessage'], [data-testid='stSidebar']")];
+  const out = [];
+  for (const root of roots) {
+    for (const el of root.querySelectorAll('*')) {
+      const text = [...el.childNodes].filter(n => n.nodeType === 3).map(n => n.textContent).join('').trim();
+      if (!text || !el.getClientRects().length) continue;
+      const style = getComputedStyle(el);
+      if (style.visibility === 'hidden' || style.fontFamily.includes('Material')) continue;  // icon glyphs
+      if (el.closest('[disabled], [aria-disabled="true"]')) continue;  // inactive controls are exempt (WCAG 1.4.3)
+      const chain = []; let opacity = 1;
+      for (let e = el; e; e = e.parentElement) { chain.push(e); opacity *= parseFloat(getComputedStyle(e).opacity); }
+      let bg = [255, 255, 255, 1];
+      for (const e of chain.reverse()) { const c = rgba(getComputedStyle(e).backgroundColor); if (c[3] > 0) bg = over(c, bg); }
+      const fg = rgba(style.color); fg[3] *= opacity;
+      const seen = over(fg, bg);
+      out.push({text: text.slice(0, 60), cls: typeof el.className === 'string' ? el.className : '',
+                tag: el.tagName, ratio: Math.round(ratio(seen, bg) * 100) / 100});
+    }
+  }
+  return out;
+}
+"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_text_contrast_in_light_and_dark(browser_context, showcase_server, scheme):
+    page = open_page(browser_context, showcase_server, scheme)
+    try:
+        background = page.evaluate("getComputedStyle(document.querySelector('.stApp')).backgroundColor")
+        assert (background == "rgb(255, 255, 255)") == (scheme == "light"), background  # the theme followed
+        ask(page, "What is the capital of France?", 1)
+        page.locator("details.ar-passage summary").first.click()  # the full chunk is text to check too
+        page.locator("details.ar-conflict details summary, .ar-conflict details summary").first.click()
+        sidebar(page).get_by_text("Settings (this conversation)").click()
+        page.wait_for_timeout(500)
+        measured = page.evaluate(CONTRAST_JS)
+        ours = [m for m in measured if "ar-" in str(m["cls"]) or m["tag"] in ("MARK", "P", "LI", "STRONG", "EM")]
+        assert len(ours) >= 15 and {"MARK", "LI"} <= {m["tag"] for m in measured}, measured
+        low = [m for m in measured if m["ratio"] < MIN_CONTRAST]
+        print(f"\n[{scheme}] {len(measured)} text elements, lowest:",
+              sorted(measured, key=lambda m: m["ratio"])[:5])
+        assert low == [], low
+        shot(page, f"answer_{scheme}.png")
+    finally:
+        page.close()
+
+
+def test_markdown_renders_while_script_onerror_and_javascript_stay_inert(browser_context, showcase_server):
+    page = open_page(browser_context, showcase_server)
+    try:
+        title_before = page.title()
+        box = page.get_by_test_id("stChatInputTextArea")
+        box.fill("What is the capital of France? <img src=x onerror=\"window.__pwned=9\"> **not markdown**")
+        box.press("Enter")
+        # while the answer streams: a stage status, and the conflict slot reserved above the text
+        stream = page.locator(".ar-stream")
+        stream.wait_for(timeout=30_000)
+        msg = page.get_by_test_id("stChatMessage").nth(1)
+        offset = ("(sel) => { const e = [...document.querySelectorAll(sel)].pop(); if (!e) return null;"
+                  " return e.getBoundingClientRect().top - e.closest(\"[data-testid='stChatMessage']\")"
+                  ".getBoundingClientRect().top; }")  # in one call: the streamed block is redrawn all the time
+        streaming_top = None
+        while streaming_top is None:
+            streaming_top = page.evaluate(offset, ".ar-stream")
+        page.get_by_text(re.compile("checking the answer against the model's memory")).wait_for(timeout=30_000)
+        shot(page, "status_checking.png")
+        page.locator(".ar-latency").wait_for(timeout=60_000)
+        answer = msg.locator(".ar-answer").first
+        final_top = page.evaluate(offset, ".ar-answer")
+        assert abs(final_top - streaming_top) <= 2, (streaming_top, final_top)  # the banner did not move the answer
+        assert msg.locator(".ar-conflict").count() == 1
+        # Markdown renders
+        assert answer.locator("h2", has_text="Capital of France").count() == 1
+        assert answer.locator("strong", has_text="Lyon").count() == 1 and answer.locator("em").count() == 1
+        assert answer.locator("li").count() == 2 and answer.locator("code", has_text="Lyon").count() == 1
+        link = answer.locator("a", has_text="the prefecture")
+        assert link.get_attribute("href") == "https://example.org/lyon" and "noopener" in link.get_attribute("rel")
+        # untrusted markup stays text
+        text = answer.inner_text()
+        assert "<script>window.__pwned=1</script>" in text and "[click me](javascript:window.__pwned=3)" in text
+        assert '<img src=x onerror="window.__pwned=2">' in text and "<b>not bold</b>" in text
+        assert "<img src=x onerror=" in page.locator(".ar-question").inner_text()  # the question too
+        assert page.evaluate("typeof window.__pwned") == "undefined" and page.dialogs == []
+        assert page.locator("img[src='x'], script:not([src])").filter(has_text="pwned").count() == 0
+        assert page.locator("img[src='x']").count() == 0
+        assert page.locator("a[href^='javascript'], iframe, [onerror], [onload]").count() == 0
+        assert page.locator("b", has_text="not bold").count() == 0
+        assert page.title() == title_before
+        # the passage card: the document's name, not the server path
+        head = msg.locator(".ar-passage-head").first.inner_text()
+        assert "lyon_capital.md" in head and "/srv/" not in msg.inner_text()
+        shot(page, "markdown_answer.png")
+    finally:
+        page.close()
