@@ -115,7 +115,7 @@ def ask(turn: Turn, pipeline: Any, lock: Any, dyprag: str, where: str,
     started = clock()
 
     def frame(text: str, status: str) -> str:
-        return (render.status_head_html(status) + render.pending_slot_html()
+        return (render.status_head_html(status) + render.pending_slot_html(reserve=turn.requested_mode != "never")
                 + (render.streaming_html(text) if text else ""))
 
     placeholder.html(frame("", stage_text(turn.requested_mode, "", 0.0, 0.0)))

@@ -35,6 +35,11 @@ def question_from_text(title: str, text: str) -> str:
     return f"What do the documents say about {title}?" if title else "What are the documents about?"
 
 
+def _words(name: str) -> str:
+    """A file-like title as words: "france_capital.txt" -> "france capital txt"."""
+    return " ".join(re.sub(r"[_\-.]+", " ", name).split())
+
+
 def spread(items: Sequence[Any], n: int) -> list[Any]:
     """n items evenly spread over `items` (all of them when there are n or fewer)."""
     if len(items) <= n:
@@ -46,7 +51,7 @@ def spread(items: Sequence[Any], n: int) -> list[Any]:
 def _doc_text(index: Any, doc: Any) -> str:
     """The first chunk of `doc` that a title search finds (Index public API only); "" if none."""
     try:
-        hits = index.bm25_search(doc.title or doc.source, 10)
+        hits = index.bm25_search(_words(doc.title or doc.source.rsplit("/", 1)[-1]), 10)
         chunks = index.chunks_by_id([h[0] for h in hits])
     except Exception:  # noqa: BLE001 - examples are a nicety; never break the page
         return ""
@@ -59,7 +64,7 @@ def example_questions(index: Any, documents: Sequence[Any], n: int = 3) -> list[
     by_title = sorted(documents, key=lambda d: (d.title or d.source).lower())
     out: list[str] = []
     for doc in spread(by_title, max(n * 2, n)):
-        q = question_from_text(doc.title or doc.source.rsplit("/", 1)[-1], _doc_text(index, doc))
+        q = question_from_text(_words(doc.title or doc.source.rsplit("/", 1)[-1]), _doc_text(index, doc))
         if q not in out:
             out.append(q)
     return spread(out, n)

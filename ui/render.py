@@ -41,7 +41,8 @@ STYLE = """<style>
 .ar-badge-note,.ar-status,.ar-latency,.ar-passage-meta{color:color-mix(in srgb,currentColor 82%,transparent)}
 .ar-badge-note{font-size:0.8em;margin-left:8px}
 .ar-head{height:2em;display:flex;align-items:center;white-space:nowrap;overflow:hidden}
-.ar-slot{min-height:5.8em;margin:2px 0 6px 0;line-height:1.5}
+.ar-slot{min-height:7.4em;margin:2px 0 6px 0;line-height:1.5}
+.ar-slot-small{margin:2px 0 6px 0;line-height:1.5}
 .ar-answer{font-size:1.02em;line-height:1.6;overflow-wrap:anywhere}
 .ar-answer p{margin:0 0 0.6em 0}
 .ar-answer pre{white-space:pre-wrap;padding:6px 8px;border-radius:4px;background:color-mix(in srgb,currentColor 8%,transparent)}
@@ -413,7 +414,8 @@ def conflict_html(answer: Answer, anchor: str, names: Names | None = None) -> st
     compact enough (title, one line per side, the passages folded away) to fit it: nothing below moves
     when the banner arrives.
     """
-    return f'<div class="ar-slot">{_conflict_inner(answer, anchor, names)}</div>'
+    klass = "ar-slot" if answer.conflict.available else "ar-slot-small"  # no check ran: nothing to reserve
+    return f'<div class="{klass}">{_conflict_inner(answer, anchor, names)}</div>'
 
 
 def _sources_line(answer: Answer, anchor: str, names: Names | None) -> str:
@@ -431,7 +433,9 @@ def _conflict_inner(answer: Answer, anchor: str, names: Names | None) -> str:
         return f'<div class="ar-status">conflict check not available{detail}</div>' + _sources_line(answer, anchor,
                                                                                                    names)
     if not c.flagged:
-        return (f'<div class="ar-status">no conflict detected · score {c.score:.2f}</div>'
+        memory = (f'<div class="ar-status">the model\'s memory (closed-book) says: {esc(c.parametric_answer)}</div>'
+                  if c.parametric_answer else "")
+        return (f'<div class="ar-status">no conflict detected · score {c.score:.2f}</div>' + memory
                 + _sources_line(answer, anchor, names))
     conf = f" (confidence {c.parametric_confidence:.2f})" if c.parametric_confidence is not None else ""
     side = _passage_refs(answer, c.passage_ids, anchor, names, quote=False).replace("<br>", ", ")
@@ -444,8 +448,11 @@ def _conflict_inner(answer: Answer, anchor: str, names: Names | None) -> str:
                   _passage_refs(answer, c.other_passage_ids, anchor, names)]
     else:
         title = "Knowledge conflict: the model's memory disagrees with the documents"
-        line = (f"Model memory (closed-book) says <b>{esc(c.parametric_answer or '—')}</b>{conf} — "
-                f"the documents say <b>{esc(c.document_answer or '—')}</b> {side}")
+        first = next((answer.passages[n - 1] for pid in c.passage_ids
+                      if (n := passage_number(answer, pid)) is not None), None)
+        quote = f" “{_excerpt(answer, first, 100)}”" if first is not None else ""
+        line = (f"Model memory (closed-book) says <b>{esc(c.parametric_answer or '—')}</b>{conf}<br>"
+                f"The documents say <b>{esc(c.document_answer or '—')}</b> {side}{quote}")
         memory = ""
         quotes = [_passage_refs(answer, c.passage_ids, anchor, names)]
     detail = f'<div class="ar-status">{esc(c.detail)}</div>' if c.detail else ""
@@ -456,9 +463,9 @@ def _conflict_inner(answer: Answer, anchor: str, names: Names | None) -> str:
     )
 
 
-def pending_slot_html(text: str = "") -> str:
-    """The reserved conflict slot while the answer is still coming (same min-height as the banner's slot)."""
-    return f'<div class="ar-slot"><div class="ar-status">{esc(text)}</div></div>'
+def pending_slot_html(text: str = "", reserve: bool = True) -> str:
+    """The conflict slot while the answer is still coming: the banner's height is reserved when a check may run."""
+    return f'<div class="{"ar-slot" if reserve else "ar-slot-small"}"><div class="ar-status">{esc(text)}</div></div>'
 
 
 # ---- footer and plain text -----------------------------------------------------------------------

@@ -195,8 +195,15 @@ def open_settings(page) -> None:
 def set_select(page, label: str, value: str) -> None:
     open_settings(page)
     box = page.get_by_test_id("stSelectbox").filter(has_text=label)
-    box.click()
-    page.get_by_role("option", name=value, exact=True).click()
+    option = page.get_by_role("option", name=value, exact=True)
+    for _ in range(5):  # a click that lands while the page reruns can leave the list closed
+        box.click()
+        try:
+            option.wait_for(timeout=3000)
+            break
+        except Exception:  # noqa: BLE001 - tried again
+            page.keyboard.press("Escape")
+    option.click()
     page.wait_for_timeout(300)
 
 
@@ -213,7 +220,11 @@ def ask(page, question: str, n: int) -> object:
     TIMINGS.append({"question": question, "first_token_ms": int(first.group(1)) if first else None,
                     "total_ms": int(wall.group(1)) if wall else None, "footer": text})
     print(f"\n[timing] {question!r}: {text}")
-    page.wait_for_timeout(500)  # a new conversation reruns once to list itself in the sidebar
+    if n == 1:  # a new conversation reruns once to list itself in the sidebar: wait for that redraw
+        title = question if len(question) <= 48 else question[:47].rstrip() + "…"
+        page.get_by_test_id("stSidebar").get_by_role("button", name=title).first.wait_for(timeout=30_000)
+        page.locator(".ar-latency").nth(n - 1).wait_for(timeout=30_000)
+    page.wait_for_timeout(300)
     return page.get_by_test_id("stChatMessage").nth(2 * n - 1)
 
 
@@ -234,7 +245,7 @@ def test_memory_answer(page):
     assert "answered from memory" in msg.locator(".ar-badge").inner_text()
     assert msg.locator(".ar-answer").inner_text().strip()
     assert "conflict check not available" in msg.inner_text()
-    assert msg.locator(".ar-memory").count() >= 1  # memory-only sentences are marked
+    assert msg.locator(".ar-memory").count() >= 1, msg.inner_html()  # memory-only sentences are marked
     shot(page, "memory_answer.png")
 
 
