@@ -72,25 +72,45 @@ def _where(cfg: Config) -> str:
     return where + (f", server {cfg.model.base_url}" if cfg.model.backend == "openai" else "")
 
 
-def _welcome(cfg: Config, stats: dict, documents: list, job: IndexJob | None) -> str | None:
-    """The empty page: what the app does and three questions the index can answer; returns a clicked one."""
-    st.markdown("#### Ask about your documents")
-    st.caption("The model answers from memory when it knows, and searches the documents when it does not. "
-               "Try one of these:")
-    questions: list[str] = []
-    if documents:
-        try:
-            questions = _examples(str(cfg.index_path()), str(stats.get("generation")), cfg, tuple(documents))
-        except Exception:  # examples are a nicety; the chat works without them
-            log.warning("example questions failed", exc_info=True)
-    if not questions:
-        st.caption("Example questions appear when the first documents are indexed."
-                   if job and not job.snapshot().finished else "Upload documents to get example questions.")
-    clicked = None
-    for i, q in enumerate(questions):
-        if st.button(render.md_escape(q), key=f"example-{i}", icon=":material/chat_bubble:"):
-            clicked = q
-    return clicked
+def _pick_example(question: str) -> None:
+    st.session_state["example_question"] = question
+
+
+def _welcome(cfg: Config, stats: dict, documents: list, job: IndexJob | None) -> None:
+    """The empty page: what the app does and three questions the index can answer (click one to ask it).
+
+    A fragment: while the first-run corpus is being indexed it re-reads the index every 2 s, so the
+    examples appear with the first indexed documents, not when the whole corpus is done.
+    """
+    indexing = job is not None and not job.snapshot().finished
+
+    @st.fragment(run_every=2.0 if indexing else None)
+    def body() -> None:
+        if st.session_state.get("example_question"):  # clicked inside the fragment: ask it in a full run
+            st.rerun(scope="app")
+        st.markdown("#### Ask about your documents")
+        st.caption("The model answers from memory when it knows, and searches the documents when it does not. "
+                   "Try one of these:")
+        fresh_stats, docs = (stats, documents)
+        if indexing:
+            try:
+                fresh_stats, docs = resources.index_snapshot(cfg)
+            except Exception:  # the index is being written; try again on the next tick
+                log.debug("index read during first run failed", exc_info=True)
+        questions: list[str] = []
+        if docs:
+            try:
+                questions = _examples(str(cfg.index_path()), str(fresh_stats.get("generation")), cfg, tuple(docs))
+            except Exception:  # examples are a nicety; the chat works without them
+                log.warning("example questions failed", exc_info=True)
+        if not questions:
+            st.caption("Example questions appear when the first documents are indexed."
+                       if indexing else "Upload documents to get example questions.")
+        for i, q in enumerate(questions):
+            st.button(render.md_escape(q), key=f"example-{i}", icon=":material/chat_bubble:", on_click=_pick_example,
+                      args=(q,))
+
+    body()
 
 
 def main() -> None:
@@ -153,10 +173,10 @@ def main() -> None:
     for turn in history:
         chat.draw_turn(turn, display)
     welcome = st.empty()
-    clicked = None
-    if not history:
+    clicked = st.session_state.pop("example_question", None)
+    if not history and not clicked:
         with welcome.container():
-            clicked = _welcome(base, stats, documents, job)
+            _welcome(base, stats, documents, job)
     question = st.chat_input("Ask a question", key="question") or clicked
     if not question:
         return

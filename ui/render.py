@@ -347,7 +347,8 @@ def passage_html(answer: Answer, n: int, anchor: str, names: Names | None = None
     cited = bool(spans) or any(c.passage_id == p.id for c in answer.citations)
     klass = "ar-passage ar-passage-cited" if cited else "ar-passage"
     name = _name(p.source, names)
-    title = f" · {esc(p.title)}" if p.title and p.title != name else ""
+    stem = name.rsplit(".", 1)[0]
+    title = f" · {esc(p.title)}" if p.title and p.title not in (name, stem) else ""
     head = f"<b>[{n}]</b> " + source_html(p.source, name) + title + (" · <b>cited</b>" if cited else "")
     start, end = excerpt_window(p.text, spans)
     inside = [(max(s, start) - start, min(e, end) - start) for s, e in spans if s < end and e > start]
