@@ -103,13 +103,17 @@ def reindex_job(cfg: Config, row: DocRow) -> IndexJob:
     return IndexJob([Path(row.file)], add_one, display={Path(row.file).name: row.name})
 
 
+def _chunks(n: int) -> str:
+    return f"{n} chunk" + ("" if n == 1 else "s")
+
+
 def _added(ts: float) -> str:
     return time.strftime("%d %b %H:%M", time.localtime(ts)) if ts else "?"
 
 
 def render_documents_panel(cfg: Config, rows: Sequence[DocRow], names: Any | None = None) -> None:
     total_chunks = sum(r.chunks for r in rows)
-    with st.expander(f"Documents ({len(rows)} · {total_chunks} chunks)", expanded=bool(rows)):
+    with st.expander(f"Documents ({len(rows)} · {_chunks(total_chunks)})", expanded=bool(rows)):
         notice = st.session_state.pop("doc_notice", None)
         if notice:
             (st.error if notice[0] == "error" else st.success)(md_escape(notice[1]))
@@ -132,7 +136,7 @@ def _row(cfg: Config, row: DocRow, confirming: bool, names: Any | None) -> None:
     with st.container(key=f"doc-{k}"):
         text, reidx, delete = st.columns([7, 1.3, 1.3], vertical_alignment="center")
         text.html(f'<div class="ar-doc"><b class="ar-doc-name">{esc(row.name)}</b><br>'
-                  f'<span class="ar-status">{esc(row.kind)} · {row.chunks} chunks · {_added(row.added_at)}'
+                  f'<span class="ar-status">{esc(row.kind)} · {_chunks(row.chunks)} · {_added(row.added_at)}'
                   "</span></div>")
         if reidx.button("", icon=":material/refresh:", key=f"reindex-{k}", help=f"Re-index {md_escape(row.name)}",
                         disabled=not row.file, type="tertiary"):
