@@ -90,14 +90,14 @@ def index_dir(tmp_path_factory) -> Path:
     return index
 
 
-def _start_app(env_extra: dict[str, str], tmp_path_factory):
+def _start_app(env_extra: dict[str, str], tmp_path_factory, data: Path | None = None):
     """`streamlit run app.py` on a free port with its own data folder; yields (url, proc, log path)."""
     if not os.access(CHROMIUM, os.X_OK):
         pytest.skip(f"{CHROMIUM} not found: apt-get install chromium")
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ADAPTRAG_", "RAGAPP_"))}
     env.update(ADAPTRAG_MODEL="smollm2-135m", RAGAPP_SAMPLE_CORPUS="", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
-               RAGAPP_DATA=str(tmp_path_factory.mktemp("appdata")),
+               RAGAPP_DATA=str(data or tmp_path_factory.mktemp("appdata")),
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")])))
     env.update(env_extra)
     log = tmp_path_factory.mktemp("server") / "streamlit.log"
@@ -446,6 +446,33 @@ def test_first_run_chat_box_is_usable_at_once_with_examples_from_the_index(brows
         assert usable_s < 30, report  # the chat box never waits for the corpus (it took ~17 s before)
     finally:
         page.close()
+        _stop_app(proc, log)
+
+
+def test_a_conversation_survives_an_app_restart(browser_context, tmp_path_factory):
+    data = tmp_path_factory.mktemp("restart-data")
+    env = {"ADAPTRAG_INDEX": str(tmp_path_factory.mktemp("restart") / "index"),
+           "RAGAPP_PIPELINE": "tests.ui.fakes:make_showcase_pipeline"}
+    url, proc, log = _start_app(env, tmp_path_factory, data)
+    try:
+        page = open_page(browser_context, url)
+        set_select(page, "Retrieval mode", "always")
+        ask(page, "Asked before the restart?", 1)
+        query = page.url.split("?", 1)[1]
+        page.close()
+    finally:
+        _stop_app(proc, log)
+    url, proc, log = _start_app(env, tmp_path_factory, data)  # a new process, a new port, the same data folder
+    try:
+        page = open_page(browser_context, f"{url}/?{query}")
+        page.locator(".ar-latency").first.wait_for(timeout=30_000)
+        assert questions(page) == ["Asked before the restart?"]
+        assert page.locator(".ar-conflict").count() == 1 and page.locator("details.ar-passage").count() == 2
+        open_settings(page)
+        mode = page.get_by_test_id("stSelectbox").filter(has_text="Retrieval mode").locator("input")
+        assert mode.input_value() == "always"
+        page.close()
+    finally:
         _stop_app(proc, log)
 
 
