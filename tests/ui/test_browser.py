@@ -193,17 +193,20 @@ def open_settings(page) -> None:
 
 
 def set_select(page, label: str, value: str) -> None:
+    """Pick `value` in the select box `label`; a rerun can close the list under the click, so retry until set."""
     open_settings(page)
     box = page.get_by_test_id("stSelectbox").filter(has_text=label)
     option = page.get_by_role("option", name=value, exact=True)
-    for _ in range(5):  # a click that lands while the page reruns can leave the list closed
+    for _ in range(8):
+        if box.locator("input").input_value() == value:
+            break
         box.click()
         try:
-            option.wait_for(timeout=3000)
-            break
-        except Exception:  # noqa: BLE001 - tried again
+            option.click(timeout=3000)
+        except Exception:  # noqa: BLE001 - the list closed or was redrawn: try again
             page.keyboard.press("Escape")
-    option.click()
+        page.wait_for_timeout(300)
+    assert box.locator("input").input_value() == value
     page.wait_for_timeout(300)
 
 
