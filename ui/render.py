@@ -347,8 +347,8 @@ def passage_html(answer: Answer, n: int, anchor: str, names: Names | None = None
     cited = bool(spans) or any(c.passage_id == p.id for c in answer.citations)
     klass = "ar-passage ar-passage-cited" if cited else "ar-passage"
     name = _name(p.source, names)
-    stem = name.rsplit(".", 1)[0]
-    title = f" · {esc(p.title)}" if p.title and p.title not in (name, stem) else ""
+    stems = {n.rsplit(".", 1)[0] for n in (name, base_name(p.source))}  # a file-name title says nothing new
+    title = f" · {esc(p.title)}" if p.title and p.title != name and p.title not in stems else ""
     head = f"<b>[{n}]</b> " + source_html(p.source, name) + title + (" · <b>cited</b>" if cited else "")
     start, end = excerpt_window(p.text, spans)
     inside = [(max(s, start) - start, min(e, end) - start) for s, e in spans if s < end and e > start]

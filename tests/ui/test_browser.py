@@ -328,7 +328,10 @@ def test_upload_indexes_in_background_while_chat_works(page, tmp_path):
     assert "Documents (8" in sidebar(page).inner_text()
     set_select(page, "Retrieval mode", "always")
     msg = ask(page, "Who founded the Quetzal Institute?", 2)
-    assert "quetzal_" in msg.locator(".ar-passage-head").first.inner_text()  # the upload is searchable
+    head = msg.locator(".ar-passage-head").first.inner_text()
+    assert "quetzal_" in head and not re.search(r"-[0-9a-f]{8}", head), head  # searchable, under its own name
+    sidebar(page).get_by_text("Settings (this conversation)").click()  # folded, so the panel shows
+    page.wait_for_timeout(500)
     shot(page, "documents_panel.png")
 
 

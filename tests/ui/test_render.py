@@ -207,3 +207,10 @@ def test_conflict_banner_and_pending_slot_reserve_the_same_space():
     assert banner.startswith('<div class="ar-slot">') and render.pending_slot_html("x").startswith(
         '<div class="ar-slot">')
     assert "ar-slot{min-height" in render.STYLE
+
+
+def test_a_file_name_title_is_not_repeated_on_the_card():
+    p = passage(source="/data/app/uploads/notes-1a2b3c4d.txt")
+    a = replace(retrieved_answer(), passages=(replace(p, title="notes-1a2b3c4d"),), citations=())
+    html = render.passages_html(a, "t", names=lambda s: "notes.txt")
+    assert "notes.txt" in html and "1a2b3c4d" not in html
