@@ -4,7 +4,8 @@ Uploaded files are saved under unique sanitised names in the data folder's uploa
 `ui.uploads`; the original name is kept for display), then an `IndexJob` adds them to the
 index in a thread. A fragment polls the jobs once a second, so the progress bar moves while
 the chat keeps answering; when a job finishes the whole page reruns once, so the document
-list and counts are fresh at once.
+list and counts are fresh at once, and the uploader is emptied (the files are managed in the
+documents panel from then on).
 """
 
 from __future__ import annotations
@@ -49,7 +50,9 @@ def render_upload_panel(cfg: Config, names=None) -> None:
     limit_mb = max_upload_bytes(cfg) / 2**20
     files = st.file_uploader(
         f"Files ({', '.join(ACCEPTED_TYPES)}; up to {limit_mb:.0f} MB each)", accept_multiple_files=True,
-        key="uploads", help="Files are indexed in the background; you can keep asking questions meanwhile.",
+        key=f"uploads-{st.session_state.get('uploader_generation', 0)}",
+        help="Files are indexed in the background; you can keep asking questions meanwhile. They then appear "
+             "under Documents, where they can be deleted.",
     )
     seen: set[str] = st.session_state.setdefault("uploaded_ids", set())
     jobs: list[IndexJob] = st.session_state.setdefault("jobs", [])
@@ -73,6 +76,9 @@ def render_upload_panel(cfg: Config, names=None) -> None:
                 names.add(path, f.name)
         if saved:
             jobs.append(make_job(cfg, saved, display).start())
+            # the next full run shows an empty uploader: the files live under Documents now, where deleting one
+            # removes it from the index (removing a chip here never did)
+            st.session_state["uploader_generation"] = st.session_state.get("uploader_generation", 0) + 1
     for p in problems:
         st.error(md_escape(p))
     if jobs:
@@ -109,7 +115,7 @@ def draw_state(state: JobState) -> None:
     if state.failed or state.error:
         st.caption(f"indexed {len(ok)}/{state.total} file(s)")
     else:
-        st.success(f"indexed {len(ok)}/{state.total} file(s)", icon="✅")
+        st.success(f"indexed {len(ok)}/{state.total} file(s)", icon=":material/check_circle:")
     for r in state.results:
         if r.ok:
             st.caption(f"✓ {md_escape(r.path)}: {md_escape(r.message)}")
