@@ -9,6 +9,11 @@ unsearchable in a two-document index. tests/indexing/test_bm25.py checks the sco
 BM25Okapi with that IDF plugged in, and the rankings against plain BM25Okapi.
 
     BM25Index.build(ids, texts).save(folder); BM25Index.load(folder).search("query", k=10)
+    BM25Index.build(rows=cursor)      # (id, text) pairs read one at a time; the texts are not kept
+
+Memory: the build never holds the chunk texts or their tokens as Python strings (a 50 MB file's ~12M
+tokens would take ~800 MB that way): each text is tokenized, mapped to vocabulary ids and kept as an
+int32 array, 4 bytes per token; bm25s sees each document as a short-lived list.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -60,14 +65,29 @@ class BM25Index:
         self.retriever = retriever
 
     @classmethod
-    def build(cls, ids: Sequence[str], texts: Sequence[str]) -> BM25Index:
+    def build(cls, ids: Sequence[str] = (), texts: Sequence[str] = (), *,
+              rows: Iterable[tuple[str, str]] | None = None) -> BM25Index:
+        """Build from parallel `ids` and `texts`, or from `rows` of (chunk id, text) read one at a time (see
+        the module docstring for the memory this saves)."""
         bm25s = _bm25s()
-        if len(ids) != len(texts):
-            raise ValueError(f"{len(ids)} ids but {len(texts)} texts")
+        if rows is None:
+            if len(ids) != len(texts):
+                raise ValueError(f"{len(ids)} ids but {len(texts)} texts")
+            rows = zip(ids, texts, strict=True)
+        chunk_ids: list[str] = []
+        docs = _TokenIds()
+        vocab: dict[str, int] = {}
+        for cid, text in rows:
+            chunk_ids.append(cid)
+            docs.append(np.fromiter((vocab.setdefault(t, len(vocab)) for t in tokenize(text)), dtype=np.int32))
+        if not chunk_ids:
+            return cls([], None)
+        if not vocab:  # only stop words everywhere: bm25s needs one vocabulary entry
+            vocab[""] = 0
         retriever = bm25s.BM25(k1=K1, b=B, method="lucene")
-        if ids:
-            retriever.index([tokenize(t) for t in texts], show_progress=False)
-        return cls(list(ids), retriever if ids else None)
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0/0 in bm25s when every chunk is stop words
+            retriever.index((docs, vocab), show_progress=False)
+        return cls(chunk_ids, retriever)
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -105,3 +125,11 @@ class BM25Index:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+
+class _TokenIds(list):
+    """Documents as int32 arrays, handed to bm25s (which iterates them three times) as short-lived lists."""
+
+    def __iter__(self) -> Iterator[list[int]]:
+        for ids in super().__iter__():
+            yield ids.tolist()

@@ -15,6 +15,8 @@ import bisect
 import hashlib
 import re
 import uuid
+from collections import deque
+from collections.abc import Iterator
 
 from indexing.loaders import Document
 from rag.types import Chunk
@@ -25,32 +27,65 @@ _BOUNDARY = re.compile(r"[.!?]+[\"')\]]*(?=\s)|\n")
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Character spans of sentences (whitespace trimmed, empty ones dropped)."""
-    spans: list[tuple[int, int]] = []
+    return list(iter_sentence_spans(text))
+
+
+def iter_sentence_spans(text: str) -> Iterator[tuple[int, int]]:
+    """`sentence_spans`, lazily: a 50 MB document never holds all its spans at once."""
     pos = 0
     for m in _BOUNDARY.finditer(text):
-        _add_trimmed(text, pos, m.end(), spans)
+        span = _trimmed(text, pos, m.end())
+        if span:
+            yield span
         pos = m.end()
-    _add_trimmed(text, pos, len(text), spans)
-    return spans
+    span = _trimmed(text, pos, len(text))
+    if span:
+        yield span
 
 
-def _add_trimmed(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int] | None:
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
         end -= 1
-    if end > start:
-        spans.append((start, end))
+    return (start, end) if end > start else None
+
+
+def split_long(text: str, start: int, end: int, max_chars: int) -> Iterator[tuple[int, int]]:
+    """Cut a span longer than `max_chars` at whitespace (in its second half) or, failing that, hard."""
+    while end - start > max_chars:
+        cut = start + max_chars
+        space = max(text.rfind(" ", start + max_chars // 2, cut), text.rfind("\n", start + max_chars // 2, cut))
+        if space > start:
+            cut = space
+        span = _trimmed(text, start, cut)
+        if span:
+            yield span
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
+    span = _trimmed(text, start, end)
+    if span:
+        yield span
 
 
 def chunk_id(doc_id: str, start: int, end: int, text: str) -> str:
     """Stable id (a UUID string, as Qdrant wants): same document, span and text -> same id."""
-    digest = hashlib.sha256(f"{doc_id}\x00{start}\x00{end}\x00{text}".encode()).hexdigest()
-    return str(uuid.UUID(hex=digest[:32]))
+    key = f"{doc_id}\x00{start}\x00{end}\x00{text}".encode("utf-8", "surrogatepass")  # any str, even a lone surrogate
+    return str(uuid.UUID(hex=hashlib.sha256(key).hexdigest()[:32]))
 
 
 class Chunker:
-    """Splits documents into `Chunk`s measured in tokens of the embedding model's (fast) tokenizer."""
+    """Splits documents into `Chunk`s measured in tokens of the embedding model's (fast) tokenizer.
+
+    Memory stays bounded for any document: sentences are produced lazily, tokenized in batches of at
+    most `TOKENIZE_CHARS` characters, and only the sentences of the chunk being packed are held. No chunk
+    is longer than `chunk_tokens * MAX_CHARS_PER_TOKEN` characters: a 5 MB line without spaces is one
+    [UNK] token to WordPiece, and would otherwise be one 5 MB chunk.
+    """
+
+    MAX_CHARS_PER_TOKEN = 10  # English averages ~4.5 chars per MiniLM token; a run of 10+ is not prose
+    TOKENIZE_CHARS = 256 * 1024  # characters per tokenizer call (its Encoding objects cost ~100x the text)
 
     def __init__(self, tokenizer, chunk_tokens: int = 200, overlap: int = 40) -> None:
         if chunk_tokens <= 0:
@@ -61,49 +96,78 @@ class Chunker:
         self.tokenizer = tokenizer
         self.chunk_tokens = chunk_tokens
         self.overlap = overlap
+        self.max_chars = chunk_tokens * self.MAX_CHARS_PER_TOKEN
 
     def chunk(self, doc: Document) -> list[Chunk]:
         """Chunks of one document, in order."""
-        pieces = self._pieces(doc.text)  # (start, end, tokens): sentences, long ones already cut
-        spans: list[tuple[int, int]] = []
-        i = 0
-        while i < len(pieces):
-            j, used = i, 0
-            while j < len(pieces) and (j == i or used + pieces[j][2] <= self.chunk_tokens):
-                used += pieces[j][2]
-                j += 1
-            spans.append((pieces[i][0], pieces[j - 1][1]))
-            if j >= len(pieces):
-                break
-            # overlap: restart at the earliest trailing sentences that fit in `overlap` tokens
-            k, back = j, 0
-            while k - 1 > i and back + pieces[k - 1][2] <= self.overlap:
-                back += pieces[k - 1][2]
-                k -= 1
-            i = k
+        return list(self.iter_chunks(doc))
+
+    def iter_chunks(self, doc: Document) -> Iterator[Chunk]:
+        """Chunks of one document, in order, produced lazily (what the index writer streams)."""
         starts = [h.start for h in doc.headings]
-        chunks = []
-        for start, end in spans:
+        for start, end in self._spans(doc.text):
             text = doc.text[start:end]
             h = bisect.bisect_right(starts, start) - 1
             title = doc.headings[h].text if h >= 0 else doc.title
-            cid = chunk_id(doc.doc_id, start, end, text)
-            chunks.append(Chunk(cid, doc.doc_id, doc.source, title, text, start, end))
-        return chunks
+            yield Chunk(chunk_id(doc.doc_id, start, end, text), doc.doc_id, doc.source, title, text, start, end)
 
-    def _pieces(self, text: str) -> list[tuple[int, int, int]]:
-        spans = sentence_spans(text)
+    def _spans(self, text: str) -> Iterator[tuple[int, int]]:
+        """Greedy packing of pieces (start, end, tokens) into chunk spans, with overlap."""
+        pieces = self._pieces(text)
+        buf: deque[tuple[int, int, int]] = deque()  # pieces from the current chunk's first one on
+        exhausted = False
+
+        def fill(n: int) -> bool:  # make buf[n] exist if the document has it
+            nonlocal exhausted
+            while len(buf) <= n and not exhausted:
+                try:
+                    buf.append(next(pieces))
+                except StopIteration:
+                    exhausted = True
+            return len(buf) > n
+
+        while fill(0):
+            j, used = 0, 0
+            while fill(j) and (j == 0 or (used + buf[j][2] <= self.chunk_tokens
+                                          and buf[j][1] - buf[0][0] <= self.max_chars)):
+                used += buf[j][2]
+                j += 1
+            yield buf[0][0], buf[j - 1][1]
+            if not fill(j):
+                return
+            # overlap: restart at the earliest trailing sentences that fit in `overlap` tokens
+            k, back = j, 0
+            while k - 1 > 0 and back + buf[k - 1][2] <= self.overlap:
+                back += buf[k - 1][2]
+                k -= 1
+            for _ in range(k):
+                buf.popleft()
+
+    def _pieces(self, text: str) -> Iterator[tuple[int, int, int]]:
+        """Sentences with their token counts; sentences longer than a chunk are cut by tokens."""
+        batch: list[tuple[int, int]] = []
+        size = 0
+        for s, e in iter_sentence_spans(text):
+            for span in split_long(text, s, e, self.max_chars):
+                batch.append(span)
+                size += span[1] - span[0]
+                if size >= self.TOKENIZE_CHARS:
+                    yield from self._count(text, batch)
+                    batch, size = [], 0
+        yield from self._count(text, batch)
+
+    def _count(self, text: str, spans: list[tuple[int, int]]) -> Iterator[tuple[int, int, int]]:
         if not spans:
-            return []
-        enc = self.tokenizer([text[s:e] for s, e in spans], add_special_tokens=False, verbose=False)
+            return
+        enc = self.tokenizer([text[s:e] for s, e in spans], add_special_tokens=False, return_attention_mask=False,
+                             return_token_type_ids=False, verbose=False)
         counts = [len(ids) for ids in enc["input_ids"]]
-        pieces: list[tuple[int, int, int]] = []
+        del enc
         for (s, e), n in zip(spans, counts, strict=True):
             if n <= self.chunk_tokens:
-                pieces.append((s, e, max(n, 1)))
+                yield s, e, max(n, 1)
             else:
-                pieces.extend(self._cut(text, s, e))
-        return pieces
+                yield from self._cut(text, s, e)
 
     def _cut(self, text: str, s: int, e: int) -> list[tuple[int, int, int]]:
         """Cut an over-long sentence into windows of `chunk_tokens - overlap` tokens (overlap comes from packing)."""

@@ -6,9 +6,14 @@
     adaptrag index stats --json
 
 The index folder comes from --index, else $ADAPTRAG_INDEX, else ~/.local/share/adaptrag/index;
---qdrant-url (or $ADAPTRAG_QDRANT_URL) uses a Qdrant server for the vectors. Exit codes: 0 ok,
-1 something was skipped for an error or not found, 2 bad configuration, 3 index in use, 130 interrupted.
-Standalone: `python -m indexing.cli add PATH...`.
+--qdrant-url (or $ADAPTRAG_QDRANT_URL) uses a Qdrant server for the vectors. Standalone:
+`python -m indexing.cli add PATH...`.
+
+Exit codes (README "Exit codes"): 0 everything was indexed / removed; 1 the run finished but some files
+were skipped (each is named with its reason) or a path to remove was not in the index; 2 and above the run
+failed and the index is unchanged: 2 bad configuration or an index that cannot be used, 3 index in use by
+another writer, 4 disk full, 5 index folder read-only or not permitted, 70 internal error (a bug: rerun
+with `adaptrag -v index ...` for the traceback), 130 interrupted. Every failure is one line on stderr.
 """
 
 from __future__ import annotations
@@ -20,7 +25,15 @@ import sys
 from collections import Counter
 from collections.abc import Sequence
 
-EXIT_SKIPPED, EXIT_CONFIG, EXIT_BUSY, EXIT_INTERRUPTED = 1, 2, 3, 130
+EXIT_OK, EXIT_SKIPPED, EXIT_CONFIG, EXIT_BUSY, EXIT_DISK_FULL, EXIT_READ_ONLY = 0, 1, 2, 3, 4, 5
+EXIT_INTERNAL, EXIT_INTERRUPTED = 70, 130  # 70: EX_SOFTWARE of sysexits.h
+
+
+def shown(text: str) -> str:
+    """A name as one safe terminal line: newlines, escapes and other control characters spelled out."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 def register(subparsers) -> None:
@@ -41,6 +54,8 @@ def register(subparsers) -> None:
     add.add_argument("paths", nargs="+", metavar="PATH")
     add.add_argument("--no-progress", action="store_true", help="no progress bar")
     add.add_argument("--wait", type=float, metavar="SECONDS", help="wait this long for another writer")
+    add.add_argument("--follow-symlinks", action="store_true",
+                     help="also index what symlinks inside the named folders point to outside them")
     add.set_defaults(func=_dispatch, index_handler=_add)
     ls = sub.add_parser("ls", parents=[common], help="list indexed documents")
     ls.add_argument("--json", action="store_true", help="one JSON object per document")
@@ -55,44 +70,69 @@ def register(subparsers) -> None:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from indexing.index import IndexBusy, IndexFailure
+    from indexing.index import DiskFull, IndexBusy, IndexFailure, IndexReadOnly
     from indexing.store import StoreError
+    from indexing.writer import disk_fault
     from rag.cli_common import config_from_args
     from rag.config import ConfigError
+
+    def fail(message: str, code: int) -> int:
+        print(f"error: {shown(message)}", file=sys.stderr)
+        return code
 
     try:
         cfg = config_from_args(args, {"index.lock_timeout_s": getattr(args, "wait", None)})
         return args.index_handler(cfg, args)
     except ConfigError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_CONFIG
+        return fail(str(e), EXIT_CONFIG)
     except IndexBusy as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_BUSY
+        return fail(str(e), EXIT_BUSY)
+    except DiskFull as e:
+        return fail(str(e), EXIT_DISK_FULL)
+    except IndexReadOnly as e:
+        return fail(str(e), EXIT_READ_ONLY)
     except (IndexFailure, StoreError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_CONFIG
+        return fail(str(e), EXIT_CONFIG)
     except KeyboardInterrupt:
         print("interrupted: the index is unchanged (the previous version is still in use)", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as e:  # noqa: BLE001 - a bug or an unforeseen fault: one line, its own exit code
+        index = getattr(args, "index", None) or os.environ.get("ADAPTRAG_INDEX") or "the index"
+        fault = disk_fault(e, index)
+        if isinstance(fault, DiskFull):
+            return fail(str(fault), EXIT_DISK_FULL)
+        if isinstance(fault, IndexReadOnly):
+            return fail(str(fault), EXIT_READ_ONLY)
+        if getattr(args, "verbose", False):
+            import traceback
+
+            traceback.print_exc()
+        return fail(f"internal error ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); the index is "
+                    "unchanged. This is a bug: please report it with the traceback printed by `adaptrag -v index ...`",
+                    EXIT_INTERNAL)
 
 
 def _add(cfg, args) -> int:
     from indexing.index import Index
 
-    report = Index.open(cfg).add(args.paths, progress=not args.no_progress and sys.stderr.isatty())
+    def notice(path: str, message: str) -> None:
+        print(f"note: {shown(path)}: {message}", file=sys.stderr, flush=True)
+
+    report = Index.open(cfg).add(args.paths, progress=not args.no_progress and sys.stderr.isatty(),
+                                 follow_symlinks=args.follow_symlinks, on_notice=notice)
+    for w in report.warnings:
+        print(f"warning: {shown(w.path)}: {shown(w.message)}", file=sys.stderr)
     for s in report.errors:
-        print(f"error: {s.path}: {s.reason}", file=sys.stderr)
+        print(f"error: {shown(s.path)}: {shown(s.reason)}", file=sys.stderr)
     unsupported = [s for s in report.skipped if not s.error]
-    if len(unsupported) <= 5:
-        for s in unsupported:
-            print(f"skipped: {s.path}: {s.reason}", file=sys.stderr)
-    else:
+    for s in unsupported:  # every file is named: a count by extension hid which ones
+        print(f"skipped: {shown(s.path)}: {shown(s.reason)}", file=sys.stderr)
+    if len(unsupported) > 5:
         kinds = Counter(os.path.splitext(s.path)[1] or "(none)" for s in unsupported)
         print(f"skipped {len(unsupported)} files of unsupported types: "
-              + ", ".join(f"{k} ({n})" for k, n in kinds.most_common()), file=sys.stderr)
+              + ", ".join(f"{shown(k)} ({n})" for k, n in kinds.most_common()), file=sys.stderr)
     t = report.timings_s
-    print(f"index {cfg.index_path()}: {len(report.added)} added, {len(report.updated)} updated, "
+    print(f"index {shown(str(cfg.index_path()))}: {len(report.added)} added, {len(report.updated)} updated, "
           f"{len(report.unchanged)} unchanged, {len(report.removed)} removed; "
           f"{report.chunks_added} chunks written, {report.chunks_removed} removed in {t.get('total', 0):.1f}s")
     if report.translator_inputs:
@@ -100,10 +140,10 @@ def _add(cfg, args) -> int:
               f"in {t.get('dyprag', 0):.1f}s (inject.index_inputs={cfg.inject.index_inputs})")
     if report.errors:
         print(f"{len(report.errors)} file(s) skipped because of errors: "
-              + ", ".join(s.path for s in report.errors[:10]) + (" ..." if len(report.errors) > 10 else ""),
+              + ", ".join(shown(s.path) for s in report.errors[:10]) + (" ..." if len(report.errors) > 10 else ""),
               file=sys.stderr)
         return EXIT_SKIPPED
-    return 0
+    return EXIT_OK
 
 
 def _ls(cfg, args) -> int:
@@ -115,9 +155,9 @@ def _ls(cfg, args) -> int:
             print(json.dumps({"doc_id": d.doc_id, "source": d.source, "title": d.title, "chunks": d.chunks,
                               "chars": d.chars, "content_hash": d.content_hash, "added_at": d.added_at}))
         else:
-            print(f"{d.chunks:6d} chunks  {d.source}" + (f"  ({d.title})" if d.title else ""))
+            print(f"{d.chunks:6d} chunks  {shown(d.source)}" + (f"  ({shown(d.title)})" if d.title else ""))
     if not args.json:
-        print(f"{len(docs)} document(s) in {cfg.index_path()}")
+        print(f"{len(docs)} document(s) in {shown(str(cfg.index_path()))}")
     return 0
 
 
@@ -126,11 +166,12 @@ def _rm(cfg, args) -> int:
 
     report = Index.open(cfg).remove(args.paths)
     for src in report.removed:
-        print(f"removed: {src}")
+        print(f"removed: {shown(src)}")
     for p in report.not_found:
-        print(f"error: {p}: not in the index (see `adaptrag index ls`)", file=sys.stderr)
-    print(f"{len(report.removed)} document(s), {report.chunks_removed} chunks removed from {cfg.index_path()}")
-    return EXIT_SKIPPED if report.not_found else 0
+        print(f"error: {shown(p)}: not in the index (see `adaptrag index ls`)", file=sys.stderr)
+    print(f"{len(report.removed)} document(s), {report.chunks_removed} chunks removed from "
+          f"{shown(str(cfg.index_path()))}")
+    return EXIT_SKIPPED if report.not_found else EXIT_OK
 
 
 def _stats(cfg, args) -> int:
@@ -150,9 +191,12 @@ def main_index(argv: Sequence[str] | None = None) -> int:
     from rag.cli_common import quiet_third_party
 
     parser = argparse.ArgumentParser(prog="adaptrag")
+    parser.add_argument("-v", "--verbose", action="store_true", help="print the traceback of an internal error")
     register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["index", *(sys.argv[1:] if argv is None else argv)])
-    quiet_third_party(verbose=False)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    verbose = [a for a in argv if a in ("-v", "--verbose")]
+    args = parser.parse_args([*verbose, "index", *(a for a in argv if a not in verbose)])
+    quiet_third_party(verbose=bool(verbose))
     return args.func(args)
 
 

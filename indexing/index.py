@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,14 +31,19 @@ import numpy as np
 
 from indexing.bm25 import BM25Index
 from indexing.generations import committed_generation
-from indexing.loaders import Skipped, load_paths
+from indexing.loaders import FileWarning, Skipped, iter_files, iter_loaded, path_key, printable_name
 from indexing.manifest import DocumentInfo, Manifest
 from indexing.store import VectorStore, make_store, store_kind
-from indexing.writer import IndexBusy, IndexFailure, Writer, WriteTarget
+from indexing.writer import DiskFull, IndexBusy, IndexFailure, IndexReadOnly, Writer, WriteTarget, disk_fault
 from rag.config import Config
 from rag.types import Chunk
 
-__all__ = ["AddReport", "Index", "IndexBusy", "IndexFailure", "RemoveReport"]
+__all__ = ["AddReport", "DiskFull", "Index", "IndexBusy", "IndexFailure", "IndexReadOnly", "RemoveReport"]
+
+LONG_FILE_MB = 5.0  # files with more text than this get a notice before they are indexed
+# Measured by indexing/bench_memory.py on this project's 2-core CI machine (MiniLM, 200-token chunks):
+# ~25 s per MB of English text, chunking + embedding + storing. Only used to tell the user what to expect.
+SECONDS_PER_MB = 25.0
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,7 @@ class AddReport:
     unchanged: tuple[str, ...] = ()  # sources skipped because their content hash is indexed already
     removed: tuple[str, ...] = ()  # JSONL lines that disappeared from a re-added file
     skipped: tuple[Skipped, ...] = ()
+    warnings: tuple[FileWarning, ...] = ()  # indexed files with something to say (pypdf's complaints)
     chunks_added: int = 0
     chunks_removed: int = 0
     translator_inputs: int = 0  # chunks run through the base model for DyPRAG (inject.index_inputs)
@@ -94,7 +100,8 @@ class Index:
             try:
                 index.path.mkdir(parents=True, exist_ok=True)
             except OSError as e:
-                raise IndexFailure(f"cannot create index folder {index.path}: {e.strerror or e}") from None
+                raise disk_fault(e, index.path) or IndexFailure(
+                    f"cannot create index folder {index.path}: {e.strerror or e}") from None
         index._open_current()
         return index
 
@@ -198,44 +205,104 @@ class Index:
 
     # ---- writing ---------------------------------------------------------------------------------
 
-    def add(self, paths: Sequence[str | os.PathLike], progress: bool = True) -> AddReport:
-        """Index files/folders/globs; unchanged documents cost nothing, changed ones are replaced."""
+    def add(self, paths: Sequence[str | os.PathLike], progress: bool = True, follow_symlinks: bool = False,
+            on_notice: Callable[[str, str], None] | None = None) -> AddReport:
+        """Index files/folders/globs; unchanged documents cost nothing, changed ones are replaced.
+
+        Files are read, chunked and embedded one at a time, so memory is bounded by the largest file, not
+        by the corpus. Symlinks found inside the named folders that point outside them are skipped unless
+        `follow_symlinks`. `on_notice(path, message)` hears about a file before it takes long (> LONG_FILE_MB).
+        Raises `DiskFull` / `IndexReadOnly` (one-line messages) when the disk refuses; the index is unchanged.
+        """
+        try:
+            return self._add(paths, progress, follow_symlinks, on_notice)
+        except Exception as e:
+            fault = disk_fault(e, self.path)
+            if fault is None:
+                raise
+            raise fault from e
+
+    def _add(self, paths, progress, follow_symlinks, on_notice) -> AddReport:
         t0 = time.perf_counter()
-        loaded = load_paths(paths, self.cfg.index.max_file_mb)
+        files = list(iter_files(paths, follow_symlinks))
         t_load = time.perf_counter() - t0
+        added: list[str] = []
+        updated: list[str] = []
+        unchanged: list[str] = []
+        vanished: list[str] = []
+        skipped: list[Skipped] = []
+        warnings: list[FileWarning] = []
+        chunks_added = chunks_removed = 0
         with self._writer() as w:
             old = self.manifest.hashes() if self.manifest else {}
-            prior = self.manifest.docs_of_files(loaded.files) if self.manifest else {}
-            new_ids = {d.doc_id for d in loaded.documents}
-            todo = list({d.doc_id: d for d in loaded.documents if old.get(d.doc_id) != d.content_hash}.values())
-            unchanged = tuple(d.source for d in loaded.documents if old.get(d.doc_id) == d.content_hash)
-            vanished = [doc for doc in prior if doc not in new_ids]
-            if not todo and not vanished:
-                return AddReport(unchanged=unchanged, skipped=tuple(loaded.skipped),
-                                 timings_s={"load": t_load, "total": time.perf_counter() - t0})
-            replaced = [d.doc_id for d in todo if d.doc_id in old] + vanished
-            removed_chunks = w.remove(replaced)
-            added_chunks = w.write(todo, progress)
-            w.commit()
+            done: set[str] = set()
+            loads = iter_loaded(paths, self.cfg.index.max_file_mb, follow_symlinks, files=files)
+            while True:
+                t = time.perf_counter()
+                loaded = next(loads, None)
+                t_load += time.perf_counter() - t
+                if loaded is None:
+                    break
+                if loaded.skipped is not None:
+                    skipped.append(loaded.skipped)
+                warnings.extend(loaded.warnings)
+                if not loaded.documents:
+                    continue
+                chars = sum(len(d.text) for d in loaded.documents)
+                if on_notice and chars > LONG_FILE_MB * 1024 * 1024:
+                    on_notice(loaded.path, f"{chars / 1024 / 1024:.0f} MB of text: indexing it takes roughly "
+                                           f"{_duration(chars / 1024 / 1024 * SECONDS_PER_MB)}")
+                for doc in loaded.documents:
+                    if doc.doc_id in done:
+                        continue  # the same document named twice in one run
+                    done.add(doc.doc_id)
+                    if old.get(doc.doc_id) == doc.content_hash:
+                        unchanged.append(doc.source)
+                        continue
+                    if doc.doc_id in old:
+                        chunks_removed += w.remove([doc.doc_id])
+                        updated.append(doc.source)
+                    else:
+                        added.append(doc.source)
+                    chunks_added += w.write_document(doc, progress)
+                if self.manifest:  # JSONL lines that disappeared from a re-added file
+                    gone = [d for d in self.manifest.docs_of_files([loaded.path]) if d not in done]
+                    chunks_removed += w.remove(gone)
+                    vanished.extend(gone)
+            doc = loaded = None  # the last document's text is not needed while the BM25 index is built
+            if w.begun:
+                chunks_added += w.flush()
+                w.commit()
+        timings = {"load": t_load, **(w.timings if w.begun else {}), "total": time.perf_counter() - t0}
         return AddReport(
-            added=tuple(d.source for d in todo if d.doc_id not in old),
-            updated=tuple(d.source for d in todo if d.doc_id in old), unchanged=unchanged, removed=tuple(vanished),
-            skipped=tuple(loaded.skipped), chunks_added=added_chunks, chunks_removed=removed_chunks,
-            translator_inputs=w.inputs.encoded, timings_s={"load": t_load, **w.timings, "total": time.perf_counter() - t0})
+            added=tuple(added), updated=tuple(updated), unchanged=tuple(unchanged), removed=tuple(vanished),
+            skipped=tuple(skipped), warnings=tuple(warnings), chunks_added=chunks_added,
+            chunks_removed=chunks_removed, translator_inputs=w.inputs.encoded if w.begun else 0, timings_s=timings)
 
     def remove(self, paths: Sequence[str | os.PathLike]) -> RemoveReport:
-        """Remove documents by file path, folder (everything under it), doc id or source."""
+        """Remove documents by the path they were added by (a file, or a folder: everything under it), by
+        JSONL doc id or by source. A symlink is matched by its own path, whatever it resolves to now."""
+        try:
+            return self._remove(paths)
+        except Exception as e:
+            fault = disk_fault(e, self.path)
+            if fault is None:
+                raise
+            raise fault from e
+
+    def _remove(self, paths: Sequence[str | os.PathLike]) -> RemoveReport:
         with self._writer() as w:
             docs = self.documents()
             removed: list[DocumentInfo] = []
             not_found: list[str] = []
             for raw in paths:
-                target = os.path.abspath(os.fspath(raw))
+                given = printable_name(os.fspath(raw))
+                target = path_key(raw)
                 hit = [d for d in docs if d.file == target or d.file.startswith(target.rstrip("/") + "/")
-                       or d.doc_id == os.fspath(raw) or d.source == os.fspath(raw)]
+                       or d.doc_id in (given, target) or d.source == given]
                 removed.extend(hit)
                 if not hit:
-                    not_found.append(os.fspath(raw))
+                    not_found.append(given)
             ids = list(dict.fromkeys(d.doc_id for d in removed))
             if not ids:
                 return RemoveReport(not_found=tuple(not_found))
@@ -252,6 +319,10 @@ class Index:
     def _reopen_committed(self) -> str | None:
         self._open_current()
         return self.generation
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
 def _disk_bytes(path: Path) -> int:

@@ -1,11 +1,19 @@
 """Turn files, folders and globs into `Document`s (extracted text + metadata).
 
 Supported: .txt, .md/.markdown, .html/.htm (visible text only), .pdf (text layer), .jsonl (one document
-per line with a `text` field and optional `id`, `title`, `source`). Everything else is skipped with a
-one-line reason. Bad files (unreadable, binary, empty, undecodable, too large, symlink loops) are
+per line with a `text` field and optional `id`, `title`, `source`). Text may be UTF-8 (with or without
+BOM), UTF-16/32 with a BOM, BOM-less UTF-16, or Western cp1252. Everything else is skipped with a one-line
+reason. Bad files (unreadable, binary, empty, undecodable, too large, nested too deep, symlink loops) are
 reported per file as `Skipped(error=True)` and never stop the rest.
 
+Only files inside the folders named by the caller are read: a symlink found while walking a folder (or
+matched by a glob) that resolves outside every named path is skipped and named, unless
+`follow_symlinks=True`. A path the caller names itself is read even if it is a symlink. Documents are
+keyed by the path they were reached by (`path_key`), not by where a link points, so `index rm` takes the
+path the user added.
+
     docs, skipped = load_paths(["notes/", "*.pdf"], max_file_mb=50)
+    for loaded in iter_loaded(["notes/"]): ...   # one file at a time (what `Index.add` streams)
 """
 
 from __future__ import annotations
@@ -13,14 +21,20 @@ from __future__ import annotations
 import glob
 import hashlib
 import json
+import logging
 import os
 import re
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 TEXT_SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html",
                  ".pdf": "pdf", ".jsonl": "jsonl"}
+# html.parser + BeautifulSoup hold ~15x the page in memory (measured on a 10 MB page: ~160 MB); above this the
+# 1.5 GB bound of a 50 MB file would not hold, so larger pages are skipped with a hint to convert them.
+MAX_HTML_MB = 20.0
+MAX_JSONL_ERRORS_SHOWN = 5  # bad JSONL lines named in the skip reason; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -35,7 +49,7 @@ class Heading:
 class Document:
     """One indexable document: its extracted text and where it came from."""
 
-    doc_id: str  # stable key: the resolved file path, or "path#id" for a JSONL line
+    doc_id: str  # stable key: `path_key` of the file, or "path#id" for a JSONL line
     source: str  # what a user can open: the file path (or the JSONL `source` field)
     title: str  # document title (file stem, html <title>, JSONL `title`)
     text: str  # extracted text; chunk offsets point into this string
@@ -53,29 +67,107 @@ class Skipped:
     error: bool  # True: bad input the user should look at; False: unsupported type (expected, not an error)
 
 
+@dataclass(frozen=True)
+class FileWarning:
+    """A file that was indexed, with something the user may want to know (a PDF parser's complaint)."""
+
+    path: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What reading one file gave: its documents, why (some of) it was skipped, warnings."""
+
+    path: str  # `path_key` of the file
+    documents: tuple[Document, ...] = ()
+    skipped: Skipped | None = None
+    warnings: tuple[FileWarning, ...] = ()
+    size: int = 0  # bytes on disk
+
+
 @dataclass
 class LoadResult:
     documents: list[Document] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # files that yielded documents
+    warnings: list[FileWarning] = field(default_factory=list)
 
 
-def iter_files(paths: Sequence[str | os.PathLike]) -> Iterator[tuple[Path, str | None]]:
-    """Expand files, folders (recursively, following symlinks safely) and globs.
+def path_key(path: str | os.PathLike) -> str:
+    """The absolute path as reached (symlinks not resolved), as text that any UTF-8 sink accepts.
 
-    Yields (path, problem): problem is None for a file to read, else a reason to skip it.
+    File names are bytes on Linux; one that is not UTF-8 (byte 0xFF) decodes to a lone surrogate that
+    sqlite, JSON and print() refuse. Those bytes are spelled `\\xff` instead, the same way every time, so
+    `index rm` with the same path finds the document again.
     """
-    seen_dirs: set[tuple[int, int]] = set()
+    return printable_name(os.path.abspath(os.fspath(path)))
+
+
+def printable_name(name: str) -> str:
+    """A file name (str from the OS, maybe with lone surrogates for undecodable bytes) as valid Unicode text."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _valid_text(text: str) -> str:
+    """Strings from JSON may hold lone surrogates ("\\udcff"), which sqlite and Qdrant refuse: make them U+FFFD."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)  # same length: nothing else moves
+    return text
+
+
+def _inside(real: str, roots: Sequence[str]) -> bool:
+    return any(real == r or real.startswith(r.rstrip("/") + "/") for r in roots)
+
+
+def _glob_base(pattern: str) -> str:
+    """The folder a glob pattern names: its path up to the first part with a wildcard."""
+    parts = Path(pattern).parts
+    base: list[str] = []
+    for part in parts:
+        if glob.has_magic(part):
+            break
+        base.append(part)
+    return os.path.join(*base) if base else "."
+
+
+def iter_files(paths: Sequence[str | os.PathLike], follow_symlinks: bool = False
+               ) -> Iterator[tuple[Path, str | None]]:
+    """Expand files, folders (recursively) and globs.
+
+    Yields (path, problem): problem is None for a file to read, else a reason to skip it. Entries found
+    by walking a folder or matching a glob must resolve inside a path named in `paths` (see the module
+    docstring); folders are visited once (symlink loops end there).
+    """
+    items: list[tuple[Path, str]] = []  # (path, what the user named: the path itself or a glob's folder)
     for raw in paths:
         text = os.fspath(raw)
-        expanded = sorted(glob.glob(text, recursive=True)) if glob.has_magic(text) else [text]
-        if not expanded:
-            yield Path(text), "no file matches this pattern"
-        for item in expanded:
-            yield from _walk(Path(item), seen_dirs)
+        if glob.has_magic(text):
+            expanded = sorted(glob.glob(text, recursive=True))
+            if not expanded:
+                yield Path(text), "no file matches this pattern"
+            items.extend((Path(item), _glob_base(text)) for item in expanded)
+        else:
+            items.append((Path(text), text))
+    roots = [os.path.realpath(named) for _, named in items]
+    seen_dirs: set[tuple[int, int]] = set()
+    for item, named in items:
+        yield from _walk(item, seen_dirs, roots, follow_symlinks, named=os.fspath(item) == named)
 
 
-def _walk(path: Path, seen_dirs: set[tuple[int, int]]) -> Iterator[tuple[Path, str | None]]:
+def _walk(path: Path, seen_dirs: set[tuple[int, int]], roots: Sequence[str], follow: bool, named: bool
+          ) -> Iterator[tuple[Path, str | None]]:
+    if not named and not follow and path.is_symlink():
+        real = os.path.realpath(path)
+        if not _inside(real, roots):
+            yield path, (f"symlink to {path_key(real)}, outside the folders named on the command line "
+                         "(pass --follow-symlinks to index it)")
+            return
     try:
         st = path.stat()  # follows symlinks; a loop raises ELOOP
     except OSError as e:
@@ -103,96 +195,190 @@ def _walk(path: Path, seen_dirs: set[tuple[int, int]]) -> Iterator[tuple[Path, s
     for entry in entries:
         if entry.name.startswith("."):
             continue  # hidden files and folders (.git, .venv) are never documents
-        yield from _walk(Path(entry.path), seen_dirs)
+        yield from _walk(Path(entry.path), seen_dirs, roots, follow, named=False)
 
 
-def load_paths(paths: Sequence[str | os.PathLike], max_file_mb: float = 50.0) -> LoadResult:
+def iter_loaded(paths: Sequence[str | os.PathLike], max_file_mb: float = 50.0, follow_symlinks: bool = False,
+                files: Sequence[tuple[Path, str | None]] | None = None) -> Iterator[Loaded]:
+    """Read the files under `paths` one at a time (a file reached twice, e.g. through a link, once).
+
+    `files`: the output of `iter_files` when the caller listed them already (to count them first).
+    """
+    files = list(files if files is not None else iter_files(paths, follow_symlinks))  # paths only: small
+    chosen: dict[str, str] = {}  # real path -> the one path it is read by: itself if listed, else the first link
+    for path, problem in files:
+        if problem is None:
+            real, key = os.path.realpath(path), path_key(path)
+            if real not in chosen or key == path_key(real):
+                chosen[real] = key
+    done: set[str] = set()
+    for path, problem in files:
+        key = path_key(path)
+        if problem is not None:
+            yield Loaded(key, skipped=Skipped(key, problem, error=True))
+            continue
+        if key in done:
+            continue  # named twice (a folder and a file in it)
+        done.add(key)
+        real = chosen[os.path.realpath(path)]
+        if real != key:
+            yield Loaded(key, skipped=Skipped(key, f"same file as {real} (a link), indexed once", error=False))
+            continue
+        yield _load(path, key, max_file_mb)
+
+
+def load_paths(paths: Sequence[str | os.PathLike], max_file_mb: float = 50.0,
+               follow_symlinks: bool = False) -> LoadResult:
     """Load every supported file under `paths`; see the module docstring."""
     result = LoadResult()
-    seen: set[str] = set()
-    for path, problem in iter_files(paths):
-        key = os.path.abspath(path)
-        if key in seen:
-            continue
-        seen.add(key)
-        if problem is not None:
-            result.skipped.append(Skipped(str(path), problem, error=True))
-            continue
-        docs, skip = load_file(path, max_file_mb)
-        if skip is not None:
-            result.skipped.append(skip)
-        if docs:
-            result.documents.extend(docs)
-            result.files.append(str(Path(key)))
+    for loaded in iter_loaded(paths, max_file_mb, follow_symlinks):
+        if loaded.skipped is not None:
+            result.skipped.append(loaded.skipped)
+        result.warnings.extend(loaded.warnings)
+        if loaded.documents:
+            result.documents.extend(loaded.documents)
+            result.files.append(loaded.path)
     return result
 
 
 def load_file(path: Path, max_file_mb: float = 50.0) -> tuple[list[Document], Skipped | None]:
     """Read one file. Returns its documents, or a `Skipped` saying why not."""
+    loaded = _load(Path(path), path_key(path), max_file_mb)
+    return list(loaded.documents), loaded.skipped
+
+
+def _load(path: Path, key: str, max_file_mb: float) -> Loaded:
     kind = TEXT_SUFFIXES.get(path.suffix.lower())
     if kind is None:
-        return [], Skipped(str(path), f"unsupported file type {path.suffix or '(none)'!r}; "
-                                      f"supported: {', '.join(sorted(TEXT_SUFFIXES))}", error=False)
+        suffix = printable_name(path.suffix) if path.suffix else "(none)"
+        return Loaded(key, skipped=Skipped(key, f"unsupported file type {suffix!r}; "
+                                                f"supported: {', '.join(sorted(TEXT_SUFFIXES))}", error=False))
+
+    def skip(reason: str) -> Loaded:
+        return Loaded(key, skipped=Skipped(key, reason, error=True))
+
     try:
         size = path.stat().st_size
         if size > max_file_mb * 1024 * 1024:
-            return [], Skipped(str(path), f"too large: {size / 1024 / 1024:.1f} MB > index.max_file_mb={max_file_mb:g}",
-                               error=True)
+            return skip(f"too large: {size / 1024 / 1024:.1f} MB > index.max_file_mb={max_file_mb:g}")
+        if kind == "html" and size > MAX_HTML_MB * 1024 * 1024:
+            return skip(f"HTML page too large to parse in bounded memory: {size / 1024 / 1024:.1f} MB > "
+                        f"{MAX_HTML_MB:g} MB (save it as text or split it)")
         if size == 0:
-            return [], Skipped(str(path), "empty file", error=True)
+            return skip("empty file")
         data = path.read_bytes()
     except OSError as e:
-        return [], Skipped(str(path), f"unreadable: {e.strerror or e}", error=True)
+        return skip(f"unreadable: {e.strerror or e}")
     if kind == "pdf":
-        return _from_result(path, data, _pdf_text)
-    if b"\x00" in data[:8192]:
-        return [], Skipped(str(path), "binary file (contains NUL bytes)", error=True)
+        return _pdf_document(path, key, data)
     try:
         text = decode(data)
     except UnicodeDecodeError:
-        return [], Skipped(str(path), "undecodable: not UTF-8 text (convert it to UTF-8)", error=True)
+        if b"\x00" in data[:8192]:
+            return skip("binary file (contains NUL bytes)")
+        return skip("undecodable: not UTF-8, UTF-16 or cp1252 text (convert it to UTF-8)")
+    if "\x00" in text[:8192]:
+        return skip("binary file (contains NUL bytes)")
     file_hash = hashlib.sha256(data).hexdigest()
-    abspath = str(path.resolve())
+    del data  # a 50 MB file: keep only the text
     if kind == "jsonl":
-        return _jsonl_documents(path, abspath, text)
+        return _jsonl_documents(key, text, size)
+    stem = printable_name(path.stem)
     if kind == "html":
         body, title, headings = html_text(text)
-        title = title or path.stem
+        title = title or stem
     elif kind == "markdown":
         body, title, headings = text, "", markdown_headings(text)
-        title = headings[0].text if headings else path.stem
+        title = headings[0].text if headings else stem
     else:
-        body, title, headings = text, path.stem, ()
+        body, title, headings = text, stem, ()
     if not body.strip():
-        return [], Skipped(str(path), "no text to index (only whitespace or markup)", error=True)
-    return [Document(abspath, abspath, title, body, file_hash, abspath, tuple(headings))], None
+        return skip("no text to index (only whitespace or markup)")
+    return Loaded(key, (Document(key, key, title, body, file_hash, key, tuple(headings)),), size=size)
+
+
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+         (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
 
 
 def decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else cp1252 if the bytes look like Western text; raise otherwise."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
+    """Text of a file: by BOM (UTF-8/16/32), else UTF-8, else BOM-less UTF-16, else cp1252 if it looks like
+    Western text; raise UnicodeDecodeError otherwise."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return data.decode(codec)
+    codec = _utf16_without_bom(data[:8192])  # before UTF-8: ASCII in UTF-16 is valid UTF-8 full of NULs
+    if codec:
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            text = ""
+        if _looks_like_text(text, ascii_share=0.0):
+            return text
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
     text = data.decode("cp1252", errors="strict")  # raises on the 5 undefined bytes
-    printable = sum(ch.isprintable() or ch in "\n\r\t" for ch in text)
-    letters = sum(ch.isascii() for ch in text)  # Western text in cp1252 is still mostly ASCII
-    if printable / len(text) < 0.98 or letters / len(text) < 0.6:
+    if not _looks_like_text(text, ascii_share=0.6):  # Western text in cp1252 is still mostly ASCII
         raise UnicodeDecodeError("cp1252", data, 0, len(data), "does not look like text")
     return text
 
 
-def _from_result(path: Path, data: bytes, extract) -> tuple[list[Document], Skipped | None]:
+def _utf16_without_bom(sample: bytes) -> str | None:
+    """'utf-16-le'/'utf-16-be' when NUL bytes sit on one side of most byte pairs (ASCII-range UTF-16)."""
+    pairs = len(sample) // 2
+    if pairs < 2 or len(sample) % 2 and len(sample) < 8192:
+        return None
+    odd = sample[1:2 * pairs:2].count(0)
+    even = sample[0:2 * pairs:2].count(0)
+    if odd >= 0.4 * pairs and even == 0:
+        return "utf-16-le"
+    if even >= 0.4 * pairs and odd == 0:
+        return "utf-16-be"
+    return None
+
+
+def _looks_like_text(text: str, ascii_share: float) -> bool:
+    sample = text[:100_000]
+    if not sample:
+        return False
+    printable = sum(ch.isprintable() or ch in "\n\r\t" for ch in sample)
+    letters = sum(ch.isascii() for ch in sample)
+    return printable / len(sample) >= 0.98 and letters / len(sample) >= ascii_share
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _pdf_document(path: Path, key: str, data: bytes) -> Loaded:
+    """A PDF's text layer; pypdf's own warnings are collected and given back with the file's name."""
+    logger = logging.getLogger("pypdf")
+    collect, propagate = _Collect(), logger.propagate
+    logger.addHandler(collect)
+    logger.propagate = False  # otherwise they reach stderr without saying which file they are about
     try:
-        text = extract(data)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            text = _pdf_text(data)
     except Exception as e:  # noqa: BLE001 - any parser failure is a per-file skip
-        return [], Skipped(str(path), f"cannot parse: {type(e).__name__}: {e}", error=True)
+        return Loaded(key, skipped=Skipped(key, f"cannot parse: {type(e).__name__}: {e}", error=True))
+    finally:
+        logger.removeHandler(collect)
+        logger.propagate = propagate
+    notes = list(dict.fromkeys([*collect.messages, *(str(w.message) for w in caught)]))
+    found = tuple(FileWarning(key, f"PDF: {m}") for m in notes)
     if not text.strip():
-        return [], Skipped(str(path), "no text layer (scanned PDF? run OCR first)", error=True)
-    abspath = str(path.resolve())
-    return [Document(abspath, abspath, path.stem, text, hashlib.sha256(data).hexdigest(), abspath)], None
+        return Loaded(key, skipped=Skipped(key, "no text layer (scanned PDF? run OCR first)", error=True),
+                      warnings=found)
+    doc = Document(key, key, printable_name(path.stem), text, hashlib.sha256(data).hexdigest(), key)
+    return Loaded(key, (doc,), warnings=found, size=len(data))
 
 
 def _pdf_text(data: bytes) -> str:
@@ -204,8 +390,13 @@ def _pdf_text(data: bytes) -> str:
     return "\n\n".join((page.extract_text() or "").strip() for page in reader.pages).strip()
 
 
-def _jsonl_documents(path: Path, abspath: str, text: str) -> tuple[list[Document], Skipped | None]:
-    docs: list[Document] = []
+def _jsonl_documents(key: str, text: str, size: int) -> Loaded:
+    """One document per line. Ids: the line's `id` (a string or an integer), else `line-N` for line N.
+
+    Explicit ids win: a default id that another line uses explicitly becomes `line-N-2`, `-3`, ... A repeated
+    explicit id keeps its first line; the later ones are bad lines, reported with the rest.
+    """
+    rows: list[tuple[int, str, dict, str | None]] = []
     bad: list[str] = []
     for lineno, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -215,23 +406,48 @@ def _jsonl_documents(path: Path, abspath: str, text: str) -> tuple[list[Document
         except json.JSONDecodeError:
             bad.append(f"{lineno} (not JSON)")
             continue
+        except RecursionError:
+            bad.append(f"{lineno} (JSON nested too deep)")
+            continue
         if not isinstance(row, dict) or not isinstance(row.get("text"), str) or not row["text"].strip():
             bad.append(f"{lineno} (no 'text' string)")
             continue
-        rid = str(row.get("id", lineno))
+        rid = row.get("id")
+        if rid is not None and (isinstance(rid, bool) or not isinstance(rid, (str, int))):
+            bad.append(f"{lineno} ('id' must be a string or an integer)")
+            continue
+        rows.append((lineno, line, row, None if rid is None else str(rid)))
+    explicit: dict[str, int] = {}
+    for lineno, _, _, rid in rows:
+        if rid is not None:
+            explicit.setdefault(rid, lineno)
+    docs: list[Document] = []
+    taken: set[str] = set()
+    for lineno, line, row, rid in rows:
+        if rid is not None and explicit[rid] != lineno:
+            bad.append(f"{lineno} (duplicate id {rid!r}, first on line {explicit[rid]})")
+            continue
+        if rid is None:
+            rid, n = f"line-{lineno}", 1
+            while rid in explicit or rid in taken:
+                n += 1
+                rid = f"line-{lineno}-{n}"
+        taken.add(rid)
+        doc_id = _valid_text(f"{key}#{rid}")
         docs.append(Document(
-            doc_id=f"{abspath}#{rid}", source=str(row.get("source") or f"{abspath}#{rid}"),
-            title=str(row.get("title") or ""), text=row["text"],
-            content_hash=hashlib.sha256(line.encode("utf-8")).hexdigest(), file=abspath,
+            doc_id=doc_id, source=_valid_text(str(row.get("source") or doc_id)),
+            title=_valid_text(str(row.get("title") or "")), text=_valid_text(row["text"]),
+            content_hash=hashlib.sha256(line.encode("utf-8", "surrogatepass")).hexdigest(), file=key,
         ))
-    if len({d.doc_id for d in docs}) != len(docs):
-        return [], Skipped(str(path), "duplicate 'id' values in JSONL lines", error=True)
     skip = None
     if bad:
-        skip = Skipped(str(path), f"{len(bad)} JSONL line(s) skipped: {', '.join(bad[:5])}", error=True)
+        bad.sort(key=lambda b: int(b.split(" ", 1)[0]))
+        more = f" and {len(bad) - MAX_JSONL_ERRORS_SHOWN} more" if len(bad) > MAX_JSONL_ERRORS_SHOWN else ""
+        skip = Skipped(key, f"{len(bad)} JSONL line(s) skipped: {', '.join(bad[:MAX_JSONL_ERRORS_SHOWN])}{more}",
+                       error=True)
     if not docs and skip is None:
-        skip = Skipped(str(path), "no JSONL lines with a 'text' field", error=True)
-    return docs, skip
+        skip = Skipped(key, "no JSONL lines with a 'text' field", error=True)
+    return Loaded(key, tuple(docs), skip, size=size)
 
 
 _MD_HEADING = re.compile(r"^#{1,6}[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
@@ -243,15 +459,20 @@ def markdown_headings(text: str) -> tuple[Heading, ...]:
 
 _BLOCK_TAGS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "pre",
                "table", "ul", "ol", "dd", "dt", "blockquote", "header", "footer", "nav", "main", "aside"}
+_HIDDEN_TAGS = ["script", "style", "head", "noscript", "template", "svg"]
 
 
 def html_text(html: str) -> tuple[str, str, tuple[Heading, ...]]:
-    """Visible text of an HTML page (no head/script/style), its <title> and h1..h3 headings with offsets."""
+    """Visible text of an HTML page (no head/script/style), its <title> and h1..h3 headings with offsets.
+
+    The tree is walked with an explicit stack, not recursion: a page of thousands of nested or unclosed
+    tags is as deep as it is long.
+    """
     from bs4 import BeautifulSoup, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
 
     soup = BeautifulSoup(html, "html.parser")
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
-    for tag in soup(["script", "style", "head", "noscript", "template", "svg"]):
+    for tag in soup(_HIDDEN_TAGS):
         tag.decompose()
     parts: list[str] = []
     headings: list[Heading] = []
@@ -266,28 +487,29 @@ def html_text(html: str) -> tuple[str, str, tuple[Heading, ...]]:
         if parts and not parts[-1].endswith("\n"):
             emit("\n")
 
-    def walk(node) -> None:
-        for child in node.children:
-            if isinstance(child, (Comment, Doctype, Declaration, ProcessingInstruction)):
-                continue  # markup, not visible text (a <!DOCTYPE html> would otherwise read as "html")
-            if isinstance(child, NavigableString):
-                s = re.sub(r"\s+", " ", str(child))
-                if s.strip():
-                    if parts and parts[-1].endswith((" ", "\n")):
-                        s = s.lstrip()
-                    emit(s)
-            elif isinstance(child, Tag):
-                block = child.name in _BLOCK_TAGS
-                if block:
-                    newline()
-                if child.name in ("h1", "h2", "h3"):
-                    heading = child.get_text(" ", strip=True)
-                    if heading:
-                        headings.append(Heading(length, heading))
-                walk(child)
-                if block:
-                    newline()
-
-    walk(soup)
+    _END = object()  # stack marker: the end of a block tag (emit its closing newline)
+    stack: list = list(reversed(list(soup.children)))
+    while stack:
+        node = stack.pop()
+        if node is _END:
+            newline()
+        elif isinstance(node, (Comment, Doctype, Declaration, ProcessingInstruction)):
+            continue  # markup, not visible text (a <!DOCTYPE html> would otherwise read as "html")
+        elif isinstance(node, NavigableString):
+            s = re.sub(r"\s+", " ", str(node))
+            if s.strip():
+                if parts and parts[-1].endswith((" ", "\n")):
+                    s = s.lstrip()
+                emit(s)
+        elif isinstance(node, Tag):
+            block = node.name in _BLOCK_TAGS
+            if block:
+                newline()
+                stack.append(_END)
+            if node.name in ("h1", "h2", "h3"):
+                heading = node.get_text(" ", strip=True)
+                if heading:
+                    headings.append(Heading(length, heading))
+            stack.extend(reversed(list(node.children)))
     body = "".join(parts)
     return body, title or (headings[0].text if headings else ""), tuple(headings)

@@ -27,6 +27,11 @@ CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 """
 
 
+def readonly_uri(path: Path) -> str:
+    """`file:` URI of a path, escaped (pathlib quotes every byte outside the URI-safe set)."""
+    return Path(path).absolute().as_uri()
+
+
 @dataclass(frozen=True)
 class DocumentInfo:
     """One indexed document as `adaptrag index ls` shows it."""
@@ -47,7 +52,9 @@ class Manifest:
     def __init__(self, path: Path, readonly: bool) -> None:
         self.path = path
         if readonly:
-            self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            # a URI, so every byte of the path is percent-escaped: a raw "#", "?" or "%" in an index folder's name
+            # would end the file name early (and sqlite would open, even create, the cut-off path)
+            self.db = sqlite3.connect(f"{readonly_uri(path)}?mode=ro", uri=True, check_same_thread=False)
         else:
             self.db = sqlite3.connect(path, check_same_thread=False)
             self.db.executescript(SCHEMA)
@@ -100,6 +107,9 @@ class Manifest:
 
     def iter_chunk_texts(self) -> Iterator[tuple[str, str]]:
         yield from self.db.execute("SELECT id, text FROM chunks ORDER BY rowid")
+
+    def total_chars(self) -> int:
+        return int(self.db.execute("SELECT COALESCE(SUM(LENGTH(text)), 0) FROM chunks").fetchone()[0])
 
     def chunks_by_id(self, ids: Sequence[str]) -> dict[str, Chunk]:
         out: dict[str, Chunk] = {}

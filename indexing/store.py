@@ -15,6 +15,10 @@ generation is committed, and without the WAL's file lock several processes can o
 
 from __future__ import annotations
 
+import errno
+import logging
+import os
+import re
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -30,6 +34,8 @@ UPSERT_BATCH = 512  # points per write call: qdrant-client local mode commits sq
 
 class StoreError(RuntimeError):
     """The vector store cannot be opened or used; the message says what to do."""
+
+    user_error = True  # rag/cli.py prints one line for it instead of a traceback
 
 
 class VectorStore(Protocol):
@@ -223,8 +229,116 @@ def _backend(kind: str) -> tuple[Any, Any]:
 
 
 def make_store(cfg: IndexConfig, folder: Path, dim: int, writable: bool, kind: str | None = None) -> VectorStore:
-    """Open the vector store of one generation folder (or the server) for `cfg`."""
-    return _backend(kind or store_kind(cfg))[0](cfg, folder, dim, writable)
+    """Open the vector store of one generation folder (or the server) for `cfg`.
+
+    An embedded store on a read-only disk (or in a folder this user may not write) cannot be opened in
+    place: the engines map their files writable. A reader then gets a private temporary copy (sparse, so it
+    costs the vectors' real size) that is deleted when the store is closed.
+    """
+    kind = kind or store_kind(cfg)
+    copy = not writable and kind != "server" and not readable_in_place(folder)
+    if not copy:
+        try:
+            return _backend(kind)[0](cfg, folder, dim, writable)
+        except StoreError as e:
+            if writable or kind == "server" or not _denied(str(e)):
+                raise
+    return _TemporaryCopy(kind, lambda copy: _backend(kind)[0](cfg, copy, dim, False), folder)
+
+
+def readable_in_place(folder: Path) -> bool:
+    """False when mapping this generation's store in place could crash the reader, so it reads a copy.
+
+    On tmpfs, a read of a hole in a sparse, shared mmap file allocates memory, and a failed allocation is a
+    SIGBUS that kills the process without a word. Qdrant Edge preallocates sparse files and touches them
+    when it loads: a one-chunk index (67 MB apparent, 1.2 MB allocated) died with "Bus error" on a 24 MB
+    tmpfs, full or not. So a tmpfs with less free space than the holes is read through a temporary copy
+    elsewhere (`_TemporaryCopy`); other file systems map holes on read without allocating.
+    """
+    if fs_type(folder) != "tmpfs":
+        return True
+    return _free(folder) >= sparse_holes(folder)
+
+
+def sparse_holes(folder: Path) -> int:
+    holes = 0
+    for root, _dirs, files in os.walk(folder):
+        for f in files:
+            try:
+                st = os.lstat(os.path.join(root, f))
+            except OSError:
+                continue
+            holes += max(0, st.st_size - st.st_blocks * 512)
+    return holes
+
+
+def _free(path: Path) -> int:
+    st = os.statvfs(path)
+    return st.f_bavail * st.f_frsize
+
+
+def _disk_use(folder: Path) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(folder):
+        for f in files:
+            try:
+                total += os.lstat(os.path.join(root, f)).st_blocks * 512
+            except OSError:
+                pass
+    return total
+
+
+def fs_type(path: Path) -> str:
+    """File system type of the mount holding `path` (from /proc/self/mounts; "" when unknown)."""
+    try:
+        with open("/proc/self/mounts") as f:
+            mounts = [line.split()[1:3] for line in f]
+    except OSError:
+        return ""
+    real = os.path.realpath(path)
+    best, kind = "", ""
+    for point, fstype in mounts:
+        point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), point)  # "\\040" is a space
+        if (real == point or real.startswith(point.rstrip("/") + "/")) and len(point) >= len(best):
+            best, kind = point, fstype
+    return kind
+
+
+def _denied(message: str) -> bool:
+    return any(s in message for s in ("os error 30", "os error 13", "Read-only file system", "Permission denied",
+                                      "readonly database"))
+
+
+class _TemporaryCopy:
+    """A read-only generation's store, opened from a temporary copy; closing deletes the copy."""
+
+    def __init__(self, kind: str, open_store, folder: Path) -> None:
+        import tempfile
+
+        self._tmp = Path(tempfile.mkdtemp(prefix="adaptrag-readonly-"))
+        try:
+            if fs_type(self._tmp) == "tmpfs" and _free(self._tmp) < sparse_holes(folder) + _disk_use(folder):
+                raise StoreError(f"the disk holding index {folder.parent} is full or read-only, and "
+                                 f"{tempfile.gettempdir()} has no room for a copy to search: free some space")
+            fork_store(kind, folder, self._tmp)
+            self._store = open_store(self._tmp)
+        except BaseException:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            raise
+        self.shared = self._store.shared
+        logging.getLogger(__name__).info("index %s cannot be mapped in place (read-only, or a full tmpfs): "
+                                         "searching a copy of its vectors in %s", folder, self._tmp)
+
+    def __getattr__(self, name: str):
+        if name == "_store":  # not set yet (a failed __init__)
+            raise AttributeError(name)
+        return getattr(self._store, name)
+
+    def close(self) -> None:
+        try:
+            self._store.close()
+        finally:
+            shutil.rmtree(self._tmp, ignore_errors=True)
 
 
 def fork_store(kind: str, src: Path, dst: Path) -> None:
@@ -233,12 +347,26 @@ def fork_store(kind: str, src: Path, dst: Path) -> None:
 
 
 def copy_tree(src: Path, dst: Path) -> None:
-    """Copy a store folder keeping sparse files sparse (Qdrant preallocates 32 MB mmap files)."""
+    """Copy a store folder keeping sparse files sparse (Qdrant preallocates 32 MB mmap files).
+
+    Raises OSError (ENOSPC for a full disk) when the copy fails, never shutil.Error with a list of files.
+    """
     if not src.exists():
         return
     cp = shutil.which("cp")
-    if cp and subprocess.run([cp, "-a", "--sparse=always", "--reflink=auto", str(src), str(dst)],
-                             capture_output=True, check=False).returncode == 0:
-        return
+    if cp:
+        done = subprocess.run([cp, "-a", "--sparse=always", "--reflink=auto", str(src), str(dst)],
+                              check=False, capture_output=True)
+        if done.returncode == 0:
+            return
+        message = done.stderr.decode(errors="replace").strip().splitlines()
+        if any("No space left" in line or "Disk quota" in line for line in message):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(dst))
     shutil.rmtree(dst, ignore_errors=True)
-    shutil.copytree(src, dst)
+    try:
+        shutil.copytree(src, dst)
+    except shutil.Error as e:  # a list of (src, dst, why) per file
+        why = str(e.args[0][0][2]) if e.args and e.args[0] else str(e)
+        code = errno.ENOSPC if "No space left" in why else errno.EIO
+        raise OSError(code, why, str(dst)) from None
+

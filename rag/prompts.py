@@ -4,9 +4,13 @@
   invites the model to answer `<RET>` when it needs context.
 - grounded: numbered passages + the question; asks for a short answer citing [n].
 
-Passage text is untrusted data. It is fenced, stripped of chat-template control tokens
-(so a document cannot close the user turn and open a system one), and the system message
-says that instructions inside passages are to be ignored.
+Passage text is untrusted data. It is fenced between `<<<` and `>>>` lines, stripped of
+chat-template control tokens (so a document cannot close the user turn and open a system one),
+and the system message says that instructions inside passages are to be ignored. A passage
+cannot end its own block: runs of three or more `<` or `>` inside it are removed (`fence_safe`),
+and a title is flattened to one line, so the only fence lines in a prompt are the ones written
+here. Removed rather than spelled with look-alikes (`›››`): on the 12-document injection suite
+(tests/rag/test_prompts.py) SmolLM2-135M appended the payload once with look-alikes, never without.
 """
 
 from __future__ import annotations
@@ -36,9 +40,23 @@ _CONTROL = re.compile(
 )
 
 
+_FENCE_RUN = re.compile(r"<{3,}|>{3,}")
+
+
 def sanitize(text: str) -> str:
     """Remove chat-template control tokens from untrusted text (documents, questions)."""
     return _CONTROL.sub(" ", text)
+
+
+def fence_safe(text: str) -> str:
+    """Untrusted text that cannot open or close a `<<< >>>` block: control tokens and runs of 3+ angle
+    brackets replaced by a space. Only for the prompt: citations point into the original passage text."""
+    text = sanitize(text)
+    return _FENCE_RUN.sub(" ", text)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(fence_safe(text).split())
 
 
 def closed_book(question: str, router: bool = False) -> list[ChatMessage]:
@@ -52,8 +70,8 @@ def closed_book(question: str, router: bool = False) -> list[ChatMessage]:
 def format_passages(passages: Sequence[Passage]) -> str:
     blocks = []
     for i, p in enumerate(passages, start=1):
-        title = f" (title: {sanitize(p.title).strip()})" if p.title else ""
-        blocks.append(f"[{i}]{title}\n<<<\n{sanitize(p.text).strip()}\n>>>")
+        title = f" (title: {_one_line(p.title)})" if p.title and p.title.strip() else ""
+        blocks.append(f"[{i}]{title}\n<<<\n{fence_safe(p.text).strip()}\n>>>")
     return "\n\n".join(blocks)
 
 

@@ -80,3 +80,20 @@ def test_sentence_spans():
 def test_invalid_settings(tokenizer, tokens, overlap):
     with pytest.raises(ValueError, match="index.chunk"):
         Chunker(tokenizer, tokens, overlap)
+
+
+def test_a_line_without_spaces_is_cut_by_characters(tokenizer):
+    text = "x" * 50_000 + " tail."  # one [UNK] token to WordPiece: tokens alone would make one 50 KB chunk
+    chunker = Chunker(tokenizer, chunk_tokens=20, overlap=5)
+    chunks = chunker.chunk(doc(text))
+    assert all(text[c.start:c.end] == c.text and len(c.text) <= 20 * Chunker.MAX_CHARS_PER_TOKEN for c in chunks)
+    assert sum(len(c.text) for c in chunks) >= 50_000 and chunks[-1].text.endswith("tail.")
+
+
+def test_iter_chunks_is_lazy_and_equals_chunk(tokenizer):
+    text = " ".join(SENTENCES) * 20
+    chunker = Chunker(tokenizer, chunk_tokens=40, overlap=10)
+    lazy = chunker.iter_chunks(doc(text))
+    first = next(lazy)
+    assert first == chunker.chunk(doc(text))[0]
+    assert [first, *lazy] == chunker.chunk(doc(text))

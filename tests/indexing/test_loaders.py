@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import socket
 from pathlib import Path
 
 import pytest
 
-from indexing.loaders import decode, html_text, load_file, load_paths
+from indexing.loaders import decode, html_text, load_file, load_paths, path_key
 
 
 def minimal_pdf(text: str) -> bytes:
@@ -145,3 +147,86 @@ def test_html_doctype_and_processing_instructions_are_not_text():
     page = '<?xml version="1.0"?><!DOCTYPE html><html><head><title>T</title></head><body><p>Cairo</p></body></html>'
     body, title, _ = html_text(page)
     assert body.strip() == "Cairo" and title == "T"
+
+
+def test_deep_nesting_is_no_recursion_error(tmp_path: Path):
+    (tmp_path / "deep.html").write_text("<div>" * 3000 + "Deep text about tapirs." + "</div>" * 3000)
+    (tmp_path / "open.html").write_text("<b><i>" * 3000 + "Unclosed tags about ibexes.")
+    (tmp_path / "deep.jsonl").write_text("[" * 5000 + "]" * 5000 + '\n{"text": "A good line about lemurs."}\n')
+    result = load_paths([tmp_path])
+    texts = {Path(d.file).name: d.text for d in result.documents}
+    assert texts["deep.html"].strip() == "Deep text about tapirs."
+    assert texts["open.html"].strip() == "Unclosed tags about ibexes."
+    assert texts["deep.jsonl"] == "A good line about lemurs."
+    (skip,) = result.skipped
+    assert Path(skip.path).name == "deep.jsonl" and "1 (JSON nested too deep)" in skip.reason
+
+
+def test_html_block_structure_survives_the_iterative_walk():
+    body, _, headings = html_text("<h1>Top</h1><div><p>one <b>bold</b> two</p><ul><li>a</li><li>b</li></ul></div>"
+                                  "<p>end</p>")
+    assert body == "Top\none bold two\na\nb\nend\n" and [h.text for h in headings] == ["Top"]
+
+
+def test_utf16_and_utf32_are_text_not_binary(tmp_path: Path):
+    text = "Ein Text über Zürich, 東京 and Paris."
+    for name, data in {"bom16.txt": text.encode("utf-16"), "le.txt": text.encode("utf-16-le"),
+                       "be.md": text.encode("utf-16-be"), "bom32.txt": text.encode("utf-32")}.items():
+        (tmp_path / name).write_bytes(data)
+    result = load_paths([tmp_path])
+    assert not result.skipped
+    assert {Path(d.file).name: d.text for d in result.documents} == dict.fromkeys(
+        ["bom16.txt", "le.txt", "be.md", "bom32.txt"], text)
+    assert decode("Plain ASCII".encode("utf-16-le")) == "Plain ASCII"
+    assert decode(b"ELF\x00\x01\x02" * 20).count("\x00") == 20  # NULs, not UTF-16: load_file calls it binary
+
+
+def test_jsonl_ids_default_to_line_numbers_that_never_collide(tmp_path: Path):
+    (tmp_path / "ids.jsonl").write_text(
+        '{"text": "one"}\n{"id": 1, "text": "explicit one"}\n{"id": null, "text": "null a"}\n'
+        '{"id": null, "text": "null b"}\n{"id": "line-1", "text": "looks like a default"}\n'
+        '{"id": 1, "text": "repeated"}\n{"id": [1], "text": "a list id"}\n{"id": true, "text": "a bool id"}\n')
+    result = load_paths([tmp_path])
+    key = path_key(tmp_path / "ids.jsonl")
+    assert {d.doc_id[len(key) + 1:]: d.text for d in result.documents} == {
+        "line-1-2": "one", "1": "explicit one", "line-3": "null a", "line-4": "null b", "line-1": "looks like a default"}
+    (skip,) = result.skipped
+    assert skip.reason == ("3 JSONL line(s) skipped: 6 (duplicate id '1', first on line 2), 7 ('id' must be a string "
+                           "or an integer), 8 ('id' must be a string or an integer)")
+
+
+def test_jsonl_lone_surrogates_become_replacement_characters(tmp_path: Path):
+    (tmp_path / "s.jsonl").write_text('{"id": "a\\udcff", "text": "x \\ud800 y", "title": "\\udfff"}\n')
+    (doc,) = load_paths([tmp_path]).documents
+    assert doc.text == "x \ufffd y" and doc.title == "\ufffd" and doc.doc_id.endswith("#a\ufffd")
+    doc.doc_id.encode("utf-8")  # sqlite and Qdrant accept it
+
+
+def test_non_utf8_file_names_get_printable_keys(tmp_path: Path):
+    raw = os.path.join(os.fsencode(tmp_path), b"caf\xe9 \xff.txt")
+    with open(raw, "wb") as f:
+        f.write(b"Named in Latin-1.")
+    (doc,) = load_paths([tmp_path]).documents
+    assert doc.doc_id == doc.source == doc.file == f"{tmp_path}/caf\\xe9 \\xff.txt"
+    assert doc.title == "caf\\xe9 \\xff" and path_key(os.fsdecode(raw)) == doc.doc_id
+
+
+def test_pdf_warnings_name_their_file(tmp_path: Path, caplog):
+    data = minimal_pdf("Vienna is the capital of Austria.")
+    data = re.sub(rb"startxref\n(\d+)", lambda m: b"startxref\n%d" % (int(m.group(1)) + 7), data)
+    (tmp_path / "shifted.pdf").write_bytes(data)
+    with caplog.at_level(logging.WARNING):
+        result = load_paths([tmp_path])
+    assert [d.text for d in result.documents] == ["Vienna is the capital of Austria."]
+    assert result.warnings and all(w.path == path_key(tmp_path / "shifted.pdf") for w in result.warnings)
+    assert any("startxref" in w.message for w in result.warnings)
+    assert not [r for r in caplog.records if r.name.startswith("pypdf")]  # not also printed without a name
+
+
+def test_large_html_is_skipped_with_a_hint(tmp_path: Path, monkeypatch):
+    import indexing.loaders
+
+    monkeypatch.setattr(indexing.loaders, "MAX_HTML_MB", 0.01)
+    (tmp_path / "big.html").write_text("<p>word</p>" * 2000)
+    (skip,) = load_paths([tmp_path]).skipped
+    assert "HTML page too large" in skip.reason and skip.error
