@@ -41,9 +41,10 @@ from rag.types import Chunk
 __all__ = ["AddReport", "DiskFull", "Index", "IndexBusy", "IndexFailure", "IndexReadOnly", "RemoveReport"]
 
 LONG_FILE_MB = 5.0  # files with more text than this get a notice before they are indexed
-# Measured by indexing/bench_memory.py on this project's 2-core CI machine (MiniLM, 200-token chunks):
-# ~25 s per MB of English text, chunking + embedding + storing. Only used to tell the user what to expect.
-SECONDS_PER_MB = 25.0
+# Only used to tell the user what to expect. indexing/bench_memory.py on the 2-core machine: a MB of English
+# text is ~1,170 chunks (58,601 for 50 MB), and MiniLM embeds ~9 chunks per CPU-second: ~130 CPU-s per MB,
+# ~65 s per MB with both cores free.
+SECONDS_PER_MB = 65.0
 
 
 @dataclass(frozen=True)
