@@ -235,6 +235,7 @@ class Index:
         warnings: list[FileWarning] = []
         chunks_added = chunks_removed = 0
         with self._writer() as w:
+            w.progress = progress  # a changed document's old chunks are removed before the bar's first chunk
             old = self.manifest.hashes() if self.manifest else {}
             done: set[str] = set()
             loads = iter_loaded(paths, self.cfg.index.max_file_mb, follow_symlinks, files=files)

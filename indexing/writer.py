@@ -139,6 +139,7 @@ class Writer:
         self.target = target
         self.timings: dict[str, float] = {"chunk": 0.0, "embed": 0.0, "store": 0.0, "bm25": 0.0, "commit": 0.0}
         self.stale: list[str] = []  # server store: points to delete once the new generation is committed
+        self.progress = False  # show the embedding bar (set by Index.add before the first remove or write)
 
     def __enter__(self) -> Self:
         from filelock import FileLock, Timeout
@@ -185,6 +186,7 @@ class Writer:
         """Fork the committed generation into a new folder (once; `remove` and `write_document` call it)."""
         if self.begun:
             return
+        progress = progress or self.progress
         idx = self.target
         need = 0
         if self.old:  # the copy; on tmpfs also the holes of the sparse store files, which loading it touches
