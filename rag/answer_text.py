@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import re
 
-# Where generated text stops being an answer: a passage fence or a new numbered passage header.
-STOPS = ("<<<", ">>>", "\nQuestion:", "\n\n\n", "<RET>")
+# Where generation stops: an opening passage fence, a new question, a long gap, the router token. At most 4:
+# the OpenAI completions API (and vLLM) reject more stop strings.
+STOPS = ("<<<", "\nQuestion:", "\n\n\n", "<RET>")
+_CUTS = (*STOPS, ">>>")  # also cut after the fact, e.g. text that closes a fence it never opened
 _FAKE_PASSAGE = re.compile(r"(?:^|\n)\s*\[\d+\]\s*\(title:|(?:^|\n)\s*Passages?\s*\(data only", re.IGNORECASE)
 _ECHO = re.compile(r"^\s*Question:.*?\n\s*Answer:\s*", re.IGNORECASE | re.DOTALL)
 _ANSWER_LABEL = re.compile(r"^\s*Answer:\s*", re.IGNORECASE)
@@ -26,7 +28,7 @@ def clean_answer(text: str) -> str:
     cut = _FAKE_PASSAGE.search(text)
     if cut:
         text = text[: cut.start()]
-    for stop in STOPS:
+    for stop in _CUTS:
         if stop in text:
             text = text.split(stop, 1)[0]
     return text.strip()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer_text import clean_answer
+from rag.answer_text import STOPS, clean_answer
 
 
 @pytest.mark.parametrize("raw, clean", [
@@ -19,3 +19,7 @@ from rag.answer_text import clean_answer
 ])
 def test_clean_answer(raw, clean):
     assert clean_answer(raw) == clean
+
+
+def test_stop_strings_fit_the_openai_api_limit_of_four():
+    assert len(STOPS) <= 4
