@@ -198,12 +198,13 @@ def set_select(page, label: str, value: str) -> None:
     box = page.get_by_test_id("stSelectbox").filter(has_text=label)
     option = page.get_by_role("option", name=value, exact=True)
     for _ in range(8):
+        open_settings(page)  # a rerun can also fold the settings away between tries
         if box.locator("input").input_value() == value:
             break
-        box.click()
         try:
+            box.click(timeout=5000)
             option.click(timeout=3000)
-        except Exception:  # noqa: BLE001 - the list closed or was redrawn: try again
+        except Exception:  # noqa: BLE001 - the list or the settings closed or were redrawn: try again
             page.keyboard.press("Escape")
         page.wait_for_timeout(300)
     assert box.locator("input").input_value() == value
