@@ -187,16 +187,18 @@ def sidebar(page):
 
 
 def open_settings(page) -> None:
-    if not sidebar(page).get_by_text("Retrieval mode").is_visible():
-        sidebar(page).get_by_text("Settings (this conversation)").click()
-        sidebar(page).get_by_text("Retrieval mode").wait_for()
+    # .first: while a rerun redraws the sidebar, the old and the new widget can both be in the page for a moment
+    label = sidebar(page).get_by_text("Retrieval mode").first
+    if not label.is_visible():
+        sidebar(page).get_by_text("Settings (this conversation)").first.click()
+        label.wait_for()
 
 
 def set_select(page, label: str, value: str) -> None:
     """Pick `value` in the select box `label`; a rerun can close the list under the click, so retry until set."""
     open_settings(page)
-    box = page.get_by_test_id("stSelectbox").filter(has_text=label)
-    option = page.get_by_role("option", name=value, exact=True)
+    box = page.get_by_test_id("stSelectbox").filter(has_text=label).first
+    option = page.get_by_role("option", name=value, exact=True).first
     for _ in range(8):
         open_settings(page)  # a rerun can also fold the settings away between tries
         if box.locator("input").input_value() == value:
