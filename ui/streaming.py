@@ -68,35 +68,22 @@ class AnswerStream:
 
     def partials(self) -> Iterator[str]:
         """Yield the text generated so far each time new tokens arrived, until the call returns."""
-        text = ""
-        while True:
-            try:
-                item = self._queue.get(timeout=self._poll_s * 20)
-            except queue.Empty:
-                continue
-            if item is _DONE:
-                return
-            text += str(item)
-            while True:  # drain what else is waiting: one redraw per batch of tokens
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is _DONE:
-                    yield text
-                    return
-                text += str(item)
-            yield text
+        return self._texts(self._poll_s * 20, idle=False)
 
     def ticks(self, every_s: float = 0.5) -> Iterator[str]:
         """Like `partials`, but also yields the unchanged text every `every_s` while nothing arrives, so the
         caller can say what the pipeline is doing between tokens (and after the last one)."""
+        return self._texts(every_s, idle=True)
+
+    def _texts(self, wait_s: float, idle: bool) -> Iterator[str]:
+        """The text so far after each batch of tokens; with `idle`, also after each `wait_s` without one."""
         text = ""
         while True:
             try:
-                item = self._queue.get(timeout=every_s)
+                item = self._queue.get(timeout=wait_s)
             except queue.Empty:
-                yield text
+                if idle:
+                    yield text
                 continue
             if item is _DONE:
                 return
