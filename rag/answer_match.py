@@ -39,7 +39,7 @@ ARTICLES = {"a", "an", "the"}
 FILLER = ARTICLES | {
     "is", "was", "are", "were", "be", "been", "of", "in", "on", "at", "by", "for", "to", "and", "its", "it",
     "his", "her", "their", "he", "she", "they", "this", "that", "which", "who", "what", "where", "when", "answer",
-    "from", "as", "with", "has", "had", "have", "also", "located", "called", "named", "known",
+    "from", "as", "with", "has", "had", "have", "also", "located", "called", "named", "known", "there",
 }
 _CITATION = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
 _PUNCT = re.compile(f"[{re.escape(string.punctuation)}“”‘’«»–—…]")
@@ -242,6 +242,20 @@ def values_agree(a: str, b: str) -> bool | None:
     if na and nb:
         return any(math.isclose(x, y, rel_tol=1e-3) for x in na for y in nb)
     return None
+
+
+def answer_type(answer: str) -> str:
+    """The kind of value an answer states: "polar" (yes/no), "date" (a year or a date), "number", "entity"
+    (anything else), or "none" (a refusal). A memory conflict compares answers of one type only: a year
+    is no counter-answer to a calling code."""
+    if is_unknown(answer):
+        return "none"
+    if polarity(answer) is not None:
+        return "polar"
+    dates, numbers = values(first_clause(answer))
+    if dates:
+        return "date"
+    return "number" if numbers else "entity"
 
 
 def contains(longer: str, shorter: str) -> bool:

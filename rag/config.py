@@ -156,6 +156,9 @@ class ConflictConfig:
     closed_book_tokens: int = 16  # max new tokens of the closed-book answer (<RET> suppressed)
     passage_tokens: int = 12  # max new tokens of each one-passage answer
     calibration: str = ""  # JSON of logistic coefficients; "" = rag/conflict_calibration.json (eval conflicts --fit, evals/conflict_fitting.py)
+    # JSON of P(passage answers) coefficients and the answer/memory thresholds behind abstention;
+    # "" = rag/evidence_calibration.json (python -m evals.evidence_fit)
+    evidence_calibration: str = ""
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,12 @@
 Modes:
 - never: one closed-book generation with the base model; it IS the answer.
 - always: retrieve; no model call here.
-- adaptive: one generation with the `<RET>` router adapter (Adapt-LLM, trained by
-  `adaptrag adapt train`) on Adapt-LLM's closed-book prompt, with top-20 log-probs and `<RET>`
-  suppressed in the text. ret_probability = P(first token of "<RET>") at the first generated
-  position in the raw distribution; retrieve iff it is >= the threshold (cfg.decide.threshold,
-  else the calibrated value in the adapter's router_card.json). Below it, the generation that
-  already ran is the answer: no extra call. Above it, that generation is kept as the model's
-  closed-book answer (<RET> suppressed) for the conflict check.
+- adaptive: one token with the `<RET>` router adapter (Adapt-LLM, trained by `adaptrag adapt train`)
+  on Adapt-LLM's closed-book prompt, with top-20 log-probs. ret_probability = P(first token of "<RET>")
+  at the first generated position in the raw distribution; retrieve iff it is >= the threshold
+  (cfg.decide.threshold, else the calibrated value in the adapter's router_card.json). Retrieving stops
+  there (the evidence stage reads the base model's closed-book answer together with the passages);
+  below the threshold the router's answer is generated (`<RET>` suppressed) and is the answer.
 
 The router is cfg.model.router_adapter if set, else adapt/router/adapters/<model>/ when it
 exists. A model without one falls back to `always`, and Decision.reason says so.
@@ -85,7 +84,6 @@ class Decider:
             self.threshold = float(self.card.get("threshold") or DEFAULT_THRESHOLD)
         self._loaded = False
         self._router_error: str | None = None
-        self._last_mode: str | None = None
 
     # -- the public API ---------------------------------------------------------------------------
 
@@ -100,25 +98,22 @@ class Decider:
             decision = self._adaptive(question)
         else:
             raise ConfigError(f"invalid decide mode {mode!r}; allowed: adaptive, always, never")
-        self._last_mode = decision.mode
         return decision
 
-    def answer_prompt(self, question: str, passages: Sequence[Passage]) -> list[ChatMessage]:
-        """The prompt for the answer from retrieved passages, suited to `answer_adapter`.
+    @staticmethod
+    def answer_prompt(question: str, passages: Sequence[Passage], adapter: str | None = None) -> list[ChatMessage]:
+        """The prompt for the answer from retrieved passages, suited to the decision's `answer_adapter`.
 
-        After an adaptive decision, a router trained on Adapt-LLM's context examples answers with its
-        own context prompt; otherwise the base model answers with the grounded, citing prompt.
+        A router trained on Adapt-LLM's context examples answers with its own context prompt; otherwise the
+        base model answers with the grounded, citing prompt.
         """
-        if self.answer_adapter is not None:
+        if adapter is not None:
             return prompts.router_context(question, passages)
         return prompts.grounded(question, passages)
 
-    @property
-    def answer_adapter(self) -> str | None:
-        """The adapter the pipeline should use for the retrieved answer (None = the base model)."""
-        if self._last_mode == "adaptive" and self._loaded and self.card.get("answer_with_adapter"):
-            return ROUTER_ADAPTER
-        return None
+    def _answer_adapter(self) -> str | None:
+        """After an adaptive decision: the router adapter when its card says it also answers."""
+        return ROUTER_ADAPTER if self._loaded and self.card.get("answer_with_adapter") else None
 
     # -- internals --------------------------------------------------------------------------------
 
@@ -129,29 +124,36 @@ class Decider:
                 "build one with `adaptrag adapt train`"
             )
             return Decision(True, "always", None, why)
-        # One call: <RET> is suppressed for the generated text, while the reported log-probs are the raw
-        # distribution, so P(<RET>) at position 0 and the best non-<RET> answer come from the same pass.
+        # The decision costs one token: P(<RET>) at the first position (the reported log-probs are the raw
+        # distribution, <RET> suppressed only in the text). Retrieving stops there: the evidence stage reads the
+        # base model's closed-book answer in the same batch as the passages. Not retrieving, the router's
+        # answer is generated (its ~60-token prompt is read again: cheaper than a full answer that is thrown away).
         prompt = self.generator.render_chat(prompts.closed_book(question, router=True))
-        gen = self.generator.generate(GenerationRequest(
-            prompt=prompt, max_new_tokens=self.cfg.generation.max_new_tokens, top_logprobs=TOP_LOGPROBS,
-            suppress=(prompts.RET_TOKEN,), adapter=ROUTER_ADAPTER, temperature=0.0,
+        first = self.generator.generate(GenerationRequest(
+            prompt=prompt, max_new_tokens=1, top_logprobs=TOP_LOGPROBS, suppress=(prompts.RET_TOKEN,),
+            adapter=ROUTER_ADAPTER, temperature=0.0,
         ))
-        if gen.top_logprobs:
-            p = ret_probability(gen.top_logprobs[0])
+        if first.top_logprobs:
+            p = ret_probability(first.top_logprobs[0])
         else:
             # Nothing was generated (end of turn at once), so no position carries log-probs: ask for
             # P(first token of <RET>) at that position directly. An empty answer is no answer: retrieve.
-            first = getattr(self.generator, "first_token_logprobs", None)
-            if first is None:
-                return Decision(True, "adaptive", None, "router produced no answer: retrieving", gen)
-            p = ret_probability(first(prompt, [prompts.RET_TOKEN], adapter=ROUTER_ADAPTER))
-            if not gen.text.strip():
-                return Decision(True, "adaptive", p, f"router: P(<RET>) = {p:.3f}, no answer without it: retrieving",
-                                gen)
+            first_logprobs = getattr(self.generator, "first_token_logprobs", None)
+            if first_logprobs is None:
+                return Decision(True, "adaptive", None, "router produced no answer: retrieving")
+            p = ret_probability(first_logprobs(prompt, [prompts.RET_TOKEN], adapter=ROUTER_ADAPTER))
+            return Decision(True, "adaptive", p, f"router: P(<RET>) = {p:.3f}, no answer without it: retrieving",
+                            answer_adapter=self._answer_adapter())
         if p >= self.threshold:
-            # The answer it would have given is still the model's memory: the conflict check compares it.
             return Decision(True, "adaptive", p, f"router: P(<RET>) = {p:.3f} >= threshold {self.threshold:.3f}",
-                            gen)
+                            answer_adapter=self._answer_adapter())
+        gen = self.generator.generate(GenerationRequest(
+            prompt=prompt, max_new_tokens=self.cfg.generation.max_new_tokens, top_logprobs=1,
+            suppress=(prompts.RET_TOKEN,), adapter=ROUTER_ADAPTER, temperature=0.0,
+        ))
+        if not gen.text.strip():
+            return Decision(True, "adaptive", p, f"router: P(<RET>) = {p:.3f}, no answer without it: retrieving",
+                            answer_adapter=self._answer_adapter())
         return Decision(False, "adaptive", p, f"router: P(<RET>) = {p:.3f} < threshold {self.threshold:.3f}", gen)
 
     def _ensure_router(self) -> bool:

@@ -42,10 +42,11 @@ def average_deltas(generated: Mapping[str, tuple[Any, Any]], rank: int, name: st
 class Injector:
     """Passages -> averaged LoRA deltas through the trained parameter translator (DyPRAG)."""
 
-    def __init__(self, generator: Any, cfg: Config) -> None:
+    def __init__(self, generator: Any, cfg: Config, *, enabled: bool | None = None) -> None:
+        """`enabled=None` follows inject.dyprag; True builds it for questions that ask for DyPRAG themselves."""
         self.cfg = cfg
         self.generator = generator
-        self.enabled = cfg.inject.dyprag != "off"
+        self.enabled = cfg.inject.dyprag != "off" if enabled is None else enabled
         self.translator = None
         if not self.enabled:
             return

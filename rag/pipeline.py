@@ -1,4 +1,4 @@
-"""The answer path for one question: decide -> retrieve -> (inject) -> generate -> check conflicts -> attribute.
+"""The answer path for one question: decide -> retrieve -> (inject) -> evidence -> answer -> conflict -> attribute.
 
     pipeline = Pipeline.from_config(load_config())
     answer = pipeline.answer("Who wrote Dracula?")          # -> rag.types.Answer
@@ -8,47 +8,103 @@ Flow:
 - decide: the generator reads the closed-book prompt; in `adaptive` mode its first-token
   probability of <RET> decides. Not retrieving: the generation that already started is the answer.
 - retrieve: hybrid search (or passages given by the caller, e.g. an evaluation).
-- inject (DyPRAG `inject`/`combine`): passages become per-question LoRA deltas. A server serves one LoRA
-  per request (vLLM), so the router adapter only decides and the deltas answer on the base model (in
-  every backend alike): router call with the router adapter, answer call with the DyPRAG adapter.
-- generate: the grounded answer citing [n] (streamed through `on_token`).
-- conflict: memory vs documents, documents vs documents, before the answer is returned.
+- evidence (rag/evidence.py): one batch of short generations: the closed-book answer and one reading per
+  passage (that passage alone, focused on the sentences near the question's words), each with a calibrated
+  probability that the passage answers the question.
+- answer, one of three:
+  - some passage answers: the answer is the best reading (citing its passage), plus the other side when
+    two documents disagree. Nothing is generated twice: the reading already is the grounded answer.
+    With DyPRAG deltas or a router that answers, that answer is generated once more with them;
+  - no passage answers and memory is confident: the closed-book answer, labelled as memory;
+  - otherwise: an abstention that says what was searched.
+- conflict (rag/conflict.py): memory vs the answering passages, and answering passages among themselves,
+  from the evidence (no model call), before the answer is returned.
 - attribute: each sentence -> supporting passage span, or "from model memory".
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
+from typing import Protocol
 
+from rag import evidence as ev
 from rag import prompts
 from rag.answer_text import STOPS, clean_answer
 from rag.attribute import Attributor
 from rag.config import Config
 from rag.generators.base import GenerationRequest, Generator, LoraDeltas
-from rag.types import Answer, Citation, Conflict, Decision, Generation, Passage
+from rag.types import Answer, Conflict, Decision, Generation, Passage
 
 log = logging.getLogger(__name__)
 
 MODES = ("adaptive", "always", "never")
 DYPRAG_MODES = ("off", "inject", "combine")
+_CITE = re.compile(r"\[\d+\]")
 
 
 class PipelineError(RuntimeError):
     """A user-fixable problem with the answer path (empty index, bad mode); the message says what to do."""
 
 
+class DeciderLike(Protocol):
+    def decide(self, question: str, mode: str) -> Decision: ...
+
+
+class RetrieverLike(Protocol):
+    def search(self, query: str, k: int) -> list[Passage]: ...
+
+
+class ConflictLike(Protocol):
+    def check_evidence(self, question: str, evidence: ev.Evidence, document_answer: str = "") -> Conflict: ...
+
+
+class InjectorLike(Protocol):
+    def deltas(self, passages: Sequence[Passage]) -> LoraDeltas | None: ...
+
+
+@dataclass
+class _Run:
+    """What one answer accumulates across stages: timings and warnings for the user."""
+
+    t0: float = field(default_factory=time.perf_counter)
+    timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        t = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = _ms(t)
+
+    def add_generation(self, gen: Generation) -> None:
+        for k, v in gen.timings_ms.items():
+            self.timings[f"generate_{k}"] = v
+
+    def total(self) -> dict[str, float]:
+        self.timings["total"] = _ms(self.t0)
+        return self.timings
+
+
 class Pipeline:
     """Wires the stages together. Stages are built by `from_config`; tests may pass their own."""
 
-    def __init__(self, cfg: Config, generator: Generator, *, retriever=None, decider=None, conflict=None,
-                 attributor: Attributor | None = None, injector=None) -> None:
+    def __init__(self, cfg: Config, generator: Generator, *, retriever: RetrieverLike | None = None,
+                 decider: DeciderLike | None = None, conflict: ConflictLike | None = None,
+                 attributor: Attributor | None = None, injector: InjectorLike | None = None) -> None:
         self.cfg = cfg
         self.generator = generator
         self._retriever = retriever
+        if decider is None:
+            from rag.decide import Decider
+
+            decider = Decider(generator, cfg)
         self.decider = decider
         self.conflict = conflict
         self.attributor = attributor or Attributor(None)
@@ -57,7 +113,6 @@ class Pipeline:
     @classmethod
     def from_config(cls, cfg: Config) -> Pipeline:
         from indexing.embed import Embedder
-        from rag.decide import Decider
         from rag.generators import make_generator
 
         generator = make_generator(cfg.model, cfg.generation)
@@ -67,11 +122,11 @@ class Pipeline:
             from rag.conflict import ConflictChecker
 
             conflict = ConflictChecker(generator, embedder, cfg)
-        return cls(cfg, generator, decider=Decider(generator, cfg), conflict=conflict, attributor=Attributor(embedder))
+        return cls(cfg, generator, conflict=conflict, attributor=Attributor(embedder))
 
     # -- lazily built stages: an answer from memory needs no index, `off` needs no translator
     @property
-    def retriever(self):
+    def retriever(self) -> RetrieverLike:
         if self._retriever is None:
             from rag.retrieval import open_retriever
 
@@ -79,16 +134,15 @@ class Pipeline:
         return self._retriever
 
     @property
-    def injector(self):
-        """Built when a question first asks for DyPRAG, which answer(dyprag=...) may do with inject.dyprag = off."""
+    def injector(self) -> InjectorLike:
+        """Built when a question first asks for DyPRAG (answer(dyprag=...) may, with inject.dyprag = off)."""
         if self._injector is None:
             from rag.inject import Injector
 
-            cfg = self.cfg
-            if cfg.inject.dyprag == "off":  # an Injector built with "off" is disabled: deltas() returns None
-                cfg = replace(cfg, inject=replace(cfg.inject, dyprag="combine"))  # inject vs combine is ours
-            self._injector = Injector(self.generator, cfg)
+            self._injector = Injector(self.generator, self.cfg, enabled=True)
         return self._injector
+
+    # -- the answer path ------------------------------------------------------------------------------
 
     def answer(self, question: str, *, mode: str | None = None, dyprag: str | None = None,
                passages: Sequence[Passage] | None = None, on_token: Callable[[str], None] | None = None) -> Answer:
@@ -99,8 +153,84 @@ class Pipeline:
             mode: adaptive | always | never; None = cfg.decide.mode.
             dyprag: off | inject | combine; None = cfg.inject.dyprag.
             passages: use these instead of searching the index (evaluations with given passages).
-            on_token: called with each generated text piece (streaming UIs).
+            on_token: called with the answer's text pieces (streaming UIs).
         """
+        question, mode, dyprag = self._validated(question, mode, dyprag)
+        run = _Run()
+
+        with run.stage("decide"):
+            decision = self.decider.decide(question, mode)
+        if decision.mode != mode:  # e.g. adaptive without a router adapter falls back to always
+            run.warnings.append(decision.reason)
+        if not decision.retrieve:
+            return self._from_memory(question, decision, decision.closed_book, run, on_token, dyprag)
+
+        with run.stage("retrieve"):
+            found = list(passages) if passages is not None else self.retriever.search(question, self.cfg.retrieval.top_k)
+        if not found:
+            run.warnings.append(
+                f"no passages found in the index at {self.cfg.index_path()}: it is empty (add documents with "
+                "`adaptrag index add PATH`) or nothing matched; answering from memory"
+            )
+            return self._from_memory(question, decision, None, run, on_token, dyprag)
+
+        with run.stage("evidence"):
+            evidence = ev.gather(self.generator, self.cfg, question, found, closed_book=decision.closed_book)
+        answering = evidence.answering
+        if not answering:
+            if evidence.memory_confident:
+                run.warnings.append(
+                    f"none of the {len(found)} passages searched answers this; answered from the model's memory "
+                    f"({evidence.memory_confidence:.0%} confident)")
+                return self._from_memory(question, decision, evidence.memory, run, on_token, dyprag, passages=found,
+                                         memory_confidence=evidence.memory_confidence)
+            return self._abstain(question, decision, found, evidence, run, on_token)
+
+        conflict = Conflict(available=False, detail="conflict check disabled")
+        if self.conflict is not None:
+            with run.stage("conflict"):
+                conflict = self.conflict.check_evidence(question, evidence)
+
+        deltas = self._deltas(found, dyprag, run)
+        adapter = None if deltas is not None else decision.answer_adapter  # one LoRA per request
+        dropped: list[str] = []
+        prompt_tokens = evidence.memory.prompt_tokens
+        if deltas is None and adapter is None:
+            text = _compose(found, answering, conflict)
+        else:
+            in_prompt = [] if dyprag == "inject" else [r.passage for r in answering]
+            messages = self._answer_prompt(question, in_prompt, adapter) if in_prompt else prompts.closed_book(question)
+            prompt, kept, dropped = self._fit(question, messages, in_prompt, adapter)
+            if dropped:
+                run.warnings.append(f"context window: left out {len(dropped)} least relevant passage(s): "
+                                    f"{', '.join(dropped)}")
+            with run.stage("generate"):
+                gen = self._generate(GenerationRequest(
+                    prompt=prompt, max_new_tokens=self.cfg.generation.max_new_tokens, stop=STOPS, deltas=deltas,
+                    adapter=adapter, temperature=self.cfg.generation.temperature,
+                ), on_token)
+            run.add_generation(gen)
+            prompt_tokens += gen.prompt_tokens
+            text = _renumber(clean_answer(gen.text), kept, found) if in_prompt else clean_answer(gen.text)
+            on_token = None  # already streamed
+        if on_token is not None:
+            _emit(text, on_token)
+
+        with run.stage("attribute"):
+            attribution = self.attributor.run(text, found)
+        return Answer(
+            question=question, answer=text, retrieved=True, mode=decision.mode,
+            ret_probability=decision.ret_probability, passages=tuple(found), citations=attribution.citations,
+            conflict=conflict, timings_ms=run.total(), dyprag=dyprag,
+            dyprag_scale=getattr(self.injector, "scale", None) if deltas is not None else None,
+            dropped_citations=attribution.dropped_citations, dropped_passages=tuple(dropped),
+            prompt_tokens=prompt_tokens, warnings=tuple(run.warnings), model=self.generator.info.name,
+            memory_confidence=evidence.memory_confidence,
+        )
+
+    # -- stages ---------------------------------------------------------------------------------------
+
+    def _validated(self, question: str, mode: str | None, dyprag: str | None) -> tuple[str, str, str]:
         question = question.strip()
         if not question:
             raise PipelineError("the question is empty")
@@ -110,99 +240,53 @@ class Pipeline:
             raise PipelineError(f"invalid mode {mode!r}; allowed: {', '.join(MODES)}")
         if dyprag not in DYPRAG_MODES:
             raise PipelineError(f"invalid dyprag mode {dyprag!r}; allowed: {', '.join(DYPRAG_MODES)}")
-        timings: dict[str, float] = {}
-        warnings: list[str] = []
-        t0 = time.perf_counter()
+        return question, mode, dyprag
 
-        with _timed(timings, "decide"):
-            decision: Decision = self.decider.decide(question, mode)
-        if decision.mode != mode:  # e.g. adaptive without a router adapter falls back to always
-            warnings.append(decision.reason)
-        if not decision.retrieve:
-            return self._from_memory(question, decision, timings, warnings, t0, on_token, dyprag)
+    def _deltas(self, found: Sequence[Passage], dyprag: str, run: _Run) -> LoraDeltas | None:
+        if dyprag == "off":
+            return None
+        with run.stage("inject"):
+            return self.injector.deltas(found)
 
-        with _timed(timings, "retrieve"):
-            found = list(passages) if passages is not None else self.retriever.search(question, self.cfg.retrieval.top_k)
-        if not found:
-            warnings.append(
-                f"no passages found in the index at {self.cfg.index_path()}: it is empty (add documents with "
-                "`adaptrag index add PATH`) or nothing matched; answering from memory"
-            )
-            closed = decision.closed_book
-            if closed is None or not closed.text.strip():  # always-mode, or a router that only wanted <RET>
-                closed = self._closed_book(question)
-            return self._from_memory(question, replace(decision, closed_book=closed), timings, warnings, t0,
-                                     on_token, dyprag)
-
-        deltas: LoraDeltas | None = None
-        if dyprag != "off":
-            with _timed(timings, "inject"):
-                deltas = self.injector.deltas(found)
-        # one LoRA per request: with DyPRAG deltas the answer never also uses the router adapter
-        adapter = None if deltas is not None else getattr(self.decider, "answer_adapter", None)
-        in_prompt = [] if dyprag == "inject" else found
-        messages = self._answer_prompt(question, in_prompt, adapter) if in_prompt else prompts.closed_book(question)
-        prompt, kept, dropped = self._fit(question, messages, in_prompt, adapter)
-        if dropped:
-            warnings.append(f"context window: left out {len(dropped)} least relevant passage(s): {', '.join(dropped)}")
-        if in_prompt:
-            found = kept
-
-        with _timed(timings, "generate"):
-            gen = self._generate(GenerationRequest(
-                prompt=prompt, max_new_tokens=self.cfg.generation.max_new_tokens, stop=_STOPS, deltas=deltas,
-                adapter=adapter, temperature=self.cfg.generation.temperature,
-            ), on_token)
-        text = clean_answer(gen.text)
-        for k, v in gen.timings_ms.items():
-            timings[f"generate_{k}"] = v
-
-        conflict = Conflict(available=False, detail="conflict check disabled")
-        if self.conflict is not None:
-            with _timed(timings, "conflict"):
-                conflict = self.conflict.check(question, found, text, decision.closed_book)
-
-        with _timed(timings, "attribute"):
-            attribution = self.attributor.run(text, found)
-        timings["total"] = _ms(t0)
-        prompt_tokens = gen.prompt_tokens + (decision.closed_book.prompt_tokens if decision.closed_book else 0)
-        return Answer(
-            question=question, answer=text, retrieved=True, mode=decision.mode,
-            ret_probability=decision.ret_probability, passages=tuple(found), citations=attribution.citations,
-            conflict=conflict, timings_ms=timings, dyprag=dyprag,
-            dyprag_scale=getattr(self.injector, "scale", None) if deltas is not None else None,
-            dropped_citations=attribution.dropped_citations,
-            dropped_passages=tuple(dropped), prompt_tokens=prompt_tokens, warnings=tuple(warnings),
-            model=self.generator.info.name,
-        )
-
-    def _from_memory(self, question: str, decision: Decision, timings: dict[str, float], warnings: list[str],
-                     t0: float, on_token: Callable[[str], None] | None, dyprag: str) -> Answer:
-        gen = decision.closed_book or self._closed_book(question)
+    def _from_memory(self, question: str, decision: Decision, gen: Generation | None, run: _Run,
+                     on_token: Callable[[str], None] | None, dyprag: str, *, passages: Sequence[Passage] = (),
+                     memory_confidence: float | None = None) -> Answer:
+        """The closed-book answer; `gen` is reused when it is a real answer (never the router's <RET>)."""
+        if gen is None or ev.is_ret_generation(gen) or not gen.text.strip():
+            with run.stage("generate"):
+                gen = self.generator.generate(ev.closed_book_request(
+                    self.generator, question, self.cfg.generation.max_new_tokens))
         text = clean_answer(gen.text)
         if on_token is not None:
-            on_token(text)  # the generation already happened while deciding
-        for k, v in gen.timings_ms.items():
-            timings[f"generate_{k}"] = v
-        citations = tuple(
-            Citation(text[s:e], None, -1, -1, sentence_start=s, sentence_end=e)
-            for s, e in _sentences(text)
-        )
-        timings["total"] = _ms(t0)
+            _emit(text, on_token)
+        run.add_generation(gen)
+        citations = self.attributor.run(text, ()).citations
         return Answer(
-            question=question, answer=text, retrieved=False, mode=decision.mode,
-            ret_probability=decision.ret_probability, citations=citations,
-            conflict=Conflict(available=False, detail="no documents retrieved: nothing to compare"),
-            timings_ms=timings, dyprag="off" if dyprag == "off" else f"{dyprag} (not used: no retrieval)",
-            prompt_tokens=gen.prompt_tokens, warnings=tuple(warnings), model=self.generator.info.name,
+            question=question, answer=text, retrieved=bool(passages) or decision.retrieve, mode=decision.mode,
+            ret_probability=decision.ret_probability, passages=tuple(passages), citations=citations,
+            conflict=Conflict(available=False, detail="no passage answers: nothing to compare" if passages
+                              else "no documents retrieved: nothing to compare"),
+            timings_ms=run.total(), dyprag="off" if dyprag == "off" else f"{dyprag} (not used: no retrieval)",
+            prompt_tokens=gen.prompt_tokens, warnings=tuple(run.warnings), model=self.generator.info.name,
+            answered_from="memory", memory_confidence=memory_confidence,
         )
 
-    def _closed_book(self, question: str) -> Generation:
-        prompt = self.generator.render_chat(prompts.closed_book(question))
-        return self.generator.generate(GenerationRequest(
-            prompt=prompt, max_new_tokens=self.cfg.generation.max_new_tokens, stop=_STOPS,
-            suppress=(prompts.RET_TOKEN,), top_logprobs=1,
-        ))
+    def _abstain(self, question: str, decision: Decision, found: Sequence[Passage], evidence: ev.Evidence,
+                 run: _Run, on_token: Callable[[str], None] | None) -> Answer:
+        """No passage answers and memory is not confident: say so instead of inventing an answer."""
+        n = len(found)
+        text = (f"I couldn't find this in your documents (searched {n} passage{'s' if n != 1 else ''}), "
+                "and I'm not confident enough to answer from memory.")
+        if on_token is not None:
+            on_token(text)
+        return Answer(
+            question=question, answer=text, retrieved=True, mode=decision.mode,
+            ret_probability=decision.ret_probability, passages=tuple(found),
+            conflict=Conflict(available=False, detail="abstained: no retrieved passage answers the question"),
+            timings_ms=run.total(), prompt_tokens=evidence.memory.prompt_tokens, warnings=tuple(run.warnings),
+            model=self.generator.info.name, abstained=True, answered_from="none",
+            memory_confidence=evidence.memory_confidence,
+        )
 
     def _generate(self, request: GenerationRequest, on_token: Callable[[str], None] | None) -> Generation:
         if on_token is None:
@@ -218,9 +302,9 @@ class Pipeline:
         return final
 
     def _answer_prompt(self, question: str, passages: Sequence[Passage], adapter: str | None):
-        """The decider's prompt for its answer adapter; the grounded prompt when the base model answers."""
-        return self.decider.answer_prompt(question, passages) if adapter is not None else \
-            prompts.grounded(question, passages)
+        from rag.decide import Decider
+
+        return Decider.answer_prompt(question, passages, adapter)
 
     def _fit(self, question: str, messages, passages: list[Passage],
              adapter: str | None = None) -> tuple[str, list[Passage], list[str]]:
@@ -248,23 +332,48 @@ class Pipeline:
         return prompt, kept, dropped
 
 
-_STOPS = STOPS  # rag/answer_text.py: where generated text stops being an answer
+def _compose(found: Sequence[Passage], answering: Sequence[ev.Reading], conflict: Conflict) -> str:
+    """The answer from the readings: the best one, citing its passage by its number in `found`; when two
+    documents disagree, the other side too, so the answer itself does not pick a winner silently."""
+    numbers = {p.id: i for i, p in enumerate(found, start=1)}
+
+    def cited(r: ev.Reading) -> str:
+        return _cite(r.text, numbers.get(r.passage.id, 1))
+
+    best = answering[0]
+    if conflict.flagged and conflict.kind == "between_documents":
+        one = next((r for r in answering if r.passage.id in conflict.passage_ids), None)
+        other = next((r for r in answering if r.passage.id in conflict.other_passage_ids), None)
+        if one is not None and other is not None:
+            return f"{cited(one)} Another document says: {cited(other)}"
+    return cited(best)
 
 
-def _sentences(text: str) -> list[tuple[int, int]]:
-    from rag.attribute import split_sentences
+def _cite(text: str, n: int) -> str:
+    """A reading cites its only passage as [1] (or not at all): make it [n], at the end when missing."""
+    text = _CITE.sub(f"[{n}]", text).strip()
+    if f"[{n}]" in text:
+        return text
+    body = text.rstrip(" .")
+    return f"{body} [{n}]." if body else text
 
-    return split_sentences(text) or ([(0, len(text))] if text else [])
+
+def _renumber(text: str, kept: Sequence[Passage], found: Sequence[Passage]) -> str:
+    """[i] over the prompt's passages -> [n] over the answer's passages (the prompt held the answering ones)."""
+    numbers = {p.id: i for i, p in enumerate(found, start=1)}
+
+    def sub(m: re.Match[str]) -> str:
+        i = int(m.group()[1:-1])
+        return f"[{numbers.get(kept[i - 1].id, i)}]" if 1 <= i <= len(kept) else m.group()
+
+    return _CITE.sub(sub, text)
+
+
+def _emit(text: str, on_token: Callable[[str], None]) -> None:
+    """Hand an already written answer to a streaming caller word by word (it renders as it arrives)."""
+    for piece in re.findall(r"\S+\s*", text) or [text]:
+        on_token(piece)
 
 
 def _ms(t0: float) -> float:
     return round((time.perf_counter() - t0) * 1000, 2)
-
-
-@contextmanager
-def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
-    t0 = time.perf_counter()
-    try:
-        yield
-    finally:
-        timings[stage] = _ms(t0)

@@ -72,6 +72,7 @@ class Decision:
     ret_probability: float | None = None  # P(<RET>) at the first generated position; None if not computed
     reason: str = ""  # e.g. "router", "no router adapter: fell back to always"
     closed_book: Generation | None = None  # the generation that already started (kept when not retrieving)
+    answer_adapter: str | None = None  # the LoRA adapter the retrieved answer should use (None = base model)
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,8 @@ class Answer:
     warnings: tuple[str, ...] = ()
     model: str = ""
     abstained: bool = False  # the answer says the information is not available instead of answering
+    answered_from: str = "documents"  # "documents" | "memory" | "none" (abstained)
+    memory_confidence: float | None = None  # closed-book confidence, when the memory answer was computed
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -153,5 +156,6 @@ class Answer:
             "timings_ms": dict(self.timings_ms), "dyprag": self.dyprag, "dyprag_scale": self.dyprag_scale,
             "dropped_citations": self.dropped_citations,
             "dropped_passages": list(self.dropped_passages), "prompt_tokens": self.prompt_tokens,
-            "warnings": list(self.warnings), "model": self.model,
+            "warnings": list(self.warnings), "model": self.model, "answered_from": self.answered_from,
+            "memory_confidence": self.memory_confidence,
         }

@@ -65,8 +65,9 @@ def test_always_retrieves_answers_and_attributes_with_document_offsets(pipeline,
     for c in supported:
         text = Path(c.source).read_text(encoding="utf-8")
         assert "Nairobi" in text[c.start:c.end]
-    for stage in ("decide", "retrieve", "generate", "conflict", "attribute", "total"):
+    for stage in ("decide", "retrieve", "evidence", "conflict", "attribute", "total"):
         assert payload["timings_ms"][stage] >= 0
+    assert payload["answered_from"] == "documents" and not payload["abstained"]
     assert set(payload["conflict"]) >= {"flagged", "kind", "parametric_answer", "document_answer", "score", "passage_ids"}
 
 
@@ -100,14 +101,46 @@ def test_injected_document_does_not_change_behaviour(pipeline):
     assert "tokyo" in answer.answer.lower()
 
 
-def test_context_longer_than_the_window_drops_passages_and_says_so(pipeline):
+def test_long_passages_are_read_around_the_question_and_the_answer_cites_the_right_one(pipeline):
     long = "Filler sentence about nothing in particular. " * 400
-    passages = [Passage("jp", "japan.md", "Japan", "Japan's capital is Tokyo.", 0, 25, 1.0)] + [
-        Passage(f"f{i}", "filler.txt", "", long, 0, len(long), 0.1) for i in range(4)
-    ]
+    passages = [Passage(f"f{i}", "filler.txt", "", long, 0, len(long), 0.1) for i in range(2)] + [
+        Passage("jp", "japan.md", "Japan", "Japan's capital is Tokyo.", 0, 25, 1.0)]
     answer = pipeline.answer("What is the capital of Japan?", mode="always", passages=passages)
-    assert answer.dropped_passages and any("context window" in w for w in answer.warnings)
-    assert answer.passages[0].id == "jp"
+    assert "tokyo" in answer.answer.lower() and "[3]" in answer.answer
+    assert [c.passage_id for c in answer.citations if not c.from_memory] == ["jp"]
+
+
+def _with_evidence_calibration(tmp_path, **thresholds) -> str:
+    from rag.evidence import load_calibration
+
+    path = tmp_path / "evidence.json"
+    path.write_text(json.dumps({**load_calibration(), **thresholds}), encoding="utf-8")
+    return str(path)
+
+
+def test_nothing_answers_and_memory_unsure_means_an_honest_abstention(hf_generator, embedder, tmp_path):
+    from rag.attribute import Attributor
+
+    cfg = load_config(env={}, overrides={"conflict.evidence_calibration": _with_evidence_calibration(
+        tmp_path, memory_threshold=1.01)})
+    pipeline = Pipeline(cfg, hf_generator, attributor=Attributor(embedder))
+    bananas = [Passage("b", "bananas.txt", "", "Bananas are rich in potassium.", 0, 30, 0.3)]
+    answer = pipeline.answer("What is the staff wifi password at Zorblatt Labs?", mode="always", passages=bananas)
+    assert answer.abstained and answer.answered_from == "none" and answer.citations == ()
+    assert "searched 1 passage" in answer.answer and not answer.conflict.flagged
+
+
+def test_nothing_answers_but_memory_is_confident_answers_from_memory_and_says_so(hf_generator, embedder, tmp_path):
+    from rag.attribute import Attributor
+
+    cfg = load_config(env={}, overrides={"conflict.evidence_calibration": _with_evidence_calibration(
+        tmp_path, memory_threshold=0.0)})
+    pipeline = Pipeline(cfg, hf_generator, attributor=Attributor(embedder))
+    bananas = [Passage("b", "bananas.txt", "", "Bananas are rich in potassium.", 0, 30, 0.3)]
+    answer = pipeline.answer("What is the capital of France?", mode="always", passages=bananas)
+    assert not answer.abstained and answer.answered_from == "memory" and answer.retrieved
+    assert "paris" in answer.answer.lower() and all(c.from_memory for c in answer.citations)
+    assert any("answered from the model's memory" in w for w in answer.warnings)
 
 
 def test_bad_requests_fail_clearly(pipeline):
@@ -179,13 +212,8 @@ def test_dyprag_answer_uses_the_deltas_alone_not_the_router_adapter(hf_generator
     from tests.rag.generators.suite import random_deltas
 
     class RouterAnswers:  # the decider, a neighbour: retrieves, and would answer with the router adapter
-        answer_adapter = "router"
-
         def decide(self, question, mode):
-            return Decision(True, "adaptive", 0.9, "router: retrieve")
-
-        def answer_prompt(self, question, passages):
-            return prompts.router_context(question, passages)
+            return Decision(True, "adaptive", 0.9, "router: retrieve", answer_adapter="router")
 
     class Deltas:  # the injector, a neighbour
         def deltas(self, passages):
@@ -200,8 +228,8 @@ def test_dyprag_answer_uses_the_deltas_alone_not_the_router_adapter(hf_generator
     question, passages = "What is the capital of Kenya?", [Passage("ke", "kenya.txt", "", kenya, 0, len(kenya), 1.0)]
     answer = pipeline.answer(question, mode="adaptive", dyprag="combine", passages=passages)
     assert answer.retrieved and answer.ret_probability == 0.9 and answer.dyprag == "combine"
-    (request,) = requests
-    assert request.deltas is not None and request.adapter is None
+    (request,) = [r for r in requests if r.deltas is not None]  # the answer; the evidence readings have no deltas
+    assert request.adapter is None
     assert request.prompt == hf_generator.render_chat(prompts.grounded(question, passages))
 
 

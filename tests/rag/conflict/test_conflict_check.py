@@ -31,7 +31,8 @@ def test_confident_memory_conflicts_with_a_counter_memory_passage(checker):
     assert c.parametric_confidence is not None and c.parametric_confidence >= 0.5
     assert c.flagged and c.kind == "memory_vs_documents"
     assert c.passage_ids == ("lyon",)
-    assert c.document_answer == "The capital of France is Lyon [1]."
+    assert "lyon" in (c.document_answer or "").lower()  # the passage's own reading, not only the generated answer
+    assert "Lyon" in c.detail and "Paris" in c.detail  # the banner names both values
     assert 0.5 <= c.score <= 1.0
     assert a.elapsed_ms > 0
 
@@ -53,7 +54,7 @@ def test_low_confidence_memory_never_raises_a_memory_conflict(checker, hf_genera
     lax = ConflictChecker(hf_generator, embedder, dataclasses.replace(Config(), conflict=ConflictConfig(
         min_confidence=0.0, threshold=0.0)))
     lax_c = lax.assess(question, [passage("p", text)], "Curaçao is in North America [1].",
-                       closed_book=a.closed_book, passage_answers=a.passage_answers).conflict
+                       closed_book=a.closed_book, passage_answers=a.readings).conflict
     assert lax_c.flagged and lax_c.kind == "memory_vs_documents"
 
 
@@ -67,6 +68,22 @@ def test_two_disagreeing_passages_are_a_document_conflict(checker):
 def test_no_passages_means_no_check(checker):
     c = checker.check(Q, [], "")
     assert not c.available and not c.flagged
+
+
+def test_a_silent_passage_on_the_same_subject_is_not_a_document_conflict(checker):
+    codes = passage("codes", "France uses the calling code +33 and the internet domain .fr.")
+    c = checker.check(Q, [passage("paris", PARIS), codes], "The capital of France is Paris [1].")
+    assert not c.flagged, c.detail
+
+
+def test_memory_of_another_type_is_not_a_counter_answer(checker):
+    """A year is no counter-answer to a calling code: the closed-book guess must be of the documents' type."""
+    q = "What is the international calling code of Kenya?"
+    year = Generation(text="The calling code of Kenya is 2023.", tokens=("The", " calling", " code", " of", " Kenya",
+                      " is", " 2023", "."), token_logprobs=(-0.1,) * 8)
+    kenya = passage("ke", "Kenya's international calling code is +254.")
+    c = checker.assess(q, [kenya], "", closed_book=year).conflict
+    assert not c.flagged, c.detail
 
 
 def test_unanswerable_passage_is_not_a_conflict(checker):

@@ -78,8 +78,9 @@ def test_ret_path_router_asks_for_documents_on_an_obscure_question(hf_generator)
     # the router is a real signal: the well-known question gets a lower P(<RET>)
     assert decider.decide(WELL_KNOWN, "adaptive").ret_probability < decision.ret_probability
     passage = Passage("p1", "doc.txt", "", "Aarno Maliniemi was born in Oulu.", 0, 33, 1.0)
-    messages = decider.answer_prompt(OBSCURE, [passage])
-    assert "Oulu" in messages[-1].content and decider.answer_adapter is None  # base model, grounded prompt
+    messages = decider.answer_prompt(OBSCURE, [passage], decision.answer_adapter)
+    assert "Oulu" in messages[-1].content and decision.answer_adapter is None  # base model, grounded prompt
+    assert decision.closed_book is None  # retrieving costs one token: no closed-book answer was generated
 
 
 @needs_router
@@ -97,6 +98,6 @@ def test_an_empty_router_answer_reads_p_ret_directly_and_retrieves(hf_generator)
     """The router ends its turn at once on some questions (no tokens, no log-probs): that is no answer."""
     decider = Decider(hf_generator, cfg_with(threshold=1.0))  # the threshold alone would never retrieve
     decision = decider.decide("What genre is Paris Hilton?", "adaptive")
-    assert decision.closed_book is not None and decision.closed_book.text.strip() == ""
+    assert decision.closed_book is None  # no answer to keep: the base model's memory is read with the passages
     assert decision.retrieve and decision.mode == "adaptive"
     assert 0.0 < decision.ret_probability <= 1.0 and "no answer" in decision.reason

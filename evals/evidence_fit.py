@@ -1,0 +1,190 @@
+"""Collect answer-path evidence on workload dev splits and fit rag/evidence_calibration.json.
+
+Two steps, resumable (records are appended per case):
+
+    python -m evals.evidence_fit collect --workloads evals/workloads/fictional evals/workloads/reference \\
+        runs/workloads/popqa --split dev --out runs/evidence/dev.jsonl
+    python -m evals.evidence_fit fit runs/evidence/dev.jsonl --out rag/evidence_calibration.json
+
+`collect` indexes each workload's corpus into a temporary index, retrieves the default top-k for every case
+and records the evidence (closed-book answer and confidence, one reading per passage with its features) and
+the labels: a passage answers when one of the case's aliases is in its text (kinds whose answer is in the
+corpus, and `known`); it never does for `unanswerable` and `self_contained`.
+
+`fit` fits the logistic P(passage answers) on the passage rows, then picks two thresholds on the question
+level: `answers_threshold` (a passage is treated as answering) and `memory_threshold` (memory is confident
+enough to answer when no passage does), maximising abstention recall on `unanswerable` with false abstention
+<= 10% on document/no_conflict/known.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from evals.workload.cases import load_cases
+from rag import answer_match as am
+
+ANSWER_IN_CORPUS = {"document", "no_conflict", "memory_conflict", "document_conflict", "known"}
+SHOULD_ANSWER = {"document", "no_conflict", "known"}
+
+
+def _label(kind: str, aliases: list[str], text: str) -> int:
+    if kind not in ANSWER_IN_CORPUS:
+        return 0
+    return int(any(am.contains(text, a) for a in aliases))
+
+
+def collect(workloads: list[str], split: str, out: Path, limit: int = 0) -> None:
+    from indexing.index import Index
+    from rag.config import load_config
+    from rag.evidence import gather
+    from rag.generators import make_generator
+    from rag.retrieval import open_retriever
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    done = set()
+    if out.exists():
+        done = {json.loads(line)["id"] for line in out.read_text(encoding="utf-8").splitlines() if line.strip()}
+    base = load_config()
+    generator = make_generator(base.model, base.generation)
+    for folder in map(Path, workloads):
+        cases = load_cases(folder / f"{split}.jsonl")[: limit or None]
+        todo = [c for c in cases if c.id not in done]
+        if not todo:
+            continue
+        tmp = tempfile.mkdtemp(prefix="adaptrag-evidence-")
+        try:
+            cfg = replace(base, index=replace(base.index, path=str(Path(tmp) / "index")))
+            index = Index.open(cfg)
+            try:
+                index.add([str(folder / "corpus")], progress=False)
+            finally:
+                index.close()
+            retriever = open_retriever(cfg)
+            for n, case in enumerate(todo, 1):
+                passages = retriever.search(case.question, cfg.retrieval.top_k)
+                ev = gather(generator, cfg, case.question, passages)
+                row = {
+                    "id": case.id, "kind": case.kind, "question": case.question, "answers": list(case.answers),
+                    "memory": ev.memory.text, "memory_answer": ev.memory_answer,
+                    "memory_tokens": list(ev.memory.tokens), "memory_logprobs": list(ev.memory.token_logprobs),
+                    "memory_confidence": ev.memory_confidence,
+                    "memory_correct": int(bool(case.answers) and any(am.contains(ev.memory.text, a) for a in case.answers)),
+                    "readings": [{
+                        "passage_id": r.passage.id, "source": r.passage.source, "title": r.passage.title,
+                        "passage_text": r.passage.text, "text": r.text, "answer": r.answer,
+                        "features": r.features, "dense": r.passage.scores.get("dense"),
+                        "label": _label(case.kind, list(case.answers), f"{r.passage.title}\n{r.passage.text}"),
+                        "label_full": _label(case.kind, list(case.answers), r.passage.text),
+                    } for r in ev.readings],
+                    "ms": ev.timings_ms["evidence"],
+                }
+                with out.open("a", encoding="utf-8") as f:
+                    f.write(json.dumps(row) + "\n")
+                print(f"{folder.name} {n}/{len(todo)} {case.kind} {ev.timings_ms['evidence']:.0f} ms", file=sys.stderr,
+                      flush=True)
+            close = getattr(retriever, "close", None)
+            if close:
+                close()
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def fit(records_path: Path, out: Path) -> dict[str, Any]:
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from rag.evidence import FEATURES, logistic
+
+    rows = [refeature(json.loads(line)) for line in records_path.read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+    X = np.array([[r["features"][f] for f in FEATURES] for row in rows for r in row["readings"]])
+    y = np.array([r["label"] for row in rows for r in row["readings"]])
+    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000).fit(X, y)
+    coefs = {"bias": round(float(model.intercept_[0]), 4),
+             **{f: round(float(c), 4) for f, c in zip(FEATURES, model.coef_[0])}}
+    best = None
+    for ta in [i / 20 for i in range(2, 19)]:
+        for tm in [i / 20 for i in range(21)]:
+            stats = _question_level(rows, coefs, ta, tm, logistic)
+            ok = stats["false_abstain"] <= 0.10
+            key = (ok, stats["abstain_recall"] + stats["answer_precision"], -abs(ta - 0.5))
+            if best is None or key > best[0]:
+                best = (key, ta, tm, stats)
+    _, ta, tm, stats = best
+    calibration = {
+        "answers": coefs, "answers_threshold": ta, "memory_threshold": tm,
+        "fitted_on": {"records": str(records_path), "questions": len(rows), "passage_rows": len(y),
+                      "positives": int(y.sum()), "dev_metrics": stats,
+                      "rule": "logistic P(passage answers) (class-balanced); thresholds: max abstain recall + "
+                              "answering-passage precision with false abstention <= 10% on document/no_conflict/known",
+                      "command": "python -m evals.evidence_fit fit RECORDS --out rag/evidence_calibration.json"},
+    }
+    out.write_text(json.dumps(calibration, indent=2) + "\n", encoding="utf-8")
+    return calibration
+
+
+def refeature(row: dict[str, Any]) -> dict[str, Any]:
+    """Recompute features and memory confidence from the recorded texts (the feature code may have changed
+    since collection; the model's generations have not)."""
+    from rag.evidence import answer_confidence, question_terms, reading_features
+    from rag.types import Generation, Passage
+
+    terms = question_terms(row["question"])
+    for r in row["readings"]:
+        if "passage_text" in r:
+            p = Passage(r["passage_id"], r["source"], r["title"], r["passage_text"], 0, len(r["passage_text"]), 0.0)
+            r["features"] = reading_features(row["question"], terms, p, r["answer"])
+    if "memory_tokens" in row:
+        gen = Generation(row["memory"], tuple(row["memory_tokens"]), tuple(row["memory_logprobs"]))
+        row["memory_confidence"] = answer_confidence(gen, row["question"])
+    return row
+
+
+def _question_level(rows, coefs, ta, tm, logistic) -> dict[str, float]:
+    abstain_hits = abstain_n = false_abst = should_n = 0
+    tp = fp = 0
+    for row in rows:
+        answering = [r for r in row["readings"] if logistic(coefs, r["features"]) >= ta]
+        tp += sum(r["label"] for r in answering)
+        fp += sum(1 - r["label"] for r in answering)
+        confident = row["memory_confidence"] >= tm and not am.is_unknown(row["memory_answer"])
+        abstain = not answering and not confident
+        if row["kind"] == "unanswerable":
+            abstain_n += 1
+            abstain_hits += abstain
+        elif row["kind"] in SHOULD_ANSWER:
+            should_n += 1
+            false_abst += abstain
+    return {"abstain_recall": abstain_hits / max(abstain_n, 1), "false_abstain": false_abst / max(should_n, 1),
+            "answer_precision": tp / max(tp + fp, 1)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m evals.evidence_fit", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("collect", help="record evidence and labels on workload cases")
+    c.add_argument("--workloads", nargs="+", required=True)
+    c.add_argument("--split", default="dev")
+    c.add_argument("--out", type=Path, required=True)
+    c.add_argument("--limit", type=int, default=0)
+    f = sub.add_parser("fit", help="fit rag/evidence_calibration.json from collected records")
+    f.add_argument("records", type=Path)
+    f.add_argument("--out", type=Path, default=Path("rag/evidence_calibration.json"))
+    args = parser.parse_args(argv)
+    if args.cmd == "collect":
+        collect(args.workloads, args.split, args.out, args.limit)
+    else:
+        print(json.dumps(fit(args.records, args.out), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

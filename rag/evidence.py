@@ -1,0 +1,321 @@
+"""Evidence: what memory and each retrieved passage say, gathered before the answer is written.
+
+For a question that retrieved, one batch of short generations (`generate_all`: one batched forward
+where the backend has it) produces
+- the closed-book answer (`<RET>` suppressed) and its confidence: the model's memory;
+- one reading per passage: the grounded prompt with that passage alone, focused on the sentences
+  nearest the question's words. A small model reads one short passage far better than three long ones,
+  and each reading says which passage states what.
+
+Each reading gets features that need no further model call, and a calibrated probability that the
+passage answers the question (`answers_probability`, logistic coefficients in
+rag/evidence_calibration.json, fitted on the dev split of the workloads by
+`python -m evals.evidence_fit`):
+- `coverage`: the share of the question's content words found in the passage (title included), names and
+  numbers weighted 3x: a passage about another company or country misses the words that matter most;
+- `subject`: the share of those names/numbers alone;
+- `grounded`: the share of the reading's answer words (minus the words it repeats from the question) that are
+  written in the passage; an entity the passage never mentions is memory talking;
+- `near`: the answer stands in the same or the next sentence as a question word other than the subject
+  ("led by" near "Project Selstead"), rather than anywhere in a long passage.
+
+The pipeline abstains, answers from memory, or answers from the readings that answer; the conflict check
+compares those readings with each other and with memory (rag/conflict.py).
+
+    evidence = gather(generator, cfg, question, passages, closed_book=None)
+    [r for r in evidence.readings if r.answers]
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from rag import answer_match as am
+from rag import prompts
+from rag.answer_text import STOPS, clean_answer
+from rag.config import Config
+from rag.generators.base import GenerationRequest, Generator
+from rag.types import Generation, Passage
+
+CALIBRATION_FILE = Path(__file__).with_name("evidence_calibration.json")
+FEATURES = ("coverage", "subject", "grounded", "near", "unknown")
+# Hand-set until fitted: a grounded answer in a passage that names the subject answers.
+DEFAULT_CALIBRATION: dict[str, Any] = {
+    "answers": {"bias": -6.0, "coverage": 3.0, "subject": 2.0, "grounded": 3.0, "near": 1.5, "unknown": -4.0},
+    "answers_threshold": 0.5,
+    "memory_threshold": 0.5,
+}
+_WORD = re.compile(r"\w+", re.UNICODE)
+_SENTENCE_END = re.compile(r"[.!?](?=\s)|\n")
+READING_STOPS = ("\n", "<<<", "<RET>")  # a reading is one line: the answer sentence
+FOCUS_CHARS = 480  # a reading sees at most about this much of its passage (~120 tokens)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What one passage alone says the answer is."""
+
+    passage: Passage  # focused: the part of the passage the model read (span kept exact)
+    text: str  # the cleaned one-passage answer, citing [1]
+    answer: str  # its first clause, yes/no normalised: the value compared across readings
+    features: dict[str, float]
+    probability: float  # calibrated P(the passage answers the question)
+    answers: bool  # probability >= the calibrated threshold
+
+
+@dataclass(frozen=True)
+class Evidence:
+    memory: Generation  # the closed-book generation (<RET> suppressed)
+    memory_answer: str  # its first clause
+    memory_confidence: float  # geometric-mean probability of the answer's content tokens
+    memory_confident: bool  # confidence >= the calibrated memory threshold
+    readings: tuple[Reading, ...]
+    timings_ms: dict[str, float]
+
+    @property
+    def answering(self) -> list[Reading]:
+        """Readings of passages that answer, most probable first."""
+        return sorted((r for r in self.readings if r.answers), key=lambda r: -r.probability)
+
+
+@lru_cache(maxsize=4)
+def _load(path: str, explicit: bool) -> dict[str, Any]:
+    file = Path(path)
+    if not file.exists():
+        if explicit:
+            raise ValueError(f"conflict.evidence_calibration file {file} does not exist; fit one with "
+                             "`python -m evals.evidence_fit` or unset the setting")
+        return DEFAULT_CALIBRATION
+    data = json.loads(file.read_text(encoding="utf-8"))
+    missing = {"bias", *FEATURES} - set(data.get("answers", {}))
+    if missing:
+        raise ValueError(f"evidence calibration {file} lacks {sorted(missing)}; refit with `python -m evals.evidence_fit`")
+    return data
+
+
+def load_calibration(path: str | Path | None = None) -> dict[str, Any]:
+    """The fitted calibration (`path`, else the shipped file, else DEFAULT_CALIBRATION)."""
+    return _load(str(path or CALIBRATION_FILE), bool(path))
+
+
+# -- text features (no model) -----------------------------------------------------------------------
+
+def question_terms(question: str) -> dict[str, float]:
+    """Content words of the question -> weight; names and numbers (capitalised after the first word, or with
+    digits) weigh 3: they pick the subject out of near-identical documents."""
+    raw = _WORD.findall(question)
+    names = {am.fold(w) for i, w in enumerate(raw) if (i > 0 and w[:1].isupper()) or any(c.isdigit() for c in w)}
+    return {w: (3.0 if w in names else 1.0) for w in am.content_words(question)}
+
+
+def coverage(terms: dict[str, float], text: str, *, subject_only: bool = False) -> float:
+    """Weighted share of `terms` present in `text` (stems of 5+ letters match: "french" ~ "frenchman")."""
+    chosen = {w: v for w, v in terms.items() if v > 1.0} if subject_only else terms
+    if not chosen:
+        return 1.0 if subject_only else 0.0
+    present = set(am.tokens(text))
+    hit = sum(v for w, v in chosen.items() if _present(w, present))
+    return hit / sum(chosen.values())
+
+
+def _present(word: str, present: set[str]) -> bool:
+    if word in present:
+        return True
+    return len(word) >= 5 and any(len(t) >= 5 and (t.startswith(word) or word.startswith(t)) for t in present)
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    spans, pos = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        if text[pos:m.end()].strip():
+            spans.append((pos, m.end()))
+        pos = m.end()
+    if text[pos:].strip():
+        spans.append((pos, len(text)))
+    return spans
+
+
+def focus(passage: Passage, terms: dict[str, float], max_chars: int = FOCUS_CHARS) -> Passage:
+    """The passage cut to the run of sentences around the ones richest in question words (at most
+    `max_chars`), so a reading's prompt stays short. Start/end stay exact offsets into the document."""
+    text = passage.text
+    if len(text) <= max_chars:
+        return passage
+    spans = sentence_spans(text)
+    if not spans:
+        return passage
+    scores = [coverage(terms, text[s:e]) for s, e in spans]
+    best = max(range(len(spans)), key=lambda i: (scores[i], -i))
+    lo = hi = best
+    # grow to the next sentence first (the answer often follows the sentence naming the subject), then back
+    while True:
+        grown = False
+        for cand in (hi + 1, lo - 1):
+            if 0 <= cand < len(spans):
+                a, b = min(lo, cand), max(hi, cand)
+                if spans[b][1] - spans[a][0] <= max_chars:
+                    lo, hi, grown = a, b, True
+                    break
+        if not grown:
+            break
+    s, e = spans[lo][0], spans[hi][1]
+    while s < e and text[s].isspace():
+        s += 1
+    if e - s > max_chars:
+        e = s + max_chars
+    return replace(passage, text=text[s:e], start=passage.start + s, end=passage.start + e)
+
+
+def reading_features(question: str, terms: dict[str, float], passage: Passage, answer: str) -> dict[str, float]:
+    """Features of one reading (see the module docstring)."""
+    haystack = f"{passage.title}\n{passage.text}"
+    unknown = am.is_unknown(answer)
+    core = _answer_words(answer, question)
+    if am.is_polar_question(question):
+        grounded = float(not unknown and am.polarity(answer) is not None)
+    else:
+        grounded = 0.0 if unknown else _token_recall(core, passage.text)
+    return {
+        "coverage": coverage(terms, haystack),
+        "subject": coverage(terms, haystack, subject_only=True),
+        "grounded": grounded,
+        "near": float(grounded >= 0.6 and _near(terms, passage.text, core)),
+        "unknown": float(unknown),
+    }
+
+
+def _answer_words(answer: str, question: str) -> str:
+    """The answer's own content: its first clause minus question words and filler ("" when it only repeats
+    the question, e.g. "The domain of Kenya is [1]")."""
+    drop = set(am.tokens(question)) | am.FILLER
+    return " ".join(w for w in am.tokens(am.first_clause(answer)) if w not in drop)
+
+
+def _token_recall(core: str, text: str) -> float:
+    words = core.split()
+    if not words:
+        return 0.0
+    present = set(am.tokens(text))
+    return sum(_present(w, present) for w in words) / len(words)
+
+
+def _near(terms: dict[str, float], text: str, core: str) -> bool:
+    """The answer's words stand in a sentence that, with its neighbour before, holds a non-subject question word."""
+    predicate = {w for w, v in terms.items() if v == 1.0}
+    if not predicate:
+        return True
+    spans = sentence_spans(text)
+    words = core.split()
+    for i, (s, e) in enumerate(spans):
+        sent = set(am.tokens(text[s:e]))
+        if words and sum(_present(w, sent) for w in words) / len(words) >= 0.8:
+            window = set(sent)
+            if i > 0:
+                window |= set(am.tokens(text[spans[i - 1][0]:spans[i - 1][1]]))
+            if any(_present(w, window) for w in predicate):
+                return True
+    return False
+
+
+def generate_all(generator: Generator, requests: Sequence[GenerationRequest]) -> list[Generation]:
+    """One batched call where the backend has `generate_batch`, else one call per request."""
+    batch = getattr(generator, "generate_batch", None)
+    return list(batch(list(requests))) if batch is not None else [generator.generate(r) for r in requests]
+
+
+def is_ret_generation(generation: Generation) -> bool:
+    """A router generation that asked for documents (<RET>) is not a closed-book answer."""
+    return generation.text.lstrip().startswith(prompts.RET_TOKEN) or prompts.RET_TOKEN in generation.tokens[:2]
+
+
+def answer_confidence(generation: Generation, question: str) -> float:
+    """exp(mean log-prob) of the content tokens of the answer's first clause (question words skipped)."""
+    skip = set(am.tokens(question)) | am.FILLER
+    clause = am.first_clause(generation.text)
+    seen, picked, fallback = "", [], []
+    for tok, lp in zip(generation.tokens, generation.token_logprobs):
+        if len(seen.strip()) >= len(clause.strip()) and seen.strip():
+            break
+        seen += tok
+        words = am.tokens(tok)
+        if not words:
+            continue
+        fallback.append(lp)
+        if not all(w in skip for w in words):
+            picked.append(lp)
+    chosen = picked or fallback or list(generation.token_logprobs)
+    return math.exp(sum(chosen) / len(chosen)) if chosen else 0.0
+
+
+def logistic(coefs: dict[str, float], features: dict[str, float]) -> float:
+    z = coefs["bias"] + sum(coefs[k] * features[k] for k in coefs if k != "bias")
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def make_reading(question: str, passage: Passage, generated: str, calibration: dict[str, Any] | None = None,
+                 terms: dict[str, float] | None = None) -> Reading:
+    """Interpret one passage's generated answer: its value, features and P(the passage answers)."""
+    calib = calibration or load_calibration()
+    text = clean_answer(generated)
+    answer = am.polar_answer(question, am.first_clause(text).strip() or text)
+    feats = reading_features(question, terms or question_terms(question), passage, answer)
+    p = logistic(calib["answers"], feats)
+    return Reading(passage, text, answer, feats, round(p, 4), p >= calib["answers_threshold"])
+
+
+def memory_mention(question: str, memory: str, text: str) -> float:
+    """How much of the memory's own answer words a passage states (0 when the memory only repeats the
+    question). For yes/no questions memory cannot be read off the text: 0.5."""
+    if am.is_polar_question(question):
+        return 0.5
+    return _token_recall(_answer_words(memory, question), text)
+
+
+# -- the model calls ----------------------------------------------------------------------------------
+
+def closed_book_request(generator: Generator, question: str, max_new_tokens: int) -> GenerationRequest:
+    """The base model's own answer: no adapter, never <RET>, with log-probs for its confidence."""
+    return GenerationRequest(
+        prompt=generator.render_chat(prompts.closed_book(question)), max_new_tokens=max_new_tokens, stop=STOPS,
+        suppress=(prompts.RET_TOKEN,), top_logprobs=1,
+    )
+
+
+def reading_request(generator: Generator, question: str, passage: Passage, max_new_tokens: int) -> GenerationRequest:
+    return GenerationRequest(
+        prompt=generator.render_chat(prompts.grounded(question, [passage])), max_new_tokens=max_new_tokens,
+        stop=READING_STOPS, suppress=(prompts.RET_TOKEN,),
+    )
+
+
+def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[Passage],
+           closed_book: Generation | None = None, calibration: dict[str, Any] | None = None) -> Evidence:
+    """Closed-book answer and one reading per passage, in one batch (see the module docstring)."""
+    calib = calibration or load_calibration(cfg.conflict.evidence_calibration or None)
+    terms = question_terms(question)
+    focused = [focus(p, terms) for p in passages[: cfg.conflict.max_passages]]
+    requests = [reading_request(generator, question, p, cfg.generation.max_new_tokens) for p in focused]
+    need_memory = closed_book is None or is_ret_generation(closed_book) or not closed_book.text.strip()
+    if need_memory:
+        requests.insert(0, closed_book_request(generator, question, cfg.generation.max_new_tokens))
+    t0 = time.perf_counter()
+    generations = generate_all(generator, requests) if requests else []
+    elapsed = round((time.perf_counter() - t0) * 1000, 2)
+    if need_memory:
+        closed_book, generations = generations[0], generations[1:]
+    assert closed_book is not None
+    readings = [make_reading(question, p, g.text, calib, terms) for p, g in zip(focused, generations)]
+    memory_text = clean_answer(closed_book.text)
+    memory_answer = am.polar_answer(question, am.first_clause(memory_text).strip() or memory_text)
+    confidence = answer_confidence(closed_book, question)
+    confident = not am.is_unknown(memory_answer) and confidence >= calib["memory_threshold"]
+    return Evidence(closed_book, memory_answer, round(confidence, 4), confident, tuple(readings),
+                    {"evidence": elapsed})

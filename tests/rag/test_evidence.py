@@ -1,0 +1,100 @@
+"""rag/evidence.py: text features without a model, and one real gather with SmolLM2-135M."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag import answer_match as am
+from rag.config import load_config
+from rag.evidence import (Evidence, focus, gather, load_calibration, make_reading, memory_mention, question_terms,
+                          reading_features)
+from rag.types import Passage
+
+HANDBOOK = ("Astbrook Works staff handbook. Working hours. The Astbrook Works office opens at 8:00 on weekdays. "
+            "Staff of Astbrook Works receive 29 days of annual leave each year. Help. The Astbrook Works support desk "
+            "can be reached on extension 3728. Projects. Project Selstead is led by Pavel Zarbrook. Its budget is 795 "
+            "thousand crowns and its deadline is April 2029. Project Ormstead is led by Nils Bremoor. Its budget is "
+            "120 thousand crowns and its deadline is May 2030.")
+
+
+def passage(pid: str, text: str, title: str = "", start: int = 100) -> Passage:
+    return Passage(pid, f"{pid}.txt", title, text, start, start + len(text), 1.0)
+
+
+def test_names_and_numbers_weigh_more_than_common_words():
+    terms = question_terms("How many bakeries were there in Nigeria in 1695?")
+    assert terms["nigeria"] == terms["1695"] == 3.0 and terms["bakeries"] == 1.0
+    assert "how" not in terms and "in" not in terms
+
+
+def test_focus_keeps_the_sentences_near_the_question_with_exact_offsets():
+    p = passage("h", HANDBOOK)
+    f = focus(p, question_terms("When is Project Selstead due?"), max_chars=160)
+    assert "Selstead is led by Pavel Zarbrook" in f.text and "April 2029" in f.text  # the next sentence comes along
+    assert len(f.text) <= 160
+    assert HANDBOOK[f.start - p.start:f.end - p.start] == f.text  # offsets still point into the document
+
+
+def test_a_passage_about_another_subject_misses_the_subject_words():
+    terms = question_terms("What is the capital of Japan?")
+    on = reading_features("What is the capital of Japan?", terms, passage("jp", "Japan's capital is Tokyo."),
+                          "The capital of Japan is Tokyo.")
+    off = reading_features("What is the capital of Japan?", terms,
+                           passage("no", "Norway's capital is Oslo. It uses the krone."), "The capital of Japan is Oslo.")
+    assert on["subject"] == 1.0 and on["grounded"] == 1.0
+    assert off["subject"] == 0.0
+
+
+def test_an_answer_that_only_repeats_the_question_is_not_grounded():
+    q = "What is the internet country domain of Kenya?"
+    f = reading_features(q, question_terms(q), passage("ke", "Kenya's internet country domain is .ke."),
+                         "The internet country domain of Kenya is [1]")
+    assert f["grounded"] == 0.0
+
+
+def test_an_entity_the_passage_never_mentions_is_not_grounded():
+    q = "What is the capital of Kenya?"
+    f = reading_features(q, question_terms(q), passage("ke", "Kenya is a country in East Africa."),
+                         "The capital of Kenya is Nairobi.")
+    assert f["grounded"] == 0.0 and f["coverage"] < 1.0
+
+
+def test_readings_of_an_answering_and_a_silent_passage_are_told_apart():
+    q = "Who leads Project Selstead?"
+    yes = make_reading(q, passage("h", HANDBOOK), "Project Selstead is led by Pavel Zarbrook [1].")
+    no = make_reading(q, passage("n", "The Valley newsletter: staff repainted the front gate."),
+                      "Project Selstead is led by the editor.")
+    assert yes.answers and not no.answers
+    assert yes.probability > no.probability
+
+
+def test_memory_mention_reads_the_memory_value_in_a_passage():
+    q = "What is the capital of Japan?"
+    assert memory_mention(q, "The capital of Japan is Tokyo.", "Japan's capital is Tokyo.") == 1.0
+    assert memory_mention(q, "The capital of Japan is Tokyo.", "Japan's capital is Osaka.") == 0.0
+
+
+def test_answer_types_keep_years_apart_from_codes():
+    assert am.answer_type("It was founded in 2023.") == "date"
+    assert am.answer_type("The code is +254.") == "number"
+    assert am.answer_type("Tokyo") == "entity"
+    assert am.answer_type("I don't know") == "none"
+
+
+def test_missing_explicit_calibration_file_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match="evidence_calibration"):
+        load_calibration(tmp_path / "none.json")
+
+
+def test_gather_reads_memory_and_each_passage_in_one_step(hf_generator):
+    cfg = load_config(env={})
+    q = "What is the capital of Kenya?"
+    kenya = passage("ke", "Kenya is a country in East Africa. Its capital is Nairobi. Kenya borders Tanzania.")
+    bananas = passage("ba", "Bananas are rich in potassium and grow in tropical climates.")
+    ev = gather(hf_generator, cfg, q, [kenya, bananas])
+    assert isinstance(ev, Evidence) and len(ev.readings) == 2
+    assert ev.memory.text.strip() and 0.0 <= ev.memory_confidence <= 1.0
+    by_id = {r.passage.id: r for r in ev.readings}
+    assert by_id["ke"].answers and "nairobi" in by_id["ke"].text.lower()
+    assert not by_id["ba"].answers
+    assert [r.passage.id for r in ev.answering] == ["ke"]
