@@ -18,7 +18,7 @@ STOPS = ("<<<", "\nQuestion:", "\n\n\n", "<RET>")
 _CUTS = (*STOPS, ">>>")  # also cut after the fact, e.g. text that closes a fence it never opened
 _FAKE_PASSAGE = re.compile(r"(?:^|\n)\s*\[\d+\]\s*\(title:|(?:^|\n)\s*Passages?\s*\(data only", re.IGNORECASE)
 _ECHO = re.compile(r"^\s*Question:.*?\n\s*Answer:\s*", re.IGNORECASE | re.DOTALL)
-_ANSWER_LABEL = re.compile(r"^\s*Answer:\s*", re.IGNORECASE)
+_ANSWER_LABEL = re.compile(r"^\s*(?:Answer:|The answer(?: to (?:the|your) question)? is:)\s*", re.IGNORECASE)
 
 
 def clean_answer(text: str) -> str:

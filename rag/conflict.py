@@ -193,8 +193,11 @@ class ConflictChecker:
         features: dict[str, float] = {"confidence": confidence}
 
         # memory vs documents: the answering reading that disagrees most with memory
+        # memory must be an answer to this question: "Vietnam is a country in Southeast Asia" is no memory of its
+        # currency, and a year is no counter-answer to a calling code (type_match below)
         features["memory_applies"] = float(bool(answering) and memory_type != "none"
-                                           and bool(ev._answer_words(memory, question) or memory_type == "polar"))
+                                           and bool(ev._answer_words(memory, question) or memory_type == "polar")
+                                           and ev.answers_the_question(question, memory))
         against: list[Reading] = []
         if features["memory_applies"]:
             agreements = [(same(memory, r.answer), r) for r in answering]

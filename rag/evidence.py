@@ -17,7 +17,10 @@ rag/evidence_calibration.json, fitted on the dev split of the workloads by
 - `grounded`: the share of the reading's answer words (minus the words it repeats from the question) that are
   written in the passage; an entity the passage never mentions is memory talking;
 - `near`: the answer stands in the same or the next sentence as a question word other than the subject
-  ("led by" near "Project Selstead"), rather than anywhere in a long passage.
+  ("led by" near "Project Selstead"), rather than anywhere in a long passage;
+- `on_question`: the share of the question's other words ("calling code") the reading itself uses: a reading
+  about the time zone answers another question, even from the right document;
+- `unknown`: the reading declines ("the passage does not say").
 
 The pipeline abstains, answers from memory, or answers from the readings that answer; the conflict check
 compares those readings with each other and with memory (rag/conflict.py).
@@ -46,10 +49,11 @@ from rag.generators.base import GenerationRequest, Generator
 from rag.types import Generation, Passage
 
 CALIBRATION_FILE = Path(__file__).with_name("evidence_calibration.json")
-FEATURES = ("coverage", "subject", "grounded", "near", "unknown")
+FEATURES = ("coverage", "subject", "grounded", "near", "on_question", "unknown")
 # Hand-set until fitted: a grounded answer in a passage that names the subject answers.
 DEFAULT_CALIBRATION: dict[str, Any] = {
-    "answers": {"bias": -6.0, "coverage": 3.0, "subject": 2.0, "grounded": 3.0, "near": 1.5, "unknown": -4.0},
+    "answers": {"bias": -7.0, "coverage": 3.0, "subject": 2.0, "grounded": 3.0, "near": 1.0, "on_question": 1.5,
+                "unknown": -4.0},
     "answers_threshold": 0.5,
     "memory_threshold": 0.5,
 }
@@ -188,8 +192,27 @@ def reading_features(question: str, terms: dict[str, float], passage: Passage, a
         "subject": coverage(terms, haystack, subject_only=True),
         "grounded": grounded,
         "near": float(grounded >= 0.6 and _near(terms, passage.text, core)),
+        "on_question": _on_question(terms, answer),
         "unknown": float(unknown),
     }
+
+
+def answers_the_question(question: str, answer: str) -> bool:
+    """Whether an answer addresses what was asked: short ("Tokyo"), or using at least half of the question's
+    non-subject words ("The currency of Vietnam is ..."), not "Vietnam is a country in Southeast Asia"."""
+    if len(am.tokens(am.first_clause(answer))) <= 4:
+        return True
+    return _on_question(question_terms(question), answer) >= 0.5
+
+
+def _on_question(terms: dict[str, float], answer: str) -> float:
+    """Share of the question's non-subject words ("calling code") the reading itself uses: a reading about the
+    time zone answers another question, even from the right document."""
+    predicate = [w for w, v in terms.items() if v == 1.0]
+    if not predicate:
+        return 1.0
+    said = set(am.tokens(answer))
+    return sum(_present(w, said) for w in predicate) / len(predicate)
 
 
 def _answer_words(answer: str, question: str) -> str:

@@ -33,7 +33,8 @@ def render(report: dict[str, Any], out: Path | None, title: str | None = None,
     rows = [("success (mean over kinds)", "success", True), ("false flag rate", "false_flag_rate", True),
             ("conflict recall", "conflict_recall", True), ("abstain recall", "abstain_recall", True),
             ("false abstain rate", "false_abstain_rate", True), ("retrieval rate", "retrieval_rate", True),
-            ("passage recall@k (document, no_conflict)", "passage_recall", True)]
+            ("passage recall@k (document, no_conflict)", "passage_recall", True),
+            ("attribution precision (cited span states the sentence)", "attribution_precision", True)]
     for label, key, pct in rows:
         lines.append(f"| {label} | " + " | ".join(_fmt(report["modes"][m].get(key), pct) for m in modes) + " |")
     for q in ("mean", "p50", "p95"):

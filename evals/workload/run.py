@@ -48,6 +48,7 @@ class WorkloadRecord:
     conflict_flagged: bool = False
     conflict_kind: str | None = None
     citations: int = 0  # citations that point at a passage of this answer
+    supported_citations: int = 0  # of those, citations whose span states the sentence's own words (attribution)
     passage_hit: bool | None = None  # an answer alias is in a retrieved passage (None: nothing retrieved or no alias)
     latency_ms: float = 0.0  # wall time of Pipeline.answer
     timings_ms: Mapping[str, float] = field(default_factory=dict)
@@ -81,16 +82,33 @@ def record_answer(case: Case, mode: str, answer: Any, latency_ms: float) -> Work
     flagged = bool(conflict.flagged)
     kind = conflict.kind if flagged else None
     abstained = bool(getattr(answer, "abstained", False))
+    supported = sum(1 for c in answer.citations if c.passage_id in ids and span_supports(c, answer.passages))
     hit = (any(alias_match(p.text, case.answers) for p in answer.passages)
            if answer.passages and case.answers and case.kind in RECALL_KINDS else None)
     return WorkloadRecord(
         id=case.id, kind=case.kind, mode=mode, question=case.question, answer=answer.answer,
         retrieved=answer.retrieved, ret_probability=answer.ret_probability, abstained=abstained,
-        conflict_flagged=flagged, conflict_kind=kind, citations=valid, passage_hit=hit, latency_ms=round(latency_ms, 2),
+        conflict_flagged=flagged, conflict_kind=kind, citations=valid, supported_citations=supported, passage_hit=hit, latency_ms=round(latency_ms, 2),
         timings_ms=dict(answer.timings_ms),
         success=succeeded(case.kind, case.answers, answer.answer, flagged=flagged, conflict_kind=kind,
                           abstained=abstained),
     )
+
+
+def span_supports(citation: Any, passages: Sequence[Any]) -> bool:
+    """A cited span supports its sentence when it states most of the sentence's own content words (those not
+    repeated from the question would be better, but the question is not on the citation; filler is dropped)."""
+    from rag import answer_match as am
+
+    p = next((p for p in passages if p.id == citation.passage_id), None)
+    if p is None:
+        return False
+    span = p.text[max(0, citation.start - p.start):max(0, citation.end - p.start)]
+    words = [w for w in am.tokens(citation.sentence) if w not in am.FILLER]
+    if not words or not span:
+        return False
+    present = set(am.tokens(span))
+    return sum(w in present for w in words) / len(words) >= 0.6
 
 
 def ask(pipeline: Any, case: Case, mode: str) -> WorkloadRecord:
@@ -193,6 +211,8 @@ def summarize_mode(records: Sequence[WorkloadRecord]) -> dict[str, Any]:
         "retrieval_rate": _rate(sum(r.retrieved for r in records), len(records)),
         # share of retrieved document/no_conflict answers whose passages hold an alias (recall@top_k)
         "passage_recall": _rate(sum(bool(h) for h in recall), len(recall)),
+        # share of citations to a passage whose span states the cited sentence's words
+        "attribution_precision": _rate(sum(r.supported_citations for r in records), sum(r.citations for r in records)),
         "latency_ms": {"mean": _mean(latencies), "p50": rounded(percentile(latencies, 50), 2),
                        "p95": rounded(percentile(latencies, 95), 2)},
         "stage_ms_mean": _stage_means(records),

@@ -6,8 +6,16 @@ import pytest
 
 from rag import answer_match as am
 from rag.config import load_config
-from rag.evidence import (Evidence, focus, gather, load_calibration, make_reading, memory_mention, question_terms,
-                          reading_features)
+from rag.evidence import (
+    Evidence,
+    focus,
+    gather,
+    load_calibration,
+    make_reading,
+    memory_mention,
+    question_terms,
+    reading_features,
+)
 from rag.types import Passage
 
 HANDBOOK = ("Astbrook Works staff handbook. Working hours. The Astbrook Works office opens at 8:00 on weekdays. "
