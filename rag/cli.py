@@ -89,7 +89,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 0
     if args.stream:
         print()
-    print(render_text(answer, with_answer=not args.stream))
+    threshold = getattr(getattr(pipeline, "decider", None), "threshold", None)
+    print(render_text(answer, with_answer=not args.stream, threshold=threshold))
     return 0
 
 
@@ -99,29 +100,45 @@ def ask_config(args: argparse.Namespace) -> Config:
                                    "retrieval.top_k": args.top_k})
 
 
-def render_text(answer, with_answer: bool = True) -> str:
-    """A terminal rendering: conflict warning first, then the answer, its sources and timings."""
+def render_text(answer, with_answer: bool = True, threshold: float | None = None) -> str:
+    """A terminal rendering: conflict warning first, then the answer, why it came from where, sources, timings.
+
+    `threshold` is the router's P(<RET>) threshold (`pipeline.decider.threshold`), shown beside P(<RET>).
+    """
+    from rag.explain import decision_words, disagreement, source_name
+
+    by_id = {p.id: (i, p) for i, p in enumerate(answer.passages, start=1)}
+
+    def sources(ids) -> str:
+        return ", ".join(source_name(by_id[i][1].source) if i in by_id else i for i in ids) or "your documents"
+
     lines: list[str] = []
-    c = answer.conflict
-    if c.flagged:
-        side = "memory vs documents" if c.kind == "memory_vs_documents" else "documents disagree"
-        lines.append(f"!! CONFLICT ({side}, score {c.score:.2f}): model memory says {c.parametric_answer!r}, "
-                     f"documents say {c.document_answer!r} [passages: {', '.join(c.passage_ids)}]")
+    d = disagreement(answer)
+    if d is not None and d.kind == "memory_vs_documents":
+        conf = f" ({d.second.confidence:.0%} confident)" if d.second.confidence is not None else ""
+        lines.append(f"!! {d.title}: documents say '{d.first.value or '?'}' ({sources(d.first.passage_ids)}), "
+                     f"memory says '{d.second.value or '?'}'{conf} [score {d.score:.2f}]")
+    elif d is not None:
+        lines.append(f"!! {d.title}: '{d.first.value or '?'}' ({sources(d.first.passage_ids)}) vs "
+                     f"'{d.second.value or '?'}' ({sources(d.second.passage_ids)}) [score {d.score:.2f}]")
     if with_answer:
         lines.append(answer.answer)
-    how = "searched documents" if answer.retrieved else "answered from memory"
-    prob = "" if answer.ret_probability is None else f", P(<RET>)={answer.ret_probability:.2f}"
-    lines.append(f"-- {how} (mode {answer.mode}{prob})")
-    ids = {p.id: i for i, p in enumerate(answer.passages, start=1)}
+    lines.append(f"-- {decision_words(answer, threshold)}")
+    if answer.passages and (answer.abstained or answer.answered_from != "documents"):
+        n = len(answer.passages)
+        lines.append(f"   searched {n} passage{'s' if n != 1 else ''}, none answers: "
+                     f"{sources(p.id for p in answer.passages)}")
     for cit in answer.citations:
         if cit.from_memory:
             lines.append(f"   - {cit.sentence!r}: from model memory")
         else:
-            lines.append(f"   - {cit.sentence!r}: [{ids.get(cit.passage_id, '?')}] {cit.source} chars {cit.start}-{cit.end}")
+            n = by_id[cit.passage_id][0] if cit.passage_id in by_id else "?"
+            lines.append(f"   - {cit.sentence!r}: [{n}] {cit.source} chars {cit.start}-{cit.end}")
     for w in answer.warnings:
         lines.append(f"   warning: {w}")
     stages = ", ".join(f"{k} {v:.0f} ms" for k, v in answer.timings_ms.items() if "_" not in k)
-    lines.append(f"-- {stages}")
+    if stages:
+        lines.append(f"-- {stages}")
     return "\n".join(lines)
 
 

@@ -2,8 +2,8 @@
 
 Fields are read defensively: keys the current `rag.types` classes do not know are ignored and
 missing ones take the dataclass default, so conversations stored by an older or newer app
-still open. `abstained` is read from the JSON or the object when present (being added to
-`Answer`; until then it is absent and answers render as usual).
+still open. The trust fields (`abstained`, `answered_from`, `memory_confidence`) round-trip; an
+answer stored before them opens as a documents/memory answer by its `retrieved` flag.
 
     answer = answer_from_json(json.loads(stored))
     if is_abstained(answer): ...

@@ -2,8 +2,10 @@
 
 Drawing order inside the assistant message: the badge line, the conflict slot (the banner, or a
 one-line status, in space reserved from the start so nothing jumps when it arrives), the
-answer as safe Markdown with [n] links and memory-only sentences marked, warnings, the passage
-cards, and the latency footer. While the answer is computed the badge line says which stage is
+answer as safe Markdown with [n] links and memory-only sentences marked (or the "not found"
+notice of an abstention), warnings, the passage cards (folded under "searched N passages, none
+answers" when none answers), and the latency footer. The badge line says where the answer came from
+and why, with the router's threshold read from the pipeline that answered (stored with the turn). While the answer is computed the badge line says which stage is
 running: deciding, searching, writing, then checking conflicts and attributing sentences.
 All untrusted text goes through `ui.render` and `st.html` (sanitised, no scripts).
 """
@@ -36,6 +38,7 @@ class Turn:
     anchor: str  # unique per turn on the page, for [n] -> passage card links
     answer: Any | None = None  # rag.types.Answer
     abstained: bool = False  # the answer says the information is not available
+    threshold: float | None = None  # the router's P(<RET>) threshold when this turn was answered
     problem: str = ""
     fix: str = ""
     first_token_ms: float | None = None
@@ -48,24 +51,42 @@ def new_turn(question: str, mode: str) -> Turn:
 
 def turn_from_message(message: Any) -> Turn:
     """A stored `ui.conversations.Message` as a Turn (its answer rebuilt from the stored JSON)."""
-    answer, abstained, problem = None, False, message.problem
+    answer, abstained, problem, threshold = None, False, message.problem, None
     if message.answer is not None:
         try:
             answer = answer_from_json(message.answer)
             abstained = is_abstained(answer, message.answer)
+            threshold = router_threshold(message.answer.get(THRESHOLD_KEY))
         except (TypeError, ValueError, AttributeError):
             problem = problem or "This stored answer could not be read."
     return Turn(question=message.question, requested_mode=message.requested_mode, anchor=f"m{message.id}",
-                answer=answer, abstained=abstained, problem=problem or "", fix=message.fix,
+                answer=answer, abstained=abstained, threshold=threshold, problem=problem or "", fix=message.fix,
                 first_token_ms=message.first_token_ms, total_ms=message.total_ms)
 
 
 def stored_fields(turn: Turn) -> dict[str, Any]:
     """What `ConversationStore.add_message` keeps of a finished turn."""
     data = answer_to_json(turn.answer) if turn.answer is not None else None
+    if data is not None and turn.threshold is not None:
+        data[THRESHOLD_KEY] = turn.threshold  # not an Answer field: answer_from_json ignores it
     return {"question": turn.question, "requested_mode": turn.requested_mode, "answer": data,
             "problem": turn.problem, "fix": turn.fix, "first_token_ms": turn.first_token_ms,
             "total_ms": turn.total_ms}
+
+
+THRESHOLD_KEY = "ret_threshold"  # stored beside the answer's JSON
+
+
+def router_threshold(value: Any) -> float | None:
+    """A P(<RET>) threshold as a float in [0, 1], else None (a pipeline without a router, stored junk)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if 0.0 <= value <= 1.0 else None
+
+
+def pipeline_threshold(pipeline: Any) -> float | None:
+    """The threshold of the pipeline's Decider (`pipeline.decider.threshold`), when it has one."""
+    return router_threshold(getattr(getattr(pipeline, "decider", None), "threshold", None))
 
 
 def draw_question(turn: Turn) -> None:
@@ -79,7 +100,8 @@ def draw_result(turn: Turn, names: render.Names | None = None) -> None:
         st.error(f"{render.md_escape(turn.problem)}\n\n**Fix:** {render.md_escape(turn.fix)}")
         return
     a = turn.answer
-    parts = [render.badge_html(a, turn.requested_mode, turn.abstained), render.conflict_html(a, turn.anchor, names)]
+    parts = [render.badge_html(a, turn.requested_mode, turn.abstained, turn.threshold),
+             render.conflict_html(a, turn.anchor, names)]
     parts.append(render.abstained_html(a) if turn.abstained else render.answer_html(a, turn.anchor))
     parts += [f'<div class="ar-status">⚠ {render.esc(w)}</div>' for w in a.warnings]
     st.html("".join(parts))
@@ -137,6 +159,7 @@ def ask(turn: Turn, pipeline: Any, lock: Any, dyprag: str, where: str,
     try:
         turn.answer = stream.result()
         turn.abstained = is_abstained(turn.answer)
+        turn.threshold = pipeline_threshold(pipeline)
     except Exception as e:  # noqa: BLE001 - shown as a readable message, details in the log
         turn.problem, turn.fix = explain(e, where)
     turn.first_token_ms, turn.total_ms = stream.first_token_ms, stream.total_ms

@@ -12,10 +12,12 @@ the same CSS reads at >= 4.5:1 in light and dark (checked in tests/ui/test_brows
 
 Pure functions, no Streamlit import: tested in tests/ui/test_render.py.
 
-    badge_html(answer, requested_mode="adaptive")
+    badge_html(answer, requested_mode="adaptive", threshold=0.61)  # where from and why, in words (rag/explain.py)
     answer_html(answer, anchor="a3")        # Markdown; [n] markers link to the passage cards below
     passages_html(answer, anchor="a3")      # cards: document name, excerpt with the cited span, full chunk
-    conflict_html(answer, anchor="a3")      # banner above the answer, or a one-line status, in a fixed slot
+                                            # (folded under "searched N passages, none answers" when none did)
+    conflict_html(answer, anchor="a3")      # banner above the answer, or a one-line status, in a fixed slot:
+                                            # amber for documents vs memory, purple for documents vs documents
     latency_html(answer, first_token_ms=..., total_ms=...)
 """
 
@@ -27,6 +29,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 
+from rag.explain import Disagreement, Side, decision_words, disagreement
+from rag.explain import source_name as base_name  # the last part of a path or URL: what a document is called
 from rag.types import Answer, Citation, Passage
 
 log = logging.getLogger(__name__)
@@ -39,7 +43,7 @@ STYLE = """<style>
 .ar-badge-search{background:color-mix(in srgb,#2e9d4f 20%,transparent);border:1px solid color-mix(in srgb,#2e9d4f 60%,transparent)}
 .ar-badge-abstain{background:color-mix(in srgb,#8a8a8a 20%,transparent);border:1px solid color-mix(in srgb,#8a8a8a 60%,transparent)}
 .ar-badge-note,.ar-status,.ar-latency,.ar-passage-meta{color:color-mix(in srgb,currentColor 82%,transparent)}
-.ar-badge-note{font-size:0.8em;margin-left:8px}
+.ar-badge-note{font-size:0.8em;margin-left:8px;overflow:hidden;text-overflow:ellipsis}
 .ar-head{height:2em;display:flex;align-items:center;white-space:nowrap;overflow:hidden}
 .ar-slot{min-height:7.4em;margin:2px 0 6px 0;line-height:1.5}
 .ar-slot-small{margin:2px 0 6px 0;line-height:1.5}
@@ -65,6 +69,12 @@ a.ar-cite{font-size:0.8em;vertical-align:super;text-decoration:none;font-weight:
 mark.ar-span{background:color-mix(in srgb,#ffd54f 40%,transparent);color:inherit;padding:0 1px;border-radius:2px}
 .ar-conflict{border:2px solid color-mix(in srgb,#e53935 75%,currentColor);background:color-mix(in srgb,#e53935 12%,transparent);border-radius:6px;padding:4px 12px}
 .ar-conflict-title{color:color-mix(in srgb,#e53935 45%,currentColor);font-weight:700}
+.ar-conflict-memory{border-color:color-mix(in srgb,#f0a000 80%,currentColor);background:color-mix(in srgb,#f0a000 14%,transparent)}
+.ar-conflict-memory .ar-conflict-title{color:color-mix(in srgb,#b26a00 55%,currentColor)}
+.ar-conflict-between{border-color:color-mix(in srgb,#8e24aa 75%,currentColor);background:color-mix(in srgb,#8e24aa 12%,transparent)}
+.ar-conflict-between .ar-conflict-title{color:color-mix(in srgb,#8e24aa 45%,currentColor)}
+.ar-conflict-line b{font-weight:700}
+.ar-searched>summary{cursor:pointer;font-size:0.85em;margin:6px 0}
 .ar-conflict details{font-size:0.9em}
 .ar-notice{border:1px solid color-mix(in srgb,currentColor 35%,transparent);background:color-mix(in srgb,currentColor 6%,transparent);border-radius:6px;padding:6px 12px}
 .ar-status{font-size:0.85em}
@@ -96,12 +106,6 @@ def md_escape(text: object) -> str:
 def anchor_id(anchor: str, n: int) -> str:
     """The element id of passage card n (1-based) of one answer; `anchor` is ours, made of [a-z0-9-]."""
     return f"{re.sub(r'[^a-z0-9-]', '', anchor.lower())}-p{n}"
-
-
-def base_name(source: str) -> str:
-    """The last part of a path or URL: what a document is called without the server's folders."""
-    name = source.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
-    return name or source
 
 
 def _name(source: str, names: Names | None) -> str:
@@ -140,28 +144,24 @@ def markdown_html(text: str) -> str:
 
 # ---- badge and answer ----------------------------------------------------------------------------
 
-def badge_html(answer: Answer, requested_mode: str | None = None, abstained: bool = False) -> str:
-    """'answered from memory' / 'searched documents' with P(<RET>), or why it is not available."""
-    if abstained:
-        badge = '<span class="ar-badge ar-badge-abstain">not in the documents</span>'
-    elif answer.retrieved:
+def badge_html(answer: Answer, requested_mode: str | None = None, abstained: bool = False,
+               threshold: float | None = None) -> str:
+    """The chip (searched documents / answered from memory / not found) and, beside it, why, in words.
+
+    `threshold` is the router's P(<RET>) threshold (`pipeline.decider.threshold`) when the caller knows it.
+    """
+    if abstained or answer.abstained:
+        badge = '<span class="ar-badge ar-badge-abstain">not found in your documents</span>'
+    elif answer.retrieved and answer.answered_from != "memory":
         badge = '<span class="ar-badge ar-badge-search">searched documents</span>'
     else:
         badge = '<span class="ar-badge ar-badge-memory">answered from memory</span>'
-    fell_back = requested_mode == "adaptive" and answer.mode != "adaptive"
-    if answer.ret_probability is not None and not fell_back:
-        note = f"P(&lt;RET&gt;) = {answer.ret_probability:.2f} · mode {esc(answer.mode)}"
-    elif answer.mode in ("always", "never") and not fell_back:
-        note = f"mode {esc(answer.mode)} · router not used"
-    else:
-        fallback = answer.warnings[0] if fell_back and answer.warnings else ""
-        reason = next((w for w in answer.warnings if "router" in w.lower()), fallback)
-        note = "router not available" + (f" ({esc(reason)})" if reason else "") + f" · mode {esc(answer.mode)}"
+    words = decision_words(answer, threshold, requested_mode)
     if answer.dyprag and answer.dyprag != "off":
-        note += f" · DyPRAG {esc(answer.dyprag)}"
+        words += f" · DyPRAG {answer.dyprag}"
     if getattr(answer, "model", ""):
-        note += f" · {esc(answer.model)}"
-    return f'<div class="ar-head">{badge}<span class="ar-badge-note">{note}</span></div>'
+        words += f" · {answer.model}"
+    return f'<div class="ar-head">{badge}<span class="ar-badge-note" title="{esc(words)}">{esc(words)}</span></div>'
 
 
 def status_head_html(text: str) -> str:
@@ -265,10 +265,14 @@ def answer_html(answer: Answer, anchor: str) -> str:
 
 
 def abstained_html(answer: Answer) -> str:
-    """An answer that says the information is not available: a notice, not a sourced answer."""
+    """An answer that says the information is not available: a notice without citations, not a sourced answer."""
     text = markdown_html(_SENTINELS.sub("", answer.answer)) if answer.answer.strip() else ""
-    return ('<div class="ar-notice ar-answer" role="note"><b>The documents do not contain this information.</b>'
-            f"{text}</div>")
+    return f'<div class="ar-notice ar-answer" role="note"><b>Not found in your documents.</b>{text}</div>'
+
+
+def none_answers(answer: Answer) -> bool:
+    """Passages were searched but none answers: the answer is an abstention or came from memory."""
+    return bool(answer.passages) and (answer.abstained or answer.answered_from != "documents")
 
 
 # ---- passage cards -------------------------------------------------------------------------------
@@ -365,12 +369,21 @@ def passage_html(answer: Answer, n: int, anchor: str, names: Names | None = None
 
 
 def passages_html(answer: Answer, anchor: str, names: Names | None = None) -> str:
-    """All passage cards of an answer, cited ones first (numbers keep the prompt's order)."""
+    """All passage cards of an answer, cited ones first (numbers keep the prompt's order).
+
+    When none of them answers (an abstention, or an answer from memory after searching), the cards are
+    still listed, folded under "searched N passages, none answers": what was searched, never a source.
+    """
     if not answer.passages:
         return ""
     cited_ids = {c.passage_id for c in answer.citations if c.passage_id}
     order = sorted(range(1, len(answer.passages) + 1), key=lambda n: answer.passages[n - 1].id not in cited_ids)
-    return "".join(passage_html(answer, n, anchor, names) for n in order)
+    cards = "".join(passage_html(answer, n, anchor, names) for n in order)
+    if none_answers(answer):
+        n = len(answer.passages)
+        return (f'<details class="ar-searched"><summary class="ar-status">searched {n} passage{"s" if n != 1 else ""}'
+                f", none answers</summary>{cards}</details>")
+    return cards
 
 
 _WEB = re.compile(r"https?://[^\s\"'<>]+\Z", re.IGNORECASE)
@@ -427,40 +440,55 @@ def _sources_line(answer: Answer, anchor: str, names: Names | None) -> str:
     return f'<div class="ar-status">sources: {" · ".join(refs)}</div>'
 
 
+def _side_sources(answer: Answer, side: Side, anchor: str, names: Names | None) -> str:
+    """Where one side of a disagreement comes from: "asia_atlas.md[1]", or the model's memory."""
+    refs = []
+    for pid in side.passage_ids:
+        n = passage_number(answer, pid)
+        if n is None:
+            refs.append(esc(pid))
+        else:
+            name = _name(answer.passages[n - 1].source, names)
+            refs.append(f'<span class="ar-source">{esc(name)}</span>{_link(anchor, n, len(answer.passages))}')
+    return ", ".join(refs) or "your documents"
+
+
+def _disagreement_line(answer: Answer, d: Disagreement, anchor: str, names: Names | None) -> str:
+    """One line naming the values and their sources."""
+    first = f"<b>{esc(d.first.value or '—')}</b> ({_side_sources(answer, d.first, anchor, names)})"
+    if d.kind == "between_documents":
+        return f"{first} vs <b>{esc(d.second.value or '—')}</b> ({_side_sources(answer, d.second, anchor, names)})"
+    conf = f" ({d.second.confidence:.0%} confident)" if d.second.confidence is not None else ""
+    return f"Your documents say {first}; the model's memory says <b>{esc(d.second.value or '—')}</b>{conf}"
+
+
 def _conflict_inner(answer: Answer, anchor: str, names: Names | None) -> str:
     c = answer.conflict
     if not c.available:
         detail = f" ({esc(c.detail)})" if c.detail else ""
-        return f'<div class="ar-status">conflict check not available{detail}</div>' + _sources_line(answer, anchor,
-                                                                                                   names)
-    if not c.flagged:
+        sources = "" if none_answers(answer) else _sources_line(answer, anchor, names)  # listed as "searched"
+        return f'<div class="ar-status">conflict check not available{detail}</div>' + sources
+    d = disagreement(answer)
+    if d is None:
         memory = (f'<div class="ar-status">the model\'s memory (closed-book) says: {esc(c.parametric_answer)}</div>'
                   if c.parametric_answer else "")
         return (f'<div class="ar-status">no conflict detected · score {c.score:.2f}</div>' + memory
                 + _sources_line(answer, anchor, names))
-    conf = f" (confidence {c.parametric_confidence:.2f})" if c.parametric_confidence is not None else ""
-    side = _passage_refs(answer, c.passage_ids, anchor, names, quote=False).replace("<br>", ", ")
-    if c.kind == "between_documents":
-        title = "Documents disagree"
-        other = _passage_refs(answer, c.other_passage_ids, anchor, names, quote=False).replace("<br>", ", ")
-        line = (f"Documents say <b>{esc(c.document_answer or '—')}</b> {side} — other documents disagree: {other}")
-        memory = f"<div>Model memory says{conf}: <b>{esc(c.parametric_answer)}</b></div>" if c.parametric_answer else ""
-        quotes = [_passage_refs(answer, c.passage_ids, anchor, names),
-                  _passage_refs(answer, c.other_passage_ids, anchor, names)]
+    quotes = [_passage_refs(answer, d.first.passage_ids, anchor, names)]
+    if d.kind == "between_documents":
+        klass = "ar-conflict-between"
+        quotes.append(_passage_refs(answer, d.second.passage_ids, anchor, names))
+        if c.parametric_answer:
+            conf = f" ({c.parametric_confidence:.0%} confident)" if c.parametric_confidence is not None else ""
+            quotes.append(f"the model's memory says{conf}: <b>{esc(c.parametric_answer)}</b>")
     else:
-        title = "Knowledge conflict: the model's memory disagrees with the documents"
-        first = next((answer.passages[n - 1] for pid in c.passage_ids
-                      if (n := passage_number(answer, pid)) is not None), None)
-        quote = f" “{_excerpt(answer, first, 100)}”" if first is not None else ""
-        line = (f"Model memory (closed-book) says <b>{esc(c.parametric_answer or '—')}</b>{conf}<br>"
-                f"The documents say <b>{esc(c.document_answer or '—')}</b> {side}{quote}")
-        memory = ""
-        quotes = [_passage_refs(answer, c.passage_ids, anchor, names)]
-    detail = f'<div class="ar-status">{esc(c.detail)}</div>' if c.detail else ""
-    evidence = f"<details><summary>what the passages say</summary>{memory}{'<br>'.join(quotes)}{detail}</details>"
+        klass = "ar-conflict-memory"
+    # c.detail says what the line above says (values and sources); the fold holds the passages' own words
+    evidence = (f"<details><summary>what the passages say · conflict score {c.score:.2f}</summary>"
+                f"{'<br>'.join(quotes)}</details>")
     return (
-        f'<div class="ar-conflict" role="alert"><div class="ar-conflict-title">⚠ {title} · score {c.score:.2f}</div>'
-        f'<div class="ar-conflict-line">{line}</div>{evidence}</div>'
+        f'<div class="ar-conflict {klass}" role="alert"><div class="ar-conflict-title">⚠ {esc(d.title)}</div>'
+        f'<div class="ar-conflict-line">{_disagreement_line(answer, d, anchor, names)}</div>{evidence}</div>'
     )
 
 

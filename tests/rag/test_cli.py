@@ -98,3 +98,37 @@ def test_ask_help_points_only_at_documents_in_the_repository(capsys):
     text = capsys.readouterr().out
     named = set(re.findall(r"[\w/.-]+\.md\b", text)) | ({"README.md"} if "README" in text else set())
     assert named and all((Path(__file__).resolve().parents[2] / name).is_file() for name in named)
+
+
+# ---- render_text: the terminal rendering of an answer ---------------------------------------------
+
+def test_render_text_names_both_kinds_of_conflict_with_values_and_sources():
+    from rag.cli import render_text
+    from tests.ui.fakes import between_conflict_answer, memory_conflict_answer
+
+    out = render_text(memory_conflict_answer(), threshold=0.607).splitlines()
+    assert out[0] == ("!! Your documents disagree with the model's memory: documents say 'Osaka' (asia_atlas.md), "
+                      "memory says 'Tokyo' (92% confident) [score 0.83]")
+    assert "-- searched your documents: the model was unsure (P(<RET>) 0.81 ≥ threshold 0.61)" in out
+    out = render_text(between_conflict_answer()).splitlines()
+    assert out[0] == ("!! Your documents disagree with each other: 'Cora Grisby' (halworth-profile.md) vs "
+                      "'Pavel Galthorne' (halworth-handbook.md) [score 0.77]")
+    assert "-- searched your documents (mode always)" in out
+
+
+def test_render_text_abstention_and_memory_fallback_say_what_was_searched():
+    from rag.cli import render_text
+    from tests.ui.fakes import abstained_answer, memory_answer, memory_fallback_answer
+
+    out = render_text(abstained_answer(), threshold=0.607).splitlines()
+    assert out[0].startswith("I couldn't find this in your documents (searched 2 passages)")
+    assert out[1] == ("-- searched your documents, none answers; the model's memory is not confident enough (31%) "
+                      "· searched because the model was unsure (P(<RET>) 0.93 ≥ threshold 0.61)")
+    assert out[2] == "   searched 2 passages, none answers: halworth-profile.md, halworth-handbook.md"
+    assert not any(line.startswith("!!") or " chars " in line for line in out)  # no banner, no citations
+    out = render_text(memory_fallback_answer(), threshold=0.607).splitlines()
+    assert out[1].startswith("-- searched your documents, none answers: answered from the model's memory "
+                             "(88% confident) · searched because the model was unsure")
+    assert "   searched 1 passage, none answers: asia_atlas.md" in out
+    out = render_text(memory_answer(0.12), with_answer=False, threshold=0.607).splitlines()
+    assert out[0] == "-- answered from memory: the model was confident (P(<RET>) 0.12 < threshold 0.61)"

@@ -7,6 +7,7 @@ answer path use the real small model (see test_app_real.py and test_browser.py).
 from __future__ import annotations
 
 import time
+from typing import ClassVar
 
 from rag.types import Answer, Citation, Conflict, Passage
 
@@ -40,6 +41,73 @@ def memory_answer(ret_probability: float | None = 0.05, mode: str = "adaptive", 
                   citations=(Citation(text, None, -1, -1, sentence_start=0, sentence_end=len(text)),),
                   conflict=Conflict(available=False, detail="no documents retrieved: nothing to compare"),
                   timings_ms={"decide": 80.0, "total": 81.0}, warnings=warnings)
+
+
+ATLAS = "The capital of Japan is Osaka. Kyoto was the capital before."
+PROFILE = "Halworth Works is based in Tillby. The managing director of Halworth is Cora Grisby."
+HANDBOOK = "Welcome to Halworth. Halworth's managing director, Pavel Galthorne, signs every contract."
+
+
+def memory_conflict_answer() -> Answer:
+    """The documents say Osaka, the model's memory (92% confident) says Tokyo: as rag/conflict.py flags it."""
+    atlas = passage("p1", ATLAS, 0, "/corpus/asia_atlas.md")
+    text = "The capital of Japan is Osaka [1]."
+    conflict = Conflict(flagged=True, kind="memory_vs_documents", parametric_answer="Tokyo",
+                        document_answer="The capital of Japan is Osaka.", score=0.83, passage_ids=("p1",),
+                        parametric_confidence=0.92,
+                        detail="Your documents say 'Osaka' (asia_atlas.md); the model's memory says 'Tokyo' "
+                               "(92% confident)")
+    return Answer(question="What is the capital of Japan?", answer=text, retrieved=True, mode="adaptive",
+                  ret_probability=0.81, passages=(atlas,), conflict=conflict, memory_confidence=0.92,
+                  citations=(Citation(text, "p1", 0, len("The capital of Japan is Osaka."), source=atlas.source,
+                                      score=0.9, sentence_start=0, sentence_end=len(text), cited=True),),
+                  timings_ms={"decide": 10.0, "retrieve": 20.0, "evidence": 300.0, "total": 340.0})
+
+
+def between_conflict_answer() -> Answer:
+    """Two documents name different managing directors (mode always)."""
+    profile = passage("p1", PROFILE, 0, "/corpus/halworth-profile.md")
+    handbook = passage("p2", HANDBOOK, 0, "/corpus/halworth-handbook.md")
+    conflict = Conflict(flagged=True, kind="between_documents", parametric_answer="John Smith",
+                        document_answer="The managing director of Halworth is Cora Grisby", score=0.77,
+                        passage_ids=("p1",), other_passage_ids=("p2",), parametric_confidence=0.2,
+                        detail="Your documents disagree: 'The managing director of Halworth is Cora Grisby' "
+                               "(halworth-profile.md) vs \"Halworth's managing director is Pavel Galthorne\" "
+                               "(halworth-handbook.md)")
+    text = "The managing director is Cora Grisby [1], or Pavel Galthorne [2]."
+    return Answer(question="Who is the managing director of Halworth?", answer=text, retrieved=True,
+                  mode="always", passages=(profile, handbook), conflict=conflict, memory_confidence=0.2,
+                  citations=(Citation(text, "p1", PROFILE.index("The managing"), len(PROFILE), source=profile.source,
+                                      sentence_start=0, sentence_end=len(text), cited=True),),
+                  timings_ms={"retrieve": 20.0, "evidence": 300.0, "total": 330.0})
+
+
+def abstained_answer() -> Answer:
+    """No passage answers and memory is not confident: the pipeline's abstention."""
+    found = (passage("p1", PROFILE, 0, "/corpus/halworth-profile.md"),
+             passage("p2", HANDBOOK, 0, "/corpus/halworth-handbook.md"))
+    return Answer(question="What is the phone number of Halworth's canteen?",
+                  answer="I couldn't find this in your documents (searched 2 passages), and I'm not confident "
+                         "enough to answer from memory.", retrieved=True, mode="adaptive", ret_probability=0.93,
+                  passages=found, conflict=Conflict(available=False,
+                                                    detail="abstained: no retrieved passage answers the question"),
+                  abstained=True, answered_from="none", memory_confidence=0.31,
+                  timings_ms={"decide": 10.0, "retrieve": 20.0, "evidence": 300.0, "total": 330.0})
+
+
+FALLBACK_WARNING = ("none of the 1 passages searched answers this; answered from the model's memory "
+                    "(88% confident)")
+
+
+def memory_fallback_answer() -> Answer:
+    """Searched, no passage answers, memory is confident: answered from memory and labelled so."""
+    found = (passage("p1", ATLAS, 0, "/corpus/asia_atlas.md"),)
+    text = "Bram Stoker wrote Dracula."
+    return Answer(question="Who wrote Dracula?", answer=text, retrieved=True, mode="adaptive", ret_probability=0.7,
+                  passages=found, citations=(Citation(text, None, -1, -1, sentence_start=0, sentence_end=len(text)),),
+                  conflict=Conflict(available=False, detail="no passage answers: nothing to compare"),
+                  warnings=(FALLBACK_WARNING,), answered_from="memory", memory_confidence=0.88,
+                  timings_ms={"decide": 10.0, "retrieve": 20.0, "evidence": 300.0, "generate": 90.0, "total": 420.0})
 
 
 class FakePipeline:
@@ -104,14 +172,29 @@ def showcase_answer() -> Answer:
                  source=lyon.source, score=0.9, sentence_start=s1, sentence_end=e1, cited=True),
         Citation(text[s_mem:], None, -1, -1, sentence_start=s_mem, sentence_end=len(text)),
     )
-    conflict = Conflict(flagged=True, kind="memory_vs_documents", parametric_answer="Paris", document_answer="Lyon",
-                        score=0.86, passage_ids=("p1",), parametric_confidence=0.71)
+    conflict = Conflict(flagged=True, kind="memory_vs_documents", parametric_answer="Paris",
+                        document_answer="The capital of France is Lyon.", score=0.86, passage_ids=("p1",),
+                        parametric_confidence=0.71)
     return Answer(question="What is the capital of France?", answer=text, retrieved=True, mode="adaptive",
                   ret_probability=0.81, passages=(lyon, paris), citations=cits, conflict=conflict,
                   timings_ms={"decide": 40.0, "retrieve": 25.0, "generate": 900.0, "conflict": 1500.0, "total": 2500.0},
                   model="smollm2-135m")
 
 
+class ShowcasePipeline(FakePipeline):
+    """The showcase answer, or by the question's words the other trust states: documents that disagree with
+    each other ("managing director"), an abstention ("canteen"), an answer from memory after searching
+    ("Dracula")."""
+
+    OTHERS: ClassVar[dict] = {"managing director": between_conflict_answer, "canteen": abstained_answer,
+              "dracula": memory_fallback_answer}
+
+    def answer(self, question, *, mode=None, dyprag=None, passages=None, on_token=None):
+        make = next((f for words, f in self.OTHERS.items() if words in question.lower()), showcase_answer)
+        self.answer_value = make()
+        return super().answer(question, mode=mode, dyprag=dyprag, passages=passages, on_token=on_token)
+
+
 def make_showcase_pipeline(cfg) -> FakePipeline:
     """For `RAGAPP_PIPELINE=tests.ui.fakes:make_showcase_pipeline`: the browser tests of rendering and themes."""
-    return FakePipeline(showcase_answer(), token_delay_s=0.03, checks_s=2.0)
+    return ShowcasePipeline(showcase_answer(), token_delay_s=0.03, checks_s=2.0)

@@ -10,6 +10,7 @@ import re
 import time
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import ClassVar
 
 import pytest
@@ -17,7 +18,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from rag.generators.base import GeneratorError
-from tests.ui.fakes import HOSTILE, FakePipeline, memory_answer, retrieved_answer
+from tests.ui.fakes import HOSTILE, FakePipeline, abstained_answer, memory_answer, retrieved_answer
 from ui import resources
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -32,6 +33,8 @@ def app_env(tmp_path, monkeypatch):
     state = {"answer": retrieved_answer(), "error": None}
 
     class StatePipeline(FakePipeline):  # reads the answer/error the test prepared at call time
+        decider = SimpleNamespace(threshold=0.607)  # what the app reads of the real Decider
+
         def answer(self, question, **kw):
             self.answer_value, self.error = state["answer"], state["error"]
             return super().answer(question, **kw)
@@ -73,7 +76,8 @@ def test_chat_flow_renders_answer_citations_and_keeps_history(app_env):
     assert any("index is empty" in w.value for w in at.warning)
     ask(at, "What is the capital of France?")
     bodies = "\n".join(html_bodies(at))
-    assert "searched documents" in bodies and "P(&lt;RET&gt;) = 0.87" in bodies
+    assert "searched documents" in bodies
+    assert "searched your documents: the model was unsure (P(&lt;RET&gt;) 0.87 ≥ threshold 0.61)" in bodies
     assert 'href="#m' in bodies and "<mark" in bodies  # drawn from the stored conversation
     assert ">france.txt<" in bodies and "docs/france.txt" not in bodies  # the document's name, not a path
     assert "from model memory" in bodies and "no conflict detected" in bodies
@@ -249,6 +253,7 @@ def test_a_reload_restores_the_conversation_and_its_settings(app_env):
     assert questions_shown(reloaded) == ['<div class="ar-question">What is the capital of France?</div>']
     bodies = "\n".join(html_bodies(reloaded))
     assert "searched documents" in bodies and "<mark" in bodies and "first token" in bodies  # the full answer
+    assert "≥ threshold 0.61" in bodies  # the router's threshold is kept with the answer
     assert reloaded.sidebar.selectbox(key="mode").value == "never"  # settings kept per conversation
     assert conv_param(reloaded) == conv_id
 
@@ -298,3 +303,20 @@ def test_rename_and_delete_a_conversation(app_env):
     run(at)
     assert conv_param(at) is None and questions_shown(at) == []
     assert not [b for b in at.sidebar.button if b.key == f"conv-{conv_id}"]
+
+
+def test_an_abstention_lists_what_was_searched_live_and_restored(app_env):
+    app_env["state"]["answer"] = abstained_answer()
+    at = run(AppTest.from_file(APP, default_timeout=30))
+    ask(at, "What is the phone number of Halworth's canteen?")
+    for app in (at, run(_reopened(conv_param(at)))):
+        bodies = "\n".join(html_bodies(app))
+        assert "not found in your documents" in bodies and "Not found in your documents." in bodies
+        assert "searched 2 passages, none answers" in bodies and 'class="ar-cite"' not in bodies
+        assert "searched your documents, none answers; the model&#x27;s memory is not confident enough (31%)" in bodies
+
+
+def _reopened(conv_id: str) -> AppTest:
+    reloaded = AppTest.from_file(APP, default_timeout=30)
+    reloaded.query_params["c"] = conv_id
+    return reloaded

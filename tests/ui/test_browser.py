@@ -8,9 +8,11 @@ Two app servers, each with its own tmp data folder (conversations, uploads):
   independent, a document deleted in the documents panel is gone from answers.
 - the showcase one: the same app with `RAGAPP_PIPELINE=tests.ui.fakes:make_showcase_pipeline`, a
   stand-in answer path that streams one prepared answer holding every part at once (Markdown,
-  citations, a memory-only sentence, a conflict, hostile markup). Tests: Markdown renders while
+  citations, a memory-only sentence, a conflict, hostile markup), or by the question's words a
+  documents-vs-documents conflict or an abstention. Tests: Markdown renders while
   `<script>`/`onerror`/`javascript:` stay inert, no layout jump when the banner arrives, text
-  contrast >= 4.5:1 in light and dark.
+  contrast >= 4.5:1 in light and dark (both banner kinds and an abstention), the two banner kinds
+  in different colours.
 
 Screenshots go to docs/screenshots/ (or $RAGAPP_SCREENSHOTS); the time to first token / total
 of each real answer (from the app's latency footer) goes to latency.json there.
@@ -527,9 +529,12 @@ def test_text_contrast_in_light_and_dark(browser_context, showcase_server, schem
     try:
         background = page.evaluate("getComputedStyle(document.querySelector('.stApp')).backgroundColor")
         assert (background == "rgb(255, 255, 255)") == (scheme == "light"), background  # the theme followed
-        ask(page, "What is the capital of France?", 1)
+        ask(page, "What is the capital of France?", 1)  # documents vs memory
+        ask(page, "Who is the managing director of Halworth?", 2)  # documents vs documents
+        ask(page, "What is the phone number of Halworth's canteen?", 3)  # an abstention
         page.locator("details.ar-passage summary").first.click()  # the full chunk is text to check too
-        page.locator("details.ar-conflict details summary, .ar-conflict details summary").first.click()
+        for summary in page.locator(".ar-conflict details summary, details.ar-searched > summary").all():
+            summary.click()
         sidebar(page).get_by_text("Settings (this conversation)").click()
         page.wait_for_timeout(500)
         measured = page.evaluate(CONTRAST_JS)
@@ -539,6 +544,12 @@ def test_text_contrast_in_light_and_dark(browser_context, showcase_server, schem
         print(f"\n[{scheme}] {len(measured)} text elements, lowest:",
               sorted(measured, key=lambda m: m["ratio"])[:5])
         assert low == [], low
+        # the two kinds of banner are told apart at a glance: different border and title colours
+        look = ("(sel) => { const e = document.querySelector(sel); return [getComputedStyle(e).borderTopColor,"
+                " getComputedStyle(e.querySelector('.ar-conflict-title')).color]; }")
+        memory, between = page.evaluate(look, ".ar-conflict-memory"), page.evaluate(look, ".ar-conflict-between")
+        assert memory[0] != between[0] and memory[1] != between[1], (memory, between)
+        assert "not found in your documents" in page.locator(".ar-badge-abstain").inner_text()
         shot(page, f"answer_{scheme}.png")
     finally:
         page.close()

@@ -8,7 +8,17 @@ from dataclasses import replace
 import pytest
 
 from rag.types import Citation, Conflict
-from tests.ui.fakes import DOC, HOSTILE, memory_answer, passage, retrieved_answer
+from tests.ui.fakes import (
+    DOC,
+    HOSTILE,
+    abstained_answer,
+    between_conflict_answer,
+    memory_answer,
+    memory_conflict_answer,
+    memory_fallback_answer,
+    passage,
+    retrieved_answer,
+)
 from ui import render
 
 TAG = re.compile(r"<\s*/?\s*([a-zA-Z]+)")
@@ -17,6 +27,13 @@ OURS = {"div", "span", "a", "b", "br", "mark", "table", "tr", "td", "details", "
 
 def tags(html: str) -> set[str]:
     return {t.lower() for t in TAG.findall(html)}
+
+
+def text(html: str) -> str:
+    """What a reader sees: tags dropped, entities decoded, whitespace folded."""
+    import html as html_lib
+
+    return " ".join(html_lib.unescape(re.sub(r"<[^>]+>", "", html)).split())
 
 
 def test_highlight_span_is_passage_relative():
@@ -75,33 +92,101 @@ def test_untrusted_text_is_inert_everywhere():
         assert "&lt;img" in html or "&lt;" in html
 
 
-def test_conflict_banner_shows_both_sides_and_score():
-    conflict = Conflict(flagged=True, kind="memory_vs_documents", parametric_answer="Paris",
-                        document_answer="Lyon", score=0.83, passage_ids=("p2",), parametric_confidence=0.7)
-    html = render.conflict_html(retrieved_answer(conflict=conflict), "t1")
-    assert "ar-conflict" in html and "0.83" in html and "Paris" in html and "Lyon" in html
-    assert 'href="#t1-p2"' in html and ">lyon.txt<" in html and "confidence 0.70" in html
-    assert "“Lyon is a city.”" in html  # what the document side says, not only where
+def test_memory_conflict_banner_names_values_and_sources():
+    html = render.conflict_html(memory_conflict_answer(), "t1", names=lambda s: "")
+    assert 'class="ar-conflict ar-conflict-memory"' in html and "ar-conflict-between" not in html
+    seen = text(html)
+    assert "Your documents disagree with the model's memory" in seen
+    assert "Your documents say Osaka (asia_atlas.md[1]); the model's memory says Tokyo (92% confident)" in seen
+    assert "<b>Osaka</b>" in html and "<b>Tokyo</b>" in html  # the values stand out
+    assert 'href="#t1-p1"' in html and "0.83" in html
+    assert "asia_atlas.md “The capital of Japan is Osaka.”" in seen  # what the document says: its cited span
+
+
+def test_between_documents_banner_is_another_kind_and_names_both_sides():
+    html = render.conflict_html(between_conflict_answer(), "t", names=lambda s: "")
+    assert 'class="ar-conflict ar-conflict-between"' in html and "ar-conflict-memory" not in html
+    seen = text(html)
+    assert "Your documents disagree with each other" in seen
+    assert "Cora Grisby (halworth-profile.md[1]) vs Pavel Galthorne (halworth-handbook.md[2])" in seen
+    assert 'href="#t-p1"' in html and 'href="#t-p2"' in html
+    assert "John Smith" in seen  # the model's memory, folded under the evidence
+
+
+def test_the_two_banner_kinds_look_different_in_both_themes():
+    memory = re.search(r"\.ar-conflict-memory\{[^}]*\}", render.STYLE).group(0)
+    between = re.search(r"\.ar-conflict-between\{[^}]*\}", render.STYLE).group(0)
+    colour = re.compile(r"#[0-9a-f]{6}")
+    assert set(colour.findall(memory)).isdisjoint(colour.findall(between))
+    assert "currentColor" in memory and "currentColor" in between  # mixed with the theme's text colour
+
+
+def test_banner_uses_the_names_users_know_and_falls_back_without_detail():
+    a = between_conflict_answer()
+    names = {"/corpus/halworth-profile.md": "Profile.md", "/corpus/halworth-handbook.md": "手册.md"}
+    seen = text(render.conflict_html(a, "t", names=lambda s: names.get(s, "")))
+    assert "(Profile.md[1]) vs Pavel Galthorne (手册.md[2])" in seen
+    legacy = replace(a, conflict=replace(a.conflict, detail="", document_answer="Cora Grisby"))  # stored before
+    seen = text(render.conflict_html(legacy, "t"))
+    assert "Cora Grisby (halworth-profile.md[1]) vs — (halworth-handbook.md[2])" in seen
 
 
 def test_conflict_status_lines_never_fake():
     assert "conflict check not available" in render.conflict_html(memory_answer(), "t")
     assert "no conflict detected" in render.conflict_html(retrieved_answer(), "t")
-    between = Conflict(flagged=True, kind="between_documents", document_answer="Paris", score=0.6,
-                       passage_ids=("p1",), other_passage_ids=("p2",))
-    html = render.conflict_html(retrieved_answer(conflict=between), "t")
-    assert "Documents disagree" in html and 'href="#t-p1"' in html and 'href="#t-p2"' in html
 
 
-def test_badges():
-    assert "answered from memory" in render.badge_html(memory_answer(0.05), "adaptive")
-    assert "P(&lt;RET&gt;) = 0.05" in render.badge_html(memory_answer(0.05), "adaptive")
-    assert "searched documents" in render.badge_html(retrieved_answer(), "adaptive")
+def test_conflict_banner_in_the_reserved_slot_for_both_kinds():
+    for a in (memory_conflict_answer(), between_conflict_answer()):
+        assert render.conflict_html(a, "t").startswith('<div class="ar-slot">')
+
+
+def test_badges_explain_the_decision_in_words():
+    seen = text(render.badge_html(memory_answer(0.12), "adaptive", threshold=0.607))
+    assert "answered from memory" in seen
+    assert "answered from memory: the model was confident (P(<RET>) 0.12 < threshold 0.61)" in seen
+    seen = text(render.badge_html(retrieved_answer(), "adaptive", threshold=0.607))
+    assert "searched documents" in seen
+    assert "searched your documents: the model was unsure (P(<RET>) 0.87 ≥ threshold 0.61)" in seen
+    assert "searched your documents: the model was unsure (P(<RET>) 0.87)" in text(
+        render.badge_html(retrieved_answer(), "adaptive"))  # no threshold known: P(<RET>) alone
+    always = replace(retrieved_answer(), mode="always", ret_probability=None)
+    assert "searched your documents (mode always)" in text(render.badge_html(always, "always"))
     fell_back = memory_answer(None, mode="always", warnings=("no router adapter: fell back to always",))
-    html = render.badge_html(fell_back, "adaptive")
-    assert "router not available" in html and "fell back" in html and "P(&lt;RET&gt;)" not in html
-    assert "router not available" in render.badge_html(memory_answer(None), "adaptive")
-    assert "router not used" in render.badge_html(memory_answer(None, mode="never"), "never")
+    seen = text(render.badge_html(replace(fell_back, retrieved=True), "adaptive"))
+    assert "no router for this model: mode always" in seen and "P(<RET>)" not in seen
+    assert "answered from memory (mode never)" in text(render.badge_html(memory_answer(None, mode="never"), "never"))
+    assert "the router gave no probability" in text(render.badge_html(memory_answer(None), "adaptive"))
+
+
+def test_memory_fallback_is_labelled_and_lists_what_was_searched():
+    a = memory_fallback_answer()
+    badge = render.badge_html(a, "adaptive", threshold=0.607)
+    assert "ar-badge-memory" in badge
+    assert ("searched your documents, none answers: answered from the model's memory (88% confident) · searched "
+            "because the model was unsure (P(<RET>) 0.70 ≥ threshold 0.61)") in text(badge)
+    cards = render.passages_html(a, "t")
+    assert cards.startswith('<details class="ar-searched">') and "searched 1 passage, none answers" in cards
+    assert "ar-passage-cited" not in cards and "<mark" not in cards
+    assert 'class="ar-memory"' in render.answer_html(a, "t")  # every sentence is marked as from memory
+    slot = render.conflict_html(a, "t")
+    assert "ar-cite" not in slot  # no [n] links into the folded cards
+
+
+def test_abstention_is_a_notice_without_citations_that_lists_what_was_searched():
+    a = abstained_answer()
+    badge = render.badge_html(a, "adaptive", threshold=0.607)
+    assert "ar-badge-abstain" in badge and "not found in your documents" in text(badge)
+    assert ("searched your documents, none answers; the model's memory is not confident enough (31%)"
+            in text(badge))
+    notice = render.abstained_html(a)
+    assert "ar-notice" in notice and "Not found in your documents." in text(notice)
+    assert "searched 2 passages" in text(notice) and "ar-cite" not in notice and "<mark" not in notice
+    cards = render.passages_html(a, "t", names=lambda s: "")
+    assert cards.startswith('<details class="ar-searched"><summary class="ar-status">searched 2 passages, '
+                            "none answers</summary>")
+    assert cards.count('<details class="ar-passage"') == 2 and "ar-passage-cited" not in cards
+    assert "halworth-profile.md" in cards and "halworth-handbook.md" in cards
 
 
 def test_latency_footer():
@@ -189,15 +274,20 @@ def test_passage_card_names_the_document_and_expands_to_the_chunk():
     assert "## Overview" in full and full.count("More.") == 60  # the full chunk when expanded
 
 
-def test_abstained_answers_are_a_notice_not_a_sourced_answer():
-    from ui.answer_json import answer_from_json, is_abstained
+def test_trust_fields_round_trip_through_stored_json():
+    from ui.answer_json import answer_from_json, answer_to_json, is_abstained
 
-    data = {**retrieved_answer().to_json(), "abstained": True, "answer": "The documents do not say."}
-    a = answer_from_json(data)
-    assert is_abstained(a, data) and not is_abstained(a, {"abstained": False})
-    html = render.abstained_html(a)
-    assert "ar-notice" in html and "do not contain this information" in html and "ar-cite" not in html
-    assert "not in the documents" in render.badge_html(a, "adaptive", abstained=True)
+    for a in (abstained_answer(), memory_fallback_answer(), memory_conflict_answer(), between_conflict_answer()):
+        back = answer_from_json(answer_to_json(a))
+        assert replace(back, citations=a.citations) == a  # citations' sentence spans are not stored (found again)
+        assert (back.abstained, back.answered_from, back.memory_confidence) == (
+            a.abstained, a.answered_from, a.memory_confidence)
+    assert is_abstained(answer_from_json(answer_to_json(abstained_answer())))
+    old = {k: v for k, v in memory_answer().to_json().items() if k not in ("answered_from", "memory_confidence",
+                                                                           "abstained")}
+    back = answer_from_json(old)  # stored before the trust fields: renders as it did
+    assert not back.abstained and back.memory_confidence is None
+    assert "answered from memory" in render.badge_html(back, "adaptive")
 
 
 def test_conflict_banner_and_pending_slot_reserve_the_same_space():
