@@ -43,7 +43,7 @@ def _label(kind: str, aliases: list[str], passage: str, reading: str) -> int:
     return int(any(am.contains(passage, a) and am.contains(reading, a) for a in aliases))
 
 
-def collect(workloads: list[str], split: str, out: Path, limit: int = 0) -> None:
+def collect(workloads: list[str], split: str, out: Path, limit: int = 0, per_kind: int = 0) -> None:
     from indexing.index import Index
     from rag.config import load_config
     from rag.evidence import gather
@@ -58,6 +58,9 @@ def collect(workloads: list[str], split: str, out: Path, limit: int = 0) -> None
     generator = make_generator(base.model, base.generation)
     for folder in map(Path, workloads):
         cases = load_cases(folder / f"{split}.jsonl")[: limit or None]
+        if per_kind:  # the first `per_kind` cases of each kind: dev files are ordered by kind
+            seen: dict[str, int] = {}
+            cases = [c for c in cases if seen.setdefault(c.kind, 0) < per_kind and not seen.update({c.kind: seen[c.kind] + 1})]
         todo = [c for c in cases if c.id not in done]
         if not todo:
             continue
@@ -259,13 +262,14 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--split", default="dev")
     c.add_argument("--out", type=Path, required=True)
     c.add_argument("--limit", type=int, default=0)
+    c.add_argument("--per-kind", type=int, default=0, help="at most this many cases of each kind per workload")
     f = sub.add_parser("fit", help="fit rag/evidence_calibration.json from collected records")
     f.add_argument("records", type=Path)
     f.add_argument("--out", type=Path, default=Path("rag/evidence_calibration.json"))
     f.add_argument("--simulate", action="store_true", help="also print the simulated outcome per kind")
     args = parser.parse_args(argv)
     if args.cmd == "collect":
-        collect(args.workloads, args.split, args.out, args.limit)
+        collect(args.workloads, args.split, args.out, args.limit, args.per_kind)
     else:
         calibration = fit(args.records, args.out)
         print(json.dumps(calibration, indent=2))

@@ -178,10 +178,7 @@ class Pipeline:
             evidence = ev.gather(self.generator, self.cfg, question, found, closed_book=decision.closed_book)
         answering = evidence.answering
         if not answering:
-            if evidence.memory_confident:
-                run.warnings.append(
-                    f"none of the {len(found)} passages searched answers this; answered from the model's memory "
-                    f"({evidence.memory_confidence:.0%} confident)")
+            if evidence.memory_confident:  # answered_from="memory" with passages: the UI and CLI say so
                 return self._from_memory(question, decision, evidence.memory, run, on_token, dyprag, passages=found,
                                          memory_confidence=evidence.memory_confidence)
             return self._abstain(question, decision, found, evidence, run, on_token)
