@@ -33,7 +33,8 @@ def hf_generator():
     from rag.config import ModelConfig
     from rag.generators import make_generator
 
-    return make_generator(ModelConfig(name=TEST_MODEL, backend="hf"))
+    # 1 thread: the test CPU is shared and oversubscribed, where a second thread spins and waits (issue 16)
+    return make_generator(ModelConfig(name=TEST_MODEL, backend="hf", threads=1))
 
 
 @pytest.fixture(scope="session")
