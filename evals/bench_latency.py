@@ -9,9 +9,8 @@ Reports p50/p95 of the whole call, split into prompt processing (hf: the prefill
 first streamed token) and generation, tokens/s for both, resident memory per model (hf: growth of this
 process; vLLM: the server's process tree), and how often the two backends produced the same text.
 
-The in-process speed options (fp32 vs bf16, 1 vs 2 threads; 500-token prompts) are measured with
-
-    .venv/bin/python -m evals.bench_latency --speed-options --data /work/shared/data/popqa/dev.jsonl --out opts.json
+The in-process speed options (float32 vs bfloat16, 1 thread vs every core, batched vs sequential) are
+measured by evals/bench_speed.py.
 
 Runs that measured one backend each (say hf on one core while a server used the other, vLLM later) are
 united, with the hf-vs-vLLM agreement computed from the outputs each report keeps:
@@ -184,55 +183,6 @@ def merge(paths: Sequence[Path]) -> dict[str, Any]:
     return merged
 
 
-def speed_options(items: Sequence[Item], model: str, prompt_tokens: int, max_new: int) -> dict[str, Any]:
-    """fp32 vs bf16 and 1 vs 2 threads on ~`prompt_tokens`-token prompts (hf backend).
-
-    The four options run interleaved, prompt by prompt, so that load from other processes on a shared
-    machine hits them alike.
-    """
-    import torch
-
-    from rag.config import ModelConfig
-    from rag.generators import ChatMessage, GenerationRequest
-    from rag.generators.hf import HFGenerator
-
-    gens = {dtype: HFGenerator(ModelConfig(name=model, dtype=dtype)) for dtype in ("float32", "bfloat16")}  # type: ignore[arg-type]
-    tok = gens["float32"].tokenizer
-    prompts = []
-    for i in range(len(items)):
-        body, j = "", i
-        while len(tok(body, add_special_tokens=False).input_ids) < prompt_tokens - 60:
-            body += items[j % len(items)].passage + "\n"
-            j += 1
-        body = tok.decode(tok(body, add_special_tokens=False).input_ids[: prompt_tokens - 60])
-        prompts.append(gens["float32"].render_chat([ChatMessage("user", f"{body}\nQuestion: {items[i].question}\nAnswer:")]))
-    options = [(d, t) for d in gens for t in (1, 2)]
-    runs: dict[str, list[Any]] = {f"{d}/{t}t": [] for d, t in options}
-    loads: dict[str, list[float]] = {k: [] for k in runs}
-    for d, t in options:  # warm-up
-        torch.set_num_threads(t)
-        gens[d].generate(GenerationRequest(prompts[0], max_new_tokens=2))
-    for p in prompts:
-        for d, t in options:
-            torch.set_num_threads(t)
-            runs[f"{d}/{t}t"].append(gens[d].generate(GenerationRequest(p, max_new_tokens=max_new)))
-            loads[f"{d}/{t}t"].append(os.getloadavg()[0])
-    torch.set_num_threads(1)
-    results: dict[str, Any] = {}
-    for key, out in runs.items():
-        results[key] = {
-            "prompt_tokens_mean": statistics.fmean(g.prompt_tokens for g in out),
-            "prompt_ms_p50": percentile([g.timings_ms["prompt"] for g in out], 50),
-            "prompt_tokens_per_s": sum(g.prompt_tokens for g in out) / (sum(g.timings_ms["prompt"] for g in out) / 1000),
-            "decode_tokens_per_s": sum(max(0, len(g.tokens) - 1) for g in out)
-            / max(sum(g.timings_ms["decode"] for g in out) / 1000, 1e-9),
-            "load_avg_1m": statistics.fmean(loads[key]),
-        }
-    same = sum(a.text == b.text for a, b in zip(runs["float32/1t"], runs["bfloat16/1t"]))
-    results["bf16_same_text_as_fp32"] = same / len(items)
-    return results
-
-
 def print_latency_table(report: dict[str, Any]) -> None:
     print("| model | backend | p50 ms | p95 ms | prompt p50 ms | decode p50 ms | prompt tok/s | decode tok/s | memory MB | acc |")
     print("|---|---|---|---|---|---|---|---|---|---|")
@@ -258,8 +208,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-new-tokens", type=int, default=32)
     parser.add_argument("--dtype", default="float32", choices=("float32", "bfloat16"), help="hf backend dtype")
     parser.add_argument("--threads", type=int, default=1, help="hf backend torch threads")
-    parser.add_argument("--speed-options", action="store_true", help="measure fp32/bf16 x 1/2 threads instead")
-    parser.add_argument("--prompt-tokens", type=int, default=500, help="prompt length for --speed-options")
     parser.add_argument("--merge", type=Path, nargs="+", metavar="JSON",
                         help="no measuring: unite reports of separate runs (one backend each) and print the table")
     args = parser.parse_args(argv)
@@ -276,36 +224,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     items = load_items(args.data, args.n)
     report: dict[str, Any] = {"data": str(args.data), "n": len(items), "max_new_tokens": args.max_new_tokens,
                               "cpus": os.cpu_count(), "load_avg_1m_start": os.getloadavg()[0]}
-    if args.speed_options:
-        model = args.models.split(",")[0]
-        report |= {"model": model, "options": speed_options(items, model, args.prompt_tokens, args.max_new_tokens)}
-        print("| option | prompt tokens | prompt p50 ms | prompt tok/s | decode tok/s | load avg |")
-        print("|---|---|---|---|---|---|")
-        for k, v in report["options"].items():
-            if isinstance(v, dict):
-                print(f"| {k} | {v['prompt_tokens_mean']:.0f} | {v['prompt_ms_p50']:.0f} | {v['prompt_tokens_per_s']:.0f} "
-                      f"| {v['decode_tokens_per_s']:.1f} | {v['load_avg_1m']:.1f} |")
-        print(f"bf16 greedy text identical to fp32 on {report['options']['bf16_same_text_as_fp32']:.0%} of prompts")
-    else:
-        backends = [b.strip() for b in args.backends.split(",") if b.strip()]
-        unknown = set(backends) - {"hf", "vllm"}
-        if unknown:
-            parser.error(f"unknown backend(s) {', '.join(sorted(unknown))}; valid: hf, vllm")
-        report["models"] = {}
-        for model in [m.strip() for m in args.models.split(",") if m.strip()]:
-            entry: dict[str, Any] = {}
-            outputs = {}
-            if "hf" in backends:
-                entry["hf"], gens = bench_hf(model, items, args.max_new_tokens, args.dtype, args.threads)
-                outputs["hf"] = entry["hf"]["outputs"] = outputs_of(gens)
-            if "vllm" in backends:
-                entry["vllm"], gens = bench_vllm(model, items, args.max_new_tokens)
-                outputs["vllm"] = entry["vllm"]["outputs"] = outputs_of(gens)
-            if len(outputs) == 2:
-                entry["agreement"] = agreement(outputs["hf"], outputs["vllm"])
-            report["models"][model] = entry
-            print(f"{model}: done", file=sys.stderr, flush=True)
-        print_latency_table(report)
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    unknown = set(backends) - {"hf", "vllm"}
+    if unknown:
+        parser.error(f"unknown backend(s) {', '.join(sorted(unknown))}; valid: hf, vllm")
+    report["models"] = {}
+    for model in [m.strip() for m in args.models.split(",") if m.strip()]:
+        entry: dict[str, Any] = {}
+        outputs = {}
+        if "hf" in backends:
+            entry["hf"], gens = bench_hf(model, items, args.max_new_tokens, args.dtype, args.threads)
+            outputs["hf"] = entry["hf"]["outputs"] = outputs_of(gens)
+        if "vllm" in backends:
+            entry["vllm"], gens = bench_vllm(model, items, args.max_new_tokens)
+            outputs["vllm"] = entry["vllm"]["outputs"] = outputs_of(gens)
+        if len(outputs) == 2:
+            entry["agreement"] = agreement(outputs["hf"], outputs["vllm"])
+        report["models"][model] = entry
+        print(f"{model}: done", file=sys.stderr, flush=True)
+    print_latency_table(report)
     report["load_avg_1m_end"] = os.getloadavg()[0]
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,9 +1,16 @@
-"""Token-aware chunking with overlap that respects sentence boundaries.
+"""Token-aware chunking with overlap that respects sentence boundaries and sections.
 
 Sentences are packed greedily into chunks of at most `chunk_tokens` embedding-model tokens; the next
 chunk starts with the trailing sentences of the previous one that fit in `overlap` tokens. A sentence
 longer than a whole chunk is cut by token offsets. Every chunk keeps its exact character span:
 `document.text[chunk.start:chunk.end] == chunk.text`.
+
+Sections (the document's `headings`, found by the loaders) shape the packing: a heading is never the
+last line of a chunk, and a section that does not fit in what is left of the current chunk starts a new
+one at its heading (without overlap: the previous section's last sentences are not its context). Short
+sections still share a chunk. Each chunk's `title` is the document title and the headings above its
+first line ("Kenya › Economy"); `retrieval_text` puts it before the chunk text for the embedder and BM25,
+so a chunk deep in a document still matches the document's subject.
 
     chunker = Chunker(embedder.tokenizer, chunk_tokens=200, overlap=40)
     chunks = chunker.chunk(document)
@@ -16,10 +23,12 @@ import hashlib
 import re
 import uuid
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
-from indexing.loaders import Document
+from indexing.loaders import Document, Heading
 from rag.types import Chunk
+
+TITLE_SEPARATOR = " › "  # between the document title and the headings in `Chunk.title`
 
 # A sentence ends after ., ! or ? (plus closing quotes/brackets) followed by whitespace, or at a newline.
 _BOUNDARY = re.compile(r"[.!?]+[\"')\]]*(?=\s)|\n")
@@ -69,6 +78,32 @@ def split_long(text: str, start: int, end: int, max_chars: int) -> Iterator[tupl
         yield span
 
 
+def heading_paths(title: str, headings: Sequence[Heading]) -> list[str]:
+    """For each heading, the chunk title of its section: the document title, then the heading and those
+    of lower level above it. A heading equal to the one before it in the path (a page's <h1> repeating
+    its <title>) is not repeated."""
+    out: list[str] = []
+    stack: list[Heading] = []
+    for h in headings:
+        while stack and stack[-1].level >= h.level:
+            stack.pop()
+        stack.append(h)
+        path = [title] if title.strip() else []
+        for part in stack:
+            if not path or part.text.strip().lower() != path[-1].strip().lower():
+                path.append(part.text.strip())
+        out.append(TITLE_SEPARATOR.join(path))
+    return out
+
+
+def retrieval_text(title: str, text: str) -> str:
+    """What the embedder and BM25 see for a chunk: its title line, then its text (the text alone when it
+    already starts with the title). `Chunk.text` stays the document's own text, so spans stay exact."""
+    if not title.strip() or text.startswith(title):
+        return text
+    return f"{title}\n{text}"
+
+
 def chunk_id(doc_id: str, start: int, end: int, text: str) -> str:
     """Stable id (a UUID string, as Qdrant wants): same document, span and text -> same id."""
     key = f"{doc_id}\x00{start}\x00{end}\x00{text}".encode("utf-8", "surrogatepass")  # any str, even a lone surrogate
@@ -105,16 +140,17 @@ class Chunker:
     def iter_chunks(self, doc: Document) -> Iterator[Chunk]:
         """Chunks of one document, in order, produced lazily (what the index writer streams)."""
         starts = [h.start for h in doc.headings]
-        for start, end in self._spans(doc.text):
+        titles = heading_paths(doc.title, doc.headings)
+        for start, end in self._spans(doc.text, starts):
             text = doc.text[start:end]
             h = bisect.bisect_right(starts, start) - 1
-            title = doc.headings[h].text if h >= 0 else doc.title
+            title = titles[h] if h >= 0 else doc.title
             yield Chunk(chunk_id(doc.doc_id, start, end, text), doc.doc_id, doc.source, title, text, start, end)
 
-    def _spans(self, text: str) -> Iterator[tuple[int, int]]:
-        """Greedy packing of pieces (start, end, tokens) into chunk spans, with overlap."""
-        pieces = self._pieces(text)
-        buf: deque[tuple[int, int, int]] = deque()  # pieces from the current chunk's first one on
+    def _spans(self, text: str, heading_starts: Sequence[int] = ()) -> Iterator[tuple[int, int]]:
+        """Greedy packing of pieces (start, end, tokens, is heading) into chunk spans, with overlap."""
+        pieces = self._pieces(text, heading_starts)
+        buf: deque[tuple[int, int, int, bool]] = deque()  # pieces from the current chunk's first one on
         exhausted = False
 
         def fill(n: int) -> bool:  # make buf[n] exist if the document has it
@@ -126,25 +162,49 @@ class Chunker:
                     exhausted = True
             return len(buf) > n
 
-        while fill(0):
-            j, used = 0, 0
-            while fill(j) and (j == 0 or (used + buf[j][2] <= self.chunk_tokens
-                                          and buf[j][1] - buf[0][0] <= self.max_chars)):
+        def fits(j: int, used: int) -> bool:  # buf[j] fits after buf[0:j] of `used` tokens
+            return used + buf[j][2] <= self.chunk_tokens and buf[j][1] - buf[0][0] <= self.max_chars
+
+        def section_fits(j: int, used: int) -> bool:  # the whole section starting at buf[j] fits too
+            while fill(j) and fits(j, used):
                 used += buf[j][2]
                 j += 1
+                if not fill(j) or buf[j][3]:
+                    return True
+            return False
+
+        while fill(0):
+            j, used, content = 0, 0, False  # content: a non-heading piece is in the chunk
+            while fill(j) and (j == 0 or fits(j, used)):
+                if j > 0 and buf[j][3] and content and not section_fits(j, used):
+                    break  # the next section starts a chunk of its own
+                used += buf[j][2]
+                content = content or not buf[j][3]
+                j += 1
+            while j > 1 and buf[j - 1][3] and fill(j):
+                j -= 1  # a heading goes with its section, not at the end of a chunk
             yield buf[0][0], buf[j - 1][1]
             if not fill(j):
                 return
-            # overlap: restart at the earliest trailing sentences that fit in `overlap` tokens
-            k, back = j, 0
-            while k - 1 > 0 and back + buf[k - 1][2] <= self.overlap:
-                back += buf[k - 1][2]
-                k -= 1
+            k = j
+            if not buf[j][3]:  # overlap: restart at the earliest trailing sentences that fit in `overlap` tokens
+                back = 0
+                while k - 1 > 0 and back + buf[k - 1][2] <= self.overlap and not buf[k][3]:
+                    back += buf[k - 1][2]
+                    k -= 1  # ... of this section only: it stops at the section's heading
             for _ in range(k):
                 buf.popleft()
 
-    def _pieces(self, text: str) -> Iterator[tuple[int, int, int]]:
-        """Sentences with their token counts; sentences longer than a chunk are cut by tokens."""
+    def _pieces(self, text: str, heading_starts: Sequence[int] = ()) -> Iterator[tuple[int, int, int, bool]]:
+        """Sentences with their token counts and whether a heading starts them; sentences longer than a
+        chunk are cut by tokens."""
+        prev = 0  # a heading starts this piece when its offset lies between the last piece's end and this start
+        for s, e, n in self._token_pieces(text):
+            i = bisect.bisect_left(heading_starts, prev)
+            yield s, e, n, i < len(heading_starts) and heading_starts[i] <= s
+            prev = e
+
+    def _token_pieces(self, text: str) -> Iterator[tuple[int, int, int]]:
         batch: list[tuple[int, int]] = []
         size = 0
         for s, e in iter_sentence_spans(text):

@@ -54,5 +54,20 @@ class Embedder:
             )
         return vecs.astype(np.float32, copy=False)
 
+    def embed_query(self, text: str) -> np.ndarray:
+        """One query's unit vector. The model reads at most `max_seq_length` tokens (MiniLM: 256) and drops
+        the rest without a word; a pasted 2,000-character question would lose its last sentence, usually
+        the question itself. A longer query is embedded in windows of that many tokens whose mean is
+        normalised, so every part of it counts."""
+        limit = max(8, int(getattr(self.model, "max_seq_length", 256) or 256) - 2)  # [CLS] and [SEP]
+        offsets = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True,
+                                 verbose=False)["offset_mapping"]
+        if len(offsets) <= limit:
+            return self.embed([text])[0]
+        windows = [text[offsets[i][0]:offsets[min(i + limit, len(offsets)) - 1][1]]
+                   for i in range(0, len(offsets), limit)]
+        mean = self.embed(windows).mean(axis=0)
+        return (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
+
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])

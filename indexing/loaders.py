@@ -1,6 +1,7 @@
 """Turn files, folders and globs into `Document`s (extracted text + metadata).
 
-Supported: .txt, .md/.markdown, .html/.htm (visible text only), .pdf (text layer), .jsonl (one document
+Supported: .txt, .md/.markdown (as the text a reader sees: indexing/markup.py), .html/.htm (visible text
+only), .pdf (text layer), .jsonl (one document
 per line with a `text` field and optional `id`, `title`, `source`). Text may be UTF-8 (with or without
 BOM), UTF-16/32 with a BOM, BOM-less UTF-16, or Western cp1252. Everything else is skipped with a one-line
 reason. Bad files (unreadable, binary, empty, undecodable, too large, nested too deep, symlink loops) are
@@ -29,6 +30,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from indexing.markup import Heading, html_text, markdown_text
+
+__all__ = ["Document", "FileWarning", "Heading", "LoadResult", "Loaded", "Skipped", "decode", "html_text",
+           "iter_files", "iter_loaded", "load_file", "load_paths", "markdown_text", "path_key", "printable_name"]
+
 TEXT_SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html",
                  ".pdf": "pdf", ".jsonl": "jsonl"}
 # html.parser + BeautifulSoup hold ~15x the page in memory (measured on a 10 MB page: ~160 MB); above this the
@@ -38,21 +44,13 @@ MAX_JSONL_ERRORS_SHOWN = 5  # bad JSONL lines named in the skip reason; the rest
 
 
 @dataclass(frozen=True)
-class Heading:
-    """A heading at a character offset of the document text (markdown #, html title/h1..h3)."""
-
-    start: int
-    text: str
-
-
-@dataclass(frozen=True)
 class Document:
     """One indexable document: its extracted text and where it came from."""
 
     doc_id: str  # stable key: `path_key` of the file, or "path#id" for a JSONL line
     source: str  # what a user can open: the file path (or the JSONL `source` field)
-    title: str  # document title (file stem, html <title>, JSONL `title`)
-    text: str  # extracted text; chunk offsets point into this string
+    title: str  # document title (markdown front matter/first h1, html <title>, JSONL `title`, else file stem)
+    text: str  # extracted text (markup resolved: indexing/markup.py); chunk offsets point into this string
     content_hash: str  # sha256 of the raw bytes this document came from
     file: str  # the file it was read from (a JSONL file yields several documents)
     headings: tuple[Heading, ...] = ()  # sorted by start
@@ -288,8 +286,8 @@ def _load(path: Path, key: str, max_file_mb: float) -> Loaded:
         body, title, headings = html_text(text)
         title = title or stem
     elif kind == "markdown":
-        body, title, headings = text, "", markdown_headings(text)
-        title = headings[0].text if headings else stem
+        body, title, headings = markdown_text(text)
+        title = title or stem
     else:
         body, title, headings = text, stem, ()
     if not body.strip():
@@ -448,68 +446,3 @@ def _jsonl_documents(key: str, text: str, size: int) -> Loaded:
     if not docs and skip is None:
         skip = Skipped(key, "no JSONL lines with a 'text' field", error=True)
     return Loaded(key, tuple(docs), skip, size=size)
-
-
-_MD_HEADING = re.compile(r"^#{1,6}[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
-
-
-def markdown_headings(text: str) -> tuple[Heading, ...]:
-    return tuple(Heading(m.start(), m.group(1).strip()) for m in _MD_HEADING.finditer(text))
-
-
-_BLOCK_TAGS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "pre",
-               "table", "ul", "ol", "dd", "dt", "blockquote", "header", "footer", "nav", "main", "aside"}
-_HIDDEN_TAGS = ["script", "style", "head", "noscript", "template", "svg"]
-
-
-def html_text(html: str) -> tuple[str, str, tuple[Heading, ...]]:
-    """Visible text of an HTML page (no head/script/style), its <title> and h1..h3 headings with offsets.
-
-    The tree is walked with an explicit stack, not recursion: a page of thousands of nested or unclosed
-    tags is as deep as it is long.
-    """
-    from bs4 import BeautifulSoup, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
-
-    soup = BeautifulSoup(html, "html.parser")
-    title = soup.title.get_text(" ", strip=True) if soup.title else ""
-    for tag in soup(_HIDDEN_TAGS):
-        tag.decompose()
-    parts: list[str] = []
-    headings: list[Heading] = []
-    length = 0
-
-    def emit(s: str) -> None:
-        nonlocal length
-        parts.append(s)
-        length += len(s)
-
-    def newline() -> None:
-        if parts and not parts[-1].endswith("\n"):
-            emit("\n")
-
-    _END = object()  # stack marker: the end of a block tag (emit its closing newline)
-    stack: list = list(reversed(list(soup.children)))
-    while stack:
-        node = stack.pop()
-        if node is _END:
-            newline()
-        elif isinstance(node, (Comment, Doctype, Declaration, ProcessingInstruction)):
-            continue  # markup, not visible text (a <!DOCTYPE html> would otherwise read as "html")
-        elif isinstance(node, NavigableString):
-            s = re.sub(r"\s+", " ", str(node))
-            if s.strip():
-                if parts and parts[-1].endswith((" ", "\n")):
-                    s = s.lstrip()
-                emit(s)
-        elif isinstance(node, Tag):
-            block = node.name in _BLOCK_TAGS
-            if block:
-                newline()
-                stack.append(_END)
-            if node.name in ("h1", "h2", "h3"):
-                heading = node.get_text(" ", strip=True)
-                if heading:
-                    headings.append(Heading(length, heading))
-            stack.extend(reversed(list(node.children)))
-    body = "".join(parts)
-    return body, title or (headings[0].text if headings else ""), tuple(headings)

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from indexing.chunking import retrieval_text
 from rag.types import Chunk
 
 SCHEMA = """
@@ -107,6 +108,12 @@ class Manifest:
 
     def iter_chunk_texts(self) -> Iterator[tuple[str, str]]:
         yield from self.db.execute("SELECT id, text FROM chunks ORDER BY rowid")
+
+    def iter_retrieval_texts(self) -> Iterator[tuple[str, str]]:
+        """(chunk id, title line + text) in insertion order: what BM25 indexes, the same text the embedder saw
+        (indexing.chunking.retrieval_text), so a chunk matches its document's title words too."""
+        for cid, title, text in self.db.execute("SELECT id, title, text FROM chunks ORDER BY rowid"):
+            yield cid, retrieval_text(title, text)
 
     def total_chars(self) -> int:
         return int(self.db.execute("SELECT COALESCE(SUM(LENGTH(text)), 0) FROM chunks").fetchone()[0])

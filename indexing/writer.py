@@ -29,7 +29,7 @@ from typing import Any, Protocol, Self
 import numpy as np
 
 from indexing.bm25 import BM25Index
-from indexing.chunking import Chunker
+from indexing.chunking import Chunker, retrieval_text
 from indexing.loaders import Document
 from indexing.manifest import Manifest
 from indexing.store import fork_store, fs_type, make_store, sparse_holes
@@ -303,7 +303,7 @@ class Writer:
             bar.close()
         t = time.perf_counter()
         check_space(self.target.path, 2 * self.manifest.total_chars())  # BM25: ids, vocabulary, score matrix
-        BM25Index.build(rows=self.manifest.iter_chunk_texts()).save(self.folder / "bm25")
+        BM25Index.build(rows=self.manifest.iter_retrieval_texts()).save(self.folder / "bm25")
         self.timings["bm25"] += time.perf_counter() - t
         t = time.perf_counter()
         self.inputs.save()
@@ -346,8 +346,8 @@ class Writer:
 
 
 def embed_text(chunk: Chunk) -> str:
-    """What the dense model sees: the heading/title gives a chunk its topic."""
-    return chunk.text if not chunk.title or chunk.text.startswith(chunk.title) else f"{chunk.title}\n{chunk.text}"
+    """What the dense model sees: the title line gives a chunk its topic (indexing.chunking.retrieval_text)."""
+    return retrieval_text(chunk.title, chunk.text)
 
 
 def payload(chunk: Chunk) -> dict:

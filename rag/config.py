@@ -56,11 +56,15 @@ class ModelConfig:
     api_key: str = "EMPTY"  # vLLM ignores it unless started with --api-key
     served_name: str | None = None  # model name on the server if it differs from `name`
     router_adapter: str | None = None  # path of the <RET> router LoRA; None = the one shipped for this model, if any
-    dtype: DType = "float32"  # hf backend compute dtype; bf16 is ~1.7x faster on prompts but changes greedy text (evals/bench_latency.py)
-    threads: int = 1  # torch intra-op threads for the hf backend; 0 = torch's default
+    dtype: DType = "float32"  # hf backend compute dtype; bf16 is ~1.7x faster on prompts but changes greedy text (evals/bench_speed.py)
+    threads: int = 0  # torch intra-op threads for the hf backend; 0 = every core this process may use (issue 16)
     timeout_s: float = 120.0  # per request, openai backend
     max_retries: int = 3  # openai backend, with exponential backoff
     cache_dir: str = ""  # where split GGUF parts are assembled; "" = ~/.cache/adaptrag/models
+
+    def __post_init__(self) -> None:
+        if self.threads < 0:
+            raise ConfigError(f"model.threads must be 0 (every available core) or more, got {self.threads}")
 
 
 @dataclass(frozen=True)

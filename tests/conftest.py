@@ -16,6 +16,10 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # Tests never depend on a DyPRAG translator built on this machine (~/.local/share/adaptrag/dyprag): index add
 # stores translator inputs only where a test asks for it (tests/indexing/test_translator_inputs.py).
 os.environ.setdefault("ADAPTRAG_INJECT_INDEX_INPUTS", "off")
+# The product uses every core (model.threads = 0); the test CPU is shared with other jobs, where a second
+# torch thread spins and waits (2.6x slower measured at load 4-5), so configs read from the environment
+# (and the app and CLI the tests start) use one.
+os.environ.setdefault("ADAPTRAG_MODEL_THREADS", "1")
 
 TEST_MODEL = "smollm2-135m"
 
@@ -33,7 +37,8 @@ def hf_generator():
     from rag.config import ModelConfig
     from rag.generators import make_generator
 
-    return make_generator(ModelConfig(name=TEST_MODEL, backend="hf"))
+    # 1 thread: the test CPU is shared and oversubscribed, where a second thread spins and waits (issue 16)
+    return make_generator(ModelConfig(name=TEST_MODEL, backend="hf", threads=1))
 
 
 @pytest.fixture(scope="session")

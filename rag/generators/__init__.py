@@ -4,6 +4,7 @@
     gen = make_generator(ModelConfig(name="smollm2-135m", backend="openai", base_url="http://127.0.0.1:8000/v1"))
 
 Backends are imported lazily, so the openai client is not needed for hf and vice versa.
+`generate_all(gen, requests)` generates several requests at once with any backend (or one by one).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from rag.generators.base import (
     ModelInfo,
     StreamEvent,
 )
+from rag.generators.common import generate_all
 
 # backend name -> "module:class"; each class takes (ModelConfig, GenerationConfig | None)
 BACKENDS: dict[str, str] = {
@@ -52,5 +54,5 @@ def make_generator(model: ModelConfig, generation: GenerationConfig | None = Non
 
 __all__ = [
     "BACKENDS", "ChatMessage", "GenerationRequest", "Generator", "GeneratorError", "LoraDeltas", "ModelInfo",
-    "StreamEvent", "backend_class", "make_generator",
+    "StreamEvent", "backend_class", "generate_all", "make_generator",
 ]

@@ -4,6 +4,7 @@ Every stage of the answer path talks to a `Generator`:
 - decide: `generate(GenerationRequest(prompt, top_logprobs=20, adapter=router))` and read
   `Generation.top_logprobs[0]` for P(<RET>) at the first generated position;
 - generate: grounded answers with stop strings, streamed through `stream`;
+- several answers at once (closed-book and grounded, per-passage answers) through `generate_batch`;
 - conflict: closed-book answers with `<RET>` suppressed (`suppress`) and per-token log-probs;
 - inject (DyPRAG): per-request LoRA weight deltas (`deltas`), applied for this request only.
 
@@ -89,6 +90,14 @@ class Generator(Protocol):
     def count_tokens(self, text: str) -> int: ...
 
     def generate(self, request: GenerationRequest) -> Generation: ...
+
+    def generate_batch(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
+        """Generate several requests at once (one batched forward in-process, concurrent requests on a server).
+
+        Results come in request order and equal `generate` of each request alone (greedy, float32);
+        call it through `rag.generators.common.generate_all`, which also serves generators without it.
+        """
+        ...
 
     def stream(self, request: GenerationRequest) -> Iterator[StreamEvent]:
         """Yield text pieces as they are generated; the last event has `generation` set."""

@@ -1,5 +1,5 @@
 """What both generator backends share, so they behave the same: chat rendering, token texts,
-stop strings (also while streaming) and the context-window check.
+stop strings (also while streaming), the context-window check, and batched generation for any generator.
 """
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from rag.generators.base import ChatMessage, GeneratorError, StreamEvent
+from rag.generators.base import ChatMessage, GenerationRequest, GeneratorError, StreamEvent
 from rag.types import Generation
 
 
@@ -81,3 +81,12 @@ def final_generation(events: Iterable[StreamEvent]) -> Generation:
     if final is None:
         raise GeneratorError("the generator's stream ended without a final result")
     return final
+
+
+def generate_all(generator: Any, requests: Sequence[GenerationRequest]) -> list[Generation]:
+    """Generations of `requests` in order: through `generate_batch` when the generator has it (one batched
+    forward, or concurrent server requests), else one `generate` after another (fakes, wrappers)."""
+    batch = getattr(generator, "generate_batch", None)
+    if callable(batch):
+        return list(batch(requests))
+    return [generator.generate(r) for r in requests]

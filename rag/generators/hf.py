@@ -10,10 +10,15 @@ Decoding is a manual loop over the KV cache (greedy, or sampling when temperatur
 per-token log-probs and top-n alternatives for free and streams text as it goes. Log-probs are the
 model's raw distribution (before `suppress`), as vLLM reports them. One lock guards the model: the
 app shares a generator between sessions, and adapters / per-request deltas change its forward pass.
+`generate_batch` decodes several requests in one left-padded batch (rag/generators/hf_decode.py).
+
+torch uses every core this process may run on unless `model.threads` says otherwise (issue 16: the
+old default of 1 was chosen under heavy load; a user's quiet machine is the case to optimise).
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -23,18 +28,20 @@ from typing import Any
 
 from rag.config import GenerationConfig, ModelConfig
 from rag.generators.base import ChatMessage, GenerationRequest, GeneratorError, LoraDeltas, ModelInfo, StreamEvent
-from rag.generators.common import (
-    encode,
-    final_generation,
-    find_stop,
-    fit_window,
-    holdback,
-    render_chat,
-    token_text,
-    top_dict,
-)
+from rag.generators.common import encode, final_generation, fit_window, holdback, render_chat
+from rag.generators.hf_decode import DecodeRow, decode_batch, finish_timings
 from rag.models import REGISTRY
 from rag.types import Generation
+
+BATCH_ROWS = 8  # most rows per batched forward; the answer path batches 2-5 (closed-book, grounded, per-passage)
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity, e.g. a container's cpuset), else the machine's count."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 class HFGenerator:
@@ -50,8 +57,7 @@ class HFGenerator:
 
         self.config = model
         self.generation = generation or GenerationConfig()
-        if model.threads > 0:
-            torch.set_num_threads(model.threads)
+        torch.set_num_threads(model.threads or available_cores())
         models_cache = Path(model.cache_dir).expanduser() if model.cache_dir else None
         self.folder = hf_folder_for(model.name, models_cache=models_cache)
         dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16}[model.dtype]
@@ -111,6 +117,31 @@ class HFGenerator:
             if request.deltas is not None:
                 stack.enter_context(self._deltas_applied(request.deltas))
             yield from self._decode(request)
+
+    def generate_batch(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
+        """Greedy-decode requests together, in request order: one left-padded batch per adapter.
+
+        Requests with per-request `deltas` run one by one (the hook would change every row's forward pass).
+        Batches hold at most `BATCH_ROWS` rows: padding to the longest prompt wastes more beyond that.
+        """
+        results: list[Generation | None] = [None] * len(requests)
+        by_adapter: dict[str | None, list[int]] = {}
+        for i, r in enumerate(requests):
+            if r.deltas is None:
+                by_adapter.setdefault(r.adapter, []).append(i)
+        with self._lock:
+            for adapter, rows in by_adapter.items():
+                self._select_adapter(adapter)
+                for k in range(0, len(rows), BATCH_ROWS):
+                    chunk = rows[k : k + BATCH_ROWS]
+                    gens = decode_batch(self.model, self.tokenizer, [requests[i] for i in chunk], self._eos,
+                                        self._window, self.config.name)
+                    for i, g in zip(chunk, gens):
+                        results[i] = g
+            for i, r in enumerate(requests):
+                if r.deltas is not None:
+                    results[i] = self.generate(r)
+        return [g for g in results if g is not None]
 
     # -- extras used by decide / conflict / DyPRAG --------------------------------------------------------
 
@@ -183,66 +214,28 @@ class HFGenerator:
         t0 = time.perf_counter()
         prompt_ids = encode(self.tokenizer, request.prompt)
         max_new = fit_window(len(prompt_ids), request.max_new_tokens, self._window, self.config.name)
-        banned = sorted({encode(self.tokenizer, s)[0] for s in request.suppress if s})
-        ids: list[int] = []
-        tokens: list[str] = []
-        starts: list[int] = []  # character offset of each token in the generated text
-        logprobs: list[float] = []
-        tops: list[dict[str, float]] = []
-        text, sent, finish, stopped = "", 0, "length", False
+        row = DecodeRow(self.tokenizer, request, len(prompt_ids), max_new, self._eos)
+        sent = 0
         timings: dict[str, float] = {}
         past, step_input = None, torch.tensor([prompt_ids])
         with torch.inference_mode():
-            for step in range(max_new):
+            while not row.done:
                 out = self.model(input_ids=step_input, cache=past, use_cache=True, logits_to_keep=1)
                 past = out.cache
                 logits = out.logits[0, -1].float()
-                if step == 0:
+                if not timings:
                     timings["prompt"] = (time.perf_counter() - t0) * 1000
-                lp = torch.log_softmax(logits, dim=-1)
-                choice = logits.clone()
-                if banned:
-                    choice[banned] = float("-inf")
-                if request.temperature > 0:
-                    probs = torch.softmax(choice / request.temperature, dim=-1)
-                    tok = int(torch.multinomial(probs, 1))
-                else:
-                    tok = int(torch.argmax(choice))
-                if step == 0:
-                    timings["first_token"] = (time.perf_counter() - t0) * 1000
-                if tok in self._eos:
-                    finish = "stop"
+                tok = row.choose(logits)
+                timings.setdefault("first_token", (time.perf_counter() - t0) * 1000)
+                row.push(tok, torch.log_softmax(logits, dim=-1))
+                if row.done:
                     break
-                if request.top_logprobs > 0:
-                    vals, idx = torch.topk(lp, request.top_logprobs)
-                    tops.append(top_dict([(token_text(self.tokenizer, i), float(v)) for v, i in zip(vals, idx)]))
-                ids.append(tok)
-                tokens.append(token_text(self.tokenizer, tok))
-                logprobs.append(float(lp[tok]))
-                starts.append(len(text))
-                text = self.tokenizer.decode(ids, skip_special_tokens=True)
-                cut = find_stop(text, request.stop)
-                if cut >= 0:
-                    text, finish, stopped = text[:cut], "stop", True
-                    break
-                safe = len(text) - holdback(text, request.stop)
-                if text.endswith("\ufffd"):  # an incomplete UTF-8 character: wait for the next token
-                    safe = min(safe, len(text) - 1)
+                safe = len(row.text) - holdback(row.text, request.stop)
+                if row.text.endswith("\ufffd"):  # an incomplete UTF-8 character: wait for the next token
+                    safe = min(safe, len(row.text) - 1)
                 if safe > sent:
-                    yield StreamEvent(text[sent:safe])
+                    yield StreamEvent(row.text[sent:safe])
                     sent = safe
                 step_input = torch.tensor([[tok]])
-        if stopped:  # drop the tokens that lie wholly inside the stop string
-            keep = sum(1 for s in starts if s < len(text))
-            tokens, logprobs, tops = tokens[:keep], logprobs[:keep], tops[:keep]
-        total = (time.perf_counter() - t0) * 1000
-        timings.setdefault("prompt", total)
-        timings.setdefault("first_token", total)
-        timings["decode"] = total - timings["prompt"]
-        timings["total"] = total
-        generation = Generation(
-            text=text, tokens=tuple(tokens), token_logprobs=tuple(logprobs), top_logprobs=tuple(tops),
-            prompt_tokens=len(prompt_ids), finish_reason=finish, timings_ms=timings,
-        )
-        yield StreamEvent(text[sent:], generation)
-
+        generation = row.generation(finish_timings(timings, (time.perf_counter() - t0) * 1000))
+        yield StreamEvent(generation.text[sent:], generation)

@@ -41,7 +41,7 @@ class _Base:
         return out
 
     def _embed(self, query: str, query_vector: np.ndarray | None) -> np.ndarray:
-        return self.index.embedder.embed([query])[0] if query_vector is None else query_vector
+        return self.index.embedder.embed_query(query) if query_vector is None else query_vector
 
 
 class DenseRetriever(_Base):

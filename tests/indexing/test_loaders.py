@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from indexing.loaders import decode, html_text, load_file, load_paths, path_key
+from indexing.loaders import decode, html_text, load_file, load_paths, markdown_text, path_key
 
 
 def minimal_pdf(text: str) -> bytes:
@@ -48,7 +48,7 @@ def test_supported_types(corpus: Path):
     assert "scriptword" not in rome.text and "color:red" not in rome.text and "Rome\nRome is" not in rome.title
     berlin = by_source["berlin.md"]
     assert berlin.title == "Berlin" and [h.text for h in berlin.headings] == ["Berlin", "History"]
-    assert berlin.text[berlin.headings[1].start:].startswith("## History")
+    assert berlin.text[berlin.headings[1].start:].startswith("History\n") and "#" not in berlin.text
     lisbon = by_source["lisbon"]
     assert lisbon.title == "" and lisbon.doc_id.endswith("more.jsonl#lisbon")
     assert by_source["more.jsonl#madrid"].title == "Madrid"
@@ -165,7 +165,31 @@ def test_deep_nesting_is_no_recursion_error(tmp_path: Path):
 def test_html_block_structure_survives_the_iterative_walk():
     body, _, headings = html_text("<h1>Top</h1><div><p>one <b>bold</b> two</p><ul><li>a</li><li>b</li></ul></div>"
                                   "<p>end</p>")
-    assert body == "Top\none bold two\na\nb\nend\n" and [h.text for h in headings] == ["Top"]
+    assert body == "Top\none bold two\n• a\n• b\nend\n" and [h.text for h in headings] == ["Top"]
+
+
+def test_html_lists_and_tables_read_as_text():
+    body, _, headings = html_text("<h2>Items</h2><ol><li><p>first</p></li><li>second</li></ol><ul><li>dot</li></ul>"
+                                  "<table><tr><th>a</th><th>b</th></tr><tr><td>1</td><td>2</td></tr></table>")
+    assert body == "Items\n1. first\n2. second\n• dot\na | b\n1 | 2\n"
+    assert [(h.text, h.level) for h in headings] == [("Items", 2)]
+
+
+def test_markdown_becomes_the_text_a_reader_sees():
+    md = ("---\ntitle: Field notes\ndate: 2024\n---\n# Kenya\n\nThe **capital** is *Nairobi*; see [the atlas](http://x.org/a_(b))"
+          " and ![a map](map.png). Keep snake_case and 2 * 3 and \\*stars\\*.\n\nEconomy\n-------\n\n"
+          "- tea & coffee\n* flowers\n  + roses\n1. one\n\n> quoted `code`\n\n| crop | share |\n|---|--:|\n"
+          "| tea | 20% |\n\n```\n# not a heading **kept**\n```\n\n***\n\n## People ##\n\n[1]: http://x.org\n")
+    body, title, headings = markdown_text(md)
+    assert title == "Field notes"
+    assert body.split("\n") == [
+        "Kenya", "", "The capital is Nairobi; see the atlas and a map. Keep snake_case and 2 * 3 and *stars*.", "",
+        "Economy", "", "• tea & coffee", "• flowers", "  • roses", "1. one", "", "quoted code", "", "crop | share",
+        "tea | 20%", "", "# not a heading **kept**", "", "", "People", "", ""]
+    assert [(h.text, h.level) for h in headings] == [("Kenya", 1), ("Economy", 2), ("People", 2)]
+    assert all(body[h.start:h.start + len(h.text)] == h.text for h in headings)
+    assert markdown_text("## Only a section\n\ntext")[1] == "Only a section"  # no h1: the first heading
+    assert markdown_text("no headings")[1:] == ("", ())
 
 
 def test_utf16_and_utf32_are_text_not_binary(tmp_path: Path):

@@ -147,6 +147,30 @@ class GeneratorSuite:
         g = generator.generate(request)
         assert g.text == final.text and g.tokens == final.tokens
 
+    def test_batch_equals_single_requests(self, generator, prompt):
+        """Prompts of different lengths (left padding), each with its own stop, suppress, top-n and length."""
+        passage = "The Eiffel Tower was built for the 1889 World's Fair and stands on the Champ de Mars. " * 6
+        requests = [
+            GenerationRequest(prompt, max_new_tokens=16, stop=(" France",), top_logprobs=2),
+            GenerationRequest(generator.render_chat([ChatMessage("user", f"{passage}\nWhere is the Eiffel Tower?")]),
+                              max_new_tokens=20, top_logprobs=3),
+            GenerationRequest(generator.render_chat([ChatMessage("user", "Hi")]), max_new_tokens=6, suppress=("Hello",)),
+            GenerationRequest(generator.render_chat([ChatMessage("user", "Who wrote Romeo and Juliet?")]), max_new_tokens=24),
+        ]
+        assert len({generator.count_tokens(r.prompt) for r in requests}) == 4
+        single = [generator.generate(r) for r in requests]
+        batch = generator.generate_batch(requests)
+        assert len(batch) == len(requests)
+        for s, b in zip(single, batch):
+            assert b.text == s.text and b.tokens == s.tokens
+            assert (b.finish_reason, b.prompt_tokens) == (s.finish_reason, s.prompt_tokens)
+            assert b.token_logprobs == pytest.approx(s.token_logprobs, abs=1e-3)
+            assert [set(t) for t in b.top_logprobs] == [set(t) for t in s.top_logprobs]
+            assert b.timings_ms["total"] >= b.timings_ms["first_token"] > 0 and "decode" in b.timings_ms
+        assert single[0].finish_reason == "stop" and single[3].finish_reason == "length"  # the rows end differently
+        assert not batch[2].text.startswith("Hello")
+        assert generator.generate_batch([]) == []
+
     def test_unknown_adapter_is_a_clear_error(self, generator, prompt):
         with pytest.raises(GeneratorError, match="unknown adapter 'nope'"):
             generator.generate(GenerationRequest(prompt, adapter="nope"))

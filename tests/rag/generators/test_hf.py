@@ -18,7 +18,7 @@ TEST_MODEL = "smollm2-135m"
 @pytest.fixture(scope="module")
 def own_hf():
     """A private instance: the suite loads adapters, which the shared `hf_generator` must not see."""
-    return HFGenerator(ModelConfig(name=TEST_MODEL))
+    return HFGenerator(ModelConfig(name=TEST_MODEL, threads=1))  # 1: the test CPU is shared (tests/conftest.py)
 
 
 class TestHF(GeneratorSuite):
@@ -106,6 +106,42 @@ def test_concurrent_requests_match_serial_ones(own_hf, adapter_dir):  # noqa: F8
         t.join()
     for s, r in zip(serial, results):
         assert r.tokens == s.tokens and r.token_logprobs == pytest.approx(s.token_logprobs, abs=1e-6)
+
+
+def test_batch_mixes_adapters_and_deltas_in_request_order(own_hf, adapter_dir):  # noqa: F811
+    """Rows are batched per adapter and rows with deltas run alone; each still equals its single request."""
+    own_hf.load_adapter("batch", str(adapter_dir))
+    prompts = [own_hf.render_chat([ChatMessage("user", q)]) for q in (QUESTION, "Who wrote Romeo and Juliet?")]
+    requests = [
+        GenerationRequest(prompts[0], max_new_tokens=5, top_logprobs=2, adapter="batch"),
+        GenerationRequest(prompts[1], max_new_tokens=5, top_logprobs=2),
+        GenerationRequest(prompts[0], max_new_tokens=5, top_logprobs=2, deltas=random_deltas(seed=5)),
+        GenerationRequest(prompts[1], max_new_tokens=5, top_logprobs=2, adapter="batch"),
+        GenerationRequest(prompts[0], max_new_tokens=5, top_logprobs=2),
+    ]
+    single = [own_hf.generate(r) for r in requests]
+    assert single[0].token_logprobs[0] != pytest.approx(single[4].token_logprobs[0], abs=1e-3)  # the adapter matters
+    for s, b in zip(single, own_hf.generate_batch(requests)):
+        assert b.tokens == s.tokens and b.token_logprobs == pytest.approx(s.token_logprobs, abs=1e-4)
+
+
+def test_threads_follow_the_machine_unless_configured():
+    import torch
+
+    from rag.generators.hf import available_cores
+
+    try:
+        HFGenerator(ModelConfig(name=TEST_MODEL))
+        assert torch.get_num_threads() == available_cores() >= 1
+        HFGenerator(ModelConfig(name=TEST_MODEL, threads=1))
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(1)  # the rest of the session runs on one thread (tests/conftest.py)
+
+
+def test_negative_threads_are_a_config_error():
+    with pytest.raises(ConfigError, match="model.threads"):
+        ModelConfig(threads=-1)
 
 
 def test_abandoned_stream_releases_the_model(own_hf):

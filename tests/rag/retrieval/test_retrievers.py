@@ -82,3 +82,55 @@ def test_langchain_adapter(index_cfg, embedder):
     meta = docs[0].metadata
     assert meta["title"] == "Baking" and meta["source"].endswith("bread.md") and meta["end"] > meta["start"]
     assert docs[0].id == meta["id"]
+
+
+# Bad input (issue 15): questions unlike the corpus return passages or none, never an exception.
+LONG_QUESTION = ("I have been wondering about this for a long time and would like a careful, complete answer " * 22
+                 + "about the blue whale: how large is it?")
+BAD_QUESTIONS = {
+    "other language": "¿Cuál es el mamífero más grande del océano?",
+    "other script": "地球上最大的动物是什么？",
+    "one word": "volcano",
+    "long": LONG_QUESTION,
+    "only punctuation": "?!...",
+    "only stop words": "what is the",
+}
+
+
+@pytest.mark.parametrize("method", ["dense", "bm25", "hybrid"])
+@pytest.mark.parametrize("kind", sorted(BAD_QUESTIONS))
+def test_bad_questions_return_passages_or_none(index_cfg, embedder, method, kind):
+    question = BAD_QUESTIONS[kind]
+    got = retriever(index_cfg, embedder, method).search(question, 3)
+    assert isinstance(got, list) and len(got) <= 3 and all(isinstance(p, Passage) for p in got)
+    for p in got:  # whatever comes back is a real chunk with its exact span
+        assert Path(p.source).name in DOCS and p.end > p.start and p.text.strip()
+    if method == "bm25" and kind in ("other language", "other script", "only punctuation", "only stop words"):
+        assert got == []  # no shared word: BM25 has nothing to say (not an error, not a random chunk)
+    if method != "bm25":
+        assert len(got) == 3  # the dense ranking always has neighbours
+
+
+def test_bad_questions_still_find_what_they_ask_for(index_cfg, embedder):
+    hybrid = retriever(index_cfg, embedder, "hybrid")
+    assert len(LONG_QUESTION) >= 2000
+    # MiniLM reads only the first 256 tokens of this question; BM25 still sees "blue whale" at its end
+    assert "blue whale" in hybrid.search(LONG_QUESTION, 1)[0].text
+    assert "Etna" in hybrid.search("volcano", 1)[0].text
+    # MiniLM is an English model: a Spanish question gets neighbours, but weaker ones than the same question in
+    # English (a low score an abstention rule can see)
+    dense = retriever(index_cfg, embedder, "dense")
+    english = dense.search("What is the largest mammal in the ocean?", 1)[0]
+    assert "blue whale" in english.text
+    assert dense.search(BAD_QUESTIONS["other language"], 1)[0].score < english.score
+
+
+def test_a_long_query_is_embedded_in_windows(embedder):
+    import numpy as np
+
+    short = embedder.embed_query("How large is the blue whale?")
+    assert np.allclose(short, embedder.embed(["How large is the blue whale?"])[0])  # short: unchanged
+    long = embedder.embed_query(LONG_QUESTION)
+    head = embedder.embed([LONG_QUESTION])[0]  # what the model alone reads: the first 256 tokens
+    assert abs(float(np.linalg.norm(long)) - 1) < 1e-5
+    assert float(long @ short) > float(head @ short) + 0.1  # the question at the end counts
