@@ -46,6 +46,7 @@ from rag import prompts
 from rag.answer_text import STOPS, clean_answer
 from rag.config import Config
 from rag.generators.base import GenerationRequest, Generator
+from rag.generators.common import generate_all
 from rag.types import Generation, Passage
 
 CALIBRATION_FILE = Path(__file__).with_name("evidence_calibration.json")
@@ -246,12 +247,6 @@ def _near(terms: dict[str, float], text: str, core: str) -> bool:
             if any(_present(w, window) for w in predicate):
                 return True
     return False
-
-
-def generate_all(generator: Generator, requests: Sequence[GenerationRequest]) -> list[Generation]:
-    """One batched call where the backend has `generate_batch`, else one call per request."""
-    batch = getattr(generator, "generate_batch", None)
-    return list(batch(list(requests))) if batch is not None else [generator.generate(r) for r in requests]
 
 
 def is_ret_generation(generation: Generation) -> bool:
