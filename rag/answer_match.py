@@ -275,6 +275,7 @@ def f1_tokens(pred: Sequence[str], gold: Sequence[str]) -> float:
 
 # Cosine similarity of MiniLM sentence embeddings is mapped to agreement by a logistic curve:
 # different entities of one type ("Paris"/"Lyon") sit around 0.3-0.6, paraphrases above 0.75.
+SHORT_ANSWER_WORDS = 3  # answers this short are compared by their words, never by embedding similarity
 EMBED_MIDPOINT = 0.70
 EMBED_SCALE = 0.05
 
@@ -301,6 +302,10 @@ def same_answer(a: str, b: str, embedder: TextEmbedder | None = None, question: 
     if contains(ca, cb) or contains(cb, ca):
         return 0.9
     score = f1_tokens(ca.split(), cb.split())
+    if max(len(ca.split()), len(cb.split())) <= SHORT_ANSWER_WORDS:
+        # Two short answers, neither inside the other, are two names or values: "Ottawa" and "Toronto" embed close
+        # (two Canadian cities), "Edda Marridge" and "Edda Eldthorne" share a first name; neither pair is a paraphrase.
+        return score * 0.5
     if embedder is not None:
         va, vb = embedder.embed([ca, cb])
         cos = float(np.dot(va, vb))

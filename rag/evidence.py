@@ -13,7 +13,9 @@ rag/evidence_calibration.json, fitted on the dev split of the workloads by
 `python -m evals.evidence_fit`):
 - `coverage`: the share of the question's content words found in the passage (title included), names and
   numbers weighted 3x: a passage about another company or country misses the words that matter most;
-- `subject`: the share of those names/numbers alone;
+- `subject`: the share of those names/numbers alone, and `subject_all`: all of them ("Project Fenvern" is
+  not "Project Selstead", though both say "Project"); `predicate`: the share of the other question words
+  ("bank", "birthday"): a passage about the right company that never mentions its bank does not answer;
 - `grounded`: the share of the reading's answer words (minus the words it repeats from the question) that are
   written in the passage; an entity the passage never mentions is memory talking;
 - `near`: the answer stands in the same or the next sentence as a question word other than the subject
@@ -50,11 +52,11 @@ from rag.generators.common import generate_all
 from rag.types import Generation, Passage
 
 CALIBRATION_FILE = Path(__file__).with_name("evidence_calibration.json")
-FEATURES = ("coverage", "subject", "grounded", "near", "on_question", "unknown")
+FEATURES = ("coverage", "subject", "subject_all", "predicate", "grounded", "near", "on_question", "unknown")
 # Hand-set until fitted: a grounded answer in a passage that names the subject answers.
 DEFAULT_CALIBRATION: dict[str, Any] = {
-    "answers": {"bias": -7.0, "coverage": 3.0, "subject": 2.0, "grounded": 3.0, "near": 1.0, "on_question": 1.5,
-                "unknown": -4.0},
+    "answers": {"bias": -7.0, "coverage": 3.0, "subject": 1.0, "subject_all": 2.0, "predicate": 1.0, "grounded": 3.0, "near": 1.0,
+                "on_question": 1.0, "unknown": -4.0},
     "answers_threshold": 0.5,
     "memory_threshold": 0.5,
 }
@@ -191,11 +193,37 @@ def reading_features(question: str, terms: dict[str, float], passage: Passage, a
     return {
         "coverage": coverage(terms, haystack),
         "subject": coverage(terms, haystack, subject_only=True),
+        "subject_all": float(coverage(terms, haystack, subject_only=True) == 1.0),
+        "predicate": coverage({w: v for w, v in terms.items() if v == 1.0}, haystack) if any(
+            v == 1.0 for v in terms.values()) else 1.0,
         "grounded": grounded,
         "near": float(grounded >= 0.6 and _near(terms, passage.text, core)),
         "on_question": _on_question(terms, answer),
         "unknown": float(unknown),
     }
+
+
+def names_a_subject(question: str) -> bool:
+    """Whether the question asks about something by name (a capitalised word after the first: "Nigeria",
+    "Project Selstead"), which documents could hold; greetings, sums and word tasks name nothing."""
+    raw = _WORD.findall(question)
+    return any(w[:1].isupper() and w != "I" for w in raw[1:])
+
+
+def memory_usable(question: str, memory_answer: str, confidence: float, top_coverage: float,
+                  threshold: float) -> bool:
+    """Whether the closed-book answer may stand when no passage answers.
+
+    A request that names nothing the documents could hold and whose words the passages barely share ("Hi
+    there!", "What is 37 + 36?", "Rewrite this politely: ...") is the model's own business: it answers.
+    A question about a named subject is answered from memory only when the model is confident and its
+    answer addresses what was asked; otherwise the honest answer is that nothing was found.
+    """
+    if am.is_unknown(memory_answer):
+        return False
+    if not names_a_subject(question) and top_coverage < 0.34:
+        return True
+    return confidence >= threshold and answers_the_question(question, memory_answer)
 
 
 def answers_the_question(question: str, answer: str) -> bool:
@@ -334,6 +362,7 @@ def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[
     memory_text = clean_answer(closed_book.text)
     memory_answer = am.polar_answer(question, am.first_clause(memory_text).strip() or memory_text)
     confidence = answer_confidence(closed_book, question)
-    confident = not am.is_unknown(memory_answer) and confidence >= calib["memory_threshold"]
+    top_coverage = max((r.features["coverage"] for r in readings), default=0.0)
+    confident = memory_usable(question, memory_answer, confidence, top_coverage, calib["memory_threshold"])
     return Evidence(closed_book, memory_answer, round(confidence, 4), confident, tuple(readings),
                     {"evidence": elapsed})
