@@ -159,11 +159,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                                     cfg.index.chunk_overlap, args.seed)
         index_corpus(cfg, [corpus, folder], embedder=embedder, progress=sys.stderr.isatty())
         retriever = open_retriever(cfg, embedder=embedder)
-        real = path_key(corpus) + "/"
+        fake = path_key(folder) + "/"  # (not "inside the corpus": a JSONL line may name any `source`)
         report = {"workload": str(args.workload), "cases": str(args.cases or args.workload / "test.jsonl"),
                   "distractor_chunks": written, "seed": args.seed, "retrieval": cfg.retrieval.method,
                   **measure(retriever, cases, ks, miss_k=cfg.retrieval.top_k,
-                            counts=lambda p: p.source.startswith(real))}
+                            counts=lambda p: not p.source.startswith(fake))}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if not args.misses:
