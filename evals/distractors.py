@@ -162,6 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         fake = path_key(folder) + "/"  # (not "inside the corpus": a JSONL line may name any `source`)
         report = {"workload": str(args.workload), "cases": str(args.cases or args.workload / "test.jsonl"),
                   "distractor_chunks": written, "seed": args.seed, "retrieval": cfg.retrieval.method,
+                  "fusion": {"dense_weight": cfg.retrieval.dense_weight, "bm25_weight": cfg.retrieval.bm25_weight,
+                             "rrf_k": cfg.retrieval.rrf_k},
                   **measure(retriever, cases, ks, miss_k=cfg.retrieval.top_k,
                             counts=lambda p: not p.source.startswith(fake))}
     finally:
