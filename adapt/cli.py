@@ -3,6 +3,7 @@
     adaptrag adapt build-data --model smollm2-135m --data ../shared/data        # label with the base model
     adaptrag adapt train --model smollm2-135m                                    # LoRA + threshold + model card
     adaptrag adapt calibrate --model smollm2-135m                                # re-pick the threshold only
+    python -m adapt.router.decision --adapter DIR --split test --out FILE         # retrieval rate per workload kind
 
 The lead's rag/cli.py calls `register(subparsers)`.
 """
@@ -29,8 +30,13 @@ def register(subparsers: Any) -> None:
     b = sub.add_parser("build-data", help="label training questions with the base model (resumable)")
     b.add_argument("--data", default=DEFAULT_DATA, help=f"shared data folder (default {DEFAULT_DATA})")
     b.add_argument("--out", metavar="DIR", help="output folder (default ~/.local/share/adaptrag/router/<model>)")
-    b.add_argument("--sources", default="nq,squad,popqa", help="comma-separated: nq, squad, popqa (PopQA train half)")
+    b.add_argument("--sources", default="requests,world,fiction,popqa,nq,squad",
+                   help="comma-separated: requests, world, fiction, popqa (PopQA train half), nq, squad")
+    b.add_argument("--answer-share", type=float, default=0.45,
+                   help="share of answer examples after balancing (0 = keep every example)")
     b.add_argument("--limit", type=int, default=0, help="label at most this many questions (0 = all)")
+    b.add_argument("--per-source", default="", metavar="SRC=N,...",
+                   help="at most N questions of a source, e.g. popqa=200,nq=60 (default: all)")
     b.add_argument("--batch-size", type=int, default=16)
     add_common_args(b)
     b.set_defaults(func=cmd_build_data)
@@ -53,6 +59,8 @@ def register(subparsers: Any) -> None:
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--calibrate-limit", type=int, default=0,
                    help="router-dev questions for the threshold (default 0 = all 277)")
+    t.add_argument("--tolerance", type=float, default=0.01,
+                   help="quality the threshold may give up for fewer retrievals (default 0.01 = 1 point)")
     add_common_args(t)
     t.set_defaults(func=cmd_train)
 
@@ -60,6 +68,8 @@ def register(subparsers: Any) -> None:
     c.add_argument("--data", default=DEFAULT_DATA)
     c.add_argument("--adapter", metavar="DIR", help="adapter folder (default adapt/router/adapters/<model>)")
     c.add_argument("--calibrate-limit", type=int, default=0, help="router-dev questions (default 0 = all 277)")
+    c.add_argument("--tolerance", type=float, default=0.01,
+                   help="quality the threshold may give up for fewer retrievals (default 0.01 = 1 point)")
     add_common_args(c)
     c.set_defaults(func=cmd_calibrate)
 
@@ -88,11 +98,14 @@ def cmd_build_data(args: argparse.Namespace) -> int:
     from rag.cli_common import config_from_args
 
     cfg = config_from_args(args)
-    questions = load_questions(args.data, [s.strip() for s in args.sources.split(",") if s.strip()])
+    caps = {k.strip(): int(v) for k, v in (x.split("=", 1) for x in args.per_source.split(",") if x.strip())}
+    questions = load_questions(args.data, [s.strip() for s in args.sources.split(",") if s.strip()],
+                               per_source=caps)
     if args.limit:
         questions = questions[: args.limit]
     out = Path(args.out) if args.out else data_dir_for(cfg.model.name)
-    stats = build_data(make_hf_generator(cfg), questions, out, batch_size=args.batch_size)
+    stats = build_data(make_hf_generator(cfg), questions, out, batch_size=args.batch_size,
+                       answer_share=args.answer_share)
     print(json.dumps(stats | {"out": str(out)}, indent=2))
     return 0
 
@@ -111,7 +124,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                              context_examples=args.context_examples)
     gen = make_hf_generator(cfg)
     train_router(gen, examples, out, settings)
-    card = calibrate(gen, out, args.data, limit=args.calibrate_limit)
+    card = calibrate(gen, out, args.data, limit=args.calibrate_limit, tolerance=args.tolerance)
     print(json.dumps(card, indent=2))
     return 0
 
@@ -123,5 +136,6 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     cfg = config_from_args(args)
     out = Path(args.adapter) if args.adapter else default_adapter_dir(cfg.model.name)
-    print(json.dumps(calibrate(make_hf_generator(cfg), out, args.data, limit=args.calibrate_limit), indent=2))
+    card = calibrate(make_hf_generator(cfg), out, args.data, limit=args.calibrate_limit, tolerance=args.tolerance)
+    print(json.dumps(card, indent=2))
     return 0

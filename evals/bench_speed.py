@@ -83,25 +83,26 @@ def measure(model: str, items: Sequence[Item], prompt_tokens: int, max_new: int,
     for d, t in settings:  # warm-up, not measured
         torch.set_num_threads(t)
         gens[d].generate_batch(requests[:2])
-    for _ in range(rounds):
-        for k0 in range(0, len(requests) - batch + 1, batch):
-            group = requests[k0 : k0 + batch]
-            for d, t in settings:
-                torch.set_num_threads(t)
-                t0 = time.perf_counter()
-                singles[key[d, t]] += [gens[d].generate(r) for r in group]
-                seq_s[key[d, t]].append(time.perf_counter() - t0)
-                t0 = time.perf_counter()
-                batched = gens[d].generate_batch(group)
-                batch_s[key[d, t]].append(time.perf_counter() - t0)
-                loads[key[d, t]].append(os.getloadavg()[0])
-                same = all(a.text == b.text for a, b in zip(batched, singles[key[d, t]][-len(group):]))
-                print(f"{key[d, t]}: sequential {seq_s[key[d, t]][-1]:.1f} s, batched {batch_s[key[d, t]][-1]:.1f} s, "
-                      f"same text {same}, load {loads[key[d, t]][-1]:.1f}", file=sys.stderr, flush=True)
+    for k0 in range(0, batch * rounds, batch):  # round r: prompts r*batch .. (r+1)*batch - 1
+        group = requests[k0 : k0 + batch]
+        for d, t in settings:
+            k = key[d, t]
+            torch.set_num_threads(t)
+            t0 = time.perf_counter()
+            singles[k] += [gens[d].generate(r) for r in group]
+            seq_s[k].append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            batched = gens[d].generate_batch(group)
+            batch_s[k].append(time.perf_counter() - t0)
+            loads[k].append(os.getloadavg()[0])
+            same = all(a.text == b.text for a, b in zip(batched, singles[k][-len(group):]))
+            print(f"{k}: sequential {seq_s[k][-1]:.1f} s, batched {batch_s[k][-1]:.1f} s, same text {same}, "
+                  f"load {loads[k][-1]:.1f}", file=sys.stderr, flush=True)
     torch.set_num_threads(1)
     results: dict[str, Any] = {}
     for k in key.values():
         results[k] = rates(singles[k]) | {
+            "prompts": len(singles[k]),
             "sequential_s_mean": statistics.fmean(seq_s[k]),
             "batched_s_mean": statistics.fmean(batch_s[k]),
             "batch_speedup": sum(seq_s[k]) / sum(batch_s[k]),

@@ -18,7 +18,7 @@ import json
 import shutil
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,10 +49,11 @@ def first_hit(texts: Sequence[str], answers: Sequence[str]) -> int | None:
     return next((i for i, t in enumerate(texts, start=1) if alias_match(t, answers)), None)
 
 
-def measure(retriever: Any, cases: Sequence[Case], ks: Sequence[int], miss_k: int = 3, depth: int = 20
-            ) -> dict[str, Any]:
+def measure(retriever: Any, cases: Sequence[Case], ks: Sequence[int], miss_k: int = 3, depth: int = 20,
+            counts: Callable[[Any], bool] | None = None) -> dict[str, Any]:
     """recall@k for each k over `cases` (already filtered), plus the misses: cases not hit within `miss_k`
-    (the passages the generator sees, retrieval.top_k).
+    (the passages the generator sees, retrieval.top_k). `counts(passage)`: whether a passage may be a hit at
+    all (evals/distractors.py: not a generated distractor); default every passage.
 
     `depth` passages are fetched per question so a miss says how far down the answer was (a rank of 8 is
     a fusion problem; no rank at all is a chunking or embedding one).
@@ -61,7 +62,7 @@ def measure(retriever: Any, cases: Sequence[Case], ks: Sequence[int], miss_k: in
     misses: list[Miss] = []
     for c in cases:
         passages = retriever.search(c.question, top_k=max(depth, *ks))
-        rank = first_hit([p.text for p in passages], c.answers)
+        rank = first_hit([p.text if counts is None or counts(p) else "" for p in passages], c.answers)
         ranks.append(rank)
         if rank is None or rank > miss_k:
             misses.append(Miss(c.id, c.question, c.answers, rank,

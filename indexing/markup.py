@@ -47,18 +47,22 @@ _TABLE_RULE = re.compile(r"^[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)+
 _REF_DEF = re.compile(r"^ {0,3}\[[^\]]+\]:[ \t]+\S+.*$")
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+_SPAN = 500  # longest inline span looked for (bounds the backtracking of an unclosed `*`, `[` or `` ` ``)
+# Inline rules cost up to _SPAN steps per marker; a longer line (generated, minified) is not prose someone
+# emphasised by hand, and is left as written so a 50 MB one-line file still loads in seconds.
+MAX_INLINE_LINE = 20_000
 _INLINE = [  # (pattern, replacement), applied in order
-    (re.compile(r"(`+)(.+?)\1"), r"\2"),  # code spans (their content is not Markdown)
-    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),  # images: their alt text
-    (re.compile(r"\[([^\]]+)\]\((?:[^()]|\([^)]*\))*\)"), r"\1"),  # links: their text
-    (re.compile(r"\[([^\]]+)\]\[[^\]]*\]"), r"\1"),  # reference links
+    (re.compile(rf"(`+)(.{{1,{_SPAN}}}?)\1"), r"\2"),  # code spans (their content is not Markdown)
+    (re.compile(rf"!\[([^\]]{{0,{_SPAN}}})\]\([^)]{{0,{_SPAN}}}\)"), r"\1"),  # images: their alt text
+    (re.compile(rf"\[([^\]]{{1,{_SPAN}}})\]\((?:[^()]|\([^)]{{0,{_SPAN}}}\)){{0,{_SPAN}}}\)"), r"\1"),  # links: text
+    (re.compile(rf"\[([^\]]{{1,{_SPAN}}})\]\[[^\]]{{0,{_SPAN}}}\]"), r"\1"),  # reference links
     (re.compile(r"<((?:https?|ftp|mailto):[^>\s]+)>"), r"\1"),  # autolinks
     (re.compile(r"</?(?:a|b|i|u|em|strong|span|sup|sub|small|kbd|code|mark|abbr|br|img|del|ins|s)\b[^<>]*>",
                 re.IGNORECASE), ""),  # inline HTML tags
-    (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),  # strong
-    (re.compile(r"~~(?=\S)(.+?)(?<=\S)~~"), r"\1"),  # strikethrough
-    (re.compile(r"\*(?=[^\s*])(.+?)(?<=[^\s*])\*"), r"\1"),  # emphasis
-    (re.compile(r"(?<!\w)_(?=[^\s_])(.+?)(?<=[^\s_])_(?!\w)"), r"\1"),  # emphasis; snake_case stays
+    (re.compile(rf"(\*\*|__)(?=\S)(.{{1,{_SPAN}}}?)(?<=\S)\1"), r"\2"),  # strong
+    (re.compile(rf"~~(?=\S)(.{{1,{_SPAN}}}?)(?<=\S)~~"), r"\1"),  # strikethrough
+    (re.compile(rf"\*(?=[^\s*])(.{{1,{_SPAN}}}?)(?<=[^\s*])\*"), r"\1"),  # emphasis
+    (re.compile(rf"(?<!\w)_(?=[^\s_])(.{{1,{_SPAN}}}?)(?<=[^\s_])_(?!\w)"), r"\1"),  # emphasis; snake_case stays
 ]
 # escaped punctuation hides here while the inline rules run (a private-use plane nobody writes in)
 _HIDE = 0xF0000
@@ -66,6 +70,8 @@ _HIDE = 0xF0000
 
 def _inline(line: str) -> str:
     """One line's inline Markdown as plain text."""
+    if len(line) > MAX_INLINE_LINE:
+        return line
     line = _ESCAPED.sub(lambda m: chr(_HIDE + ord(m.group(1))), line)
     for pattern, repl in _INLINE:
         line = pattern.sub(repl, line)

@@ -284,7 +284,24 @@ def _data_summary(examples_dir: Path, examples: Sequence[Example], used: int, sk
         "questions_by_source": stats.get("questions_by_source"),
         "base_closed_book_accuracy": stats.get("closed_book_accuracy"),
         "base_closed_book_accuracy_by_source": stats.get("closed_book_accuracy_by_source"),
+        "examples_by_source": stats.get("examples_by_source"),
+        "labelled_examples_by_source": stats.get("labelled_examples_by_source"),
+        "labels_by_topic": stats.get("labels_by_topic"),
+        "answer_share": stats.get("answer_share"),
         "popqa": "train half only (evals.data.popqa_split == 'train'), minus router-dev questions",
+        "labelling": {
+            "closed_book": "Adapt-LLM: the base model's closed-book answer (router prompt, greedy, 20 tokens) "
+                           "decides: right -> answer example (gold answer), wrong -> <RET> example; nq, squad, "
+                           "popqa, world, and the arithmetic and word tasks of requests (whole-word match)",
+            "own_reply": "greetings, thanks and rewriting requests (no single right answer): always an answer "
+                         "example with the base model's own reply as target (memory suffices)",
+            "ret": "questions about generated fictional entities (fiction): always <RET>, no model call "
+                   "(memory cannot know them); names from a pool disjoint from evals/workload/fiction.py",
+            "held_out": "no PopQA eval-half question and no question of evals/workloads/**.jsonl; no country "
+                        "named by a workload case",
+            "balance": "every answer example, plus a seeded per-source proportional sample of <RET> examples "
+                       "(adapt.router.data.balance)",
+        },
     }
 
 

@@ -82,7 +82,23 @@ class Names:
         return f"{self.rng.choice(FIRST)} {self.word()}"
 
 
-def _org(rng: random.Random, names: Names) -> Org:
+def profile(o: Org) -> str:
+    """An organisation's profile page (Markdown); evals/distractors.py writes look-alikes of it."""
+    return (f"# {o.name}\n\n## About\n\n{o.name} is a {o.kind} based in the town of {o.town}. It was founded in "
+            f"{o.founded} by {o.founder}.\n\n## Products\n\nIts best-known product is the {o.product}, sold to "
+            f"customers across the region.\n\n## People\n\nThe chief executive of {o.name} is {o.ceo}. The company "
+            f"employs about {o.employees} people.\n")
+
+
+def handbook(o: Org) -> str:
+    """An organisation's staff handbook (plain text), which also describes its one project."""
+    return (f"{o.name} staff handbook\n\nWorking hours. The {o.name} office opens at {o.opens} on weekdays. "
+            f"Staff of {o.name} receive {o.leave} days of annual leave each year.\n\nHelp. The {o.name} support "
+            f"desk can be reached on extension {o.extension}.\n\nProjects. Project {o.project} is led by {o.lead}. "
+            f"Its budget is {o.budget} thousand crowns and its deadline is {o.deadline}.\n")
+
+
+def make_org(rng: random.Random, names: Names) -> Org:
     suffix = rng.choice(sorted(ORG_KIND))
     name = f"{names.word()} {suffix}"
     return Org(
@@ -96,20 +112,12 @@ def _org(rng: random.Random, names: Names) -> Org:
 
 def build(rng: random.Random, known: Sequence[Fact], n_orgs: int = 14) -> Workload:
     names = Names(rng)
-    orgs = [_org(rng, names) for _ in range(n_orgs)]
+    orgs = [make_org(rng, names) for _ in range(n_orgs)]
     w = Workload("fictional")
     conflicted = {o.slug: rng.choice(["founded", "ceo", "town"]) for o in orgs[: n_orgs // 2 + 1]}
     for o in orgs:
-        w.files[f"orgs/{o.slug}-profile.md"] = (
-            f"# {o.name}\n\n## About\n\n{o.name} is a {o.kind} based in the town of {o.town}. It was founded in "
-            f"{o.founded} by {o.founder}.\n\n## Products\n\nIts best-known product is the {o.product}, sold to "
-            f"customers across the region.\n\n## People\n\nThe chief executive of {o.name} is {o.ceo}. The company "
-            f"employs about {o.employees} people.\n")
-        w.files[f"orgs/{o.slug}-handbook.txt"] = (
-            f"{o.name} staff handbook\n\nWorking hours. The {o.name} office opens at {o.opens} on weekdays. "
-            f"Staff of {o.name} receive {o.leave} days of annual leave each year.\n\nHelp. The {o.name} support "
-            f"desk can be reached on extension {o.extension}.\n\nProjects. Project {o.project} is led by {o.lead}. "
-            f"Its budget is {o.budget} thousand crowns and its deadline is {o.deadline}.\n")
+        w.files[f"orgs/{o.slug}-profile.md"] = profile(o)
+        w.files[f"orgs/{o.slug}-handbook.txt"] = handbook(o)
         other = conflicted.get(o.slug)
         if other:
             alt = {"founded": f"founded in {o.founded + rng.randint(3, 30)}", "ceo": f"led by chief executive "

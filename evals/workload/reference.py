@@ -46,7 +46,8 @@ def _questions(f: dict, rng: random.Random) -> dict[str, tuple[str, list[str]]]:
     }
 
 
-def _sheet(name: str, f: dict, fmt: str) -> tuple[str, str | bytes]:
+def sheet(name: str, f: dict, fmt: str) -> tuple[str, str | bytes]:
+    """A country's reference sheet in one format: (corpus-relative path, content); evals/distractors.py reuses it."""
     paras = paragraphs(f)
     slug = name.lower().replace(" ", "_")
     if fmt == "md":
@@ -68,7 +69,7 @@ def build(rng: random.Random, known: Sequence[Fact]) -> Workload:
     names = Names(rng)
     data = {c: country_facts(c) for c in COUNTRIES}
     for i, c in enumerate(COUNTRIES):
-        path, content = _sheet(c, data[c], FORMATS[i % len(FORMATS)])
+        path, content = sheet(c, data[c], FORMATS[i % len(FORMATS)])
         w.files[path] = content
     in_region = {c for members in REGIONS.values() for c in members}
     for region, members in REGIONS.items():

@@ -34,11 +34,12 @@ def test_tiny_run_reports_every_setting(tmp_path, capsys):
              "answers": ["painter"]} for i in range(2)]
     data.write_text("".join(json.dumps(r) + "\n" for r in rows))
     out = tmp_path / "speed.json"
-    assert bench_speed.main(["--data", str(data), "--prompt-tokens", "80", "--max-new-tokens", "3", "--batch", "2",
-                             "--out", str(out)]) == 0
+    assert bench_speed.main(["--data", str(data), "--prompt-tokens", "80", "--max-new-tokens", "3", "--batch", "1",
+                             "--rounds", "2", "--out", str(out)]) == 0
     report = json.loads(out.read_text())
     assert {k.split("/")[0] for k in report["settings"]} == {"float32", "bfloat16"}
     assert "1t" in {k.split("/")[1] for k in report["settings"]}
     for v in report["settings"].values():
         assert v["prompt_tokens_per_s"] > 0 and v["batched_s_mean"] > 0 and 60 < v["prompt_tokens_mean"] < 120
+        assert v["prompts"] == 2  # --batch 1 x --rounds 2: each prompt once per setting
     assert "| float32/1t |" in capsys.readouterr().out

@@ -61,8 +61,11 @@ def test_always_retrieves_answers_and_attributes_with_document_offsets(pipeline,
     assert "nairobi" in answer.answer.lower()
     assert answer.passages and answer.passages[0].source.endswith("kenya.txt")
     supported = [c for c in answer.citations if not c.from_memory]
-    assert supported, answer.citations
-    for c in supported:
+    # the sentence that names Nairobi cites the span that says it, in document offsets (kenya.txt: the file's
+    # text is the extracted text); other sentences the model copies may cite other spans
+    nairobi = [c for c in supported if "nairobi" in c.sentence.lower()]
+    assert nairobi, answer.citations
+    for c in nairobi:
         text = Path(c.source).read_text(encoding="utf-8")
         assert "Nairobi" in text[c.start:c.end]
     for stage in ("decide", "retrieve", "evidence", "conflict", "attribute", "total"):
