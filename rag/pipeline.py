@@ -259,7 +259,7 @@ class Pipeline:
         run.add_generation(gen)
         citations = self.attributor.run(text, ()).citations
         return Answer(
-            question=question, answer=text, retrieved=bool(passages) or decision.retrieve, mode=decision.mode,
+            question=question, answer=text, retrieved=bool(passages), mode=decision.mode,
             ret_probability=decision.ret_probability, passages=tuple(passages), citations=citations,
             conflict=Conflict(available=False, detail="no passage answers: nothing to compare" if passages
                               else "no documents retrieved: nothing to compare"),
