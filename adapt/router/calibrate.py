@@ -27,15 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from adapt.router import decision, measure, objective
+from adapt.router.measure import closed_cache
 from adapt.router.train import read_card, write_card
 from evals.metrics import alias_match, auroc
-from rag.config import default_data_home
 from rag.decide import ROUTER_ADAPTER
-
-
-def closed_cache() -> Path:
-    """Where the base model's closed-book PopQA answers live (they do not depend on the adapter)."""
-    return default_data_home() / "router" / "popqa-closed"
 
 
 def calibrate(generator: Any, adapter_dir: str | Path, data_dir: str | Path, limit: int = 0,

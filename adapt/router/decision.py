@@ -108,8 +108,7 @@ def decision_accuracy(cases: Sequence[dict[str, Any]], p_ret: Sequence[float], t
 
 def popqa_auroc(generator: Any, adapter: str, args: argparse.Namespace, batch_size: int) -> dict[str, Any]:
     """AUROC of -P(<RET>) for "the base model's closed-book answer is right" on eval-half PopQA questions."""
-    from adapt.router.calibrate import closed_cache
-    from adapt.router.measure import popqa_rows
+    from adapt.router.measure import closed_cache, popqa_rows
     from evals.metrics import alias_match, auroc
 
     folder = Path(args.closed_cache) if args.closed_cache else closed_cache()

@@ -263,3 +263,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def closed_cache() -> Path:
+    """Where the base model's closed-book PopQA answers live (they do not depend on the adapter)."""
+    from rag.config import default_data_home
+
+    return default_data_home() / "router" / "popqa-closed"
