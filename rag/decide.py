@@ -171,12 +171,12 @@ class Decider:
         return True
 
     def _closed_book(self, question: str) -> Generation:
-        """The base model's own closed-book answer (no adapter, never <RET>)."""
-        return self.generator.generate(GenerationRequest(
-            prompt=self.generator.render_chat(prompts.closed_book(question)),
-            max_new_tokens=self.cfg.generation.max_new_tokens, top_logprobs=5, suppress=(prompts.RET_TOKEN,),
-            temperature=self.cfg.generation.temperature,
-        ))
+        """The base model's own closed-book answer (no adapter, never <RET>): the same request the evidence
+        stage reads memory with (rag/evidence.py)."""
+        from rag.evidence import closed_book_request
+
+        return self.generator.generate(closed_book_request(self.generator, question,
+                                                           self.cfg.generation.max_new_tokens))
 
 
 def _read_card(folder: Path) -> dict[str, Any]:

@@ -30,20 +30,20 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import Protocol, get_args
 
 from rag import evidence as ev
 from rag import prompts
 from rag.answer_text import STOPS, clean_answer
 from rag.attribute import Attributor
-from rag.config import Config
+from rag.config import Config, DyPRAGMode, Mode
 from rag.generators.base import GenerationRequest, Generator, LoraDeltas
 from rag.types import Answer, Conflict, Decision, Generation, Passage
 
 log = logging.getLogger(__name__)
 
-MODES = ("adaptive", "always", "never")
-DYPRAG_MODES = ("off", "inject", "combine")
+MODES: tuple[str, ...] = get_args(Mode)  # adaptive, always, never (rag/config.py)
+DYPRAG_MODES: tuple[str, ...] = get_args(DyPRAGMode)  # off, inject, combine
 _CITE = re.compile(r"\[\d+\]")
 
 
