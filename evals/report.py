@@ -19,7 +19,7 @@ from typing import Any
 from evals.data import BUCKETS
 
 _ORDER = ("never", "always", "adaptive", "confidence", "popularity", "oracle")
-_STAGES = ("decide", "retrieve", "inject", "generate", "conflict", "attribute")
+_STAGES = ("decide", "retrieve", "evidence", "inject", "generate", "conflict", "attribute")
 
 
 def _fmt(x: Any, pct: bool = False) -> str:

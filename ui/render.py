@@ -500,7 +500,7 @@ def pending_slot_html(text: str = "", reserve: bool = True) -> str:
 # ---- footer and plain text -----------------------------------------------------------------------
 
 TIMING_LABELS = {
-    "decide": "decide", "retrieve": "retrieval", "retrieval": "retrieval", "inject": "DyPRAG", "generate": "generation",
+    "decide": "decide", "retrieve": "retrieval", "retrieval": "retrieval", "inject": "DyPRAG", "evidence": "evidence (memory + passage readings)", "generate": "generation",
     "generation": "generation", "conflict": "conflict check", "attribute": "attribution", "total": "pipeline total",
 }
 

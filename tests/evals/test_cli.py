@@ -23,7 +23,7 @@ def test_eval_popqa_never_always_with_records_and_markdown(popqa_tiny, tmp_path,
     assert report["mode"] == "never" and report["n"] == 2 and report["retrieval_rate"] == 0.0
     assert report["modes"]["always"]["retrieval_rate"] == 1.0
     assert report["modes"]["oracle"]["accuracy"] >= max(report["modes"]["always"]["accuracy"], report["accuracy"])
-    assert report["latency_ms"]["p50"] > 0 and "generate" in report["modes"]["always"]["latency_by_stage_ms"]
+    assert report["latency_ms"]["p50"] > 0 and "evidence" in report["modes"]["always"]["latency_by_stage_ms"]
     assert report["modes"]["always"]["tokens_per_question"] > report["tokens_per_question"]  # passages cost tokens
     assert report["ragas"]["always"]["metric_counts"]["non_llm_context_recall"] == 2
     lines = [json.loads(x) for x in records.read_text().splitlines()]
