@@ -214,7 +214,9 @@ class Pipeline:
             _emit(text, on_token)
 
         with run.stage("attribute"):
-            attribution = self.attributor.run(text, found)
+            # a reading's sentence is looked for in the part of its passage the model read (exact offsets kept)
+            read = {r.passage.id: r.passage for r in answering} if deltas is None and adapter is None else {}
+            attribution = self.attributor.run(text, [read.get(p.id, p) for p in found])
         return Answer(
             question=question, answer=text, retrieved=True, mode=decision.mode,
             ret_probability=decision.ret_probability, passages=tuple(found), citations=attribution.citations,
