@@ -198,6 +198,18 @@ class ConflictChecker:
         features["memory_applies"] = float(bool(answering) and memory_type != "none"
                                            and bool(ev._answer_words(memory, question) or memory_type == "polar")
                                            and ev.answers_the_question(question, memory))
+        # A passage that holds every word of the question ("capital", "Taiwan") yet not the memory's value states
+        # something else, even when the model, reading it, repeats its own memory (a "stubborn" reading): the
+        # document's own answer is what counts. A passage missing the question's words is silent, not contrary.
+        memory_ok = (memory_type != "none" and bool(ev._answer_words(memory, question))
+                     and ev.answers_the_question(question, memory) and not answers.is_polar_question(question))
+        on_topic = [r for r in readings if r.features.get("coverage", 0.0) >= 0.99]
+        states = [r for r in on_topic if ev.memory_mention(question, memory, r.passage.text) >= 0.99]
+        silent = [r for r in on_topic if ev.memory_mention(question, memory, r.passage.text) == 0.0]
+        contrary = [r for r in silent if not r.answers] if memory_ok else []
+        if contrary and not answering:
+            answering = contrary  # the on-topic passage is the document side
+        features["memory_applies"] = float(features["memory_applies"] or bool(contrary and memory_ok))
         against: list[Reading] = []
         if features["memory_applies"]:
             agreements = [(same(memory, r.answer), r) for r in answering]
@@ -206,6 +218,9 @@ class ConflictChecker:
             features["mentioned"] = max(ev.memory_mention(question, memory, r.passage.text) for r in answering)
             features["type_match"] = float(answers.answer_type(worst_r.answer) == memory_type)
             against = [r for s, r in agreements if s < 0.5]
+            if contrary and features["mentioned"] < 0.99 and not states:
+                features.update(disagree=1.0, mentioned=0.0, type_match=1.0)
+                against = [*against, *(r for r in contrary if r not in against)]
         else:
             features.update(disagree=0.0, mentioned=0.0, type_match=0.0)
 
@@ -217,8 +232,14 @@ class ConflictChecker:
                 s = same(a.answer, b.answer)
                 if s < pair_same:
                     pair, pair_same = (a, b), s
+        split = memory_ok and bool(states) and bool(silent)  # on-topic passages: one states memory's value, one not
+        if pair is None and split:
+            pair, pair_same = (states[0], silent[0]), 0.0
         features["between_applies"] = float(pair is not None)
-        if pair is not None:
+        if pair is not None and pair_same == 0.0 and split and pair[0] in states:
+            a, b = pair  # the passage stating memory's value against an on-topic one that does not
+            features.update(disagree_pair=1.0, cross_mentioned=0.0, type_match_pair=1.0)
+        elif pair is not None:
             a, b = pair
             features["disagree_pair"] = 1.0 - pair_same
             features["cross_mentioned"] = max(ev.memory_mention(question, a.answer, b.passage.text),
