@@ -159,9 +159,11 @@ class ConflictConfig:
     # (confidence = geometric-mean probability of the answer's content tokens; 0.6 from the workloads' dev curve in
     # rag/evidence_calibration.json: false flags 1.9% vs 8.3% at the former 0.35)
     threshold: float | None = None  # flag above this score; None = the thresholds fitted with the calibration
-    max_passages: int = 3  # top passages that each get their own one-passage answer (one short generation each)
-    closed_book_tokens: int = 16  # max new tokens of the closed-book answer (<RET> suppressed)
-    passage_tokens: int = 12  # max new tokens of each one-passage answer
+    max_passages: int = 3  # top passages that each get a reading (one row each of the evidence batch)
+    # Not read since the evidence stage (rag/evidence.py) writes the closed-book answer and the readings with
+    # generation.max_new_tokens; kept so that existing config files still load.
+    closed_book_tokens: int = 16
+    passage_tokens: int = 12
     calibration: str = ""  # JSON of logistic coefficients; "" = rag/conflict_calibration.json (eval conflicts --fit, evals/conflict_fitting.py)
     # JSON of P(passage answers) coefficients and the answer/memory thresholds behind abstention;
     # "" = rag/evidence_calibration.json (python -m evals.evidence_fit)
