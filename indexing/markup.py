@@ -59,7 +59,8 @@ _INLINE = [  # (pattern, replacement), applied in order
     (re.compile(r"<((?:https?|ftp|mailto):[^>\s]+)>"), r"\1"),  # autolinks
     (re.compile(r"</?(?:a|b|i|u|em|strong|span|sup|sub|small|kbd|code|mark|abbr|br|img|del|ins|s)\b[^<>]*>",
                 re.IGNORECASE), ""),  # inline HTML tags
-    (re.compile(rf"(\*\*|__)(?=\S)(.{{1,{_SPAN}}}?)(?<=\S)\1"), r"\2"),  # strong
+    (re.compile(rf"(\*\*)(?=\S)(.{{1,{_SPAN}}}?)(?<=\S)\1"), r"\2"),  # strong
+    (re.compile(rf"(?<!\w)(__)(?=[^\s_])(.{{1,{_SPAN}}}?)(?<=[^\s_])\1(?!\w)"), r"\2"),  # strong; window.__x stays
     (re.compile(rf"~~(?=\S)(.{{1,{_SPAN}}}?)(?<=\S)~~"), r"\1"),  # strikethrough
     (re.compile(rf"\*(?=[^\s*])(.{{1,{_SPAN}}}?)(?<=[^\s*])\*"), r"\1"),  # emphasis
     (re.compile(rf"(?<!\w)_(?=[^\s_])(.{{1,{_SPAN}}}?)(?<=[^\s_])_(?!\w)"), r"\1"),  # emphasis; snake_case stays

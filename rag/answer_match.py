@@ -275,7 +275,8 @@ def f1_tokens(pred: Sequence[str], gold: Sequence[str]) -> float:
 
 # Cosine similarity of MiniLM sentence embeddings is mapped to agreement by a logistic curve:
 # different entities of one type ("Paris"/"Lyon") sit around 0.3-0.6, paraphrases above 0.75.
-SHORT_ANSWER_WORDS = 3  # answers this short are compared by their words, never by embedding similarity
+SHORT_ANSWER_WORDS = 3  # answers this short need a closer embedding to count as paraphrases
+SHORT_EMBED_MIDPOINT = 0.77  # physician/doctor 0.86, football/soccer 0.84 agree; Ottawa/Toronto 0.74, Canberra/Sydney 0.70 do not
 EMBED_MIDPOINT = 0.70
 EMBED_SCALE = 0.05
 
@@ -302,12 +303,15 @@ def same_answer(a: str, b: str, embedder: TextEmbedder | None = None, question: 
     if contains(ca, cb) or contains(cb, ca):
         return 0.9
     score = f1_tokens(ca.split(), cb.split())
-    if max(len(ca.split()), len(cb.split())) <= SHORT_ANSWER_WORDS:
-        # Two short answers, neither inside the other, are two names or values: "Ottawa" and "Toronto" embed close
-        # (two Canadian cities), "Edda Marridge" and "Edda Eldthorne" share a first name; neither pair is a paraphrase.
+    short = max(len(ca.split()), len(cb.split())) <= SHORT_ANSWER_WORDS
+    if short and score > 0:
+        # Two short answers sharing a word but neither inside the other are two names: "Edda Marridge" and
+        # "Edda Eldthorne" share a first name, which token F1 alone would count as half an agreement.
         return score * 0.5
     if embedder is not None:
         va, vb = embedder.embed([ca, cb])
         cos = float(np.dot(va, vb))
-        score = max(score, 1.0 / (1.0 + math.exp(-(cos - EMBED_MIDPOINT) / EMBED_SCALE)))
+        # short answers ("Ottawa"/"Toronto": two Canadian cities) must embed much closer to count as one answer
+        midpoint = SHORT_EMBED_MIDPOINT if short else EMBED_MIDPOINT
+        score = max(score, 1.0 / (1.0 + math.exp(-(cos - midpoint) / EMBED_SCALE)))
     return score

@@ -86,6 +86,7 @@ class Evidence:
     memory_confident: bool  # confidence >= the calibrated memory threshold
     readings: tuple[Reading, ...]
     timings_ms: dict[str, float]
+    prompt_tokens: int = 0  # over every row of the evidence batch
 
     @property
     def answering(self) -> list[Reading]:
@@ -364,5 +365,6 @@ def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[
     confidence = answer_confidence(closed_book, question)
     top_coverage = max((r.features["coverage"] for r in readings), default=0.0)
     confident = memory_usable(question, memory_answer, confidence, top_coverage, calib["memory_threshold"])
+    tokens = sum(g.prompt_tokens for g in generations) + (closed_book.prompt_tokens if need_memory else 0)
     return Evidence(closed_book, memory_answer, round(confidence, 4), confident, tuple(readings),
-                    {"evidence": elapsed})
+                    {"evidence": elapsed}, tokens)

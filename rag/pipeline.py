@@ -191,7 +191,7 @@ class Pipeline:
         deltas = self._deltas(found, dyprag, run)
         adapter = None if deltas is not None else decision.answer_adapter  # one LoRA per request
         dropped: list[str] = []
-        prompt_tokens = evidence.memory.prompt_tokens
+        prompt_tokens = evidence.prompt_tokens
         if deltas is None and adapter is None:
             text = _compose(found, answering, conflict)
         else:
@@ -282,7 +282,7 @@ class Pipeline:
             question=question, answer=text, retrieved=True, mode=decision.mode,
             ret_probability=decision.ret_probability, passages=tuple(found),
             conflict=Conflict(available=False, detail="abstained: no retrieved passage answers the question"),
-            timings_ms=run.total(), prompt_tokens=evidence.memory.prompt_tokens, warnings=tuple(run.warnings),
+            timings_ms=run.total(), prompt_tokens=evidence.prompt_tokens, warnings=tuple(run.warnings),
             model=self.generator.info.name, abstained=True, answered_from="none",
             memory_confidence=evidence.memory_confidence,
         )
