@@ -119,9 +119,21 @@ def load_calibration(path: str | Path | None = None) -> dict[str, Any]:
 def question_terms(question: str) -> dict[str, float]:
     """Content words of the question -> weight; names and numbers (capitalised after the first word, or with
     digits) weigh 3: they pick the subject out of near-identical documents."""
-    raw = _WORD.findall(question)
-    names = {am.fold(w) for i, w in enumerate(raw) if (i > 0 and w[:1].isupper()) or any(c.isdigit() for c in w)}
+    names = {am.fold(w) for w in _names(question)} | {am.fold(w) for w in _WORD.findall(question)
+                                                       if any(c.isdigit() for c in w)}
     return {w: (3.0 if w in names else 1.0) for w in am.content_words(question)}
+
+
+def _names(text: str) -> list[str]:
+    """Capitalised words that do not begin a sentence ("Nigeria", "Project Selstead"; not "How" in
+    "Hello! How are you?") and are not "I"."""
+    out = []
+    for m in _WORD.finditer(text):
+        w = m.group()
+        before = text[:m.start()].rstrip()
+        if w[:1].isupper() and w != "I" and before and before[-1] not in ".!?":
+            out.append(w)
+    return out
 
 
 def coverage(terms: dict[str, float], text: str, *, subject_only: bool = False) -> float:
@@ -207,8 +219,7 @@ def reading_features(question: str, terms: dict[str, float], passage: Passage, a
 def names_a_subject(question: str) -> bool:
     """Whether the question asks about something by name (a capitalised word after the first: "Nigeria",
     "Project Selstead"), which documents could hold; greetings, sums and word tasks name nothing."""
-    raw = _WORD.findall(question)
-    return any(w[:1].isupper() and w != "I" for w in raw[1:])
+    return bool(_names(question))
 
 
 def memory_usable(question: str, memory_answer: str, confidence: float, top_coverage: float,

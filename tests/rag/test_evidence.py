@@ -35,6 +35,15 @@ def test_names_and_numbers_weigh_more_than_common_words():
     assert "how" not in terms and "in" not in terms
 
 
+def test_a_greeting_names_no_subject_but_a_question_about_a_company_does():
+    from rag.evidence import names_a_subject
+
+    assert not names_a_subject("Hello! How are you today?")
+    assert not names_a_subject("What is 7 plus 5?")
+    assert names_a_subject("Which bank does Selholt Brewery use?")
+    assert names_a_subject("How many bakeries were there in Nigeria in 1695?")
+
+
 def test_focus_keeps_the_sentences_near_the_question_with_exact_offsets():
     p = passage("h", HANDBOOK)
     f = focus(p, question_terms("When is Project Selstead due?"), max_chars=160)
