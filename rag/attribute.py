@@ -22,6 +22,7 @@ from indexing.embed import Embedder
 from rag.types import Citation, Passage
 
 _MARKER = re.compile(r"\[(\d+)\]")
+_MARKER_WITH_SPACE = re.compile(r"\s*\[\d+\]")  # "Nairobi [1]." -> "Nairobi."
 _TAIL = re.compile(r"(?:\s*\[\d+\])+")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _STOP = frozenset(
@@ -126,7 +127,7 @@ class Attributor:
         dropped = 0
         for i, (s, e) in enumerate(sentences):
             raw = answer[s:e]
-            text = _MARKER.sub("", raw).strip()
+            text = _MARKER_WITH_SPACE.sub("", raw).strip()
             if not content_words(text):
                 continue  # a bare marker or punctuation: nothing to attribute
             cited = []
