@@ -124,6 +124,17 @@ def question_terms(question: str) -> dict[str, float]:
     return {w: (3.0 if w in names else 1.0) for w in am.content_words(question)}
 
 
+def _sentence_end(before: str) -> bool:
+    """Whether `before` ends a sentence: "!" or "?", or "." after a lower-case word ("today. How"), not after an
+    abbreviation of a name ("St. Elmo", "Seitz Sr.")."""
+    if before[-1] in "!?":
+        return True
+    if before[-1] != ".":
+        return False
+    words = _WORD.findall(before[-20:])
+    return bool(words) and words[-1].islower()
+
+
 def _names(text: str) -> list[str]:
     """Capitalised words that do not begin a sentence ("Nigeria", "Project Selstead"; not "How" in
     "Hello! How are you?") and are not "I"."""
@@ -131,7 +142,7 @@ def _names(text: str) -> list[str]:
     for m in _WORD.finditer(text):
         w = m.group()
         before = text[:m.start()].rstrip()
-        if w[:1].isupper() and w != "I" and before and before[-1] not in ".!?":
+        if w[:1].isupper() and w != "I" and before and not _sentence_end(before):
             out.append(w)
     return out
 

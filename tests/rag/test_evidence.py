@@ -42,6 +42,7 @@ def test_a_greeting_names_no_subject_but_a_question_about_a_company_does():
     assert not names_a_subject("What is 7 plus 5?")
     assert names_a_subject("Which bank does Selholt Brewery use?")
     assert names_a_subject("How many bakeries were there in Nigeria in 1695?")
+    assert names_a_subject("Who directed St. Elmo's Fire?")  # an abbreviation does not end a sentence
 
 
 def test_focus_keeps_the_sentences_near_the_question_with_exact_offsets():
