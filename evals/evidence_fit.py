@@ -76,7 +76,7 @@ def collect(workloads: list[str], split: str, out: Path, limit: int = 0, per_kin
             retriever = open_retriever(cfg)
             for n, case in enumerate(todo, 1):
                 passages = retriever.search(case.question, cfg.retrieval.top_k)
-                ev = gather(generator, cfg, case.question, passages)
+                ev = gather(generator, cfg, case.question, passages, prune=False)  # every reading, for the fit
                 row = {
                     "id": case.id, "kind": case.kind, "question": case.question, "answers": list(case.answers),
                     "memory": ev.memory.text, "memory_answer": ev.memory_answer,
@@ -222,7 +222,7 @@ def simulate(rows: list[dict[str, Any]], calibration: dict[str, Any], embedder: 
 
     from rag.config import Config
     from rag.conflict import ConflictChecker
-    from rag.evidence import Reading, answer_confidence, logistic, memory_usable
+    from rag.evidence import Reading, answer_confidence, answers, logistic, memory_usable, subject_in_documents
     from rag.types import Generation, Passage
 
     cfg = Config()
@@ -238,7 +238,7 @@ def simulate(rows: list[dict[str, Any]], calibration: dict[str, Any], embedder: 
             text = r.get("passage_text", "")
             passage = Passage(r["passage_id"], r["source"], r.get("title", ""), text, 0, len(text), 0.0)
             readings.append(Reading(passage, r["text"], r["answer"], r["features"], p,
-                                    p >= calibration["answers_threshold"]))
+                                    answers(row["question"], r["answer"], p, calibration)))
         memory = Generation(row["memory"], tuple(row.get("memory_tokens", ())), tuple(row.get("memory_logprobs", ())))
         conf = answer_confidence(memory, row["question"]) if row.get("memory_tokens") else row["memory_confidence"]
         answering = sorted((r for r in readings if r.answers), key=lambda r: -r.probability)
@@ -252,7 +252,8 @@ def simulate(rows: list[dict[str, Any]], calibration: dict[str, Any], embedder: 
             flagged, kind = _JUDGED[key]
             answer, how = answering[0].text, "documents"
         elif memory_usable(row["question"], row["memory_answer"], conf,
-                           max((r.features["coverage"] for r in readings), default=0.0), calibration["memory_threshold"]):
+                           max((r.features["coverage"] for r in readings), default=0.0), calibration["memory_threshold"],
+                           subject_in_documents(row["question"], readings), calibration.get("memory_threshold_documents")):
             answer, how = row["memory"], "memory"
         else:
             answer, how = "", "abstain"

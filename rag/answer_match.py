@@ -107,7 +107,9 @@ def core(answer: str, question: str = "") -> str:
 
 
 QUESTION_WORDS = {"what", "which", "who", "whom", "whose", "how", "why", "where", "when", "does", "do", "did",
-                  "can", "could", "name", "many", "much"}
+                  "can", "could", "name", "many", "much",
+                  # the asker and the assistant: "How are you?" asks nothing of a document
+                  "i", "me", "my", "you", "your", "we", "our", "us", "please", "would", "will", "should"}
 
 
 def content_words(question: str) -> list[str]:
@@ -256,6 +258,30 @@ def answer_type(answer: str) -> str:
     if dates:
         return "date"
     return "number" if numbers else "entity"
+
+
+_EXPECT_DATE = re.compile(r"^\s*when\b|\b(?:what|which) year\b|\bbirthday\b|\bdate of\b|\bwhat date\b", re.IGNORECASE)
+_EXPECT_NUMBER = re.compile(r"^\s*how (?:many|much|large|big|long|old|tall|far|high)\b", re.IGNORECASE)
+
+
+def expected_type(question: str) -> str | None:
+    """The kind of value a question asks for, when its words say so: "date" (when, what year, birthday),
+    "number" (how many, how large), else None (anything may answer it)."""
+    if _EXPECT_DATE.search(question):
+        return "date"
+    if _EXPECT_NUMBER.search(question):
+        return "number"
+    return None
+
+
+def fits_question(question: str, answer: str) -> bool:
+    """Whether an answer is of the kind the question asks for: a date or number question is not answered by a
+    name ("The birthday of the chief executive is Ulla Quencombe"). Questions that name no kind fit anything."""
+    want = expected_type(question)
+    if want is None:
+        return True
+    got = answer_type(answer)
+    return got == want or (want == "number" and got == "date") or (want == "date" and got == "number")
 
 
 def contains(longer: str, shorter: str) -> bool:

@@ -3,7 +3,10 @@
 Modes:
 - never: one closed-book generation with the base model; it IS the answer.
 - always: retrieve; no model call here.
-- adaptive: one token with the `<RET>` router adapter (Adapt-LLM, trained by `adaptrag adapt train`)
+- adaptive: first the index's say (the pipeline searches, ~50 ms, and counts the passages that could answer:
+  rag.evidence.readable). When some passage could answer, the documents are read whatever the router thinks:
+  the model may know the answer, but the user's documents may disagree with it, and that must be seen.
+  Otherwise (nothing in the documents names what is asked) one token with the `<RET>` router adapter (Adapt-LLM, trained by `adaptrag adapt train`)
   on Adapt-LLM's closed-book prompt, with top-20 log-probs. ret_probability = P(first token of "<RET>")
   at the first generated position in the raw distribution; retrieve iff it is >= the threshold
   (cfg.decide.threshold, else the calibrated value in the adapter's router_card.json). Retrieving stops
@@ -87,13 +90,17 @@ class Decider:
 
     # -- the public API ---------------------------------------------------------------------------
 
-    def decide(self, question: str, mode: str | None = None) -> Decision:
-        """Whether to retrieve for `question`; `mode` defaults to cfg.decide.mode."""
+    def decide(self, question: str, mode: str | None = None, readable: int = 0) -> Decision:
+        """Whether to retrieve for `question`; `mode` defaults to cfg.decide.mode. `readable`: how many passages
+        found could answer (adaptive mode reads them without asking the router)."""
         mode = mode or self.cfg.decide.mode
         if mode == "never":
             decision = Decision(False, "never", None, "mode never: answering from memory", self._closed_book(question))
         elif mode == "always":
             decision = Decision(True, "always", None, "mode always: retrieving")
+        elif mode == "adaptive" and readable:
+            decision = Decision(True, "adaptive", None, f"your documents could answer: {readable} passage"
+                                f"{'s' if readable != 1 else ''} found name{'' if readable != 1 else 's'} what is asked")
         elif mode == "adaptive":
             decision = self._adaptive(question)
         else:

@@ -24,6 +24,10 @@ rag/evidence_calibration.json, fitted on the dev split of the workloads by
   about the time zone answers another question, even from the right document;
 - `unknown`: the reading declines ("the passage does not say").
 
+A passage whose matching features alone keep it below the threshold, however well the model reads it
+(`reachable`: usually a passage that never names the question's subject), is not read: the outcome is the
+same and the batch is shorter. A question that nothing in the documents can answer costs one closed-book row.
+
 The pipeline abstains, answers from memory, or answers from the readings that answer; the conflict check
 compares those readings with each other and with memory (rag/conflict.py).
 
@@ -63,7 +67,8 @@ DEFAULT_CALIBRATION: dict[str, Any] = {
 _WORD = re.compile(r"\w+", re.UNICODE)
 _SENTENCE_END = re.compile(r"[.!?](?=\s)|\n")
 READING_STOPS = ("\n", "<<<", "<RET>")  # a reading is one line: the answer sentence
-FOCUS_CHARS = 480  # a reading sees at most about this much of its passage (~120 tokens)
+FOCUS_CHARS = 480  # a reading sees at most about this much of its passage (~120 tokens); 300 read as well on
+# 76 dev passages (47 right each) for 8% less time (runs/s3/ab_prompt.py): not worth a refit
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,7 @@ class Reading:
     features: dict[str, float]
     probability: float  # calibrated P(the passage answers the question)
     answers: bool  # probability >= the calibrated threshold
+    read: bool = True  # False: not generated, since no reading of this passage could reach the threshold
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,11 @@ class Evidence:
     readings: tuple[Reading, ...]
     timings_ms: dict[str, float]
     prompt_tokens: int = 0  # over every row of the evidence batch
+
+    @property
+    def read(self) -> int:
+        """How many passages the model read (the rest could not answer whatever the model wrote)."""
+        return sum(r.read for r in self.readings)
 
     @property
     def answering(self) -> list[Reading]:
@@ -205,9 +216,32 @@ def focus(passage: Passage, terms: dict[str, float], max_chars: int = FOCUS_CHAR
     return replace(passage, text=text[s:e], start=passage.start + s, end=passage.start + e)
 
 
+GENERATED = ("grounded", "near", "on_question", "unknown")  # features that depend on what the model wrote
+
+
+def passage_features(terms: dict[str, float], passage: Passage) -> dict[str, float]:
+    """The features known before the model reads the passage: how well it matches the question's words."""
+    haystack = f"{passage.title}\n{passage.text}"
+    subject = coverage(terms, haystack, subject_only=True)
+    predicate = {w: v for w, v in terms.items() if v == 1.0}
+    return {
+        "coverage": coverage(terms, haystack),
+        "subject": subject,
+        "subject_all": float(subject == 1.0),
+        "predicate": coverage(predicate, haystack) if predicate else 1.0,
+    }
+
+
+def reachable(coefs: dict[str, float], before: dict[str, float]) -> float:
+    """The highest P(answers) any reading of a passage could get: its passage features with the generated ones
+    at their most favourable. Below the threshold, reading the passage cannot change the answer path's outcome
+    (it cannot answer), so the model does not read it; a passage missing the question's subject is the usual case."""
+    best = {k: (1.0 if coefs[k] > 0 else 0.0) for k in GENERATED}
+    return logistic(coefs, {**before, **best})
+
+
 def reading_features(question: str, terms: dict[str, float], passage: Passage, answer: str) -> dict[str, float]:
     """Features of one reading (see the module docstring)."""
-    haystack = f"{passage.title}\n{passage.text}"
     unknown = am.is_unknown(answer)
     core = _answer_words(answer, question)
     if am.is_polar_question(question):
@@ -215,11 +249,7 @@ def reading_features(question: str, terms: dict[str, float], passage: Passage, a
     else:
         grounded = 0.0 if unknown else _token_recall(core, passage.text)
     return {
-        "coverage": coverage(terms, haystack),
-        "subject": coverage(terms, haystack, subject_only=True),
-        "subject_all": float(coverage(terms, haystack, subject_only=True) == 1.0),
-        "predicate": coverage({w: v for w, v in terms.items() if v == 1.0}, haystack) if any(
-            v == 1.0 for v in terms.values()) else 1.0,
+        **passage_features(terms, passage),
         "grounded": grounded,
         "near": float(grounded >= 0.6 and _near(terms, passage.text, core)),
         "on_question": _on_question(terms, answer),
@@ -234,19 +264,29 @@ def names_a_subject(question: str) -> bool:
 
 
 def memory_usable(question: str, memory_answer: str, confidence: float, top_coverage: float,
-                  threshold: float) -> bool:
+                  threshold: float, subject_in_documents: bool = False, documents_threshold: float | None = None) -> bool:
     """Whether the closed-book answer may stand when no passage answers.
 
     A request that names nothing the documents could hold and whose words the passages barely share ("Hi
     there!", "What is 37 + 36?", "Rewrite this politely: ...") is the model's own business: it answers.
     A question about a named subject is answered from memory only when the model is confident and its
-    answer addresses what was asked; otherwise the honest answer is that nothing was found.
+    answer addresses what was asked; otherwise the honest answer is that nothing was found. When the user's
+    documents name that subject yet none of them answers (`subject_in_documents`: "the birthday of the chief
+    executive of Brestead Labs", with Brestead Labs' handbook found), the subject is likely the user's own
+    business, which memory cannot know: memory must then be more confident (`documents_threshold`).
     """
     if am.is_unknown(memory_answer):
         return False
     if not names_a_subject(question) and top_coverage < 0.34:
         return True
+    if subject_in_documents and documents_threshold is not None:
+        threshold = max(threshold, documents_threshold)
     return confidence >= threshold and answers_the_question(question, memory_answer)
+
+
+def subject_in_documents(question: str, readings: Sequence[Reading]) -> bool:
+    """Whether some passage found names every subject the question names ("Brestead Labs")."""
+    return names_a_subject(question) and any(r.features.get("subject_all") == 1.0 for r in readings)
 
 
 def answers_the_question(question: str, answer: str) -> bool:
@@ -337,7 +377,13 @@ def make_reading(question: str, passage: Passage, generated: str, calibration: d
     answer = am.polar_answer(question, am.first_clause(text).strip() or text)
     feats = reading_features(question, terms or question_terms(question), passage, answer)
     p = logistic(calib["answers"], feats)
-    return Reading(passage, text, answer, feats, round(p, 4), p >= calib["answers_threshold"])
+    return Reading(passage, text, answer, feats, round(p, 4), answers(question, answer, p, calib))
+
+
+def answers(question: str, answer: str, probability: float, calibration: dict[str, Any]) -> bool:
+    """A reading answers when its calibrated probability reaches the threshold and its value is of the kind
+    asked for (a name does not answer "when" or "how many": answer_match.fits_question)."""
+    return probability >= calibration["answers_threshold"] and am.fits_question(question, answer)
 
 
 def memory_mention(question: str, memory: str, text: str) -> float:
@@ -365,13 +411,39 @@ def reading_request(generator: Generator, question: str, passage: Passage, max_n
     )
 
 
-def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[Passage],
-           closed_book: Generation | None = None, calibration: dict[str, Any] | None = None) -> Evidence:
-    """Closed-book answer and one reading per passage, in one batch (see the module docstring)."""
-    calib = calibration or load_calibration(cfg.conflict.evidence_calibration or None)
+def _plan(cfg: Config, question: str, passages: Sequence[Passage],
+          calib: dict[str, Any]) -> tuple[list[Passage], list[dict[str, float]], list[bool]]:
+    """The passages as the model would read them (focused), their features before reading, and whether each
+    could answer at all (`reachable` >= the threshold)."""
     terms = question_terms(question)
     focused = [focus(p, terms) for p in passages[: cfg.conflict.max_passages]]
-    requests = [reading_request(generator, question, p, cfg.generation.max_new_tokens) for p in focused]
+    before = [passage_features(terms, p) for p in focused]
+    return focused, before, [reachable(calib["answers"], f) >= calib["answers_threshold"] for f in before]
+
+
+def readable(cfg: Config, question: str, passages: Sequence[Passage]) -> int:
+    """How many of `passages` could answer `question` whatever the model reads in them (no model call): the
+    index's own say in whether retrieval can help (rag/decide.py, adaptive mode)."""
+    calib = load_calibration(cfg.conflict.evidence_calibration or None)
+    return sum(_plan(cfg, question, passages, calib)[2])
+
+
+def unread(passage: Passage, features: dict[str, float], calibration: dict[str, Any]) -> Reading:
+    """The reading of a passage the model did not read: it says nothing, and does not answer."""
+    feats = {**features, **{k: 0.0 for k in GENERATED}}
+    return Reading(passage, "", "", feats, round(logistic(calibration["answers"], feats), 4), False, read=False)
+
+
+def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[Passage],
+           closed_book: Generation | None = None, calibration: dict[str, Any] | None = None,
+           prune: bool = True) -> Evidence:
+    """Closed-book answer and one reading per passage that could answer, in one batch (see the module
+    docstring). `prune=False` reads every passage (to collect fitting data)."""
+    calib = calibration or load_calibration(cfg.conflict.evidence_calibration or None)
+    terms = question_terms(question)
+    focused, before, could = _plan(cfg, question, passages, calib)
+    to_read = [i for i, c in enumerate(could) if c or not prune]
+    requests = [reading_request(generator, question, focused[i], cfg.generation.max_new_tokens) for i in to_read]
     need_memory = closed_book is None or is_ret_generation(closed_book) or not closed_book.text.strip()
     if need_memory:
         requests.insert(0, closed_book_request(generator, question, cfg.generation.max_new_tokens))
@@ -381,12 +453,15 @@ def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[
     if need_memory:
         closed_book, generations = generations[0], generations[1:]
     assert closed_book is not None
-    readings = [make_reading(question, p, g.text, calib, terms) for p, g in zip(focused, generations)]
+    texts = dict(zip(to_read, (g.text for g in generations)))
+    readings = [make_reading(question, p, texts[i], calib, terms) if i in texts else unread(p, before[i], calib)
+                for i, p in enumerate(focused)]
     memory_text = clean_answer(closed_book.text)
     memory_answer = am.polar_answer(question, am.first_clause(memory_text).strip() or memory_text)
     confidence = answer_confidence(closed_book, question)
     top_coverage = max((r.features["coverage"] for r in readings), default=0.0)
-    confident = memory_usable(question, memory_answer, confidence, top_coverage, calib["memory_threshold"])
+    confident = memory_usable(question, memory_answer, confidence, top_coverage, calib["memory_threshold"],
+                              subject_in_documents(question, readings), calib.get("memory_threshold_documents"))
     tokens = sum(g.prompt_tokens for g in generations) + (closed_book.prompt_tokens if need_memory else 0)
     return Evidence(closed_book, memory_answer, round(confidence, 4), confident, tuple(readings),
                     {"evidence": elapsed}, tokens)

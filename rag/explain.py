@@ -136,6 +136,8 @@ def _why(answer: Answer, threshold: float | None, requested_mode: str | None) ->
     if answer.mode != "adaptive":
         return f"mode {answer.mode}", True
     p = answer.ret_probability
+    if p is None and answer.retrieved:  # adaptive read the documents without asking the router: they name it
+        return "your documents hold passages about what is asked", False
     if p is None:
         return "the router gave no probability", False
     prob = _prob(p, threshold)
@@ -164,6 +166,11 @@ def decision_words(answer: Answer, threshold: float | None = None, requested_mod
     """
     why, by_mode = _why(answer, threshold, requested_mode)
     conf = answer.memory_confidence
+    if not answer.retrieved and answer.searched_passages:
+        k = answer.searched_passages
+        memory = f"; the model's memory answered ({conf:.0%} confident)" if conf is not None else ""
+        return (f"answered from memory: none of the {k} passage{'s' if k != 1 else ''} found in your documents "
+                f"is about this{memory}")
     if not answer.retrieved:
         return f"answered from memory ({why})" if by_mode else f"answered from memory: {why}"
     n = len(answer.passages)

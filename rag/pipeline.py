@@ -5,8 +5,9 @@
     print(answer.to_json())                                  # the `adaptrag ask --json` object
 
 Flow:
-- decide: the generator reads the closed-book prompt; in `adaptive` mode its first-token
-  probability of <RET> decides. Not retrieving: the generation that already started is the answer.
+- decide: in `adaptive` mode the index is searched first; passages that could answer (they name what is
+  asked, rag.evidence.readable) are always read. When none could, the router's first-token probability of
+  <RET> decides between its own answer and the closed-book path below (memory answer or abstention).
 - retrieve: hybrid search (or passages given by the caller, e.g. an evaluation).
 - evidence (rag/evidence.py): one batch of short generations: the closed-book answer and one reading per
   passage (that passage alone, focused on the sentences near the question's words), each with a calibrated
@@ -52,7 +53,7 @@ class PipelineError(RuntimeError):
 
 
 class DeciderLike(Protocol):
-    def decide(self, question: str, mode: str) -> Decision: ...
+    def decide(self, question: str, mode: str, readable: int = 0) -> Decision: ...
 
 
 class RetrieverLike(Protocol):
@@ -158,15 +159,23 @@ class Pipeline:
         question, mode, dyprag = self._validated(question, mode, dyprag)
         run = _Run()
 
+        found: list[Passage] | None = None
+        readable = 0
+        if mode == "adaptive":  # the index's say first: passages that could answer are read (rag/decide.py)
+            with run.stage("retrieve"):
+                found = self._search(question, passages)
+            readable = ev.readable(self.cfg, question, found)
         with run.stage("decide"):
-            decision = self.decider.decide(question, mode)
+            decision = self.decider.decide(question, mode, readable=readable)
         if decision.mode != mode:  # e.g. adaptive without a router adapter falls back to always
             run.warnings.append(decision.reason)
         if not decision.retrieve:
-            return self._from_memory(question, decision, decision.closed_book, run, on_token, dyprag)
+            return self._from_memory(question, decision, decision.closed_book, run, on_token, dyprag,
+                                     searched=len(found or ()))
 
-        with run.stage("retrieve"):
-            found = list(passages) if passages is not None else self.retriever.search(question, self.cfg.retrieval.top_k)
+        if found is None:
+            with run.stage("retrieve"):
+                found = self._search(question, passages)
         if not found:
             run.warnings.append(
                 f"no passages found in the index at {self.cfg.index_path()}: it is empty (add documents with "
@@ -178,6 +187,10 @@ class Pipeline:
             evidence = ev.gather(self.generator, self.cfg, question, found, closed_book=decision.closed_book)
         answering = evidence.answering
         if not answering:
+            if evidence.memory_confident and decision.mode == "adaptive" and not readable:
+                # adaptive: nothing found could answer, so this is a memory answer, not a retrieved one
+                return self._from_memory(question, decision, evidence.memory, run, on_token, dyprag,
+                                         searched=len(found), memory_confidence=evidence.memory_confidence)
             if evidence.memory_confident:  # answered_from="memory" with passages: the UI and CLI say so
                 return self._from_memory(question, decision, evidence.memory, run, on_token, dyprag, passages=found,
                                          memory_confidence=evidence.memory_confidence)
@@ -247,10 +260,14 @@ class Pipeline:
         with run.stage("inject"):
             return self.injector.deltas(found)
 
+    def _search(self, question: str, given: Sequence[Passage] | None) -> list[Passage]:
+        return list(given) if given is not None else self.retriever.search(question, self.cfg.retrieval.top_k)
+
     def _from_memory(self, question: str, decision: Decision, gen: Generation | None, run: _Run,
                      on_token: Callable[[str], None] | None, dyprag: str, *, passages: Sequence[Passage] = (),
-                     memory_confidence: float | None = None) -> Answer:
-        """The closed-book answer; `gen` is reused when it is a real answer (never the router's <RET>)."""
+                     memory_confidence: float | None = None, searched: int = 0) -> Answer:
+        """The closed-book answer; `gen` is reused when it is a real answer (never the router's <RET>).
+        `passages`: shown with it (always mode); `searched`: searched but none could answer (adaptive)."""
         if gen is None or ev.is_ret_generation(gen) or not gen.text.strip():
             with run.stage("generate"):
                 gen = self.generator.generate(ev.closed_book_request(
@@ -267,7 +284,7 @@ class Pipeline:
                               else "no documents retrieved: nothing to compare"),
             timings_ms=run.total(), dyprag="off" if dyprag == "off" else f"{dyprag} (not used: no retrieval)",
             prompt_tokens=gen.prompt_tokens, warnings=tuple(run.warnings), model=self.generator.info.name,
-            answered_from="memory", memory_confidence=memory_confidence,
+            answered_from="memory", memory_confidence=memory_confidence, searched_passages=searched,
         )
 
     def _abstain(self, question: str, decision: Decision, found: Sequence[Passage], evidence: ev.Evidence,

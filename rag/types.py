@@ -147,6 +147,7 @@ class Answer:
     abstained: bool = False  # the answer says the information is not available instead of answering
     answered_from: str = "documents"  # "documents" | "memory" | "none" (abstained)
     memory_confidence: float | None = None  # closed-book confidence, when the memory answer was computed
+    searched_passages: int = 0  # adaptive mode: passages searched, none of which could answer (not retrieved)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -157,5 +158,5 @@ class Answer:
             "dropped_citations": self.dropped_citations,
             "dropped_passages": list(self.dropped_passages), "prompt_tokens": self.prompt_tokens,
             "warnings": list(self.warnings), "model": self.model, "answered_from": self.answered_from,
-            "memory_confidence": self.memory_confidence,
+            "memory_confidence": self.memory_confidence, "searched_passages": self.searched_passages,
         }

@@ -100,3 +100,16 @@ def test_answers_are_not_unknown():
     assert not answers.is_unknown("Paris")
     assert not answers.is_unknown("No, it is Lyon")
 
+
+
+def test_a_name_does_not_answer_a_when_or_how_many_question():
+    assert answers.expected_type("When is Project Selstead due?") == "date"
+    assert answers.expected_type("What is the birthday of the chief executive of Brestead Labs?") == "date"
+    assert answers.expected_type("How many days of annual leave do staff get?") == "number"
+    assert answers.expected_type("Who leads Project Selstead?") is None
+    assert not answers.fits_question("What is the birthday of the chief executive?", "Ulla Quencombe")
+    assert not answers.fits_question("How many days of leave do staff get?", "The Halworth handbook")
+    assert answers.fits_question("When is Project Selstead due?", "Its deadline is April 2029")
+    assert answers.fits_question("In what year was Brestead Labs founded?", "1991")
+    assert answers.fits_question("How large is Kenya?", "580,367 square kilometres")
+    assert answers.fits_question("What is the capital of Kenya?", "Nairobi")

@@ -11,10 +11,16 @@ from rag.evidence import (
     focus,
     gather,
     load_calibration,
+    logistic,
     make_reading,
     memory_mention,
+    memory_usable,
+    passage_features,
     question_terms,
+    reachable,
     reading_features,
+    subject_in_documents,
+    unread,
 )
 from rag.types import Passage
 
@@ -116,3 +122,37 @@ def test_gather_reads_memory_and_each_passage_in_one_step(hf_generator):
     assert by_id["ke"].answers and "nairobi" in by_id["ke"].text.lower()
     assert not by_id["ba"].answers
     assert [r.passage.id for r in ev.answering] == ["ke"]
+    # the banana passage never names Kenya: no reading of it could answer, so the model did not read it
+    assert by_id["ke"].read and not by_id["ba"].read and ev.read == 1
+    everything = gather(hf_generator, cfg, q, [kenya, bananas], prune=False)
+    assert everything.read == 2 and everything.prompt_tokens > ev.prompt_tokens
+    assert [r.passage.id for r in everything.answering] == ["ke"]
+
+
+def test_a_passage_missing_the_subject_cannot_reach_the_threshold():
+    calib = load_calibration()
+    terms = question_terms("What is the capital of Kenya?")
+    off_subject = passage_features(terms, passage("no", "The capital of Norway is Oslo."))
+    on_subject = passage_features(terms, passage("ke", "Kenya borders Tanzania. Its capital is Nairobi."))
+    assert reachable(calib["answers"], off_subject) < calib["answers_threshold"]
+    assert reachable(calib["answers"], on_subject) >= calib["answers_threshold"]
+    # reachable is an upper bound: no reading of the passage scores higher
+    for answer in ("Oslo", "The capital of Kenya is Oslo.", "I don't know", "Nairobi"):
+        feats = reading_features("What is the capital of Kenya?", terms, passage("no", "The capital of Norway is Oslo."), answer)
+        assert logistic(calib["answers"], feats) <= reachable(calib["answers"], off_subject) + 1e-9
+
+
+def test_memory_must_be_surer_about_a_subject_the_documents_name_but_do_not_answer():
+    """"The birthday of Brestead Labs' chief executive": the documents hold Brestead Labs and say nothing of it,
+    so it is the user's own business; a memory answer at 0.6 confidence is not enough there, but is for a
+    subject the documents never name."""
+    q, memory = "What is the birthday of the chief executive of Brestead Labs?", "It is 2023"
+    assert memory_usable(q, memory, 0.6, 0.6, 0.55, subject_in_documents=False, documents_threshold=0.65)
+    assert not memory_usable(q, memory, 0.6, 0.6, 0.55, subject_in_documents=True, documents_threshold=0.65)
+    assert memory_usable(q, memory, 0.7, 0.6, 0.55, subject_in_documents=True, documents_threshold=0.65)
+    handbook = passage("bl", "Brestead Labs staff handbook. Staff receive 21 days of annual leave.")
+    other = passage("zz", "Zarby Analytics was founded in 1990.")
+    terms = question_terms(q)
+    unread_ = [unread(p, passage_features(terms, p), load_calibration()) for p in (handbook, other)]
+    assert subject_in_documents(q, unread_) and not subject_in_documents(q, unread_[1:])
+    assert not subject_in_documents("Hello! How are you?", unread_)

@@ -215,7 +215,7 @@ def test_dyprag_answer_uses_the_deltas_alone_not_the_router_adapter(hf_generator
     from tests.rag.generators.suite import random_deltas
 
     class RouterAnswers:  # the decider, a neighbour: retrieves, and would answer with the router adapter
-        def decide(self, question, mode):
+        def decide(self, question, mode, readable=0):
             return Decision(True, "adaptive", 0.9, "router: retrieve", answer_adapter="router")
 
     class Deltas:  # the injector, a neighbour
@@ -257,3 +257,31 @@ def test_dyprag_asked_per_question_injects_with_the_config_switch_off(hf_generat
     assert answer.dyprag == "inject" and requests[-1].deltas is not None
     assert answer.dyprag_scale == 1.0 and answer.to_json()["dyprag_scale"] == 1.0  # uncalibrated translator
     assert "Nairobi" not in requests[-1].prompt  # inject: the passage is in the weights, not the prompt
+
+
+def test_adaptive_reads_passages_that_name_the_question_without_asking_the_router(pipeline, hf_generator, monkeypatch):
+    """The index has its say first: a passage that could answer is read even when the model thinks it knows
+    (the documents may disagree with its memory), and the router's token is not spent."""
+    requests = []
+    real = hf_generator.generate_batch
+    monkeypatch.setattr(hf_generator, "generate_batch", lambda rs: requests.extend(rs) or real(rs))
+    real_one = hf_generator.generate
+    monkeypatch.setattr(hf_generator, "generate", lambda r: requests.append(r) or real_one(r))
+    answer = pipeline.answer("What is the capital of Kenya?", mode="adaptive")
+    assert answer.retrieved and answer.mode == "adaptive" and answer.ret_probability is None
+    assert "Nairobi" in answer.answer and answer.citations[0].passage_id
+    assert not any(r.adapter == "router" for r in requests)  # the router was not asked
+    assert "your documents hold passages about what is asked" in __import__("rag.explain").explain.decision_words(answer)
+
+
+def test_adaptive_answers_from_memory_when_nothing_found_could_answer(pipeline):
+    """A greeting: the passages found share none of its words, so reading them cannot help; the answer is the
+    model's own, not a retrieved one, and says what was searched."""
+    from rag.explain import decision_words
+
+    answer = pipeline.answer("Hello! How are you today?", mode="adaptive")
+    assert not answer.retrieved and not answer.abstained and answer.answered_from == "memory"
+    assert answer.searched_passages == 2 and answer.passages == () and answer.answer.strip()
+    assert answer.to_json()["searched_passages"] == 2
+    words = decision_words(answer, threshold=0.61)
+    assert words.startswith("answered from memory") and ("none of the 2 passages" in words or "confident" in words)
