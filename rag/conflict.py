@@ -242,8 +242,8 @@ class ConflictChecker:
         elif pair is not None:
             a, b = pair
             features["disagree_pair"] = 1.0 - pair_same
-            features["cross_mentioned"] = max(ev.memory_mention(question, a.answer, b.passage.text),
-                                              ev.memory_mention(question, b.answer, a.passage.text))
+            features["cross_mentioned"] = max(ev.distinct_mention(question, a.answer, b.answer, b.passage.text),
+                                              ev.distinct_mention(question, b.answer, a.answer, a.passage.text))
             features["type_match_pair"] = float(answers.answer_type(a.answer) == answers.answer_type(b.answer))
         else:
             features.update(disagree_pair=0.0, cross_mentioned=0.0, type_match_pair=0.0)

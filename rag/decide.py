@@ -6,6 +6,8 @@ Modes:
 - adaptive: first the index's say (the pipeline searches, ~50 ms, and counts the passages that could answer:
   rag.evidence.readable). When some passage could answer, the documents are read whatever the router thinks:
   the model may know the answer, but the user's documents may disagree with it, and that must be seen.
+  A request that names no subject and that no passage could answer ("Hi!", "What is 7 + 5?") is the base
+  model's to answer, without a router call.
   Otherwise (nothing in the documents names what is asked) one token with the `<RET>` router adapter (Adapt-LLM, trained by `adaptrag adapt train`)
   on Adapt-LLM's closed-book prompt, with top-20 log-probs. ret_probability = P(first token of "<RET>")
   at the first generated position in the raw distribution; retrieve iff it is >= the threshold
@@ -101,6 +103,11 @@ class Decider:
         elif mode == "adaptive" and readable:
             decision = Decision(True, "adaptive", None, f"your documents could answer: {readable} passage"
                                 f"{'s' if readable != 1 else ''} found name{'' if readable != 1 else 's'} what is asked")
+        elif mode == "adaptive" and not _names_a_subject(question):
+            # nothing found could answer, and the request names nothing to look up ("Hi!", "What is 7 + 5?"):
+            # the base model answers; the router's opinion would change nothing but the cost
+            decision = Decision(False, "adaptive", None, "nothing to look up: the request names no subject and "
+                                "no passage found could answer")
         elif mode == "adaptive":
             decision = self._adaptive(question)
         else:
@@ -184,6 +191,12 @@ class Decider:
 
         return self.generator.generate(closed_book_request(self.generator, question,
                                                            self.cfg.generation.max_new_tokens))
+
+
+def _names_a_subject(question: str) -> bool:
+    from rag.evidence import names_a_subject
+
+    return names_a_subject(question)
 
 
 def _read_card(folder: Path) -> dict[str, Any]:

@@ -68,7 +68,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 _SENTENCE_END = re.compile(r"[.!?](?=\s)|\n")
 READING_STOPS = ("\n", "<<<", "<RET>")  # a reading is one line: the answer sentence
 FOCUS_CHARS = 480  # a reading sees at most about this much of its passage (~120 tokens); 300 read as well on
-# 76 dev passages (47 right each) for 8% less time (runs/s3/ab_prompt.py): not worth a refit
+# 76 dev passages holding the answer (47 right each) for 8% less time: not worth a refit of the calibration
 
 
 @dataclass(frozen=True)
@@ -392,6 +392,23 @@ def memory_mention(question: str, memory: str, text: str) -> float:
     if am.is_polar_question(question):
         return 0.5
     return _token_recall(_answer_words(memory, question), text)
+
+
+def distinct_mention(question: str, answer: str, other: str, text: str) -> float:
+    """How much of what `answer` says beyond `other` a passage states: the share of the answer's own words that
+    the other answer lacks ("rupee" of "the Indian Rupee" against "the Comorian Franc") found in `text`. Words
+    echoing the question ("Indian" of "India") count only when nothing else differs. 1.0 when the answer says
+    nothing the other does not; 0.5 for yes/no questions (nothing to read off the text)."""
+    if am.is_polar_question(question):
+        return 0.5
+    theirs = set(_answer_words(other, question).split())
+    distinct = [w for w in _answer_words(answer, question).split() if not _present(w, theirs)]
+    asked = set(am.tokens(question))
+    distinct = [w for w in distinct if not _present(w, asked)] or distinct
+    if not distinct:
+        return 1.0
+    present = set(am.tokens(text))
+    return sum(_present(w, present) for w in distinct) / len(distinct)
 
 
 # -- the model calls ----------------------------------------------------------------------------------

@@ -138,6 +138,8 @@ def _why(answer: Answer, threshold: float | None, requested_mode: str | None) ->
     p = answer.ret_probability
     if p is None and answer.retrieved:  # adaptive read the documents without asking the router: they name it
         return "your documents hold passages about what is asked", False
+    if p is None:  # adaptive answered without the router: nothing to look up (rag/decide.py)
+        return "the request names nothing to look up", False
     if p is None:
         return "the router gave no probability", False
     prob = _prob(p, threshold)

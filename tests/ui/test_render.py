@@ -156,7 +156,14 @@ def test_badges_explain_the_decision_in_words():
     seen = text(render.badge_html(replace(fell_back, retrieved=True), "adaptive"))
     assert "no router for this model: mode always" in seen and "P(<RET>)" not in seen
     assert "answered from memory (mode never)" in text(render.badge_html(memory_answer(None, mode="never"), "never"))
-    assert "the router gave no probability" in text(render.badge_html(memory_answer(None), "adaptive"))
+    # adaptive without a router call: nothing to look up ("Hi!"), or documents that name the subject
+    assert "answered from memory: the request names nothing to look up" in text(
+        render.badge_html(memory_answer(None), "adaptive"))
+    assert "searched your documents: your documents hold passages about what is asked" in text(
+        render.badge_html(replace(retrieved_answer(), ret_probability=None), "adaptive"))
+    searched = replace(memory_answer(None), searched_passages=3, memory_confidence=0.8)
+    assert "none of the 3 passages found in your documents is about this; the model's memory answered (80% " \
+           "confident)" in text(render.badge_html(searched, "adaptive"))
 
 
 def test_memory_fallback_is_labelled_and_lists_what_was_searched():
