@@ -194,10 +194,12 @@ def _question_level(rows, coefs, ta, tm, logistic) -> dict[str, float]:
         answering = [r for r in row["readings"] if logistic(coefs, r["features"]) >= ta]
         tp += sum(r["label"] for r in answering)
         fp += sum(1 - r["label"] for r in answering)
-        from rag.evidence import memory_usable
+        from rag.evidence import memory_usable, reachable
 
         confident = memory_usable(row["question"], row["memory_answer"], row["memory_confidence"],
-                                  max((r["features"]["coverage"] for r in row["readings"]), default=0.0), tm)
+                                  max((r["features"]["coverage"] for r in row["readings"]), default=0.0), tm,
+                                  documents_could_answer=any(reachable(coefs, r["features"]) >= ta
+                                                             for r in row["readings"]))
         abstain = not answering and not confident
         if row["kind"] == "unanswerable":
             abstain_n += 1
@@ -222,7 +224,15 @@ def simulate(rows: list[dict[str, Any]], calibration: dict[str, Any], embedder: 
 
     from rag.config import Config
     from rag.conflict import ConflictChecker
-    from rag.evidence import Reading, answer_confidence, answers, logistic, memory_usable, subject_in_documents
+    from rag.evidence import (
+        Reading,
+        answer_confidence,
+        answers,
+        logistic,
+        memory_usable,
+        reachable,
+        subject_in_documents,
+    )
     from rag.types import Generation, Passage
 
     cfg = Config()
@@ -238,7 +248,7 @@ def simulate(rows: list[dict[str, Any]], calibration: dict[str, Any], embedder: 
             text = r.get("passage_text", "")
             passage = Passage(r["passage_id"], r["source"], r.get("title", ""), text, 0, len(text), 0.0)
             readings.append(Reading(passage, r["text"], r["answer"], r["features"], p,
-                                    answers(row["question"], r["answer"], p, calibration)))
+                                    answers(row["question"], r["answer"], p, calibration, r["features"])))
         memory = Generation(row["memory"], tuple(row.get("memory_tokens", ())), tuple(row.get("memory_logprobs", ())))
         conf = answer_confidence(memory, row["question"]) if row.get("memory_tokens") else row["memory_confidence"]
         answering = sorted((r for r in readings if r.answers), key=lambda r: -r.probability)
@@ -253,7 +263,9 @@ def simulate(rows: list[dict[str, Any]], calibration: dict[str, Any], embedder: 
             answer, how = answering[0].text, "documents"
         elif memory_usable(row["question"], row["memory_answer"], conf,
                            max((r.features["coverage"] for r in readings), default=0.0), calibration["memory_threshold"],
-                           subject_in_documents(row["question"], readings), calibration.get("memory_threshold_documents")):
+                           subject_in_documents(row["question"], readings), calibration.get("memory_threshold_documents"),
+                           any(reachable(calibration["answers"], r.features) >= calibration["answers_threshold"]
+                               for r in readings)):
             answer, how = row["memory"], "memory"
         else:
             answer, how = "", "abstain"

@@ -250,11 +250,25 @@ def reading_features(question: str, terms: dict[str, float], passage: Passage, a
         grounded = 0.0 if unknown else _token_recall(core, passage.text)
     return {
         **passage_features(terms, passage),
+        "names_document": float(_names_document(core, passage)),
         "grounded": grounded,
         "near": float(grounded >= 0.6 and _near(terms, passage.text, core)),
         "on_question": _on_question(terms, answer),
         "unknown": float(unknown),
     }
+
+
+def _names_document(core: str, passage: Passage) -> bool:
+    """The reading's answer is only the document's name ("The Zarby Analytics staff handbook is a reference to
+    ..."): every answer word is in the title or the passage's first line (its heading). A small model names
+    the document when it finds no answer in it."""
+    words = core.split()
+    if len(words) < 2:  # one word may be a value derived from the name ("Colombian" of "Colombia")
+        return False
+    first_line = passage.text.lstrip().split("\n", 1)[0]
+    heading = set(am.tokens(f"{passage.title} {first_line if len(first_line) <= 80 else ''}"))
+    heading |= {w for t in am.tokens(passage.title) for w in t.split("-")}
+    return all(_present(w, heading) for w in words)
 
 
 def names_a_subject(question: str) -> bool:
@@ -264,11 +278,13 @@ def names_a_subject(question: str) -> bool:
 
 
 def memory_usable(question: str, memory_answer: str, confidence: float, top_coverage: float,
-                  threshold: float, subject_in_documents: bool = False, documents_threshold: float | None = None) -> bool:
+                  threshold: float, subject_in_documents: bool = False, documents_threshold: float | None = None,
+                  documents_could_answer: bool = True) -> bool:
     """Whether the closed-book answer may stand when no passage answers.
 
-    A request that names nothing the documents could hold and whose words the passages barely share ("Hi
-    there!", "What is 37 + 36?", "Rewrite this politely: ...") is the model's own business: it answers.
+    A request that names nothing the documents could hold, whose words the passages barely share or that no
+    passage found could answer ("Hi there!", "What is 37 + 36?", "Rewrite this politely: ..."; see `reachable`:
+    a number in a passage does not make it a sum's answer), is the model's own business: it answers.
     A question about a named subject is answered from memory only when the model is confident and its
     answer addresses what was asked; otherwise the honest answer is that nothing was found. When the user's
     documents name that subject yet none of them answers (`subject_in_documents`: "the birthday of the chief
@@ -277,7 +293,7 @@ def memory_usable(question: str, memory_answer: str, confidence: float, top_cove
     """
     if am.is_unknown(memory_answer):
         return False
-    if not names_a_subject(question) and top_coverage < 0.34:
+    if not names_a_subject(question) and (top_coverage < 0.34 or not documents_could_answer):
         return True
     if subject_in_documents and documents_threshold is not None:
         threshold = max(threshold, documents_threshold)
@@ -377,13 +393,16 @@ def make_reading(question: str, passage: Passage, generated: str, calibration: d
     answer = am.polar_answer(question, am.first_clause(text).strip() or text)
     feats = reading_features(question, terms or question_terms(question), passage, answer)
     p = logistic(calib["answers"], feats)
-    return Reading(passage, text, answer, feats, round(p, 4), answers(question, answer, p, calib))
+    return Reading(passage, text, answer, feats, round(p, 4), answers(question, answer, p, calib, feats))
 
 
-def answers(question: str, answer: str, probability: float, calibration: dict[str, Any]) -> bool:
-    """A reading answers when its calibrated probability reaches the threshold and its value is of the kind
-    asked for (a name does not answer "when" or "how many": answer_match.fits_question)."""
-    return probability >= calibration["answers_threshold"] and am.fits_question(question, answer)
+def answers(question: str, answer: str, probability: float, calibration: dict[str, Any],
+            features: dict[str, float] | None = None) -> bool:
+    """A reading answers when its calibrated probability reaches the threshold, its value is of the kind asked
+    for (a name does not answer "when" or "how many": answer_match.fits_question), and it is more than the
+    document's own name."""
+    return (probability >= calibration["answers_threshold"] and am.fits_question(question, answer)
+            and not (features or {}).get("names_document"))
 
 
 def memory_mention(question: str, memory: str, text: str) -> float:
@@ -478,7 +497,8 @@ def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[
     confidence = answer_confidence(closed_book, question)
     top_coverage = max((r.features["coverage"] for r in readings), default=0.0)
     confident = memory_usable(question, memory_answer, confidence, top_coverage, calib["memory_threshold"],
-                              subject_in_documents(question, readings), calib.get("memory_threshold_documents"))
+                              subject_in_documents(question, readings), calib.get("memory_threshold_documents"),
+                              any(could))
     tokens = sum(g.prompt_tokens for g in generations) + (closed_book.prompt_tokens if need_memory else 0)
     return Evidence(closed_book, memory_answer, round(confidence, 4), confident, tuple(readings),
                     {"evidence": elapsed}, tokens)
