@@ -23,6 +23,7 @@ from rag.config import Config, ConfigError, load_config
 from ui import chat, render, resources
 from ui.conversations import StoreError
 from ui.conversations_panel import current_conversation, current_settings, render_conversation_list, start_conversation
+from ui.document_dialog import show_open_document
 from ui.documents_panel import group_documents, render_documents_panel
 from ui.errors import explain
 from ui.examples import example_questions
@@ -172,6 +173,7 @@ def main() -> None:
     history = [chat.turn_from_message(m) for m in store.messages(conv.id)] if conv else []
     for turn in history:
         chat.draw_turn(turn, display)
+    show_open_document(cfg)  # a passage's document, opened from its card, stays open across reruns
     welcome = st.empty()
     clicked = st.session_state.pop("example_question", None)
     if not history and not clicked:

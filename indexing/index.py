@@ -188,6 +188,15 @@ class Index:
         with self._lock:
             return self.manifest.documents() if self.manifest else []
 
+    def document(self, doc_id: str) -> DocumentInfo | None:
+        with self._lock:
+            return self.manifest.document(doc_id) if self.manifest else None
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        """The chunks of one document, in document order ([] if it is not indexed)."""
+        with self._lock:
+            return self.manifest.chunks_of(doc_id) if self.manifest else []
+
     def stats(self) -> dict:
         with self._lock:
             docs, chunks = self.manifest.counts() if self.manifest else (0, 0)

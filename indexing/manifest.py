@@ -75,6 +75,17 @@ class Manifest:
                                "FROM documents ORDER BY source, doc_id")
         return [DocumentInfo(*row) for row in rows]
 
+    def document(self, doc_id: str) -> DocumentInfo | None:
+        row = self.db.execute("SELECT doc_id, source, title, file, content_hash, chunks, chars, added_at "
+                              "FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        return DocumentInfo(*row) if row else None
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        """A document's chunks in document order (they overlap: see indexing/chunking.py)."""
+        rows = self.db.execute('SELECT id, doc_id, source, title, text, start, "end" FROM chunks '
+                               'WHERE doc_id = ? ORDER BY start, "end"', (doc_id,))
+        return [Chunk(*row) for row in rows]
+
     def hashes(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT doc_id, content_hash FROM documents"))
 

@@ -2,6 +2,9 @@
 
 - render: Answer -> safe HTML (badge, conflict banner in a reserved slot, Markdown answer with [n] links,
   passage cards); colours from the active theme
+- document_dialog, document_view: "Open document" under a passage card: the whole document's text in a
+  dialog, scrolled to the passage with the cited span marked (the file re-read and checked:
+  indexing/document_text.py)
 - chat: one chat turn (streamed answer with stage status, then the evidence); streaming: the worker thread
 - conversations, conversations_panel: conversations in SQLite, restored from `?c=ID`; the sidebar list
 - documents_panel: the indexed documents, searchable, delete (confirmed) and re-index

@@ -4,7 +4,8 @@ Drawing order inside the assistant message: the badge line, the conflict slot (t
 one-line status, in space reserved from the start so nothing jumps when it arrives), the
 answer as safe Markdown with [n] links and memory-only sentences marked (or the "not found"
 notice of an abstention), warnings, the passage cards (folded under "searched N passages, none
-answers" when none answers), and the latency footer. The badge line says where the answer came from
+answers" when none answers; else each with an "Open document" button: ui/document_dialog.py), and the
+latency footer. The badge line says where the answer came from
 and why, with the router's threshold read from the pipeline that answered (stored with the turn). While the answer is computed the badge line says which stage is
 running: deciding, searching, writing, then checking conflicts and attributing sentences.
 All untrusted text goes through `ui.render` and `st.html` (sanitised, no scripts).
@@ -22,6 +23,7 @@ import streamlit as st
 
 from ui import render
 from ui.answer_json import answer_from_json, answer_to_json, is_abstained
+from ui.document_dialog import open_button
 from ui.errors import explain
 from ui.streaming import AnswerStream
 
@@ -105,9 +107,12 @@ def draw_result(turn: Turn, names: render.Names | None = None) -> None:
     parts.append(render.abstained_html(a) if turn.abstained else render.answer_html(a, turn.anchor))
     parts += [f'<div class="ar-status">⚠ {render.esc(w)}</div>' for w in a.warnings]
     st.html("".join(parts))
-    cards = render.passages_html(a, turn.anchor, names)
-    if cards:
-        st.html(cards)
+    if render.none_answers(a):  # what was searched, folded: not sources to open
+        st.html(render.passages_html(a, turn.anchor, names))
+    else:
+        for n in render.card_order(a):
+            st.html(render.passage_html(a, n, turn.anchor, names))
+            open_button(a, n, turn.anchor, names)  # the document's whole text at this passage, in a dialog
     st.html(render.latency_html(a.timings_ms, turn.first_token_ms, turn.total_ms))
 
 

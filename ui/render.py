@@ -80,6 +80,13 @@ mark.ar-span{background:color-mix(in srgb,#ffd54f 40%,transparent);color:inherit
 .ar-status{font-size:0.85em}
 .ar-latency{font-size:0.78em;margin-top:6px}
 .ar-stream{font-size:1.02em;line-height:1.6}
+[class*="st-key-opendoc-"]{margin-top:-0.9rem}
+[class*="st-key-opendoc-"] button{min-height:0;padding:0 2px;font-size:0.85em;color:inherit}
+.ar-docview-head{font-size:0.9em;margin-bottom:6px;overflow-wrap:anywhere}
+.ar-docview-notice{margin:6px 0;font-size:0.9em}
+.ar-docview-window{font-size:0.8em;margin:4px 0}
+.ar-docview-text{white-space:pre-wrap;overflow-wrap:anywhere;max-height:60vh;overflow-y:auto;line-height:1.55;padding:8px 12px;border:1px solid color-mix(in srgb,currentColor 20%,transparent);border-radius:6px}
+.ar-docview-chunk{background:color-mix(in srgb,#2e9d4f 12%,transparent);border-radius:2px}
 [data-testid="stCaptionContainer"]{color:inherit;opacity:0.88}
 </style>"""
 
@@ -108,7 +115,8 @@ def anchor_id(anchor: str, n: int) -> str:
     return f"{re.sub(r'[^a-z0-9-]', '', anchor.lower())}-p{n}"
 
 
-def _name(source: str, names: Names | None) -> str:
+def document_name(source: str, names: Names | None = None) -> str:
+    """What a user calls a document: the name it was uploaded under when `names` knows it, else its base name."""
     return (names(source) if names else "") or base_name(source)
 
 
@@ -350,7 +358,7 @@ def passage_html(answer: Answer, n: int, anchor: str, names: Names | None = None
     spans = highlight_spans(p, answer.citations)
     cited = bool(spans) or any(c.passage_id == p.id for c in answer.citations)
     klass = "ar-passage ar-passage-cited" if cited else "ar-passage"
-    name = _name(p.source, names)
+    name = document_name(p.source, names)
     stems = {n.rsplit(".", 1)[0] for n in (name, base_name(p.source))}  # a file-name title says nothing new
     title = f" · {esc(p.title)}" if p.title and p.title != name and p.title not in stems else ""
     head = f"<b>[{n}]</b> " + source_html(p.source, name) + title + (" · <b>cited</b>" if cited else "")
@@ -368,6 +376,12 @@ def passage_html(answer: Answer, n: int, anchor: str, names: Names | None = None
     )
 
 
+def card_order(answer: Answer) -> list[int]:
+    """The passage numbers (1-based) in the order their cards are drawn: cited ones first, else the prompt's order."""
+    cited_ids = {c.passage_id for c in answer.citations if c.passage_id}
+    return sorted(range(1, len(answer.passages) + 1), key=lambda n: answer.passages[n - 1].id not in cited_ids)
+
+
 def passages_html(answer: Answer, anchor: str, names: Names | None = None) -> str:
     """All passage cards of an answer, cited ones first (numbers keep the prompt's order).
 
@@ -376,9 +390,7 @@ def passages_html(answer: Answer, anchor: str, names: Names | None = None) -> st
     """
     if not answer.passages:
         return ""
-    cited_ids = {c.passage_id for c in answer.citations if c.passage_id}
-    order = sorted(range(1, len(answer.passages) + 1), key=lambda n: answer.passages[n - 1].id not in cited_ids)
-    cards = "".join(passage_html(answer, n, anchor, names) for n in order)
+    cards = "".join(passage_html(answer, n, anchor, names) for n in card_order(answer))
     if none_answers(answer):
         n = len(answer.passages)
         return (f'<details class="ar-searched"><summary class="ar-status">searched {n} passage{"s" if n != 1 else ""}'
@@ -416,7 +428,7 @@ def _passage_refs(answer: Answer, ids: Sequence[str], anchor: str, names: Names 
             refs.append(esc(pid))
         else:
             p = answer.passages[n - 1]
-            ref = f'{_link(anchor, n, len(answer.passages))} <span class="ar-source">{esc(_name(p.source, names))}</span>'
+            ref = f'{_link(anchor, n, len(answer.passages))} <span class="ar-source">{esc(document_name(p.source, names))}</span>'
             refs.append(ref + (f" “{_excerpt(answer, p)}”" if quote else ""))
     return "<br>".join(refs) or "—"
 
@@ -435,7 +447,7 @@ def conflict_html(answer: Answer, anchor: str, names: Names | None = None) -> st
 def _sources_line(answer: Answer, anchor: str, names: Names | None) -> str:
     if not answer.passages:
         return ""
-    refs = [f'{_link(anchor, n, len(answer.passages))} <span class="ar-source">{esc(_name(p.source, names))}</span>'
+    refs = [f'{_link(anchor, n, len(answer.passages))} <span class="ar-source">{esc(document_name(p.source, names))}</span>'
             for n, p in enumerate(answer.passages, start=1)]
     return f'<div class="ar-status">sources: {" · ".join(refs)}</div>'
 
@@ -448,7 +460,7 @@ def _side_sources(answer: Answer, side: Side, anchor: str, names: Names | None) 
         if n is None:
             refs.append(esc(pid))
         else:
-            name = _name(answer.passages[n - 1].source, names)
+            name = document_name(answer.passages[n - 1].source, names)
             refs.append(f'<span class="ar-source">{esc(name)}</span>{_link(anchor, n, len(answer.passages))}')
     return ", ".join(refs) or "your documents"
 

@@ -198,3 +198,47 @@ class ShowcasePipeline(FakePipeline):
 def make_showcase_pipeline(cfg) -> FakePipeline:
     """For `RAGAPP_PIPELINE=tests.ui.fakes:make_showcase_pipeline`: the browser tests of rendering and themes."""
     return ShowcasePipeline(showcase_answer(), token_delay_s=0.03, checks_s=2.0)
+
+
+RIVER_FACT = "The Vella bridge at Tornby was built in 1742."
+
+
+def river_document() -> str:
+    """A document several screens long with `RIVER_FACT` in its middle, and hostile markup as text."""
+    paragraphs = [f"Paragraph {i}: the river Vella runs past mill number {i}, and the towpath there is "
+                  f"{i * 7 % 40 + 10} metres wide. Boats moor below the weir in summer." for i in range(1, 46)]
+    paragraphs[3] += " " + HOSTILE + " <script>window.__pwned=7</script>"
+    paragraphs[30] += " " + RIVER_FACT + " Its three arches are of red sandstone."
+    return "The river Vella\n\n" + "\n\n".join(paragraphs) + "\n\nThe end of the river notes.\n"
+
+
+class IndexedPassagePipeline(FakePipeline):
+    """Cites the indexed chunk holding `RIVER_FACT`, read from the real index of `cfg` at answer time."""
+
+    def __init__(self, cfg) -> None:
+        super().__init__(token_delay_s=0.02)
+        self.cfg = cfg
+
+    def answer(self, question, *, mode=None, dyprag=None, passages=None, on_token=None):
+        from indexing.index import Index
+
+        index = Index.open(self.cfg, readonly=True)
+        try:
+            chunk = next(c for d in index.documents() for c in index.chunks_of(d.doc_id) if RIVER_FACT in c.text)
+        finally:
+            index.close()
+        p = Passage(id=chunk.id, source=chunk.source, title=chunk.title, text=chunk.text, start=chunk.start,
+                    end=chunk.end, score=0.7, scores={"dense": 0.7})
+        text = "It was built in 1742 [1]."
+        at = chunk.start + chunk.text.index(RIVER_FACT)
+        self.answer_value = Answer(
+            question=question, answer=text, retrieved=True, mode="always", passages=(p,),
+            citations=(Citation(text, p.id, at, at + len(RIVER_FACT), source=p.source, score=0.9, sentence_start=0,
+                                sentence_end=len(text), cited=True),),
+            conflict=Conflict(available=True, score=0.05), timings_ms={"retrieve": 20.0, "total": 100.0})
+        return super().answer(question, mode=mode, dyprag=dyprag, passages=passages, on_token=on_token)
+
+
+def make_indexed_passage_pipeline(cfg) -> FakePipeline:
+    """For `RAGAPP_PIPELINE=tests.ui.fakes:make_indexed_passage_pipeline`: the browser test of "Open document"."""
+    return IndexedPassagePipeline(cfg)

@@ -18,6 +18,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from rag.generators.base import GeneratorError
+from rag.types import Chunk
 from tests.ui.fakes import HOSTILE, FakePipeline, abstained_answer, memory_answer, retrieved_answer
 from ui import resources
 
@@ -320,3 +321,58 @@ def _reopened(conv_id: str) -> AppTest:
     reloaded = AppTest.from_file(APP, default_timeout=30)
     reloaded.query_params["c"] = conv_id
     return reloaded
+
+
+def _indexed_france(tmp: Path):
+    """france.txt on disk and a real manifest of it holding the fake answer's passage p1 (DOC at offset 100)."""
+    from indexing.loaders import load_file
+    from indexing.manifest import Manifest
+    from tests.ui.fakes import DOC
+
+    path = tmp / "docs" / "france.txt"
+    path.parent.mkdir()
+    before = ("France, an overview of the country. " * 3)[:98] + ".\n"  # 100 characters
+    path.write_text(before + DOC + "\n\nAfterword: the rest of the document about France.", encoding="utf-8")
+    (doc,), _ = load_file(path)
+    manifest = Manifest(tmp / "meta.sqlite", readonly=False)
+    manifest.add_chunks([Chunk("p0", doc.doc_id, doc.source, "France", before[:-1], 0, len(before) - 1),
+                         Chunk("p1", doc.doc_id, doc.source, "France", DOC, 100, 100 + len(DOC))])
+    manifest.add_document(doc.doc_id, doc.source, doc.title, doc.file, doc.content_hash, 2, len(doc.text))
+    manifest.commit()
+    manifest.close()
+    return path, lambda cfg, readonly=False: Manifest(tmp / "meta.sqlite", readonly=True)
+
+
+def test_open_document_shows_the_whole_text_at_the_cited_span(app_env, monkeypatch):
+    path, open_manifest = _indexed_france(app_env["tmp"])
+    monkeypatch.setattr(resources, "open_index", open_manifest)
+    at = run(AppTest.from_file(APP, default_timeout=30))
+    ask(at, "What is the capital of France?")
+    buttons = [b for b in at.button if b.key and b.key.startswith("opendoc-")]
+    assert [b.label for b in buttons] == ["Open document", "Open document"]  # one per passage card
+    buttons[0].click()  # card 1: the cited passage of france.txt
+    run(at)
+    shown_html = [b for b in html_bodies(at) if 'class="ar-docview"' in b]
+    assert len(shown_html) == 1, html_bodies(at)
+    view = shown_html[0]
+    assert "France, an overview" in view and "Afterword: the rest of the document" in view  # beyond the chunk
+    assert '<mark class="ar-span">Paris is the capital of France.</mark>' in view
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in view and "<script" not in view
+    assert ">france.txt<" in view and "ar-notice" not in view
+    run(at)  # a rerun keeps it open
+    assert [b for b in html_bodies(at) if 'class="ar-docview"' in b] == [view]
+    path.unlink()  # gone since it was indexed: said so, no trace, the stored text instead
+    run(at)
+    (view,) = [b for b in html_bodies(at) if 'class="ar-docview"' in b]
+    assert "france.txt is no longer where it was indexed" in view and "Showing the text as it was indexed" in view
+    assert '<mark class="ar-span">Paris is the capital of France.</mark>' in view
+
+
+def test_open_document_of_a_passage_gone_from_the_index_shows_the_passage(app_env):
+    at = run(AppTest.from_file(APP, default_timeout=30))  # the empty index: the fake's passages are in no index
+    ask(at, "What is the capital of France?")
+    next(b for b in at.button if b.key and b.key.startswith("opendoc-")).click()
+    run(at)
+    (view,) = [b for b in html_bodies(at) if 'class="ar-docview"' in b]
+    assert "no longer in the index" in view and "Showing the cited passage only." in view
+    assert '<mark class="ar-span">Paris is the capital of France.</mark>' in view

@@ -1,11 +1,14 @@
 """End-to-end: `streamlit run app.py` driven by Debian's Chromium through Playwright.
 
-Two app servers, each with its own tmp data folder (conversations, uploads):
+Three app servers, each with its own tmp data folder (conversations, uploads):
 - the real one: a small corpus (a counter-memory document, a document carrying script/HTML
   injection, Kilimanjaro) indexed into a tmp ADAPTRAG_INDEX, answered by the real small model
   (smollm2-135m). Tests: answers, citations, the conflict banner, inert injected markup, uploads
   in the background, a reload keeps the conversation, New chat starts empty, a second tab is
   independent, a document deleted in the documents panel is gone from answers.
+- the document one: an index of one long document and a stand-in answer path citing a chunk in its
+  middle (`tests.ui.fakes:make_indexed_passage_pipeline`). Test: "Open document" shows the whole text
+  scrolled to the marked span, its markup inert, and says so when the file is gone.
 - the showcase one: the same app with `RAGAPP_PIPELINE=tests.ui.fakes:make_showcase_pipeline`, a
   stand-in answer path that streams one prepared answer holding every part at once (Markdown,
   citations, a memory-only sentence, a conflict, hostile markup), or by the question's words a
@@ -245,6 +248,31 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / name), full_page=True)
 
 
+def open_document(page, card):
+    """Click "Open document" under a passage card; return the dialog once the document's text is in it."""
+    anchor, n = re.fullmatch(r"(.+)-p(\d+)", card.get_attribute("id")).groups()  # ui.render.anchor_id
+    button = page.locator(f".st-key-opendoc-{anchor}-{n} button")
+    dialog = page.get_by_test_id("stDialog")
+    for _ in range(5):  # while a rerun redraws the page the old and the new button can both be there
+        for _ in range(50):
+            if button.count() == 1:
+                break
+            page.wait_for_timeout(200)
+        try:
+            button.last.click(timeout=5000)
+            dialog.locator(".ar-docview-text").wait_for(timeout=10_000)
+            break
+        except Exception:  # noqa: BLE001 - the click met a button being replaced: try again
+            page.wait_for_timeout(500)
+    dialog.locator(".ar-docview-text").wait_for(timeout=30_000)
+    return dialog
+
+
+def close_document(page, dialog) -> None:
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="detached", timeout=30_000)
+
+
 # ---- the real answer path ----------------------------------------------------------------------
 
 def test_memory_answer(page):
@@ -274,6 +302,14 @@ def test_retrieved_answer_with_highlighted_citation(page):
     target = link.get_attribute("href")
     assert target and msg.locator(f"[id='{target[1:]}']").count() == 1  # [n] links to its passage card
     shot(page, "retrieved_answer_citations.png")
+    # the card opens the whole document (re-read from its file) with the same spans marked
+    dialog = open_document(page, cards.first)
+    assert "kilimanjaro.txt" in dialog.locator(".ar-docview-head").inner_text()
+    assert " ".join(dialog.locator(".ar-docview-text").inner_text().split()) == OTHER
+    assert dialog.locator(".ar-docview-notice").count() == 0  # the file is as it was indexed
+    chunk_marks = cards.first.locator(".ar-passage-text mark.ar-span").all_inner_texts()
+    assert dialog.locator("mark.ar-span").all_inner_texts() == chunk_marks
+    close_document(page, dialog)
 
 
 def test_conflict_banner_for_counter_memory_document(page):
@@ -487,6 +523,71 @@ def test_a_conversation_survives_an_app_restart(browser_context, tmp_path_factor
         page.close()
     finally:
         _stop_app(proc, log)
+
+
+# ---- "Open document": a long indexed document, cited by a stand-in answer path -----------------
+
+@pytest.fixture(scope="module")
+def document_server(tmp_path_factory):
+    """The app on an index of one long document; `make_indexed_passage_pipeline` cites its chunk with RIVER_FACT."""
+    from indexing.index import Index
+    from rag.config import load_config
+    from tests.ui.fakes import river_document
+
+    base = tmp_path_factory.mktemp("document")
+    docs = base / "docs"
+    docs.mkdir()
+    (docs / "river_notes.txt").write_text(river_document())
+    index = base / "index"
+    idx = Index.open(load_config(env={"ADAPTRAG_INDEX": str(index)}))
+    assert len(idx.add([docs], progress=False).added) == 1
+    idx.close()
+    url, proc, log = _start_app({"ADAPTRAG_INDEX": str(index),
+                                 "RAGAPP_PIPELINE": "tests.ui.fakes:make_indexed_passage_pipeline"}, tmp_path_factory)
+    try:
+        yield url, docs
+    finally:
+        _stop_app(proc, log)
+
+
+def test_open_document_shows_the_whole_text_scrolled_to_the_cited_span(browser_context, document_server):
+    from tests.ui.fakes import RIVER_FACT
+
+    url, docs = document_server
+    page = open_page(browser_context, url)
+    try:
+        msg = ask(page, "When was the Vella bridge at Tornby built?", 1)
+        card = msg.locator("details.ar-passage").first
+        assert len(card.locator(".ar-passage-text").inner_text()) < 1500  # the card holds one chunk ...
+        dialog = open_document(page, card)
+        text = dialog.locator(".ar-docview-text")
+        body = text.inner_text()
+        assert body.startswith("The river Vella") and body.rstrip().endswith("The end of the river notes.")  # ... this all
+        assert len(body) > 5000 and "Showing characters" not in dialog.inner_text()
+        assert dialog.locator("mark.ar-span").all_inner_texts() == [RIVER_FACT]
+        assert RIVER_FACT in "".join(dialog.locator(".ar-docview-chunk").all_inner_texts())  # inside the shaded passage
+        # scrolled so the cited span is in view
+        page.wait_for_function("() => document.querySelector('.ar-docview-text').scrollTop > 0", timeout=10_000)
+        page.wait_for_timeout(300)
+        box, mark = text.bounding_box(), dialog.locator("mark.ar-span").bounding_box()
+        assert box["y"] <= mark["y"] and mark["y"] + mark["height"] <= box["y"] + box["height"], (box, mark)
+        # the document's markup stays text, beside the dialog's own scroll script
+        assert "<script>window.__pwned=7</script>" in body and '<img src=x onerror="window.__pwned=1">' in body
+        assert page.evaluate("typeof window.__pwned") == "undefined" and page.dialogs == []
+        assert page.locator("[onerror], [onload], img[src='x'], a[href^='javascript'], iframe").count() == 0
+        assert page.locator("b", has_text="bold").count() == 0
+        shot(page, "document_dialog.png")
+        close_document(page, dialog)
+        (docs / "river_notes.txt").unlink()  # gone since it was indexed
+        dialog = open_document(page, card)
+        notice = dialog.locator(".ar-docview-notice").inner_text()
+        assert "river_notes.txt is no longer where it was indexed" in notice and "as it was indexed" in notice
+        assert dialog.locator("mark.ar-span").all_inner_texts() == [RIVER_FACT]  # the stored text, same span
+        assert "Paragraph 1:" in dialog.locator(".ar-docview-text").inner_text()
+        shot(page, "document_dialog_missing_file.png")
+        close_document(page, dialog)
+    finally:
+        page.close()
 
 
 # ---- rendering and themes (the showcase answer) ------------------------------------------------
