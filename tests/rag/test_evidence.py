@@ -156,3 +156,28 @@ def test_memory_must_be_surer_about_a_subject_the_documents_name_but_do_not_answ
     unread_ = [unread(p, passage_features(terms, p), load_calibration()) for p in (handbook, other)]
     assert subject_in_documents(q, unread_) and not subject_in_documents(q, unread_[1:])
     assert not subject_in_documents("Hello! How are you?", unread_)
+
+
+def test_a_reading_that_only_names_the_document_does_not_answer():
+    handbook = Passage("z", "orgs/zarby-analytics-handbook.txt", "zarby-analytics-handbook",
+                       "Zarby Analytics staff handbook\n\nProjects. Project Griscombe is led by Falk Astwick.", 0, 80, 1.0)
+    q = "Who leads Project Griscombe?"
+    title_only = make_reading(q, handbook, "The Zarby Analytics staff handbook is a reference to the handbook.")
+    assert title_only.features["names_document"] == 1.0 and not title_only.answers
+    right = make_reading(q, handbook, "Project Griscombe is led by Falk Astwick.")
+    assert right.features["names_document"] == 0.0
+    # one word derived from the name is a value, not the document's name
+    colombia = Passage("c", "colombia.md", "Colombia", "Colombia\n\nPeople from Colombia are called Colombian.", 0, 50, 1.0)
+    assert make_reading("What are people from Colombia called?", colombia, "Colombian").features["names_document"] == 0.0
+
+
+def test_a_number_in_a_passage_does_not_make_it_the_answer_to_a_sum():
+    """"What is 14 minus 9?": a passage mentioning 14 shares the request's words but could not answer it, so the
+    model's own answer stands (no named subject), however unsure it is."""
+    q = "What is 14 minus 9?"
+    leave = passage("l", "Staff receive 14 days of annual leave each year.")
+    calib = load_calibration()
+    feats = passage_features(question_terms(q), leave)
+    assert feats["coverage"] >= 0.34 and reachable(calib["answers"], feats) < calib["answers_threshold"]
+    assert memory_usable(q, "14 minus 9 is 5", 0.2, feats["coverage"], 0.55, documents_could_answer=False)
+    assert not memory_usable(q, "14 minus 9 is 5", 0.2, feats["coverage"], 0.55, documents_could_answer=True)

@@ -287,9 +287,9 @@ def test_memory_answer(page):
 
 def test_retrieved_answer_with_highlighted_citation(page):
     set_select(page, "Retrieval mode", "always")
-    msg = ask(page, "How high is Mount Kilimanjaro?", 1)
+    msg = ask(page, "What is the height of Mount Kilimanjaro?", 1)
     assert "searched documents" in msg.locator(".ar-badge").inner_text()
-    assert msg.locator(".ar-answer").inner_text().strip()
+    assert "5,895" in msg.locator(".ar-answer").inner_text()  # read from the passage, which says so
     cards = msg.locator(".ar-passage")
     assert cards.count() >= 1
     head = cards.first.locator(".ar-passage-head").inner_text()
@@ -424,7 +424,7 @@ def test_a_second_tab_is_independent(browser_context, server):
 def test_a_document_deleted_in_the_panel_is_gone_from_answers(page):
     """Last of the real-model tests: it removes kilimanjaro.txt from the shared index."""
     set_select(page, "Retrieval mode", "always")
-    msg = ask(page, "How high is Mount Kilimanjaro?", 1)
+    msg = ask(page, "What is the height of Mount Kilimanjaro?", 1)
     assert "kilimanjaro.txt" in " ".join(msg.locator(".ar-passage-head").all_inner_texts())
     side = sidebar(page)
     search = side.get_by_placeholder("search by name or type")
@@ -446,7 +446,7 @@ def test_a_document_deleted_in_the_panel_is_gone_from_answers(page):
     side.locator("[class*='st-key-confirm-delete-']").get_by_role("button").click()
     side.get_by_text("Deleted kilimanjaro.txt").wait_for(timeout=60_000)
     assert "kilimanjaro.txt" not in " ".join(side.locator(".ar-doc-name").all_inner_texts())
-    msg = ask(page, "How high is Mount Kilimanjaro?", 2)
+    msg = ask(page, "What is the height of Mount Kilimanjaro?", 2)
     heads = " ".join(msg.locator(".ar-passage-head").all_inner_texts())
     assert "kilimanjaro.txt" not in heads, heads
 
