@@ -67,6 +67,9 @@ DEFAULT_CALIBRATION: dict[str, Any] = {
 _WORD = re.compile(r"\w+", re.UNICODE)
 _SENTENCE_END = re.compile(r"[.!?](?=\s)|\n")
 READING_STOPS = ("\n", "<<<", "<RET>")  # a reading is one line: the answer sentence
+SECOND_LOOK_CHARS = 160  # a second reading sees about one sentence. Fictional dev questions on their company's
+# handbook: document 13 -> 17 of 18 right with the second look; unanswerable questions declined 6 -> 4 of 6 before
+# a second reading had to be fully grounded, which the four document gains are and the two wrong answers not
 FOCUS_CHARS = 480  # a reading sees at most about this much of its passage (~120 tokens); 300 read as well on
 # 76 dev passages holding the answer (47 right each) for 8% less time: not worth a refit of the calibration
 
@@ -470,11 +473,35 @@ def unread(passage: Passage, features: dict[str, float], calibration: dict[str, 
     return Reading(passage, "", "", feats, round(logistic(calibration["answers"], feats), 4), False, read=False)
 
 
+def _second_look(generator: Generator, cfg: Config, question: str, passages: Sequence[Passage],
+                 readings: list[Reading], read: Sequence[int], calib: dict[str, Any],
+                 terms: dict[str, float]) -> tuple[list[Reading], int]:
+    """Readings of passages that could answer but whose reading did not, read again cut to the sentences
+    richest in the question's words: a small model reading a handbook names the handbook, and reading the one
+    sentence "Project Fenvern is led by Wim Calmere." answers. A second reading counts only if it answers with
+    words all written in what it read: a one-sentence window invites the model to pad a non-answer with the
+    document's description ("The Quenvern Brewery staff handbook is a document from a non-profit ...")."""
+    again = [i for i in read if not readings[i].answers and len(readings[i].passage.text) > SECOND_LOOK_CHARS]
+    if not again:
+        return readings, 0
+    narrow = {i: focus(passages[i], terms, SECOND_LOOK_CHARS) for i in again}
+    gens = generate_all(generator, [reading_request(generator, question, narrow[i], cfg.generation.max_new_tokens)
+                                    for i in again])
+    out = list(readings)
+    for i, g in zip(again, gens):
+        second = make_reading(question, narrow[i], g.text, calib, terms)
+        if second.answers and second.features["grounded"] >= 0.99:
+            out[i] = second
+    return out, sum(g.prompt_tokens for g in gens)
+
+
 def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[Passage],
            closed_book: Generation | None = None, calibration: dict[str, Any] | None = None,
-           prune: bool = True) -> Evidence:
+           prune: bool = True, second_look: bool = True) -> Evidence:
     """Closed-book answer and one reading per passage that could answer, in one batch (see the module
-    docstring). `prune=False` reads every passage (to collect fitting data)."""
+    docstring); then a second look, in one more batch, at the passages whose reading did not answer, cut to
+    the sentences richest in the question's words (`SECOND_LOOK_CHARS`). `prune=False` reads every passage
+    and `second_look=False` skips the second look (to collect fitting data)."""
     calib = calibration or load_calibration(cfg.conflict.evidence_calibration or None)
     terms = question_terms(question)
     focused, before, could = _plan(cfg, question, passages, calib)
@@ -492,6 +519,11 @@ def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[
     texts = dict(zip(to_read, (g.text for g in generations)))
     readings = [make_reading(question, p, texts[i], calib, terms) if i in texts else unread(p, before[i], calib)
                 for i, p in enumerate(focused)]
+    extra_tokens = 0
+    if second_look:
+        t1 = time.perf_counter()
+        readings, extra_tokens = _second_look(generator, cfg, question, passages, readings, to_read, calib, terms)
+        elapsed = round(elapsed + (time.perf_counter() - t1) * 1000, 2)
     memory_text = clean_answer(closed_book.text)
     memory_answer = am.polar_answer(question, am.first_clause(memory_text).strip() or memory_text)
     confidence = answer_confidence(closed_book, question)
@@ -499,6 +531,6 @@ def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[
     confident = memory_usable(question, memory_answer, confidence, top_coverage, calib["memory_threshold"],
                               subject_in_documents(question, readings), calib.get("memory_threshold_documents"),
                               any(could))
-    tokens = sum(g.prompt_tokens for g in generations) + (closed_book.prompt_tokens if need_memory else 0)
+    tokens = sum(g.prompt_tokens for g in generations) + (closed_book.prompt_tokens if need_memory else 0) + extra_tokens
     return Evidence(closed_book, memory_answer, round(confidence, 4), confident, tuple(readings),
                     {"evidence": elapsed}, tokens)
