@@ -85,6 +85,7 @@ class Reading:
     probability: float  # calibrated P(the passage answers the question)
     answers: bool  # probability >= the calibrated threshold
     read: bool = True  # False: not generated, since no reading of this passage could reach the threshold
+    second_look: bool = False  # the passage narrowed and read again (_second_look): it may answer, never conflict
 
 
 @dataclass(frozen=True)
@@ -480,7 +481,9 @@ def _second_look(generator: Generator, cfg: Config, question: str, passages: Seq
     richest in the question's words: a small model reading a handbook names the handbook, and reading the one
     sentence "Project Fenvern is led by Wim Calmere." answers. A second reading counts only if it answers with
     words all written in what it read: a one-sentence window invites the model to pad a non-answer with the
-    document's description ("The Quenvern Brewery staff handbook is a document from a non-profit ...")."""
+    document's description ("The Quenvern Brewery staff handbook is a document from a non-profit ...").
+    Second readings answer; they do not take part in the conflict check: on one sentence the model misreads
+    more often ("extension 2328" for days of leave), and a misreading against a first reading is a false alarm."""
     again = [i for i in read if not readings[i].answers and len(readings[i].passage.text) > SECOND_LOOK_CHARS]
     if not again:
         return readings, 0
@@ -491,7 +494,7 @@ def _second_look(generator: Generator, cfg: Config, question: str, passages: Seq
     for i, g in zip(again, gens):
         second = make_reading(question, narrow[i], g.text, calib, terms)
         if second.answers and second.features["grounded"] >= 0.99:
-            out[i] = second
+            out[i] = replace(second, second_look=True)
     return out, sum(g.prompt_tokens for g in gens)
 
 

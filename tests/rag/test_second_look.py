@@ -27,3 +27,25 @@ def test_a_handbook_read_whole_then_narrowed_gives_the_project_lead(hf_generator
     assert len(second.passage.text) <= SECOND_LOOK_CHARS
     assert HANDBOOK[second.passage.start:second.passage.end] == second.passage.text
     assert "Fenvern" in second.passage.text
+
+
+def test_second_looks_answer_but_never_raise_a_conflict(embedder):
+    """A misreading on one sentence ("extension 2328" for days of leave) against a first reading is no
+    disagreement between documents."""
+    from dataclasses import replace
+
+    from rag.conflict import ConflictChecker
+    from rag.evidence import make_reading
+    from rag.types import Generation
+
+    q = "How many days of annual leave do staff at Zarby Analytics get?"
+    a = Passage("a", "zarby-handbook.txt", "zarby-analytics-handbook",
+                "Staff of Zarby Analytics receive 21 days of annual leave each year.", 0, 66, 1.0)
+    b = Passage("b", "zarby-profile.txt", "zarby-analytics-profile",
+                "Zarby Analytics staff get 30 days of annual leave, says its profile.", 0, 68, 1.0)
+    first, other = make_reading(q, a, "Staff get 21 days of annual leave."), make_reading(q, b, "They get 30 days of annual leave.")
+    assert first.answers and other.answers
+    checker = ConflictChecker(None, embedder, load_config(env={}))
+    memory = Generation("I don't know.", (), ())
+    assert checker.judge(q, memory, [first, other]).conflict.kind == "between_documents"  # two first readings
+    assert not checker.judge(q, memory, [first, replace(other, second_look=True)]).conflict.flagged
