@@ -137,7 +137,7 @@ def _why(answer: Answer, threshold: float | None, requested_mode: str | None) ->
         return f"mode {answer.mode}", True
     p = answer.ret_probability
     if p is None and answer.retrieved:  # adaptive read the documents without asking the router: they name it
-        return "your documents hold passages about what is asked", False
+        return "passages found name what is asked", False
     if p is None:  # adaptive answered without the router: nothing to look up (rag/decide.py)
         return "the request names nothing to look up", False
     if p is None:

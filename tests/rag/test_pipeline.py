@@ -271,7 +271,7 @@ def test_adaptive_reads_passages_that_name_the_question_without_asking_the_route
     assert answer.retrieved and answer.mode == "adaptive" and answer.ret_probability is None
     assert "Nairobi" in answer.answer and answer.citations[0].passage_id
     assert not any(r.adapter == "router" for r in requests)  # the router was not asked
-    assert "your documents hold passages about what is asked" in __import__("rag.explain").explain.decision_words(answer)
+    assert "passages found name what is asked" in __import__("rag.explain").explain.decision_words(answer)
 
 
 def test_adaptive_answers_from_memory_when_nothing_found_could_answer(pipeline):

@@ -159,7 +159,7 @@ def test_badges_explain_the_decision_in_words():
     # adaptive without a router call: nothing to look up ("Hi!"), or documents that name the subject
     assert "answered from memory: the request names nothing to look up" in text(
         render.badge_html(memory_answer(None), "adaptive"))
-    assert "searched your documents: your documents hold passages about what is asked" in text(
+    assert "searched your documents: passages found name what is asked" in text(
         render.badge_html(replace(retrieved_answer(), ret_probability=None), "adaptive"))
     searched = replace(memory_answer(None), searched_passages=3, memory_confidence=0.8)
     assert "none of the 3 passages found in your documents is about this; the model's memory answered (80% " \
