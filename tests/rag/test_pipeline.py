@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from rag.config import load_config
+from rag.explain import decision_words
 from rag.pipeline import Pipeline, PipelineError
 from rag.types import Passage
 
@@ -271,14 +272,12 @@ def test_adaptive_reads_passages_that_name_the_question_without_asking_the_route
     assert answer.retrieved and answer.mode == "adaptive" and answer.ret_probability is None
     assert "Nairobi" in answer.answer and answer.citations[0].passage_id
     assert not any(r.adapter == "router" for r in requests)  # the router was not asked
-    assert "passages found name what is asked" in __import__("rag.explain").explain.decision_words(answer)
+    assert "passages found name what is asked" in decision_words(answer)
 
 
 def test_adaptive_answers_from_memory_when_nothing_found_could_answer(pipeline):
     """A greeting: the passages found share none of its words, so reading them cannot help; the answer is the
     model's own, not a retrieved one, and says what was searched."""
-    from rag.explain import decision_words
-
     answer = pipeline.answer("Hello! How are you today?", mode="adaptive")
     assert not answer.retrieved and not answer.abstained and answer.answered_from == "memory"
     assert answer.searched_passages == 2 and answer.passages == () and answer.answer.strip()
