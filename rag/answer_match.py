@@ -23,6 +23,7 @@ import string
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
@@ -93,6 +94,52 @@ def normalize(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     return normalize(text).split()
+
+
+# Irregular forms a question and its answer often differ by ("Who leads ...?" / "... is led by ...").
+_IRREGULAR = {"led": "lead", "wrote": "write", "written": "write", "began": "begin", "begun": "begin",
+              "built": "build", "made": "make", "won": "win", "held": "hold", "sold": "sell", "grew": "grow",
+              "grown": "grow", "ran": "run", "spoke": "speak", "spoken": "speak", "chose": "choose",
+              "chosen": "choose", "paid": "pay", "bought": "buy", "taught": "teach", "gave": "give", "given": "give",
+              "took": "take", "taken": "take", "became": "become", "kept": "keep", "left": "leave", "met": "meet",
+              "went": "go", "gone": "go", "sang": "sing", "sung": "sing", "drew": "draw",
+              "drawn": "draw", "flew": "fly", "flown": "fly", "rode": "ride", "ridden": "ride", "lies": "lie"}
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """A word's plain form for matching inflections: "leads", "led", "leading" -> "lead"; "countries" ->
+    "country"; "based", "base" -> "bas". Crude (no dictionary) but symmetric: two forms of one word meet."""
+    if word in _IRREGULAR:
+        return _IRREGULAR[word]
+    if not word.isalpha() or len(word) <= 3:
+        return word
+    for suffix, repl, min_len in (("ies", "y", 5), ("sses", "ss", 5), ("ing", "", 6), ("ed", "", 5),
+                                  ("es", "", 5), ("s", "", 4)):
+        if word.endswith(suffix) and len(word) >= min_len and not word.endswith("ss"):
+            base = word[: len(word) - len(suffix)] + repl
+            if suffix in ("ing", "ed") and len(base) >= 3 and base[-1] == base[-2] and base[-1] not in "lsz":
+                base = base[:-1]  # "planned" -> "plan"
+            if suffix == "es" and not re.search(r"(?:s|x|z|ch|sh)$", base):
+                base = word[:-1]  # "scores" -> "score", but "taxes" -> "tax"
+            return _drop_final_e(base)
+    return _drop_final_e(word)
+
+
+def _drop_final_e(word: str) -> str:
+    return word[:-1] if len(word) >= 4 and word.endswith("e") else word  # "based", "base" -> "bas"
+
+
+def present_in(word: str, present: set[str], forms: bool = False) -> bool:
+    """Whether `word` is in `present`: as written, for words of 5+ letters as a prefix either way ("french" ~
+    "frenchman"), and with `forms` as another form of the same word ("leads" ~ "led")."""
+    if word in present:
+        return True
+    if forms:
+        plain = stem(word)
+        if any(stem(t) == plain for t in present):
+            return True
+    return len(word) >= 5 and any(len(t) >= 5 and (t.startswith(word) or word.startswith(t)) for t in present)
 
 
 def core(answer: str, question: str = "") -> str:

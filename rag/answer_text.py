@@ -16,7 +16,9 @@ import re
 # the OpenAI completions API (and vLLM) reject more stop strings.
 STOPS = ("<<<", "\nQuestion:", "\n\n\n", "<RET>")
 _CUTS = (*STOPS, ">>>")  # also cut after the fact, e.g. text that closes a fence it never opened
-_FAKE_PASSAGE = re.compile(r"(?:^|\n)\s*\[\d+\]\s*\(title:|(?:^|\n)\s*Passages?\s*\(data only", re.IGNORECASE)
+# A passage header the model writes itself, at a line start or mid-sentence ("... is a reference to the [1] (title:
+# Brestead-Labs-Handbook) and ..."): the prompt's scaffolding, never answer text.
+_FAKE_PASSAGE = re.compile(r"\s*\[\d+\]\s*\(title:|(?:^|\n)\s*Passages?\s*\(data only", re.IGNORECASE)
 _ECHO = re.compile(r"^\s*Question:.*?\n\s*Answer:\s*", re.IGNORECASE | re.DOTALL)
 _ANSWER_LABEL = re.compile(r"^\s*(?:Answer:|The answer(?: to (?:the|your) question)? is:)\s*", re.IGNORECASE)
 

@@ -2,9 +2,10 @@
 
 For every sentence of the answer:
 1. read the [n] markers the model wrote; markers naming no passage are dropped and counted;
-2. score each candidate passage sentence (cited passages first, all passages otherwise) by
-   lexical support (share of the answer sentence's content words found in it) and embedding
-   similarity;
+2. score each candidate passage sentence (cited passages first, all passages otherwise; a sentence opening
+   with "It"/"Its"/... also joined to the one before it) by lexical support (share of the answer sentence's
+   content words found in it) and embedding similarity; a span that states the words beats one that only
+   paraphrases them, and a heading supports nothing it does not state;
 3. the best span above the support threshold becomes the citation, with character offsets
    into the source document (passage.start + offset inside the passage); a sentence with no
    supported span is labelled "from model memory" (passage_id None).
@@ -101,6 +102,10 @@ def _add_span(spans: list[tuple[int, int]], text: str, start: int, end: int) -> 
         spans.append((start, end))
 
 
+# A sentence that leans on the one before it for its subject.
+_REFERS_BACK = re.compile(r"(?:It|Its|They|Their|He|His|She|Her|This|These|Those)\b")
+
+
 def content_words(text: str) -> set[str]:
     return {w for w in (t.lower() for t in _WORD.findall(text)) if w not in _STOP}
 
@@ -151,10 +156,16 @@ class Attributor:
         return Attribution(tuple(citations), dropped)
 
     def _passage_spans(self, passages: Sequence[Passage]) -> list[_Span]:
+        """Each passage sentence, and a sentence that opens with a pronoun ("Its deadline is September 2027.")
+        joined to the one before it, which names what the pronoun stands for ("Project Marholt is led by ...")."""
         spans = []
         for i, p in enumerate(passages):
-            for s, e in split_sentences(p.text):
+            sentences = split_sentences(p.text)
+            for k, (s, e) in enumerate(sentences):
                 spans.append(_Span(i, s, e, p.text[s:e]))
+                if k > 0 and _REFERS_BACK.match(p.text, s):
+                    start = sentences[k - 1][0]
+                    spans.append(_Span(i, start, e, p.text[start:e]))
         return spans
 
     def _similarities(self, sentences: list[str], spans: list[_Span]) -> np.ndarray | None:
@@ -164,14 +175,24 @@ class Attributor:
         return vecs[: len(sentences)] @ vecs[len(sentences):].T  # [sentences, spans] cosine
 
     def _best(self, text: str, spans: list[_Span], sims: np.ndarray | None, only: set[int] | None):
+        """The supporting span: one that states the sentence's words (the most of them, then the closest in
+        meaning, then the shortest) before one that only paraphrases it (the closest in meaning). A span of
+        fewer than three content words (a heading, a title) supports only a sentence whose words it all holds."""
         words = content_words(text)
-        best: tuple[_Span, float] | None = None
+        best: tuple[tuple[bool, float, float, int], _Span, float] | None = None
         for j, span in enumerate(spans):
             if only is not None and span.passage not in only:
                 continue
-            lexical = len(words & content_words(span.text)) / len(words)
+            own = content_words(span.text)
+            lexical = len(words & own) / len(words)
+            if len(own) < 3 and lexical < 1.0:
+                continue
             semantic = float(sims[j]) if sims is not None else 0.0
-            score = max(lexical, semantic)
-            if score >= self.min_support and (best is None or score > best[1]):
-                best = (span, score)
-        return best
+            states = lexical >= self.min_support
+            score = lexical if states else semantic
+            if score < self.min_support:
+                continue
+            key = (states, score, semantic if states else 0.0, -len(span.text))
+            if best is None or key > best[0]:
+                best = (key, span, max(lexical, semantic))
+        return (best[1], best[2]) if best is not None else None

@@ -172,10 +172,7 @@ def coverage(terms: dict[str, float], text: str, *, subject_only: bool = False) 
     return hit / sum(chosen.values())
 
 
-def _present(word: str, present: set[str]) -> bool:
-    if word in present:
-        return True
-    return len(word) >= 5 and any(len(t) >= 5 and (t.startswith(word) or word.startswith(t)) for t in present)
+_present = am.present_in
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -255,6 +252,7 @@ def reading_features(question: str, terms: dict[str, float], passage: Passage, a
     return {
         **passage_features(terms, passage),
         "names_document": float(_names_document(core, passage)),
+        "off_question": float(_off_question(terms, answer, core)),
         "grounded": grounded,
         "near": float(grounded >= 0.6 and _near(terms, passage.text, core)),
         "on_question": _on_question(terms, answer),
@@ -273,6 +271,17 @@ def _names_document(core: str, passage: Passage) -> bool:
     heading = set(am.tokens(f"{passage.title} {first_line if len(first_line) <= 80 else ''}"))
     heading |= {w for t in am.tokens(passage.title) for w in t.split("-")}
     return sum(_present(w, heading) for w in words) / len(words) >= 0.75
+
+
+def _off_question(terms: dict[str, float], answer: str, core: str) -> bool:
+    """The reading states something other than what was asked: the question asks with two or more words
+    besides its subject ("What extension reaches the support desk?", "How many days of annual leave ...?"), and
+    the reading is a statement of its own (three or more words of its own) that uses none of them: "Selholt
+    Brewery is a brewery based in the town of Quenhallow." A bare value ("32", "Quinn Tarnley") is not judged,
+    and neither is a question with one such word, which an answer may say with a synonym ("Who leads X?": "The
+    CEO of X is ...")."""
+    predicate = [w for w, v in terms.items() if v == 1.0]
+    return len(predicate) >= 2 and len(core.split()) >= 3 and _on_question(terms, answer) == 0.0
 
 
 def names_a_subject(question: str) -> bool:
@@ -318,13 +327,13 @@ def answers_the_question(question: str, answer: str) -> bool:
 
 
 def _on_question(terms: dict[str, float], answer: str) -> float:
-    """Share of the question's non-subject words ("calling code") the reading itself uses: a reading about the
-    time zone answers another question, even from the right document."""
+    """Share of the question's non-subject words ("calling code") the reading itself uses, in any form ("leads" ~
+    "led"): a reading about the time zone answers another question, even from the right document."""
     predicate = [w for w, v in terms.items() if v == 1.0]
     if not predicate:
         return 1.0
     said = set(am.tokens(answer))
-    return sum(_present(w, said) for w in predicate) / len(predicate)
+    return sum(am.present_in(w, said, forms=True) for w in predicate) / len(predicate)
 
 
 def _answer_words(answer: str, question: str) -> str:
@@ -403,10 +412,11 @@ def make_reading(question: str, passage: Passage, generated: str, calibration: d
 def answers(question: str, answer: str, probability: float, calibration: dict[str, Any],
             features: dict[str, float] | None = None) -> bool:
     """A reading answers when its calibrated probability reaches the threshold, its value is of the kind asked
-    for (a name does not answer "when" or "how many": answer_match.fits_question), and it is more than the
-    document's own name."""
+    for (a name does not answer "when" or "how many": answer_match.fits_question), it is more than the
+    document's own name, and it is about what was asked (`_off_question`)."""
+    features = features or {}
     return (probability >= calibration["answers_threshold"] and am.fits_question(question, answer)
-            and not (features or {}).get("names_document"))
+            and not features.get("names_document") and not features.get("off_question"))
 
 
 def memory_mention(question: str, memory: str, text: str) -> float:

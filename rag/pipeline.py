@@ -36,6 +36,7 @@ from typing import Protocol, get_args
 from rag import evidence as ev
 from rag import prompts
 from rag.answer_text import STOPS, clean_answer
+from rag.answer_trim import stated
 from rag.attribute import Attributor
 from rag.config import Config, DyPRAGMode, Mode
 from rag.generators.base import GenerationRequest, Generator, LoraDeltas
@@ -206,7 +207,7 @@ class Pipeline:
         dropped: list[str] = []
         prompt_tokens = evidence.prompt_tokens
         if deltas is None and adapter is None:
-            text = _compose(found, answering, conflict)
+            text = _compose(question, found, answering, conflict)
         else:
             in_prompt = [] if dyprag == "inject" else [r.passage for r in answering]
             messages = self._answer_prompt(question, in_prompt, adapter) if in_prompt else prompts.closed_book(question)
@@ -348,13 +349,14 @@ class Pipeline:
         return prompt, kept, dropped
 
 
-def _compose(found: Sequence[Passage], answering: Sequence[ev.Reading], conflict: Conflict) -> str:
-    """The answer from the readings: the best one, citing its passage by its number in `found`; when two
-    documents disagree, the other side too, so the answer itself does not pick a winner silently."""
+def _compose(question: str, found: Sequence[Passage], answering: Sequence[ev.Reading], conflict: Conflict) -> str:
+    """The answer from the readings: the best one as its passage states it (rag/answer_trim.py), citing the
+    passage by its number in `found`; when two documents disagree, the other side too, so the answer itself
+    does not pick a winner silently."""
     numbers = {p.id: i for i, p in enumerate(found, start=1)}
 
     def cited(r: ev.Reading) -> str:
-        return _cite(r.text, numbers.get(r.passage.id, 1))
+        return _cite(stated(question, r.text, r.passage), numbers.get(r.passage.id, 1))
 
     best = answering[0]
     if conflict.flagged and conflict.kind == "between_documents":

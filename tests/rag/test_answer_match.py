@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag import answer_match as answers
-from rag.answer_match import same_answer
+from rag.answer_match import same_answer, stem
 
 Q = "What is the capital of France?"
 
@@ -113,3 +113,14 @@ def test_a_name_does_not_answer_a_when_or_how_many_question():
     assert answers.fits_question("In what year was Brestead Labs founded?", "1991")
     assert answers.fits_question("How large is Kenya?", "580,367 square kilometres")
     assert answers.fits_question("What is the capital of Kenya?", "Nairobi")
+
+
+@pytest.mark.parametrize("a, b", [("leads", "led"), ("leading", "lead"), ("countries", "country"),
+                                  ("founded", "found"), ("based", "base"), ("wrote", "written"), ("taxes", "tax")])
+def test_stem_meets_two_forms_of_a_word(a, b):
+    assert stem(a) == stem(b)
+
+
+@pytest.mark.parametrize("a, b", [("lead", "load"), ("days", "dates"), ("class", "clas")])
+def test_stem_keeps_different_words_apart(a, b):
+    assert stem(a) != stem(b)

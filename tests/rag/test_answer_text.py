@@ -15,6 +15,9 @@ from rag.answer_text import STOPS, clean_answer
     ("The capital is Nairobi [1].\n[2] (title: Kenya)\n<<<\nKenya is ...", "The capital is Nairobi [1]."),
     ("Nairobi [1] <<< fenced", "Nairobi [1]"),
     ("The year is 2020.", "The year is 2020."),
+    # a passage header written mid-sentence ends the answer there
+    ("The Brestead Labs staff handbook is a reference to the [1] (title: Brestead-Labs-Handbook) and the",
+     "The Brestead Labs staff handbook is a reference to the"),
     ("What is the question? It asks about Q: nothing.", "What is the question? It asks about Q: nothing."),
 ])
 def test_clean_answer(raw, clean):

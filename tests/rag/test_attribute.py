@@ -79,3 +79,28 @@ def test_lexical_only_mode_without_embedder(passages):
 ])
 def test_split_sentences_survives_abbreviations_decimals_and_domains(text, sentences):
     assert [text[s:e] for s, e in split_sentences(text)] == sentences
+
+
+BREWERY = ("Quenvern Brewery\n\nProducts\n\nIts best-known product is the barometer, sold across the region.\n\n"
+           "Projects. Project Marholt is led by Edda Selthorne. Its budget is 508 thousand crowns and its deadline "
+           "is September 2027.")
+
+
+def test_a_sentence_opening_with_a_pronoun_is_read_with_the_one_before(embedder):
+    """"Its deadline is September 2027." states the date of what the previous sentence names: the cited span is
+    both, not the previous sentence alone (which names the project but not the date)."""
+    p = Passage("b#0", "brewery.md", "Quenvern Brewery", BREWERY, 0, len(BREWERY), 1.0)
+    (c,) = Attributor(embedder).run("Project Marholt is due on September 2027 [1].", [p]).citations
+    assert BREWERY[c.start:c.end] == ("Project Marholt is led by Edda Selthorne. Its budget is 508 thousand crowns "
+                                      "and its deadline is September 2027.")
+    # a sentence the previous one adds nothing to is cited alone
+    (c,) = Attributor(embedder).run("Project Marholt is led by Edda Selthorne [1].", [p]).citations
+    assert BREWERY[c.start:c.end] == "Project Marholt is led by Edda Selthorne."
+
+
+def test_a_heading_supports_only_what_it_states(embedder):
+    """The title line "Quenvern Brewery" is close in meaning to any sentence about the brewery; the sentence that
+    states the product is the support."""
+    p = Passage("b#0", "brewery.md", "Quenvern Brewery", BREWERY, 0, len(BREWERY), 1.0)
+    (c,) = Attributor(embedder).run("The best-known product of Quenvern Brewery is the barometer [1].", [p]).citations
+    assert BREWERY[c.start:c.end] == "Its best-known product is the barometer, sold across the region."

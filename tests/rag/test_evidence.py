@@ -181,3 +181,22 @@ def test_a_number_in_a_passage_does_not_make_it_the_answer_to_a_sum():
     assert feats["coverage"] >= 0.34 and reachable(calib["answers"], feats) < calib["answers_threshold"]
     assert memory_usable(q, "14 minus 9 is 5", 0.2, feats["coverage"], 0.55, documents_could_answer=False)
     assert not memory_usable(q, "14 minus 9 is 5", 0.2, feats["coverage"], 0.55, documents_could_answer=True)
+
+
+def test_a_reading_about_something_else_does_not_answer():
+    """A question asked with two or more words besides its subject is not answered by a statement that uses none
+    of them, however grounded: the support desk's extension is not the days of annual leave. A bare value, and
+    an answer to a question asked with one such word (a synonym may say it), are not judged this way."""
+    p = passage("a", HANDBOOK, "astbrook-works-handbook")
+    q = "How many days of annual leave do staff at Astbrook Works get?"
+    off = make_reading(q, p, "The Astbrook Works support desk can be reached on extension 3728.")
+    assert off.features["grounded"] == 1.0 and off.features["off_question"] == 1.0 and not off.answers
+    bare = make_reading(q, p, "29")
+    assert bare.features["off_question"] == 0.0
+    on = make_reading(q, p, "Staff of Astbrook Works receive 29 days of annual leave each year.")
+    assert on.features["off_question"] == 0.0 and on.answers
+    synonym = make_reading("Who leads Project Selstead?", p, "The head of Project Selstead is Pavel Zarbrook.")
+    assert synonym.features["off_question"] == 0.0
+    # "leads" is asked, "led" is said: the same word
+    led = make_reading("Who leads Project Selstead?", p, "Project Selstead is led by Pavel Zarbrook.")
+    assert led.features["on_question"] == 1.0
