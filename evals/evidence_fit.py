@@ -165,13 +165,29 @@ class _CachedEmbedder:
         return np.array([self.cache[t] for t in texts])
 
 
+_TOKENIZER: list[Any] = []
+
+
+def count_tokens(text: str) -> int:
+    """Tokens of `text` under the default model's tokenizer (what `Generator.count_tokens` says), loaded once."""
+    if not _TOKENIZER:
+        from transformers import AutoTokenizer
+
+        from rag.config import Config
+        from rag.generators.convert import hf_folder_for
+
+        _TOKENIZER.append(AutoTokenizer.from_pretrained(str(hf_folder_for(Config().model.name))))
+    return len(_TOKENIZER[0](text, add_special_tokens=False).input_ids)
+
+
 def refeature(row: dict[str, Any]) -> dict[str, Any]:
     """Recompute features and memory confidence from the recorded texts (the feature code may have changed
     since collection; the model's generations have not)."""
     from rag.answer_text import clean_answer
-    from rag.evidence import answer_confidence, question_terms, reading_features
+    from rag.evidence import answer_confidence, question_terms, reading_features, unfamiliar_name
     from rag.types import Generation, Passage
 
+    row["unfamiliar"] = unfamiliar_name(count_tokens, row["question"])
     terms = question_terms(row["question"])
     for r in row["readings"]:
         r["text"] = clean_answer(r["text"])
@@ -187,7 +203,7 @@ def refeature(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _question_level(rows, coefs, ta, tm, logistic) -> dict[str, float]:
+def _question_level(rows, coefs, ta, tm, logistic, unfamiliar_threshold=None) -> dict[str, float]:
     abstain_hits = abstain_n = false_abst = should_n = 0
     tp = fp = 0
     for row in rows:
@@ -199,7 +215,8 @@ def _question_level(rows, coefs, ta, tm, logistic) -> dict[str, float]:
         confident = memory_usable(row["question"], row["memory_answer"], row["memory_confidence"],
                                   max((r["features"]["coverage"] for r in row["readings"]), default=0.0), tm,
                                   documents_could_answer=any(reachable(coefs, r["features"]) >= ta
-                                                             for r in row["readings"]))
+                                                             for r in row["readings"]),
+                                  unfamiliar=bool(row.get("unfamiliar")), unfamiliar_threshold=unfamiliar_threshold)
         abstain = not answering and not confident
         if row["kind"] == "unanswerable":
             abstain_n += 1
@@ -265,7 +282,8 @@ def simulate(rows: list[dict[str, Any]], calibration: dict[str, Any], embedder: 
                            max((r.features["coverage"] for r in readings), default=0.0), calibration["memory_threshold"],
                            subject_in_documents(row["question"], readings), calibration.get("memory_threshold_documents"),
                            any(reachable(calibration["answers"], r.features) >= calibration["answers_threshold"]
-                               for r in readings)):
+                               for r in readings), unfamiliar=bool(row.get("unfamiliar")),
+                           unfamiliar_threshold=calibration.get("memory_threshold_unfamiliar")):
             answer, how = row["memory"], "memory"
         else:
             answer, how = "", "abstain"

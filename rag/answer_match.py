@@ -142,6 +142,24 @@ def present_in(word: str, present: set[str], forms: bool = False) -> bool:
     return len(word) >= 5 and any(len(t) >= 5 and (t.startswith(word) or word.startswith(t)) for t in present)
 
 
+_NAME_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
+
+
+def subject_phrase(question: str) -> str:
+    """The longest run of capitalised words that does not open a sentence ("Project Velstead" of "When is
+    Project Velstead due?"), without a possessive; "" when the question names nothing ("Hello! How are you?")."""
+    runs = []
+    for m in _NAME_RUN.finditer(question):
+        run = m.group()
+        if not question[: m.start()].strip() or question[: m.start()].rstrip()[-1] in ".!?":
+            run = run.split(maxsplit=1)[1] if " " in run else ""  # a sentence's first word is capitalised anyway
+        if run and run != "I":
+            runs.append(run)
+    if not runs:
+        return ""
+    return re.sub(r"(?:'s|’s|'|’)$", "", max(runs, key=len))
+
+
 def core(answer: str, question: str = "") -> str:
     """The answer's content words: normalised, minus words repeated from the question and filler.
 

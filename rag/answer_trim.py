@@ -9,7 +9,8 @@ things its passage never said, which then sit in the answer with a citation:
 - the document's title as the sentence's subject: "The Obergate Textiles staff handbook is due on April 2027."
   for "When is Project Velstead due?", where the handbook's line says Project Velstead is due then.
 
-`stated(question, text, passage)` keeps the first sentence, drops each later clause whose own words the
+`stated(question, text, passage)` keeps the sentences up to the first one that says what was asked (the first
+sentence, usually), drops each later clause whose own words the
 passage does not state (and everything after it), and names the question's subject where the sentence named
 the document instead. It never touches the first clause's value, so what was judged is what is shown.
 
@@ -23,6 +24,7 @@ import re
 
 from rag import answer_match as am
 from rag.attribute import split_sentences
+from rag.evidence import question_terms
 from rag.types import Passage
 
 # A clause boundary after the first clause: a comma not inside a number or date ("April 20, 2029"), a
@@ -30,7 +32,6 @@ from rag.types import Passage
 _CLAUSE = re.compile(r",\s(?!\d)|;\s|\s\(")
 _MARKERS = re.compile(r"\s*\[\d+\]")
 _COPULA = re.compile(r"^(?P<np>.+?)\s(?P<verb>is|was|are|were|has|had|will be)\s", re.IGNORECASE)
-_NAME_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
 KEEP_SHARE = 0.6  # a later clause stays when the passage states this share of its own words (judged on 2+)
 _LIGHT = frozenset({"one", "s", "not", "no", "can", "will", "would", "may", "about", "than", "then", "so", "but",
                     "or", "if", "all", "some", "any", "such", "very", "just", "only", "more", "most", "now"})
@@ -42,10 +43,26 @@ def stated(question: str, text: str, passage: Passage) -> str:
     spans = split_sentences(plain)
     if not spans:
         return plain
-    sentence = plain[spans[0][0]:spans[0][1]]
+    last = _answering_sentence(question, [plain[s:e] for s, e in spans])
     source = f"{passage.title}\n{passage.text}"
-    sentence = _supported_clauses(sentence, question, source)
+    sentence = _supported_clauses(plain[spans[last][0]:spans[last][1]], question, source)
+    if last:
+        return f"{plain[spans[0][0]:spans[last][0]]}{sentence}"
     return _name_the_subject(sentence, question, passage)
+
+
+def _answering_sentence(question: str, sentences: list[str]) -> int:
+    """The sentence that says what was asked: the first using one of the question's own words besides its
+    subject ("Kenya is a country in East Africa. Its capital is Nairobi." -> the second, for "What is the capital
+    of Kenya?"); the first sentence when none does or the question has no such word."""
+    predicate = [w for w, v in question_terms(question).items() if v == 1.0]
+    if not predicate:
+        return 0
+    for i, sentence in enumerate(sentences):
+        said = set(am.tokens(sentence))
+        if any(am.present_in(w, said, forms=True) for w in predicate):
+            return i
+    return 0
 
 
 def _supported_clauses(sentence: str, question: str, source: str) -> str:
@@ -63,23 +80,8 @@ def _supported_clauses(sentence: str, question: str, source: str) -> str:
     return sentence
 
 
-def subject_phrase(question: str) -> str:
-    """The longest run of capitalised words that does not open a sentence ("Project Velstead" of "When is
-    Project Velstead due?"), without a possessive; "" when the question names nothing ("Hello! How are you?")."""
-    runs = []
-    for m in _NAME_RUN.finditer(question):
-        run = m.group()
-        if not question[: m.start()].strip() or question[: m.start()].rstrip()[-1] in ".!?":
-            run = run.split(maxsplit=1)[1] if " " in run else ""  # a sentence's first word is capitalised anyway
-        if run and run != "I":
-            runs.append(run)
-    if not runs:
-        return ""
-    return re.sub(r"(?:'s|’s|'|’)$", "", max(runs, key=len))
-
-
 def _name_the_subject(sentence: str, question: str, passage: Passage) -> str:
-    subject = subject_phrase(question)
+    subject = am.subject_phrase(question)
     if not subject:
         return sentence
     said = set(am.tokens(am.first_clause(sentence)))

@@ -7,7 +7,9 @@ Modes:
   rag.evidence.readable). When some passage could answer, the documents are read whatever the router thinks:
   the model may know the answer, but the user's documents may disagree with it, and that must be seen.
   A request that names no subject and that no passage could answer ("Hi!", "What is 7 + 5?") is the base
-  model's to answer, without a router call.
+  model's to answer, without a router call. A question about a name the model's vocabulary holds only in pieces
+  ("Selholt Brewery": rag.evidence.unfamiliar_name) is searched for without a router call too: the model never
+  saw the name, so its confidence about it means nothing; memory answers then only if very confident.
   Otherwise (nothing in the documents names what is asked) one token with the `<RET>` router adapter (Adapt-LLM, trained by `adaptrag adapt train`)
   on Adapt-LLM's closed-book prompt, with top-20 log-probs. ret_probability = P(first token of "<RET>")
   at the first generated position in the raw distribution; retrieve iff it is >= the threshold
@@ -92,9 +94,12 @@ class Decider:
 
     # -- the public API ---------------------------------------------------------------------------
 
-    def decide(self, question: str, mode: str | None = None, readable: int = 0) -> Decision:
+    def decide(self, question: str, mode: str | None = None, readable: int = 0, unfamiliar: str = "") -> Decision:
         """Whether to retrieve for `question`; `mode` defaults to cfg.decide.mode. `readable`: how many passages
-        found could answer (adaptive mode reads them without asking the router)."""
+        found could answer (adaptive mode reads them without asking the router). `unfamiliar`: a word of the
+        question's subject the model's vocabulary holds only in pieces (rag.evidence.unfamiliar_name); adaptive
+        mode searches for it without asking the router, whose confidence about a name it never saw means
+        nothing."""
         mode = mode or self.cfg.decide.mode
         if mode == "never":
             decision = Decision(False, "never", None, "mode never: answering from memory", self._closed_book(question))
@@ -103,6 +108,9 @@ class Decider:
         elif mode == "adaptive" and readable:
             decision = Decision(True, "adaptive", None, f"your documents could answer: {readable} passage"
                                 f"{'s' if readable != 1 else ''} found name{'' if readable != 1 else 's'} what is asked")
+        elif mode == "adaptive" and unfamiliar:
+            decision = Decision(True, "adaptive", None, f"the model does not know the name {unfamiliar!r}: its "
+                                "vocabulary holds it only in pieces, so its memory of it cannot be trusted")
         elif mode == "adaptive" and not _names_a_subject(question):
             # nothing found could answer, and the request names nothing to look up ("Hi!", "What is 7 + 5?"):
             # the base model answers; the router's opinion would change nothing but the cost

@@ -41,7 +41,7 @@ import json
 import math
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -284,6 +284,21 @@ def _off_question(terms: dict[str, float], answer: str, core: str) -> bool:
     return len(predicate) >= 2 and len(core.split()) >= 3 and _on_question(terms, answer) == 0.0
 
 
+UNFAMILIAR_PIECES = 3  # a name word the model's tokenizer splits into this many pieces or more is unfamiliar
+
+
+def unfamiliar_name(count_tokens: Callable[[str], int], question: str) -> str:
+    """The word of the question's named subject that the model's own vocabulary holds only in pieces (3+
+    tokens: "Selholt" of "Selholt Brewery", "Prymouthovia"), or "" when every word of it is familiar ("Peru",
+    "United Kingdom") or the question names nothing. A byte-pair vocabulary keeps the names its training text
+    used often as one or two pieces; a name it splits further is rare or invented, and the model's memory of
+    it is not to be trusted (`memory_usable`; adaptive mode searches for it, rag/decide.py)."""
+    for word in am.subject_phrase(question).split():
+        if any(c.isalpha() for c in word) and count_tokens(" " + word) >= UNFAMILIAR_PIECES:
+            return word
+    return ""
+
+
 def names_a_subject(question: str) -> bool:
     """Whether the question asks about something by name (a capitalised word after the first: "Nigeria",
     "Project Selstead"), which documents could hold; greetings, sums and word tasks name nothing."""
@@ -292,7 +307,8 @@ def names_a_subject(question: str) -> bool:
 
 def memory_usable(question: str, memory_answer: str, confidence: float, top_coverage: float,
                   threshold: float, subject_in_documents: bool = False, documents_threshold: float | None = None,
-                  documents_could_answer: bool = True) -> bool:
+                  documents_could_answer: bool = True, *, unfamiliar: bool = False,
+                  unfamiliar_threshold: float | None = None) -> bool:
     """Whether the closed-book answer may stand when no passage answers.
 
     A request that names nothing the documents could hold, whose words the passages barely share or that no
@@ -302,7 +318,10 @@ def memory_usable(question: str, memory_answer: str, confidence: float, top_cove
     answer addresses what was asked; otherwise the honest answer is that nothing was found. When the user's
     documents name that subject yet none of them answers (`subject_in_documents`: "the birthday of the chief
     executive of Brestead Labs", with Brestead Labs' handbook found), the subject is likely the user's own
-    business, which memory cannot know: memory must then be more confident (`documents_threshold`).
+    business, which memory cannot know: memory must then be more confident (`documents_threshold`). So must it
+    when the subject's name is one the model's vocabulary holds only in pieces (`unfamiliar`: "Selholt
+    Brewery", "Prymouthovia"): a model that never saw the name cannot remember facts about it, and a confident
+    answer is an invention (`unfamiliar_threshold`).
     """
     if am.is_unknown(memory_answer):
         return False
@@ -310,6 +329,8 @@ def memory_usable(question: str, memory_answer: str, confidence: float, top_cove
         return True
     if subject_in_documents and documents_threshold is not None:
         threshold = max(threshold, documents_threshold)
+    if unfamiliar and unfamiliar_threshold is not None:
+        threshold = max(threshold, unfamiliar_threshold)
     return confidence >= threshold and answers_the_question(question, memory_answer)
 
 
@@ -510,12 +531,15 @@ def _second_look(generator: Generator, cfg: Config, question: str, passages: Seq
 
 def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[Passage],
            closed_book: Generation | None = None, calibration: dict[str, Any] | None = None,
-           prune: bool = True, second_look: bool = True) -> Evidence:
+           prune: bool = True, second_look: bool = True, unfamiliar: str | None = None) -> Evidence:
     """Closed-book answer and one reading per passage that could answer, in one batch (see the module
     docstring); then a second look, in one more batch, at the passages whose reading did not answer, cut to
     the sentences richest in the question's words (`SECOND_LOOK_CHARS`). `prune=False` reads every passage
-    and `second_look=False` skips the second look (to collect fitting data)."""
+    and `second_look=False` skips the second look (to collect fitting data). `unfamiliar`: the question's
+    `unfamiliar_name`, when the caller has it already."""
     calib = calibration or load_calibration(cfg.conflict.evidence_calibration or None)
+    if unfamiliar is None:
+        unfamiliar = unfamiliar_name(generator.count_tokens, question)
     terms = question_terms(question)
     focused, before, could = _plan(cfg, question, passages, calib)
     to_read = [i for i, c in enumerate(could) if c or not prune]
@@ -543,7 +567,8 @@ def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[
     top_coverage = max((r.features["coverage"] for r in readings), default=0.0)
     confident = memory_usable(question, memory_answer, confidence, top_coverage, calib["memory_threshold"],
                               subject_in_documents(question, readings), calib.get("memory_threshold_documents"),
-                              any(could))
+                              any(could), unfamiliar=bool(unfamiliar),
+                              unfamiliar_threshold=calib.get("memory_threshold_unfamiliar"))
     tokens = sum(g.prompt_tokens for g in generations) + (closed_book.prompt_tokens if need_memory else 0) + extra_tokens
     return Evidence(closed_book, memory_answer, round(confidence, 4), confident, tuple(readings),
                     {"evidence": elapsed}, tokens)

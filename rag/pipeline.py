@@ -54,7 +54,7 @@ class PipelineError(RuntimeError):
 
 
 class DeciderLike(Protocol):
-    def decide(self, question: str, mode: str, readable: int = 0) -> Decision: ...
+    def decide(self, question: str, mode: str, readable: int = 0, unfamiliar: str = "") -> Decision: ...
 
 
 class RetrieverLike(Protocol):
@@ -158,6 +158,12 @@ class Pipeline:
             on_token: called with the answer's text pieces (streaming UIs).
         """
         question, mode, dyprag = self._validated(question, mode, dyprag)
+        unfamiliar = ev.unfamiliar_name(self.generator.count_tokens, question)
+        answer = self._answer(question, mode, dyprag, passages, on_token, unfamiliar)
+        return replace(answer, unfamiliar_name=unfamiliar) if unfamiliar else answer
+
+    def _answer(self, question: str, mode: str, dyprag: str, passages: Sequence[Passage] | None,
+                on_token: Callable[[str], None] | None, unfamiliar: str) -> Answer:
         run = _Run()
 
         found: list[Passage] | None = None
@@ -167,7 +173,7 @@ class Pipeline:
                 found = self._search(question, passages)
             readable = ev.readable(self.cfg, question, found)
         with run.stage("decide"):
-            decision = self.decider.decide(question, mode, readable=readable)
+            decision = self.decider.decide(question, mode, readable=readable, unfamiliar=unfamiliar)
         if decision.mode != mode:  # e.g. adaptive without a router adapter falls back to always
             run.warnings.append(decision.reason)
         if not decision.retrieve:
@@ -185,7 +191,8 @@ class Pipeline:
             return self._from_memory(question, decision, None, run, on_token, dyprag)
 
         with run.stage("evidence"):
-            evidence = ev.gather(self.generator, self.cfg, question, found, closed_book=decision.closed_book)
+            evidence = ev.gather(self.generator, self.cfg, question, found, closed_book=decision.closed_book,
+                                 unfamiliar=unfamiliar)
         answering = evidence.answering
         if not answering:
             if evidence.memory_confident and decision.mode == "adaptive" and not readable:

@@ -148,6 +148,9 @@ class Answer:
     answered_from: str = "documents"  # "documents" | "memory" | "none" (abstained)
     memory_confidence: float | None = None  # closed-book confidence, when the memory answer was computed
     searched_passages: int = 0  # adaptive mode: passages searched, none of which could answer (not retrieved)
+    # a word of the question's subject the model's vocabulary holds only in pieces (rag.evidence.unfamiliar_name):
+    # memory about it needs more confidence, and adaptive mode searches for it without the router
+    unfamiliar_name: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -159,4 +162,5 @@ class Answer:
             "dropped_passages": list(self.dropped_passages), "prompt_tokens": self.prompt_tokens,
             "warnings": list(self.warnings), "model": self.model, "answered_from": self.answered_from,
             "memory_confidence": self.memory_confidence, "searched_passages": self.searched_passages,
+            "unfamiliar_name": self.unfamiliar_name,
         }

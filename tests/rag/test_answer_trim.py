@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer_trim import stated, subject_phrase
+from rag.answer_match import subject_phrase
+from rag.answer_trim import stated
 from rag.types import Passage
 
 HANDBOOK = Passage(
@@ -15,6 +16,8 @@ PROFILE = Passage(
     "p", "orgs/brestead.md", "Brestead Labs",
     "Brestead Labs is a research laboratory based in the town of Velby. It was founded in 1991 by Quinn Selgate.",
     0, 110, 1.0)
+
+KENYA = Passage("k", "kenya.md", "Kenya", "Kenya is a country in East Africa. Its capital is Nairobi.", 0, 58, 1.0)
 
 
 @pytest.mark.parametrize("question, reading, shown", [
@@ -27,6 +30,9 @@ PROFILE = Passage(
     # a clause the passage states stays
     ("When was Brestead Labs founded?", ("Brestead Labs was founded in 1991 by Quinn Selgate, a research laboratory "
      "based in Velby."), "Brestead Labs was founded in 1991 by Quinn Selgate, a research laboratory based in Velby."),
+    # the answer in a second sentence is kept, with what leads to it
+    ("What is the capital of Kenya?", "Kenya is a country in East Africa. Its capital is Nairobi. It is big.",
+     "Kenya is a country in East Africa. Its capital is Nairobi."),
     # the comma of a date is not a clause boundary; the value is never cut
     ("When is Project Velstead due?", "Project Velstead is due on April 20, 2027 [1].",
      "Project Velstead is due on April 20, 2027."),
@@ -34,7 +40,7 @@ PROFILE = Passage(
     ("Who leads Project Velstead?", "[1] Wim Oberfield", "Wim Oberfield"),
 ])
 def test_stated_keeps_what_the_passage_says(question, reading, shown):
-    passage = HANDBOOK if "Velstead" in question else PROFILE
+    passage = HANDBOOK if "Velstead" in question else KENYA if "Kenya" in question else PROFILE
     assert stated(question, reading, passage) == shown
 
 

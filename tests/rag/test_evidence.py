@@ -20,6 +20,7 @@ from rag.evidence import (
     reachable,
     reading_features,
     subject_in_documents,
+    unfamiliar_name,
     unread,
 )
 from rag.types import Passage
@@ -200,3 +201,18 @@ def test_a_reading_about_something_else_does_not_answer():
     # "leads" is asked, "led" is said: the same word
     led = make_reading("Who leads Project Selstead?", p, "Project Selstead is led by Pavel Zarbrook.")
     assert led.features["on_question"] == 1.0
+
+
+def test_a_name_the_model_never_saw_is_unfamiliar(hf_generator):
+    """SmolLM2's vocabulary holds "Peru" or "United Kingdom" whole, and splits an invented company name into 3+
+    pieces; what the model "remembers" about such a name is an invention, so memory needs more confidence."""
+    count = hf_generator.count_tokens
+    assert unfamiliar_name(count, "Which bank does Selholt Brewery use?") == "Selholt"
+    assert unfamiliar_name(count, "What is the internet country domain of Prymouthovia?") == "Prymouthovia"
+    for familiar in ("What is the capital of Peru?", "What is the capital of the United Kingdom?",
+                     "Who wrote Romeo and Juliet?", "What is 14 minus 9?", "Hello! How are you?"):
+        assert unfamiliar_name(count, familiar) == "", familiar
+    q, memory = "Which bank does Selholt Brewery use?", "Selholt Brewery banks with Velby Savings."
+    assert memory_usable(q, memory, 0.8, 0.6, 0.55)
+    assert not memory_usable(q, memory, 0.8, 0.6, 0.55, unfamiliar=True, unfamiliar_threshold=0.9)
+    assert memory_usable(q, memory, 0.95, 0.6, 0.55, unfamiliar=True, unfamiliar_threshold=0.9)

@@ -216,7 +216,7 @@ def test_dyprag_answer_uses_the_deltas_alone_not_the_router_adapter(hf_generator
     from tests.rag.generators.suite import random_deltas
 
     class RouterAnswers:  # the decider, a neighbour: retrieves, and would answer with the router adapter
-        def decide(self, question, mode, readable=0):
+        def decide(self, question, mode, readable=0, unfamiliar=""):
             return Decision(True, "adaptive", 0.9, "router: retrieve", answer_adapter="router")
 
     class Deltas:  # the injector, a neighbour
@@ -273,6 +273,23 @@ def test_adaptive_reads_passages_that_name_the_question_without_asking_the_route
     assert "Nairobi" in answer.answer and answer.citations[0].passage_id
     assert not any(r.adapter == "router" for r in requests)  # the router was not asked
     assert "passages found name what is asked" in decision_words(answer)
+
+
+def test_adaptive_searches_for_a_name_the_model_never_saw_without_asking_the_router(pipeline, hf_generator,
+                                                                                     monkeypatch):
+    """"Selholt Brewery" is in no document and the model's vocabulary splits it into pieces: the router's
+    confidence about it means nothing, so it is not asked; memory, needing 0.9 confidence for such a name,
+    does not invent a bank, and the answer says nothing was found."""
+    requests = []
+    real = hf_generator.generate_batch
+    monkeypatch.setattr(hf_generator, "generate_batch", lambda rs: requests.extend(rs) or real(rs))
+    real_one = hf_generator.generate
+    monkeypatch.setattr(hf_generator, "generate", lambda r: requests.append(r) or real_one(r))
+    answer = pipeline.answer("Which bank does Selholt Brewery use?", mode="adaptive")
+    assert not any(r.adapter == "router" for r in requests)
+    assert answer.unfamiliar_name == "Selholt" and answer.to_json()["unfamiliar_name"] == "Selholt"
+    assert answer.abstained and answer.retrieved and not answer.citations
+    assert 'the model does not know the name "Selholt"' in decision_words(answer)
 
 
 def test_adaptive_answers_from_memory_when_nothing_found_could_answer(pipeline):

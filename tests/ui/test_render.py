@@ -161,6 +161,11 @@ def test_badges_explain_the_decision_in_words():
         render.badge_html(memory_answer(None), "adaptive"))
     assert "searched your documents: passages found name what is asked" in text(
         render.badge_html(replace(retrieved_answer(), ret_probability=None), "adaptive"))
+    unfamiliar = replace(retrieved_answer(), ret_probability=None, unfamiliar_name="Selholt", abstained=True)
+    assert 'searched your documents, none answers; the model\'s memory is not confident enough' in text(
+        render.badge_html(unfamiliar, "adaptive"))
+    assert 'searched because the model does not know the name "Selholt"' in text(render.badge_html(unfamiliar,
+                                                                                                 "adaptive"))
     searched = replace(memory_answer(None), searched_passages=3, memory_confidence=0.8)
     assert "none of the 3 passages found in your documents is about this; the model's memory answered (80% " \
            "confident)" in text(render.badge_html(searched, "adaptive"))
