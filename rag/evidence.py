@@ -24,6 +24,12 @@ rag/evidence_calibration.json, fitted on the dev split of the workloads by
   about the time zone answers another question, even from the right document;
 - `unknown`: the reading declines ("the passage does not say").
 
+Rules on top of the probability (`answers`): a reading does not answer when its value is of the wrong kind
+(a name for "when"), when it only names the document ("The Zarby Analytics staff handbook is ..."), or when
+it is a statement about something else (`_off_question`: the support desk's extension for the days of leave).
+Memory answers when no reading does only if confident (`memory_usable`), more so about a subject the documents
+name but do not answer, and most about a name the model's own tokenizer splits into pieces (`unfamiliar_name`).
+
 A passage whose matching features alone keep it below the threshold, however well the model reads it
 (`reachable`: usually a passage that never names the question's subject), is not read: the outcome is the
 same and the batch is shorter. A question that nothing in the documents can answer costs one closed-book row.
