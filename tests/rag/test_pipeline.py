@@ -260,14 +260,20 @@ def test_dyprag_asked_per_question_injects_with_the_config_switch_off(hf_generat
     assert "Nairobi" not in requests[-1].prompt  # inject: the passage is in the weights, not the prompt
 
 
+def _recorded_requests(generator, monkeypatch) -> list:
+    """Every request the generator gets from now on, single or batched (the generator still answers them)."""
+    requests = []
+    real = generator.generate_batch
+    monkeypatch.setattr(generator, "generate_batch", lambda rs: requests.extend(rs) or real(rs))
+    real_one = generator.generate
+    monkeypatch.setattr(generator, "generate", lambda r: requests.append(r) or real_one(r))
+    return requests
+
+
 def test_adaptive_reads_passages_that_name_the_question_without_asking_the_router(pipeline, hf_generator, monkeypatch):
     """The index has its say first: a passage that could answer is read even when the model thinks it knows
     (the documents may disagree with its memory), and the router's token is not spent."""
-    requests = []
-    real = hf_generator.generate_batch
-    monkeypatch.setattr(hf_generator, "generate_batch", lambda rs: requests.extend(rs) or real(rs))
-    real_one = hf_generator.generate
-    monkeypatch.setattr(hf_generator, "generate", lambda r: requests.append(r) or real_one(r))
+    requests = _recorded_requests(hf_generator, monkeypatch)
     answer = pipeline.answer("What is the capital of Kenya?", mode="adaptive")
     assert answer.retrieved and answer.mode == "adaptive" and answer.ret_probability is None
     assert "Nairobi" in answer.answer and answer.citations[0].passage_id
@@ -280,11 +286,7 @@ def test_adaptive_searches_for_a_name_the_model_never_saw_without_asking_the_rou
     """"Selholt Brewery" is in no document and the model's vocabulary splits it into pieces: the router's
     confidence about it means nothing, so it is not asked; memory, needing 0.9 confidence for such a name,
     does not invent a bank, and the answer says nothing was found."""
-    requests = []
-    real = hf_generator.generate_batch
-    monkeypatch.setattr(hf_generator, "generate_batch", lambda rs: requests.extend(rs) or real(rs))
-    real_one = hf_generator.generate
-    monkeypatch.setattr(hf_generator, "generate", lambda r: requests.append(r) or real_one(r))
+    requests = _recorded_requests(hf_generator, monkeypatch)
     answer = pipeline.answer("Which bank does Selholt Brewery use?", mode="adaptive")
     assert not any(r.adapter == "router" for r in requests)
     assert answer.unfamiliar_name == "Selholt" and answer.to_json()["unfamiliar_name"] == "Selholt"
