@@ -66,11 +66,13 @@ def inputs_path_for(cfg: Config, folder: Path | None = None) -> Path | None:
 
 
 def index_inputs_enabled(cfg: Config) -> bool:
-    """Whether `index add` stores translator inputs: inject.index_inputs on, or auto and the translator file exists."""
-    from rag.translator import translator_path  # imports torch: only when asked
+    """Whether `index add` stores translator inputs: inject.index_inputs on, or auto and the user configured or
+    built a translator. The shipped one does not count: a user who never asked for DyPRAG should not pay one
+    base-model pass per chunk at indexing; a DyPRAG question then encodes its passages when asked."""
+    from rag.translator import user_translator  # imports torch: only when asked
 
     mode = cfg.inject.index_inputs
-    return mode == "on" or (mode == "auto" and translator_path(cfg).is_file())
+    return mode == "on" or (mode == "auto" and user_translator(cfg))
 
 
 class TranslatorInputs:

@@ -142,9 +142,9 @@ class InjectConfig:
     """DyPRAG: passages as per-question LoRA weights."""
 
     dyprag: DyPRAGMode = "off"
-    translator: str | None = None  # translator file; None = the one built for this model, if any
+    translator: str | None = None  # translator file; None = the one built for this model, else the shipped one
     # `index add` stores each new chunk's translator input (one base-model pass per chunk) so a question
-    # encodes no passage: auto = when the translator file above exists, on = always, off = never
+    # encodes no passage: auto = when a translator is configured or built (not the shipped one), on, off
     index_inputs: IndexInputs = "auto"
     # factor on the injected delta (scale * B A); None = the translator's calibrated scale (`dyprag bench --calibrate`)
     scale: float | None = None

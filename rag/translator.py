@@ -20,7 +20,7 @@ Saved as ONE safetensors file plus a JSON manifest beside it (`<stem>.json`):
 A corrupted file, a manifest that does not match the weights, or a translator built for another base
 model raises `TranslatorError` naming the file and the mismatch. `translator_path(cfg)` is the file a
 configuration uses: inject.translator, else `default_translator_path(model)` where `adaptrag dyprag train`
-puts it.
+puts it, else the float16 copy shipped in adapt/dyprag/translators/<model>/ (`adaptrag dyprag ship` writes it).
 """
 
 from __future__ import annotations
@@ -159,9 +159,28 @@ def default_translator_path(model_name: str) -> Path:
     return default_data_home() / "dyprag" / stem / "translator.safetensors"
 
 
+# Translators that ship with adaptrag (stored in float16), one folder per registry model name.
+SHIPPED_DIR = Path(__file__).resolve().parent.parent / "adapt" / "dyprag" / "translators"
+
+
+def shipped_translator_path(model_name: str) -> Path:
+    """Where the translator shipped for a registry model lives (it may not exist)."""
+    return SHIPPED_DIR / Path(model_name).name / "translator.safetensors"
+
+
 def translator_path(cfg: Config) -> Path:
-    """The translator file of cfg: inject.translator, else the default one of cfg's model."""
-    return Path(cfg.inject.translator).expanduser() if cfg.inject.translator else default_translator_path(cfg.model.name)
+    """The translator file of cfg: inject.translator, else the one `adaptrag dyprag train` built for cfg's model,
+    else the one shipped for it; the built one's path when none exists (for the message that says how)."""
+    if cfg.inject.translator:
+        return Path(cfg.inject.translator).expanduser()
+    built = default_translator_path(cfg.model.name)
+    shipped = shipped_translator_path(cfg.model.name)
+    return shipped if not built.is_file() and shipped.is_file() else built
+
+
+def user_translator(cfg: Config) -> bool:
+    """Whether cfg uses a translator the user configured or built, rather than the shipped one or none."""
+    return bool(cfg.inject.translator) or default_translator_path(cfg.model.name).is_file()
 
 
 def manifest_path(path: str | Path) -> Path:
@@ -192,15 +211,16 @@ class Manifest:
 
 
 def save_translator(translator: ParameterTranslator, path: str | Path, training: dict[str, Any] | None = None,
-                    metrics: dict[str, Any] | None = None) -> Manifest:
-    """Write `path` (.safetensors) and its manifest atomically (temp file + rename)."""
+                    metrics: dict[str, Any] | None = None, dtype: torch.dtype = torch.float32) -> Manifest:
+    """Write `path` (.safetensors) and its manifest atomically (temp file + rename). `dtype=torch.float16` halves
+    the file (the shipped translators); loading always gives float32 weights."""
     from safetensors.torch import save_file
 
     from rag.models import file_sha256
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tensors = {k: v.detach().contiguous().cpu() for k, v in translator.state_dict().items()}
+    tensors = {k: v.detach().to(dtype).contiguous().cpu() for k, v in translator.state_dict().items()}
     tmp = path.with_name(f".{path.name}.tmp")
     save_file(tensors, str(tmp), metadata={"spec": json.dumps(translator.spec.to_json()),
                                            "format_version": str(FORMAT_VERSION)})

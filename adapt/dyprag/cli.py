@@ -57,6 +57,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="with --split dev: store the scale with the best combine accuracy in the translator manifest")
     b.set_defaults(func=cmd_bench)
 
+    sh = sub.add_parser("ship", help="copy a trained translator, in float16, to where adaptrag ships it "
+                                     "(adapt/dyprag/translators/<model>/)")
+    sh.add_argument("--model", default="smollm2-135m", help="base model (registry name)")
+    sh.add_argument("--translator", help="trained translator file; default: the model's default translator path")
+    sh.set_defaults(func=cmd_ship)
+
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default="smollm2-135m", help="base model (registry name or path)")
@@ -115,10 +121,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
     import torch
 
     from adapt.dyprag.bench import choose_scale, run_bench
-    from rag.translator import default_translator_path, read_manifest, write_calibration
+    from rag.config import load_config
+    from rag.translator import read_manifest, translator_path, write_calibration
 
     torch.set_num_threads(max(1, args.threads))
-    translator = Path(args.translator).expanduser() if args.translator else default_translator_path(args.model)
+    translator = Path(args.translator).expanduser() if args.translator else translator_path(
+        load_config(env={}, overrides={"model.name": args.model}))
     if args.calibrate and args.split != "dev":
         raise SystemExit("--calibrate chooses the scale on dev questions; add --split dev")
     try:
@@ -136,6 +144,29 @@ def cmd_bench(args: argparse.Namespace) -> int:
         write_calibration(translator, calibration)
         report["calibration"] = calibration
     print(json.dumps(report, indent=2))
+    return 0
+
+
+def cmd_ship(args: argparse.Namespace) -> int:
+    """The shipped copy keeps the manifest (training, metrics, calibrated scale) and records its storage dtype."""
+    import torch
+
+    from rag.translator import (
+        default_translator_path,
+        load_translator,
+        save_translator,
+        shipped_translator_path,
+        write_calibration,
+    )
+
+    source = Path(args.translator).expanduser() if args.translator else default_translator_path(args.model)
+    translator, manifest = load_translator(source, expect_model=args.model)
+    out = shipped_translator_path(args.model)
+    training = {**manifest.training, "stored_dtype": "float16", "shipped_from": source.name}
+    save_translator(translator, out, training=training, metrics=manifest.metrics, dtype=torch.float16)
+    if manifest.calibration:
+        write_calibration(out, manifest.calibration)
+    print(json.dumps({"translator": str(out), "bytes": out.stat().st_size, "scale": manifest.scale}, indent=2))
     return 0
 
 

@@ -70,6 +70,40 @@ def test_save_load_round_trip(tmp_path):
     assert json.loads(manifest_path(path).read_text())["spec"]["base_model"] == "tiny-model"
 
 
+def test_a_float16_file_is_half_the_size_and_loads_as_float32(tmp_path):
+    translator = ParameterTranslator(SMALL, seed=1)
+    full, half = tmp_path / "full.safetensors", tmp_path / "half.safetensors"
+    save_translator(translator, full)
+    save_translator(translator, half, dtype=torch.float16)
+    assert half.stat().st_size < 0.6 * full.stat().st_size
+    loaded, _ = load_translator(half)
+    assert all(p.dtype == torch.float32 for p in loaded.parameters())
+    x = torch.randn(2, 8)
+    for key, (a, b) in translator(x).items():
+        a2, b2 = loaded(x)[key]
+        assert torch.allclose(a, a2, atol=1e-3, rtol=1e-3) and torch.allclose(b, b2, atol=1e-3, rtol=1e-3)
+
+
+def test_the_built_translator_comes_before_the_shipped_one(tmp_path, monkeypatch):
+    """A configured file wins, then the one `adaptrag dyprag train` built, then the shipped copy; only the first
+    two make `index add` store translator inputs (auto)."""
+    from indexing.translator_inputs import index_inputs_enabled
+    from rag import translator as tr
+    from rag.config import load_config
+
+    monkeypatch.setattr(tr, "SHIPPED_DIR", tmp_path / "shipped")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    cfg = load_config(env={})
+    built, shipped = tr.default_translator_path(cfg.model.name), tr.shipped_translator_path(cfg.model.name)
+    assert tr.translator_path(cfg) == built and not index_inputs_enabled(cfg)  # none: the path the message names
+    save_translator(ParameterTranslator(SMALL, seed=1), shipped, dtype=torch.float16)
+    assert tr.translator_path(cfg) == shipped and not index_inputs_enabled(cfg)
+    save_translator(ParameterTranslator(SMALL, seed=1), built)
+    assert tr.translator_path(cfg) == built and index_inputs_enabled(cfg)
+    mine = load_config(env={}, overrides={"inject.translator": str(tmp_path / "mine.safetensors")})
+    assert tr.translator_path(mine) == tmp_path / "mine.safetensors" and index_inputs_enabled(mine)
+
+
 def test_corrupted_file_fails_clearly(tmp_path):
     path = tmp_path / "translator.safetensors"
     save_translator(ParameterTranslator(SMALL, seed=1), path)
