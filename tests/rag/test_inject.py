@@ -90,3 +90,23 @@ def test_injector_off_needs_no_translator(tmp_path):
     cfg = _cfg(tmp_path, tmp_path / "missing.safetensors", mode="off")
     injector = Injector(SimpleNamespace(model=None, tokenizer=None), cfg)
     assert injector.deltas([Passage("a", "s", "", "t", 0, 1, 1.0)]) is None
+
+
+def test_a_new_user_gets_the_shipped_translator(base, tmp_path, monkeypatch):
+    """Right after setup (no `adaptrag dyprag train`), DyPRAG runs on the translator that ships with adaptrag:
+    trained for this base model (the sha256 check passes), calibrated, and it moves the model's logits."""
+    from rag.translator import shipped_translator_path
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "fresh"))  # nothing built by the user
+    cfg = load_config(env={}, overrides={"inject.dyprag": "combine", "index.path": str(tmp_path / "index")})
+    model, tok = base
+    injector = Injector(SimpleNamespace(model=model, tokenizer=tok), cfg)
+    assert injector.path == shipped_translator_path(cfg.model.name)
+    assert injector.manifest.training["stored_dtype"] == "float16" and injector.manifest.calibration
+    kenya = "Kenya is a country in East Africa. Its capital is Nairobi."
+    d = injector.deltas([Passage("k", "kenya.md", "Kenya", kenya, 0, len(kenya), 1.0)])
+    assert d is not None and injector.scale == injector.manifest.scale
+    prompt = "The capital of Kenya is"
+    with inject(model, d):
+        shifted = logits(model, tok, prompt)
+    assert not torch.allclose(shifted, logits(model, tok, prompt))
