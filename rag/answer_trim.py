@@ -24,7 +24,7 @@ import re
 
 from rag import answer_match as am
 from rag.attribute import split_sentences
-from rag.evidence import question_terms
+from rag.evidence import heading_words, question_terms
 from rag.types import Passage
 
 # A clause boundary after the first clause: a comma not inside a number or date ("April 20, 2029"), a
@@ -91,9 +91,7 @@ def _name_the_subject(sentence: str, question: str, passage: Passage) -> str:
     if m is None:
         return sentence
     np_words = am.tokens(m.group("np"))
-    first_line = passage.text.lstrip().split("\n", 1)[0]
-    heading = set(am.tokens(f"{passage.title} {first_line if len(first_line) <= 80 else ''}"))
-    heading |= {w for t in am.tokens(passage.title) for w in t.split("-")}
+    heading = heading_words(passage)
     if not np_words or sum(am.present_in(w, heading, forms=True) for w in np_words) / len(np_words) < 0.75:
         return sentence
     return f"{subject} {sentence[m.start('verb'):]}"

@@ -273,10 +273,19 @@ def _names_document(core: str, passage: Passage) -> bool:
     words = core.split()
     if len(words) < 2:  # one word may be a value derived from the name ("Colombian" of "Colombia")
         return False
-    first_line = passage.text.lstrip().split("\n", 1)[0]
-    heading = set(am.tokens(f"{passage.title} {first_line if len(first_line) <= 80 else ''}"))
-    heading |= {w for t in am.tokens(passage.title) for w in t.split("-")}
+    heading = heading_words(passage)
     return sum(_present(w, heading) for w in words) / len(words) >= 0.75
+
+
+def heading_words(passage: Passage) -> set[str]:
+    """The words that name a passage's document: its title, and its first line when that line is a heading (short,
+    not a sentence, with text after it: "Zarby Analytics staff handbook"). A one-line passage, or one that opens
+    with a sentence ("The currency of India is the Indian Rupee."), has no heading line."""
+    text = passage.text.strip()
+    first_line, _, rest = text.partition("\n")
+    is_heading = bool(rest.strip()) and len(first_line) <= 80 and not first_line.rstrip().endswith((".", "!", "?"))
+    words = set(am.tokens(f"{passage.title} {first_line if is_heading else ''}"))
+    return words | {w for t in am.tokens(passage.title) for w in t.split("-")}
 
 
 def _off_question(terms: dict[str, float], answer: str, core: str) -> bool:

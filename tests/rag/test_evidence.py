@@ -167,6 +167,11 @@ def test_a_reading_that_only_names_the_document_does_not_answer():
     assert title_only.features["names_document"] == 1.0 and not title_only.answers
     right = make_reading(q, handbook, "Project Griscombe is led by Falk Astwick.")
     assert right.features["names_document"] == 0.0
+    # a passage that opens with a sentence has no heading line: a reading that repeats it answers
+    one_line = Passage("i", "india.txt", "", "The currency of India is the Indian Rupee, issued by its central bank.",
+                       0, 70, 1.0)
+    rupee = make_reading("What is the currency of India?", one_line, "The currency of India is the Indian Rupee.")
+    assert rupee.features["names_document"] == 0.0 and rupee.answers
     # one word derived from the name is a value, not the document's name
     colombia = Passage("c", "colombia.md", "Colombia", "Colombia\n\nPeople from Colombia are called Colombian.", 0, 50, 1.0)
     assert make_reading("What are people from Colombia called?", colombia, "Colombian").features["names_document"] == 0.0
