@@ -291,12 +291,20 @@ def heading_words(passage: Passage) -> set[str]:
 def _off_question(terms: dict[str, float], answer: str, core: str) -> bool:
     """The reading states something other than what was asked: the question asks with two or more words
     besides its subject ("What extension reaches the support desk?", "How many days of annual leave ...?"), and
-    the reading is a statement of its own (three or more words of its own) that uses none of them: "Selholt
+    the reading is a statement of its own (a verb, three or more words of its own) that uses none of them: "Selholt
     Brewery is a brewery based in the town of Quenhallow." A bare value ("32", "Quinn Tarnley") is not judged,
     and neither is a question with one such word, which an answer may say with a synonym ("Who leads X?": "The
     CEO of X is ...")."""
     predicate = [w for w, v in terms.items() if v == 1.0]
-    return len(predicate) >= 2 and len(core.split()) >= 3 and _on_question(terms, answer) == 0.0
+    return (len(predicate) >= 2 and len(core.split()) >= 3 and bool(_STATEMENT.search(answer))
+            and _on_question(terms, answer) == 0.0)
+
+
+# A statement's verb: a copula or auxiliary, or a common verb of a company or a place ("employs", "uses"). A reading
+# without one is a value with its context ("Eric Defoort (27 June 1943 in Ypres - 2016)"), not a statement.
+_STATEMENT = re.compile(r"\b(?:is|are|was|were|be|been|has|have|had|can|could|will|would|may|does|did|employs|"
+                        r"uses|offers|makes|produces|operates|opens|receives|gets|provides|includes|sells)\b",
+                        re.IGNORECASE)
 
 
 UNFAMILIAR_PIECES = 3  # a name word the model's tokenizer splits into this many pieces or more is unfamiliar

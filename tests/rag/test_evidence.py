@@ -201,6 +201,10 @@ def test_a_reading_about_something_else_does_not_answer():
     assert bare.features["off_question"] == 0.0
     on = make_reading(q, p, "Staff of Astbrook Works receive 29 days of annual leave each year.")
     assert on.features["off_question"] == 0.0 and on.answers
+    # a value with its context is not a statement of its own: "born in what city" answered by a biography line
+    bio = passage("e", "Eric Defoort (27 June 1943 in Ypres - 16 December 2016) was a Belgian politician.")
+    value = make_reading("In what city was Eric Defoort born?", bio, "Eric Defoort (27 June 1943 in Ypres - 2016)")
+    assert value.features["off_question"] == 0.0
     synonym = make_reading("Who leads Project Selstead?", p, "The head of Project Selstead is Pavel Zarbrook.")
     assert synonym.features["off_question"] == 0.0
     # "leads" is asked, "led" is said: the same word
