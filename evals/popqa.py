@@ -65,8 +65,8 @@ class PopQARunner:
         if decider is not None:  # record the pipeline's own decisions: a never run's closed-book log-probs
             inner = decider.decide
 
-            def decide(question: str, mode: str | None = None, readable: int = 0) -> Any:
-                d = inner(question, mode, readable=readable)
+            def decide(question: str, mode: str | None = None, **signals: Any) -> Any:
+                d = inner(question, mode, **signals)  # readable, unfamiliar: the pipeline's own say
                 self._local.decision = d
                 return d
 
