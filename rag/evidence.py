@@ -26,7 +26,8 @@ rag/evidence_calibration.json, fitted on the dev split of the workloads by
 
 Rules on top of the probability (`answers`): a reading does not answer when its value is of the wrong kind
 (a name for "when"), when it only names the document ("The Zarby Analytics staff handbook is ..."), or when
-it is a statement about something else (`_off_question`: the support desk's extension for the days of leave).
+it is a statement about something else (`_off_question`: the support desk's extension for the days of leave), or
+when its value is the question's own description again (`restates_question`: "the author of Eragon").
 Memory answers when no reading does only if confident (`memory_usable`), more so about a subject the documents
 name but do not answer, and most about a name the model's own tokenizer splits into pieces (`unfamiliar_name`).
 
@@ -259,6 +260,7 @@ def reading_features(question: str, terms: dict[str, float], passage: Passage, a
         **passage_features(terms, passage),
         "names_document": float(_names_document(core, passage)),
         "off_question": float(_off_question(terms, answer, core)),
+        "restates": float(restates_question(terms, answer)),
         "grounded": grounded,
         "near": float(grounded >= 0.6 and _near(terms, passage.text, core)),
         "on_question": _on_question(terms, answer),
@@ -298,6 +300,19 @@ def _off_question(terms: dict[str, float], answer: str, core: str) -> bool:
     predicate = [w for w, v in terms.items() if v == 1.0]
     return (len(predicate) >= 2 and len(core.split()) >= 3 and bool(_STATEMENT.search(answer))
             and _on_question(terms, answer) == 0.0)
+
+
+_COPULA_VALUE = re.compile(r"\b(?:is|was|are|were)\s+(?:the|a|an)?\s*(?P<head>\w+)(?:\s+\w+)?\s+of\b", re.IGNORECASE)
+
+
+def restates_question(terms: dict[str, float], answer: str) -> bool:
+    """The reading's value is the question's own description again: "The author of Eldest is the author of Eragon",
+    "The chief executive of X is the chief executive of the textile mill". It names no one; it does not answer."""
+    m = _COPULA_VALUE.search(am.first_clause(answer))
+    if m is None:
+        return False
+    predicate = {w for w, v in terms.items() if v == 1.0}
+    return any(am.present_in(w, {am.fold(m.group("head"))}, forms=True) for w in predicate)
 
 
 # A statement's verb: a copula or auxiliary, or a common verb of a company or a place ("employs", "uses"). A reading
@@ -457,10 +472,12 @@ def answers(question: str, answer: str, probability: float, calibration: dict[st
             features: dict[str, float] | None = None) -> bool:
     """A reading answers when its calibrated probability reaches the threshold, its value is of the kind asked
     for (a name does not answer "when" or "how many": answer_match.fits_question), it is more than the
-    document's own name, and it is about what was asked (`_off_question`)."""
+    document's own name, it is about what was asked (`_off_question`), and its value is not the question's own
+    description again (`restates_question`)."""
     features = features or {}
     return (probability >= calibration["answers_threshold"] and am.fits_question(question, answer)
-            and not features.get("names_document") and not features.get("off_question"))
+            and not features.get("names_document") and not features.get("off_question")
+            and not features.get("restates"))
 
 
 def memory_mention(question: str, memory: str, text: str) -> float:

@@ -225,3 +225,13 @@ def test_a_name_the_model_never_saw_is_unfamiliar(hf_generator):
     assert memory_usable(q, memory, 0.8, 0.6, 0.55)
     assert not memory_usable(q, memory, 0.8, 0.6, 0.55, unfamiliar=True, unfamiliar_threshold=0.9)
     assert memory_usable(q, memory, 0.95, 0.6, 0.55, unfamiliar=True, unfamiliar_threshold=0.9)
+
+
+def test_a_reading_that_describes_the_answer_with_the_question_does_not_answer():
+    """"The author of Eldest is the author of Eragon" names no one: its value is the question's own description."""
+    p = passage("el", "Eldest is the second novel of the Inheritance Cycle by Christopher Paolini, the author of Eragon.")
+    q = "Who is the author of Eldest?"
+    again = make_reading(q, p, "The author of Eldest is the author of Eragon.")
+    assert again.features["restates"] == 1.0 and not again.answers
+    named = make_reading(q, p, "The author of Eldest is Christopher Paolini.")
+    assert named.features["restates"] == 0.0 and named.answers
