@@ -179,8 +179,9 @@ def translator_path(cfg: Config) -> Path:
 
 
 def user_translator(cfg: Config) -> bool:
-    """Whether cfg uses a translator the user configured or built, rather than the shipped one or none."""
-    return bool(cfg.inject.translator) or default_translator_path(cfg.model.name).is_file()
+    """Whether cfg uses an existing translator the user configured or built, rather than the shipped one or none."""
+    path = translator_path(cfg)
+    return path.is_file() and path != shipped_translator_path(cfg.model.name)
 
 
 def manifest_path(path: str | Path) -> Path:

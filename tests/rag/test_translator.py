@@ -101,7 +101,9 @@ def test_the_built_translator_comes_before_the_shipped_one(tmp_path, monkeypatch
     save_translator(ParameterTranslator(SMALL, seed=1), built)
     assert tr.translator_path(cfg) == built and index_inputs_enabled(cfg)
     mine = load_config(env={}, overrides={"inject.translator": str(tmp_path / "mine.safetensors")})
-    assert tr.translator_path(mine) == tmp_path / "mine.safetensors" and index_inputs_enabled(mine)
+    assert tr.translator_path(mine) == tmp_path / "mine.safetensors" and not index_inputs_enabled(mine)  # missing
+    save_translator(ParameterTranslator(SMALL, seed=1), tmp_path / "mine.safetensors")
+    assert index_inputs_enabled(mine)
 
 
 def test_corrupted_file_fails_clearly(tmp_path):
