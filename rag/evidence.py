@@ -307,12 +307,16 @@ _COPULA_VALUE = re.compile(r"\b(?:is|was|are|were)\s+(?:the|a|an)?\s*(?P<head>\w
 
 def restates_question(terms: dict[str, float], answer: str) -> bool:
     """The reading's value is the question's own description again: "The author of Eldest is the author of Eragon",
-    "The chief executive of X is the chief executive of the textile mill". It names no one; it does not answer."""
-    m = _COPULA_VALUE.search(am.first_clause(answer))
+    "The chief executive of X is the chief executive of the textile mill" (the question's word on both sides of "is").
+    It names no one; it does not answer. "Lille is the capital of the Nord department" does."""
+    clause = am.first_clause(answer)
+    m = _COPULA_VALUE.search(clause)
     if m is None:
         return False
+    head = am.fold(m.group("head"))
+    said_before = set(am.tokens(clause[: m.start()]))  # "The author of Eldest" is ..., not "Lille" is the capital of
     predicate = {w for w, v in terms.items() if v == 1.0}
-    return any(am.present_in(w, {am.fold(m.group("head"))}, forms=True) for w in predicate)
+    return any(am.present_in(w, {head}, forms=True) and am.present_in(w, said_before, forms=True) for w in predicate)
 
 
 # A statement's verb: a copula or auxiliary, or a common verb of a company or a place ("employs", "uses"). A reading

@@ -235,3 +235,6 @@ def test_a_reading_that_describes_the_answer_with_the_question_does_not_answer()
     assert again.features["restates"] == 1.0 and not again.answers
     named = make_reading(q, p, "The author of Eldest is Christopher Paolini.")
     assert named.features["restates"] == 0.0 and named.answers
+    lille = passage("li", "Lille is the capital of the Nord department of France.")
+    capital = make_reading("What is Lille the capital of?", lille, "Lille is the capital of the Nord department.")
+    assert capital.features["restates"] == 0.0
