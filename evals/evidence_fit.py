@@ -35,6 +35,7 @@ from rag import answer_match as am
 ANSWER_IN_CORPUS = {"document", "no_conflict", "memory_conflict", "known"}
 # document_conflict readings are left out of the fit: the side that differs from the case's alias answers too.
 SHOULD_ANSWER = {"document", "no_conflict", "known"}
+HAND_SET = ("memory_threshold_documents", "memory_threshold_unfamiliar")  # calibration keys `fit` keeps as they are
 
 
 def _label(kind: str, aliases: list[str], passage: str, reading: str) -> int:
@@ -107,7 +108,7 @@ def fit(records_path: Path, out: Path) -> dict[str, Any]:
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
-    from rag.evidence import FEATURES, logistic
+    from rag.evidence import FEATURES, load_calibration, logistic
 
     rows = [refeature(json.loads(line)) for line in records_path.read_text(encoding="utf-8").splitlines()
             if line.strip()]
@@ -117,13 +118,18 @@ def fit(records_path: Path, out: Path) -> dict[str, Any]:
     model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000).fit(X, y)
     coefs = {"bias": round(float(model.intercept_[0]), 4),
              **{f: round(float(c), 4) for f, c in zip(FEATURES, model.coef_[0])}}
+    # Set by hand, not by this grid (see their notes in the current calibration): carried into the simulation
+    # and into the new file, so a refit does not drop them.
+    current = load_calibration()
+    hand = {k: v for k, v in current.items() if k in HAND_SET}
+    hand_notes = {k: v for k, v in current.get("fitted_on", {}).items() if k in HAND_SET}
     embedder = _CachedEmbedder()
     best = None
     for mc in (0.35, 0.45, 0.55, 0.65, 0.75):
         for ta in [i / 20 for i in range(4, 19)]:
             for tm in [i / 20 for i in range(21)]:
-                calib = {"answers": coefs, "answers_threshold": ta, "memory_threshold": tm}
-                stats = _question_level(rows, coefs, ta, tm, logistic)
+                calib = {"answers": coefs, "answers_threshold": ta, "memory_threshold": tm, **hand}
+                stats = _question_level(rows, coefs, ta, tm, logistic, hand.get("memory_threshold_unfamiliar"))
                 sim = simulate(rows, calib, embedder, min_confidence=mc)
                 success = sum(sim["success_by_kind"].values()) / max(len(sim["success_by_kind"]), 1)
                 ok = sim["false_flag_rate"] <= 0.05
@@ -135,12 +141,13 @@ def fit(records_path: Path, out: Path) -> dict[str, Any]:
                                           "simulated_false_flag_rate": sim["false_flag_rate"]})
     _, ta, tm, stats = best
     calibration = {
-        "answers": coefs, "answers_threshold": ta, "memory_threshold": tm,
+        "answers": coefs, "answers_threshold": ta, "memory_threshold": tm, **hand,
         "fitted_on": {"records": str(records_path), "questions": len(rows), "passage_rows": len(y),
                       "positives": int(y.sum()), "dev_metrics": stats,
                       "rule": "logistic P(passage answers) (class-balanced); thresholds: the best simulated success "
                               "(mean over kinds) with false flags <= 5%",
-                      "command": "python -m evals.evidence_fit fit RECORDS --out rag/evidence_calibration.json"},
+                      "command": "python -m evals.evidence_fit fit RECORDS --out rag/evidence_calibration.json",
+                      **hand_notes},
     }
     out.write_text(json.dumps(calibration, indent=2) + "\n", encoding="utf-8")
     return calibration

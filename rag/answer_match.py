@@ -145,13 +145,25 @@ def present_in(word: str, present: set[str], forms: bool = False) -> bool:
 _NAME_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
 
 
+def ends_sentence(before: str) -> bool:
+    """Whether text `before` ends a sentence: "!" or "?", or "." after a lower-case word ("today. How"), not after
+    an abbreviation of a name ("St. Elmo", "Seitz Sr.")."""
+    if before[-1] in "!?":
+        return True
+    if before[-1] != ".":
+        return False
+    words = re.findall(r"\w+", before[-20:])
+    return bool(words) and words[-1].islower()
+
+
 def subject_phrase(question: str) -> str:
     """The longest run of capitalised words that does not open a sentence ("Project Velstead" of "When is
     Project Velstead due?"), without a possessive; "" when the question names nothing ("Hello! How are you?")."""
     runs = []
     for m in _NAME_RUN.finditer(question):
         run = m.group()
-        if not question[: m.start()].strip() or question[: m.start()].rstrip()[-1] in ".!?":
+        before = question[: m.start()].rstrip()
+        if not before or ends_sentence(before):
             run = run.split(maxsplit=1)[1] if " " in run else ""  # a sentence's first word is capitalised anyway
         if run and run != "I":
             runs.append(run)

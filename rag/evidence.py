@@ -146,17 +146,6 @@ def question_terms(question: str) -> dict[str, float]:
     return {w: (3.0 if w in names else 1.0) for w in am.content_words(question)}
 
 
-def _sentence_end(before: str) -> bool:
-    """Whether `before` ends a sentence: "!" or "?", or "." after a lower-case word ("today. How"), not after an
-    abbreviation of a name ("St. Elmo", "Seitz Sr.")."""
-    if before[-1] in "!?":
-        return True
-    if before[-1] != ".":
-        return False
-    words = _WORD.findall(before[-20:])
-    return bool(words) and words[-1].islower()
-
-
 def _names(text: str) -> list[str]:
     """Capitalised words that do not begin a sentence ("Nigeria", "Project Selstead"; not "How" in
     "Hello! How are you?") and are not "I"."""
@@ -164,7 +153,7 @@ def _names(text: str) -> list[str]:
     for m in _WORD.finditer(text):
         w = m.group()
         before = text[:m.start()].rstrip()
-        if w[:1].isupper() and w != "I" and before and not _sentence_end(before):
+        if w[:1].isupper() and w != "I" and before and not am.ends_sentence(before):
             out.append(w)
     return out
 
@@ -290,6 +279,13 @@ def heading_words(passage: Passage) -> set[str]:
     return words | {w for t in am.tokens(passage.title) for w in t.split("-")}
 
 
+# A statement's verb: a copula or auxiliary, or a common verb of a company or a place ("employs", "uses"). A reading
+# without one is a value with its context ("Eric Defoort (27 June 1943 in Ypres - 2016)"), not a statement.
+_STATEMENT = re.compile(r"\b(?:is|are|was|were|be|been|has|have|had|can|could|will|would|may|does|did|employs|"
+                        r"uses|offers|makes|produces|operates|opens|receives|gets|provides|includes|sells)\b",
+                        re.IGNORECASE)
+
+
 def _off_question(terms: dict[str, float], answer: str, core: str) -> bool:
     """The reading states something other than what was asked: the question asks with two or more words
     besides its subject ("What extension reaches the support desk?", "How many days of annual leave ...?"), and
@@ -317,13 +313,6 @@ def restates_question(terms: dict[str, float], answer: str) -> bool:
     said_before = set(am.tokens(clause[: m.start()]))  # "The author of Eldest" is ..., not "Lille" is the capital of
     predicate = {w for w, v in terms.items() if v == 1.0}
     return any(am.present_in(w, {head}, forms=True) and am.present_in(w, said_before, forms=True) for w in predicate)
-
-
-# A statement's verb: a copula or auxiliary, or a common verb of a company or a place ("employs", "uses"). A reading
-# without one is a value with its context ("Eric Defoort (27 June 1943 in Ypres - 2016)"), not a statement.
-_STATEMENT = re.compile(r"\b(?:is|are|was|were|be|been|has|have|had|can|could|will|would|may|does|did|employs|"
-                        r"uses|offers|makes|produces|operates|opens|receives|gets|provides|includes|sells)\b",
-                        re.IGNORECASE)
 
 
 UNFAMILIAR_PIECES = 3  # a name word the model's tokenizer splits into this many pieces or more is unfamiliar
