@@ -194,6 +194,23 @@ def content_words(question: str) -> list[str]:
     return [w for w in tokens(question) if w not in FILLER and w not in QUESTION_WORDS]
 
 
+def repeats_question(question: str, answer: str) -> bool:
+    """Whether the answer's first clause only repeats the question: every word is the question's or filler,
+    and every number is one of the question's or a piece of one ("There were 171 bakeries in Sweden in 1710",
+    "In 1716"): a small model that does not know copies digits from the question. A question offering a
+    choice ("Which is larger, Mars or Venus?") is answered by repeating one of its words, so never repeats."""
+    asked = set(tokens(question))
+    if "or" in asked:
+        return False
+    numbers = [w for w in asked if w.isdigit()]
+    words = tokens(first_clause(answer))
+
+    def echoed(word: str) -> bool:
+        return word in asked or word in FILLER or (word.isdigit() and any(word in n for n in numbers))
+
+    return bool(words) and all(echoed(w) for w in words)
+
+
 def first_clause(answer: str) -> str:
     """The answer up to its first clause end (". ", "; ", ", ") or line break (small models ramble after it)."""
     text = _CITATION.sub(" ", answer).strip()

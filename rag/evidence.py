@@ -372,7 +372,10 @@ def subject_in_documents(question: str, readings: Sequence[Reading]) -> bool:
 
 def answers_the_question(question: str, answer: str) -> bool:
     """Whether an answer addresses what was asked: short ("Tokyo"), or using at least half of the question's
-    non-subject words ("The currency of Vietnam is ..."), not "Vietnam is a country in Southeast Asia"."""
+    non-subject words ("The currency of Vietnam is ..."), not "Vietnam is a country in Southeast Asia", and
+    saying something the question did not (`answer_match.repeats_question`)."""
+    if am.repeats_question(question, answer):
+        return False
     if len(am.tokens(am.first_clause(answer))) <= 4:
         return True
     return _on_question(question_terms(question), answer) >= 0.5

@@ -238,3 +238,11 @@ def test_a_reading_that_describes_the_answer_with_the_question_does_not_answer()
     lille = passage("li", "Lille is the capital of the Nord department of France.")
     capital = make_reading("What is Lille the capital of?", lille, "Lille is the capital of the Nord department.")
     assert capital.features["restates"] == 0.0
+
+
+def test_memory_that_copies_the_question_s_numbers_is_not_an_answer():
+    """SmolLM2 answers "How many bakeries were there in Sweden in 1710?" with "There were 171 bakeries in Sweden
+    in 1710" at 87% confidence: the digits come from the question, and the honest answer is that none was found."""
+    q = "How many bakeries were there in Sweden in 1710?"
+    assert not memory_usable(q, "There were 171 bakeries in Sweden in 1710", 0.95, 0.6, 0.55)
+    assert memory_usable(q, "There were 42 bakeries in Sweden in 1710", 0.95, 0.6, 0.55)
