@@ -191,14 +191,14 @@ def refeature(row: dict[str, Any]) -> dict[str, Any]:
     """Recompute features and memory confidence from the recorded texts (the feature code may have changed
     since collection; the model's generations have not)."""
     from rag.answer_text import clean_answer
-    from rag.evidence import answer_confidence, question_terms, reading_features, unfamiliar_name
+    from rag.evidence import answer_confidence, question_terms, reading_answer, reading_features, unfamiliar_name
     from rag.types import Generation, Passage
 
     row["unfamiliar"] = unfamiliar_name(count_tokens, row["question"])
     terms = question_terms(row["question"])
     for r in row["readings"]:
         r["text"] = clean_answer(r["text"])
-        r["answer"] = am.polar_answer(row["question"], am.first_clause(r["text"]).strip() or r["text"])
+        r["answer"] = reading_answer(row["question"], r["text"])
         passage = f"{r.get('title', '')}\n{r.get('passage_text', '')}"
         r["label"] = _label(row["kind"], row["answers"], passage, r["text"])
         if "passage_text" in r:

@@ -24,7 +24,7 @@ import re
 
 from rag import answer_match as am
 from rag.attribute import split_sentences
-from rag.evidence import heading_words, question_terms
+from rag.evidence import answering_sentence, heading_words
 from rag.types import Passage
 
 # A clause boundary after the first clause: a comma not inside a number or date ("April 20, 2029"), a
@@ -43,26 +43,12 @@ def stated(question: str, text: str, passage: Passage) -> str:
     spans = split_sentences(plain)
     if not spans:
         return plain
-    last = _answering_sentence(question, [plain[s:e] for s, e in spans])
+    last = answering_sentence(question, [plain[s:e] for s, e in spans])
     source = f"{passage.title}\n{passage.text}"
     sentence = _supported_clauses(plain[spans[last][0]:spans[last][1]], question, source)
     if last:
         return f"{plain[spans[0][0]:spans[last][0]]}{sentence}"
     return _name_the_subject(sentence, question, passage)
-
-
-def _answering_sentence(question: str, sentences: list[str]) -> int:
-    """The sentence that says what was asked: the first using one of the question's own words besides its
-    subject ("Kenya is a country in East Africa. Its capital is Nairobi." -> the second, for "What is the capital
-    of Kenya?"); the first sentence when none does or the question has no such word."""
-    predicate = [w for w, v in question_terms(question).items() if v == 1.0]
-    if not predicate:
-        return 0
-    for i, sentence in enumerate(sentences):
-        said = set(am.tokens(sentence))
-        if any(am.present_in(w, said, forms=True) for w in predicate):
-            return i
-    return 0
 
 
 def _supported_clauses(sentence: str, question: str, source: str) -> str:

@@ -458,10 +458,34 @@ def make_reading(question: str, passage: Passage, generated: str, calibration: d
     """Interpret one passage's generated answer: its value, features and P(the passage answers)."""
     calib = calibration or load_calibration()
     text = clean_answer(generated)
-    answer = am.polar_answer(question, am.first_clause(text).strip() or text)
+    answer = reading_answer(question, text)
     feats = reading_features(question, terms or question_terms(question), passage, answer)
     p = logistic(calib["answers"], feats)
     return Reading(passage, text, answer, feats, round(p, 4), answers(question, answer, p, calib, feats))
+
+
+def answering_sentence(question: str, sentences: Sequence[str]) -> int:
+    """Which sentence says what was asked: the first using one of the question's own words besides its subject
+    ("Kenya is a country in East Africa. Its capital is Nairobi." -> the second, for "What is the capital of
+    Kenya?"); the first when none does or the question has no such word."""
+    predicate = [w for w, v in question_terms(question).items() if v == 1.0]
+    if not predicate:
+        return 0
+    for i, sentence in enumerate(sentences):
+        said = set(am.tokens(sentence))
+        if any(am.present_in(w, said, forms=True) for w in predicate):
+            return i
+    return 0
+
+
+def reading_answer(question: str, text: str) -> str:
+    """The value a reading gives: the first clause of its answering sentence (`answering_sentence`), or its
+    yes/no (read off its first sentence). SmolLM2-135M often opens with what the passage is about and answers
+    in the next sentence."""
+    spans = [] if am.is_polar_question(question) else sentence_spans(text)
+    start = spans[answering_sentence(question, [text[s:e] for s, e in spans])][0] if spans else 0
+    rest = text[start:]
+    return am.polar_answer(question, am.first_clause(rest).strip() or rest)
 
 
 def answers(question: str, answer: str, probability: float, calibration: dict[str, Any],

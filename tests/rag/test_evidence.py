@@ -246,3 +246,16 @@ def test_memory_that_copies_the_question_s_numbers_is_not_an_answer():
     q = "How many bakeries were there in Sweden in 1710?"
     assert not memory_usable(q, "There were 171 bakeries in Sweden in 1710", 0.95, 0.6, 0.55)
     assert memory_usable(q, "There were 42 bakeries in Sweden in 1710", 0.95, 0.6, 0.55)
+
+
+@pytest.mark.parametrize("reading, value", [
+    ("Kenya is a country in East Africa. Its capital is Nairobi.", "Its capital is Nairobi"),
+    ("The capital of Kenya is Nairobi. It is a big city.", "The capital of Kenya is Nairobi"),
+])
+def test_a_reading_is_judged_on_the_sentence_that_answers(reading, value):
+    """SmolLM2 often says what the passage is about first and answers in the next sentence: the value is the
+    sentence that uses the question's own words ("capital"), not the opening one."""
+    q = "What is the capital of Kenya?"
+    r = make_reading(q, passage("k", "Kenya is a country in East Africa. Its capital is Nairobi.", "Kenya"), reading)
+    assert r.answer == value
+    assert r.answers
