@@ -252,6 +252,8 @@ def simulate(rows: list[dict[str, Any]], calibration: dict[str, Any], embedder: 
         Reading,
         answer_confidence,
         answers,
+        consistent_confidence,
+        echoes,
         logistic,
         memory_usable,
         reachable,
@@ -275,6 +277,7 @@ def simulate(rows: list[dict[str, Any]], calibration: dict[str, Any], embedder: 
                                     answers(row["question"], r["answer"], p, calibration, r["features"])))
         memory = Generation(row["memory"], tuple(row.get("memory_tokens", ())), tuple(row.get("memory_logprobs", ())))
         conf = answer_confidence(memory, row["question"]) if row.get("memory_tokens") else row["memory_confidence"]
+        conf = consistent_confidence(conf, echoes(row["question"], row["memory_answer"], readings))
         answering = sorted((r for r in readings if r.answers), key=lambda r: -r.probability)
         flagged, kind = False, None
         if answering:

@@ -77,6 +77,8 @@ READING_STOPS = ("\n", "<<<", "<RET>")  # a reading is one line: the answer sent
 SECOND_LOOK_CHARS = 160  # a second reading sees about one sentence. Fictional dev questions on their company's
 # handbook: document 13 -> 17 of 18 right with the second look; unanswerable questions declined 6 -> 4 of 6 before
 # a second reading had to be fully grounded, which the four document gains are and the two wrong answers not
+ECHO_DOUBT = 0.5  # the share of memory's doubt left by each reading that repeats it (consistent_confidence)
+MIN_ECHOES = 2  # echoes needed before they count
 FOCUS_CHARS = 480  # a reading sees at most about this much of its passage (~120 tokens); 300 read as well on
 # 76 dev passages holding the answer (47 right each) for 8% less time: not worth a refit of the calibration
 
@@ -500,6 +502,31 @@ def answers(question: str, answer: str, probability: float, calibration: dict[st
             and not features.get("restates"))
 
 
+def echoes(question: str, memory: str, readings: Sequence[Reading]) -> int:
+    """How many readings repeat memory's answer although their passage does not state it ("The capital of
+    Australia is Canberra." read off a passage about Sydney's harbour): the model says it whatever it reads.
+    Yes/no questions, memory that only repeats the question and numeric memory have no echoes: a small model
+    writes its favourite numbers ("2023", "1") whatever the context, so a repeated number is a habit, not
+    knowledge (dev: "The birthday of the chief executive of Brestead Labs is 2023", three times)."""
+    if am.is_polar_question(question) or not _answer_words(memory, question) or any(am.values(memory)):
+        return 0
+    core = _answer_words(memory, question)
+    return sum(1 for r in readings if r.read and not r.second_look and r.answer
+               and _token_recall(core, r.answer) >= 0.99
+               and memory_mention(question, memory, r.passage.text) == 0.0)
+
+
+def consistent_confidence(confidence: float, echoed: int) -> float:
+    """Memory's confidence with its echoes (`echoes`): each reading that repeats memory's answer against its
+    own passage halves the remaining doubt. A model that answers the same whatever it is shown knows it (a
+    self-consistency signal: "Canberra" at 59% closed-book, repeated by two readings, is 90%). One echo is
+    not enough (`MIN_ECHOES`): a single reading that guesses the same town as memory is a coincidence as often
+    as not (dev: "Calmouth Analytics is based in Calumet")."""
+    if echoed < MIN_ECHOES:
+        return confidence
+    return 1.0 - (1.0 - confidence) * ECHO_DOUBT ** echoed
+
+
 def memory_mention(question: str, memory: str, text: str) -> float:
     """How much of the memory's own answer words a passage states (0 when the memory only repeats the
     question). For yes/no questions memory cannot be read off the text: 0.5."""
@@ -623,7 +650,8 @@ def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[
         elapsed = round(elapsed + (time.perf_counter() - t1) * 1000, 2)
     memory_text = clean_answer(closed_book.text)
     memory_answer = am.polar_answer(question, am.first_clause(memory_text).strip() or memory_text)
-    confidence = answer_confidence(closed_book, question)
+    confidence = consistent_confidence(answer_confidence(closed_book, question),
+                                       echoes(question, memory_answer, readings))
     top_coverage = max((r.features["coverage"] for r in readings), default=0.0)
     confident = memory_usable(question, memory_answer, confidence, top_coverage, calib["memory_threshold"],
                               subject_in_documents(question, readings), calib.get("memory_threshold_documents"),

@@ -259,3 +259,21 @@ def test_a_reading_is_judged_on_the_sentence_that_answers(reading, value):
     r = make_reading(q, passage("k", "Kenya is a country in East Africa. Its capital is Nairobi.", "Kenya"), reading)
     assert r.answer == value
     assert r.answers
+
+
+def test_readings_that_repeat_memory_against_their_passage_raise_its_confidence():
+    """Self-consistency: SmolLM2 reads "Canberra" off two passages that never say it; its closed-book
+    "Canberra" (59%) is then knowledge, not a guess. One echo, a passage that states it, or a number do not count."""
+    from rag.evidence import consistent_confidence, echoes
+
+    q, memory = "What is the capital of Australia?", "The capital of Australia is Canberra"
+    harbour = passage("h", "Sydney Harbour is a natural harbour on the east coast of Australia.")
+    stating = passage("s", "The capital of Australia is Canberra, planned in 1913.")
+    sydney = passage("d", "The capital of Australia is Sydney.")
+    echo = make_reading(q, harbour, "The capital of Australia is Canberra.")
+    assert echoes(q, memory, [echo, echo, make_reading(q, stating, "The capital of Australia is Canberra."),
+                              make_reading(q, sydney, "The capital of Australia is Sydney.")]) == 2
+    assert consistent_confidence(0.59, 2) == pytest.approx(0.8975)
+    assert consistent_confidence(0.59, 1) == 0.59
+    year = make_reading("When was Brestead Labs founded?", harbour, "Brestead Labs was founded in 2023.")
+    assert echoes("When was Brestead Labs founded?", "Brestead Labs was founded in 2023", [year, year]) == 0

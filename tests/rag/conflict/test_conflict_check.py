@@ -127,3 +127,24 @@ def test_bad_settings_fail_in_the_constructor(hf_generator, embedder):
     with pytest.raises(ValueError, match="calibration"):
         ConflictChecker(hf_generator, embedder, dataclasses.replace(Config(), conflict=ConflictConfig(
             calibration="/nonexistent/calib.json")))
+
+
+def test_memory_that_readings_repeat_is_confident_enough_to_conflict(checker):
+    """"Canberra" at 59% closed-book is under the confidence floor (0.6); two readings of passages that never say
+    Canberra repeating it show the model knows it, so a passage saying Sydney is a memory conflict."""
+    import math
+
+    from rag.evidence import make_reading
+
+    q = "What is the capital of Australia?"
+    memory = Generation(text="The capital of Australia is Canberra.",
+                        tokens=("The", " capital", " of", " Australia", " is", " Canberra", "."),
+                        token_logprobs=(-0.1, -0.1, -0.1, -0.1, -0.1, math.log(0.59), -0.1))
+    sydney = make_reading(q, passage("sydney", "The capital of Australia is Sydney."),
+                          "The capital of Australia is Sydney.")
+    harbours = [make_reading(q, passage(f"h{i}", f"Harbour {i} lies on the east coast of Australia."),
+                             "The capital of Australia is Canberra.") for i in range(2)]
+    alone = checker.judge(q, memory, [sydney]).conflict
+    assert not alone.flagged and alone.parametric_confidence == pytest.approx(0.59, abs=0.01)
+    echoed = checker.judge(q, memory, [sydney, *harbours]).conflict
+    assert echoed.flagged and echoed.kind == "memory_vs_documents" and echoed.passage_ids == ("sydney",)
