@@ -19,6 +19,7 @@ from rag.evidence import (
     question_terms,
     reachable,
     reading_features,
+    reading_request,
     subject_in_documents,
     unfamiliar_name,
     unread,
@@ -277,3 +278,18 @@ def test_readings_that_repeat_memory_against_their_passage_raise_its_confidence(
     assert consistent_confidence(0.59, 1) == 0.59
     year = make_reading("When was Brestead Labs founded?", harbour, "Brestead Labs was founded in 2023.")
     assert echoes("When was Brestead Labs founded?", "Brestead Labs was founded in 2023", [year, year]) == 0
+
+
+MALAYSIA = ("Neighbours\nMalaysia shares land borders with Brunei Darussalam, Indonesia and Thailand.\n"
+            "Languages and currency\nThe official language of Malaysia is none. The currency used in Malaysia is the "
+            "Malaysian Ringgit (MYR).\nCodes and time\nThe international calling code of Malaysia is +60, and its "
+            "internet country domain is .my. Malaysia uses the time zone UTC+08:00.")
+
+
+def test_a_reading_writes_the_value_not_a_citation_marker(hf_generator):
+    """SmolLM2 read this passage as "The international calling code of Malaysia is [1]." while its prompt let it
+    write "[": readings cannot, since the answer path cites the passage itself."""
+    q = "What is the international calling code of Malaysia?"
+    p = passage("my", MALAYSIA, "Malaysia")
+    text = hf_generator.generate(reading_request(hf_generator, q, p, 48)).text
+    assert "[" not in text and "+60" in text
