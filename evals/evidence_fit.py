@@ -191,7 +191,14 @@ def refeature(row: dict[str, Any]) -> dict[str, Any]:
     """Recompute features and memory confidence from the recorded texts (the feature code may have changed
     since collection; the model's generations have not)."""
     from rag.answer_text import clean_answer
-    from rag.evidence import answer_confidence, question_terms, reading_answer, reading_features, unfamiliar_name
+    from rag.evidence import (
+        answer_confidence,
+        memory_value,
+        question_terms,
+        reading_answer,
+        reading_features,
+        unfamiliar_name,
+    )
     from rag.types import Generation, Passage
 
     row["unfamiliar"] = unfamiliar_name(count_tokens, row["question"])
@@ -204,6 +211,7 @@ def refeature(row: dict[str, Any]) -> dict[str, Any]:
         if "passage_text" in r:
             p = Passage(r["passage_id"], r["source"], r["title"], r["passage_text"], 0, len(r["passage_text"]), 0.0)
             r["features"] = reading_features(row["question"], terms, p, r["answer"])
+    row["memory_answer"] = memory_value(row["question"], row["memory"])
     if "memory_tokens" in row:
         gen = Generation(row["memory"], tuple(row["memory_tokens"]), tuple(row["memory_logprobs"]))
         row["memory_confidence"] = answer_confidence(gen, row["question"])

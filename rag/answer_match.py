@@ -41,6 +41,7 @@ FILLER = ARTICLES | {
     "is", "was", "are", "were", "be", "been", "of", "in", "on", "at", "by", "for", "to", "and", "its", "it",
     "his", "her", "their", "he", "she", "they", "this", "that", "which", "who", "what", "where", "when", "answer",
     "from", "as", "with", "has", "had", "have", "also", "located", "called", "named", "known", "there",
+    "s",  # the possessive ("Sr.'s occupation")
 }
 _CITATION = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
 _PUNCT = re.compile(f"[{re.escape(string.punctuation)}“”‘’«»–—…]")
@@ -211,12 +212,23 @@ def repeats_question(question: str, answer: str) -> bool:
     return bool(words) and all(echoed(w) for w in words)
 
 
+# Words whose full stop ends no clause: titles and name parts ("Franz Seitz Sr. was a film director").
+TITLE_ABBREVIATIONS = frozenset({"dr", "mr", "mrs", "ms", "prof", "st", "jr", "sr", "mt", "ft", "vs", "approx",
+                                 "eg", "ie"})
+_CLAUSE_END = re.compile(r"(?<!\b[A-Z])(?<!\d)[.!?;](\s|$)|,\s(?!\d)")
+
+
 def first_clause(answer: str) -> str:
-    """The answer up to its first clause end (". ", "; ", ", ") or line break (small models ramble after it)."""
+    """The answer up to its first clause end (". ", "; ", ", ") or line break (small models ramble after it);
+    an initial ("J. Smith") or a title's full stop ("Sr.", `TITLE_ABBREVIATIONS`) ends nothing."""
     text = _CITATION.sub(" ", answer).strip()
     text = text.split("\n", 1)[0]
-    match = re.search(r"(?<!\b[A-Z])(?<!\d)[.!?;](\s|$)|,\s(?!\d)", text)
-    return text[: match.start()] if match else text
+    for match in _CLAUSE_END.finditer(text):
+        word = re.search(r"(\w+)$", text[: match.start()])
+        if match.group().startswith(".") and word and word.group(1).lower() in TITLE_ABBREVIATIONS:
+            continue
+        return text[: match.start()]
+    return text
 
 
 def is_unknown(answer: str) -> bool:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from indexing.embed import Embedder
+from rag.answer_match import TITLE_ABBREVIATIONS
 from rag.types import Citation, Passage
 
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -47,10 +48,9 @@ class _Span:
 
 
 # Words whose full stop does not end a sentence ("Dr. Smith", "approx. 5", "e.g. this").
-_ABBREVIATIONS = frozenset({
-    "dr", "mr", "mrs", "ms", "prof", "st", "jr", "sr", "vs", "etc", "eg", "ie", "inc", "ltd", "co", "corp", "no",
-    "nos", "fig", "figs", "approx", "cf", "mt", "ft", "dept", "est", "gen", "gov", "jan", "feb", "mar", "apr", "jun",
-    "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+_ABBREVIATIONS = TITLE_ABBREVIATIONS | frozenset({
+    "etc", "inc", "ltd", "co", "corp", "no", "nos", "fig", "figs", "cf", "dept", "est", "gen", "gov", "jan", "feb",
+    "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
 })
 # A sentence end: terminal punctuation (and closing quotes/brackets) followed by whitespace or the end. A full
 # stop inside a token ("336.3", ".ke", "www.example.com") is never an end.

@@ -184,8 +184,7 @@ class ConflictChecker:
     def judge(self, question: str, closed_book: Generation, readings: Sequence[Reading],
               document_answer: str = "") -> Assessment:
         """The conflict from memory and readings (no model calls)."""
-        memory_text = ev.clean_answer(closed_book.text)
-        memory = answers.polar_answer(question, answers.first_clause(memory_text).strip() or memory_text)
+        memory = ev.memory_value(question, closed_book.text)
         readings = [r for r in readings if not r.second_look]  # second looks answer, never conflict (evidence.py)
         confidence = ev.consistent_confidence(answer_confidence(closed_book, question),
                                               ev.echoes(question, memory, readings))

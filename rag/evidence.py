@@ -81,6 +81,9 @@ READING_SUPPRESS = (prompts.RET_TOKEN, "[", " [")
 SECOND_LOOK_CHARS = 160  # a second reading sees about one sentence. Fictional dev questions on their company's
 # handbook: document 13 -> 17 of 18 right with the second look; unanswerable questions declined 6 -> 4 of 6 before
 # a second reading had to be fully grounded, which the four document gains are and the two wrong answers not
+# Question words that name the kind of answer asked for; an answer gives an instance and never says them.
+CATEGORY_WORDS = frozenset({"occupation", "profession", "job", "genre", "sport", "religion", "color", "colour",
+                            "nationality", "kind", "type"})
 ECHO_DOUBT = 0.5  # the share of memory's doubt left by each reading that repeats it (consistent_confidence)
 MIN_ECHOES = 2  # echoes needed before they count
 FOCUS_CHARS = 480  # a reading sees at most about this much of its passage (~120 tokens); 300 read as well on
@@ -379,12 +382,15 @@ def subject_in_documents(question: str, readings: Sequence[Reading]) -> bool:
 def answers_the_question(question: str, answer: str) -> bool:
     """Whether an answer addresses what was asked: short ("Tokyo"), or using at least half of the question's
     non-subject words ("The currency of Vietnam is ..."), not "Vietnam is a country in Southeast Asia", and
-    saying something the question did not (`answer_match.repeats_question`)."""
+    saying something the question did not (`answer_match.repeats_question`). A word naming the answer's kind
+    ("occupation", "genre": `CATEGORY_WORDS`) need not be used: "Franz Seitz Sr. is a German film director"
+    answers "What is Franz Seitz Sr.'s occupation?"."""
     if am.repeats_question(question, answer):
         return False
     if len(am.tokens(am.first_clause(answer))) <= 4:
         return True
-    return _on_question(question_terms(question), answer) >= 0.5
+    terms = {w: v for w, v in question_terms(question).items() if w not in CATEGORY_WORDS}
+    return _on_question(terms, answer) >= 0.5
 
 
 def _on_question(terms: dict[str, float], answer: str) -> float:
@@ -482,6 +488,12 @@ def answering_sentence(question: str, sentences: Sequence[str]) -> int:
         if any(am.present_in(w, said, forms=True) for w in predicate):
             return i
     return 0
+
+
+def memory_value(question: str, generated: str) -> str:
+    """The closed-book answer's value: its first clause, or its yes/no."""
+    text = clean_answer(generated)
+    return am.polar_answer(question, am.first_clause(text).strip() or text)
 
 
 def reading_answer(question: str, text: str) -> str:
@@ -652,8 +664,7 @@ def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[
         t1 = time.perf_counter()
         readings, extra_tokens = _second_look(generator, cfg, question, passages, readings, to_read, calib, terms)
         elapsed = round(elapsed + (time.perf_counter() - t1) * 1000, 2)
-    memory_text = clean_answer(closed_book.text)
-    memory_answer = am.polar_answer(question, am.first_clause(memory_text).strip() or memory_text)
+    memory_answer = memory_value(question, closed_book.text)
     confidence = consistent_confidence(answer_confidence(closed_book, question),
                                        echoes(question, memory_answer, readings))
     top_coverage = max((r.features["coverage"] for r in readings), default=0.0)

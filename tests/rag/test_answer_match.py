@@ -137,3 +137,13 @@ def test_stem_keeps_different_words_apart(a, b):
 ])
 def test_an_answer_that_only_copies_the_question_says_nothing(question, answer, repeats):
     assert answers.repeats_question(question, answer) is repeats
+
+
+@pytest.mark.parametrize("text, clause", [
+    ("Franz Seitz Sr. was a German film director.", "Franz Seitz Sr. was a German film director"),
+    ("Mt. Everest is the tallest mountain. It is in Nepal.", "Mt. Everest is the tallest mountain"),
+    ("J. K. Rowling wrote it, in 1997.", "J. K. Rowling wrote it"),
+    ("No. It is not.", "No"),
+])
+def test_a_title_s_full_stop_does_not_end_the_first_clause(text, clause):
+    assert answers.first_clause(text) == clause

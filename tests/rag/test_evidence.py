@@ -293,3 +293,13 @@ def test_a_reading_writes_the_value_not_a_citation_marker(hf_generator):
     p = passage("my", MALAYSIA, "Malaysia")
     text = hf_generator.generate(reading_request(hf_generator, q, p, 48)).text
     assert "[" not in text and "+60" in text
+
+
+def test_a_word_naming_the_kind_of_answer_need_not_be_said():
+    """An occupation is answered with one ("film director"), never with the word "occupation"; the possessive
+    "'s" is no word of the question either."""
+    from rag.evidence import answers_the_question
+
+    q = "What is Franz Seitz Sr.'s occupation?"
+    assert answers_the_question(q, "Franz Seitz Sr. is a German-American film director and producer")
+    assert not answers_the_question("What currency is used in Vietnam?", "Vietnam is a country in Southeast Asia")
