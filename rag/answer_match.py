@@ -256,6 +256,36 @@ def polarity(answer: str) -> bool | None:
     return None
 
 
+_CLAIM = re.compile(r"^\s*(?:is|was|are|were)\s+(?P<claim>.+?)\s+(?:the|a|an)\s+(?P<asked>.+?)\s*\?*\s*$",
+                    re.IGNORECASE)
+
+
+def polar_claim(question: str) -> tuple[str, str] | None:
+    """("New Delhi", "capital of India") for "Is New Delhi the capital of India?": a yes/no question that names
+    a value (a capitalised name or a number) for something it asks about; None for other questions ("Is it safe
+    to swim after eating?")."""
+    m = _CLAIM.match(question)
+    if m is None or not re.search(r"\b[A-Z0-9]", m.group("claim")):
+        return None
+    return m.group("claim"), m.group("asked")
+
+
+def polar_stance(question: str, passage: str) -> str | None:
+    """What a passage says to a yes/no question naming a value (`polar_claim`), read off its words: "yes" when
+    it states the value and what is asked, "no" when it states what is asked but not the value ("Its capital
+    is Ankara" to "Is Beijing the capital of China?"), None when it says neither or the question names no
+    value. SmolLM2-135M reads such passages the wrong way round about as often as not."""
+    parsed = polar_claim(question)
+    if parsed is None:
+        return None
+    present = set(tokens(passage))
+    claim = [w for w in tokens(parsed[0]) if w not in FILLER]
+    asked = [w for w in tokens(parsed[1]) if w not in FILLER]
+    if not claim or not asked or not all(present_in(w, present, forms=True) for w in asked):
+        return None
+    return "yes" if all(w in present for w in claim) else "no"
+
+
 def polar_answer(question: str, answer: str) -> str:
     """For a yes/no question, read an answer as "yes"/"no" when it is not one already.
 

@@ -471,7 +471,13 @@ def make_reading(question: str, passage: Passage, generated: str, calibration: d
     calib = calibration or load_calibration()
     text = clean_answer(generated)
     answer = reading_answer(question, text)
-    feats = reading_features(question, terms or question_terms(question), passage, answer)
+    terms = terms or question_terms(question)
+    stance = am.polar_stance(question, passage.text) if text and not am.is_unknown(text) else None
+    if stance is not None:  # a yes/no question naming a value: the passage's own words decide, not the reading,
+        answer = stance     # and a passage that says "no" need not hold the value it denies ("Beijing")
+        claim = set(am.tokens(am.polar_claim(question)[0]))  # type: ignore[index]
+        terms = {w: v for w, v in terms.items() if w not in claim}
+    feats = reading_features(question, terms, passage, answer)
     p = logistic(calib["answers"], feats)
     return Reading(passage, text, answer, feats, round(p, 4), answers(question, answer, p, calib, feats))
 
@@ -555,9 +561,11 @@ def distinct_mention(question: str, answer: str, other: str, text: str) -> float
     """How much of what `answer` says beyond `other` a passage states: the share of the answer's own words that
     the other answer lacks ("rupee" of "the Indian Rupee" against "the Comorian Franc") found in `text`. Words
     echoing the question ("Indian" of "India") count only when nothing else differs. 1.0 when the answer says
-    nothing the other does not; 0.5 for yes/no questions (nothing to read off the text)."""
+    nothing the other does not; 0.5 for yes/no questions (nothing to read off the text), except those naming a
+    value (`answer_match.polar_claim`): a passage states "yes" when it holds the value, "no" when it does not."""
     if am.is_polar_question(question):
-        return 0.5
+        said = am.polar_stance(question, text)
+        return 0.5 if said is None or answer not in ("yes", "no") else float(said == answer)
     theirs = set(_answer_words(other, question).split())
     distinct = [w for w in _answer_words(answer, question).split() if not _present(w, theirs)]
     asked = set(am.tokens(question))

@@ -147,3 +147,16 @@ def test_an_answer_that_only_copies_the_question_says_nothing(question, answer, 
 ])
 def test_a_title_s_full_stop_does_not_end_the_first_clause(text, clause):
     assert answers.first_clause(text) == clause
+
+
+@pytest.mark.parametrize("question, passage, stance", [
+    ("Is Beijing the capital of China?", "China is in Eastern Asia. Its capital is Algiers.", "no"),
+    ("Is Beijing the capital of China?", "China is in Eastern Asia. Its capital is Beijing.", "yes"),
+    ("Is Washington D.C. the capital of United States?", "Its capital is Washington D.C.; the United States ...", "yes"),
+    ("Is Paris the capital of France?", "Bananas are yellow.", None),  # says nothing about it
+    ("Is it safe to swim after eating?", "Swimming after eating is safe.", None),  # names no value
+])
+def test_a_yes_no_question_naming_a_value_is_answered_by_the_passage_s_words(question, passage, stance):
+    """SmolLM2 reads "Its capital is Washington D.C." as "No, Washington D.C. is not the capital": the words of the
+    passage decide a question that names its value."""
+    assert answers.polar_stance(question, passage) == stance

@@ -148,3 +148,18 @@ def test_memory_that_readings_repeat_is_confident_enough_to_conflict(checker):
     assert not alone.flagged and alone.parametric_confidence == pytest.approx(0.59, abs=0.01)
     echoed = checker.judge(q, memory, [sydney, *harbours]).conflict
     assert echoed.flagged and echoed.kind == "memory_vs_documents" and echoed.passage_ids == ("sydney",)
+
+
+def test_a_yes_no_question_conflicts_by_what_the_passages_state(checker):
+    """"Is Beijing the capital of China?" against one passage naming Beijing and one naming Algiers: the passages
+    disagree whatever the small model reads in them ("No, Beijing is not the capital" for the first)."""
+    from rag.evidence import make_reading
+
+    q = "Is Beijing the capital of China?"
+    memory = Generation(text="Yes.", tokens=("Yes", "."), token_logprobs=(-0.05, -0.01))
+    beijing = make_reading(q, passage("b", "China is in Eastern Asia. Its capital is Beijing."),
+                           "No, Beijing is not the capital of China.")
+    algiers = make_reading(q, passage("a", "China is in Eastern Asia. Its capital is Algiers."), "Yes.")
+    assert (beijing.answer, algiers.answer) == ("yes", "no")
+    c = checker.judge(q, memory, [beijing, algiers]).conflict
+    assert c.flagged and c.kind == "between_documents"
