@@ -74,10 +74,12 @@ DEFAULT_CALIBRATION: dict[str, Any] = {
 _WORD = re.compile(r"\w+", re.UNICODE)
 _SENTENCE_END = re.compile(r"[.!?](?=\s)|\n")
 READING_STOPS = ("\n", "<<<", "<RET>")  # a reading is one line: the answer sentence
-# A reading never writes "[": the answer path cites the passage itself (pipeline._cite), and SmolLM2-135M
-# otherwise writes the marker where the value belongs ("The international calling code of Malaysia is [1]."; with
-# "[" suppressed: "... is +60."). 14 of 369 dev readings had a marker for their value.
-READING_SUPPRESS = (prompts.RET_TOKEN, "[", " [")
+# A reading that does not answer and wrote a citation marker is read again without "[": SmolLM2-135M sometimes
+# writes the marker where the value belongs ("The international calling code of Malaysia is [1]."; again:
+# "... is +60"). 14 of 369 dev readings had a marker for their value. Not for every reading: "[" is also how it
+# starts a good one ("[1] Nils Bremoor"), and without it that reading named the handbook instead.
+NO_MARKERS = (prompts.RET_TOKEN, "[", " [")
+_MARKER = re.compile(r"\[\d+\]")
 SECOND_LOOK_CHARS = 160  # a second reading sees about one sentence. Fictional dev questions on their company's
 # handbook: document 13 -> 17 of 18 right with the second look; unanswerable questions declined 6 -> 4 of 6 before
 # a second reading had to be fully grounded, which the four document gains are and the two wrong answers not
@@ -589,7 +591,7 @@ def closed_book_request(generator: Generator, question: str, max_new_tokens: int
 def reading_request(generator: Generator, question: str, passage: Passage, max_new_tokens: int) -> GenerationRequest:
     return GenerationRequest(
         prompt=generator.render_chat(prompts.grounded(question, [passage])), max_new_tokens=max_new_tokens,
-        stop=READING_STOPS, suppress=READING_SUPPRESS,
+        stop=READING_STOPS, suppress=(prompts.RET_TOKEN,),
     )
 
 
@@ -640,6 +642,25 @@ def _second_look(generator: Generator, cfg: Config, question: str, passages: Seq
     return out, sum(g.prompt_tokens for g in gens)
 
 
+def _without_markers(generator: Generator, cfg: Config, question: str, focused: Sequence[Passage],
+                     readings: list[Reading], read: Sequence[int], calib: dict[str, Any],
+                     terms: dict[str, float]) -> tuple[list[Reading], int]:
+    """Readings that do not answer and wrote a citation marker, read again with "[" suppressed (`NO_MARKERS`);
+    the new reading replaces the old one only if it answers."""
+    again = [i for i in read if not readings[i].answers and _MARKER.search(readings[i].text)]
+    if not again:
+        return readings, 0
+    gens = generate_all(generator, [replace(reading_request(generator, question, focused[i],
+                                                            cfg.generation.max_new_tokens), suppress=NO_MARKERS)
+                                    for i in again])
+    out = list(readings)
+    for i, g in zip(again, gens):
+        reading = make_reading(question, focused[i], g.text, calib, terms)
+        if reading.answers:
+            out[i] = reading
+    return out, sum(g.prompt_tokens for g in gens)
+
+
 def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[Passage],
            closed_book: Generation | None = None, calibration: dict[str, Any] | None = None,
            prune: bool = True, second_look: bool = True, unfamiliar: str | None = None) -> Evidence:
@@ -670,7 +691,9 @@ def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[
     extra_tokens = 0
     if second_look:
         t1 = time.perf_counter()
-        readings, extra_tokens = _second_look(generator, cfg, question, passages, readings, to_read, calib, terms)
+        readings, extra_tokens = _without_markers(generator, cfg, question, focused, readings, to_read, calib, terms)
+        readings, more = _second_look(generator, cfg, question, passages, readings, to_read, calib, terms)
+        extra_tokens += more
         elapsed = round(elapsed + (time.perf_counter() - t1) * 1000, 2)
     memory_answer = memory_value(question, closed_book.text)
     confidence = consistent_confidence(answer_confidence(closed_book, question),

@@ -286,20 +286,12 @@ MALAYSIA = ("Neighbours\nMalaysia shares land borders with Brunei Darussalam, In
             "internet country domain is .my. Malaysia uses the time zone UTC+08:00.")
 
 
-def test_a_reading_writes_the_value_not_a_citation_marker(hf_generator):
-    """SmolLM2 read this passage as "The international calling code of Malaysia is [1]." while its prompt let it
-    write "[": readings cannot, since the answer path cites the passage itself."""
+def test_a_reading_that_wrote_a_marker_for_its_value_is_read_again_without_one(hf_generator):
+    """SmolLM2 reads this passage as "The international calling code of Malaysia is [1]."; read again with "["
+    suppressed it writes "+60". A reading that answers with a marker ("[1] Nils Bremoor") is kept as it is."""
     q = "What is the international calling code of Malaysia?"
     p = passage("my", MALAYSIA, "Malaysia")
-    text = hf_generator.generate(reading_request(hf_generator, q, p, 48)).text
-    assert "[" not in text and "+60" in text
-
-
-def test_a_word_naming_the_kind_of_answer_need_not_be_said():
-    """An occupation is answered with one ("film director"), never with the word "occupation"; the possessive
-    "'s" is no word of the question either."""
-    from rag.evidence import answers_the_question
-
-    q = "What is Franz Seitz Sr.'s occupation?"
-    assert answers_the_question(q, "Franz Seitz Sr. is a German-American film director and producer")
-    assert not answers_the_question("What currency is used in Vietnam?", "Vietnam is a country in Southeast Asia")
+    first = hf_generator.generate(reading_request(hf_generator, q, p, 48)).text
+    assert "[1]" in first and "+60" not in first  # the habit this guards against
+    reading = gather(hf_generator, load_config(), q, [p]).readings[0]
+    assert reading.answers and "+60" in reading.text
