@@ -474,11 +474,12 @@ def make_reading(question: str, passage: Passage, generated: str, calibration: d
     text = clean_answer(generated)
     answer = reading_answer(question, text)
     terms = terms or question_terms(question)
-    stance = am.polar_stance(question, passage.text) if text and not am.is_unknown(text) else None
-    if stance is not None:  # a yes/no question naming a value: the passage's own words decide, not the reading,
-        answer = stance     # and a passage that says "no" need not hold the value it denies ("Beijing")
-        claim = set(am.tokens(am.polar_claim(question)[0]))  # type: ignore[index]
-        terms = {w: v for w, v in terms.items() if w not in claim}
+    claim = am.polar_claim(question)
+    stance = am.polar_stance(question, passage.text) if claim and text and not am.is_unknown(text) else None
+    if claim and stance is not None:  # a yes/no question naming a value: the passage's words decide, not the
+        answer = stance               # reading, and a passage saying "no" need not hold the value it denies
+        denied = set(am.tokens(claim[0]))
+        terms = {w: v for w, v in terms.items() if w not in denied}
     feats = reading_features(question, terms, passage, answer)
     p = logistic(calib["answers"], feats)
     return Reading(passage, text, answer, feats, round(p, 4), answers(question, answer, p, calib, feats))
