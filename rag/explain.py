@@ -145,9 +145,12 @@ def _why(answer: Answer, threshold: float | None, requested_mode: str | None) ->
     if p is None:
         return "the router gave no probability", False
     prob = _prob(p, threshold)
+    unsure = (p >= threshold) if threshold is not None else (p >= 0.5)
+    if not answer.retrieved and unsure:  # it wanted documents, but the index had none (empty or no match)
+        return f"no passages were found, though the model was unsure ({prob})", False
     if not answer.retrieved:
         return f"the model was confident ({prob})", False
-    if (p >= threshold) if threshold is not None else (p >= 0.5):
+    if unsure:
         return f"the model was unsure ({prob})", False
     if threshold is not None:  # below the threshold, yet searched: the router had no answer without <RET>
         return f"the model had no answer without them ({prob})", False

@@ -145,6 +145,10 @@ def test_badges_explain_the_decision_in_words():
     seen = text(render.badge_html(memory_answer(0.12), "adaptive", threshold=0.607))
     assert "answered from memory" in seen
     assert "answered from memory: the model was confident (P(<RET>) 0.12 < threshold 0.61)" in seen
+    # the router wanted documents, but the index had none: not "confident"
+    seen = text(render.badge_html(memory_answer(0.87), "adaptive", threshold=0.607))
+    assert "answered from memory: no passages were found, though the model was unsure (P(<RET>) 0.87 ≥ " \
+           "threshold 0.61)" in seen
     seen = text(render.badge_html(retrieved_answer(), "adaptive", threshold=0.607))
     assert "searched documents" in seen
     assert "searched your documents: the model was unsure (P(<RET>) 0.87 ≥ threshold 0.61)" in seen
