@@ -184,7 +184,8 @@ def decision_words(answer: Answer, threshold: float | None = None, requested_mod
     if answer.abstained:
         memory = f"the model's memory is not confident enough ({conf:.0%})" if conf is not None else \
             "the model's memory is not confident enough"
-        outcome = f"searched your documents, none answers; {memory}"
+        outcome = (f"searched your documents, none answers; {memory}" if n
+                   else f"searched your documents, found nothing; {memory}")
     elif answer.answered_from == "memory":
         memory = f"answered from the model's memory ({conf:.0%} confident)" if conf is not None else \
             "answered from the model's memory"

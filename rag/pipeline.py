@@ -184,11 +184,7 @@ class Pipeline:
             with run.stage("retrieve"):
                 found = self._search(question, passages)
         if not found:
-            run.warnings.append(
-                f"no passages found in the index at {self.cfg.index_path()}: it is empty (add documents with "
-                "`adaptrag index add PATH`) or nothing matched; answering from memory"
-            )
-            return self._from_memory(question, decision, None, run, on_token, dyprag)
+            return self._nothing_found(question, decision, run, on_token, dyprag, unfamiliar)
 
         with run.stage("evidence"):
             evidence = ev.gather(self.generator, self.cfg, question, found, closed_book=decision.closed_book,
@@ -293,6 +289,37 @@ class Pipeline:
             timings_ms=run.total(), dyprag="off" if dyprag == "off" else f"{dyprag} (not used: no retrieval)",
             prompt_tokens=gen.prompt_tokens, warnings=tuple(run.warnings), model=self.generator.info.name,
             answered_from="memory", memory_confidence=memory_confidence, searched_passages=searched,
+        )
+
+    def _nothing_found(self, question: str, decision: Decision, run: _Run, on_token: Callable[[str], None] | None,
+                       dyprag: str, unfamiliar: str) -> Answer:
+        """The index returned no passage (it is empty, or nothing matched): the closed-book answer when memory may
+        stand by the same rule as when no passage answers (`evidence.memory_usable`), else an abstention that
+        says the index had nothing. "There were 171 bakeries in Sweden in 1710." is no answer on an empty index
+        either."""
+        where = f"the index at {self.cfg.index_path()}"
+        with run.stage("generate"):
+            gen = self.generator.generate(ev.closed_book_request(
+                self.generator, question, self.cfg.generation.max_new_tokens))
+        calib = ev.load_calibration(self.cfg.conflict.evidence_calibration or None)
+        confidence = round(ev.answer_confidence(gen, question), 4)
+        if ev.memory_usable(question, ev.memory_value(question, gen.text), confidence, 0.0, calib["memory_threshold"],
+                            unfamiliar=bool(unfamiliar), unfamiliar_threshold=calib.get("memory_threshold_unfamiliar")):
+            run.warnings.append(f"no passages found in {where}: it is empty (add documents with "
+                                "`adaptrag index add PATH`) or nothing matched; answering from memory")
+            return self._from_memory(question, decision, gen, run, on_token, dyprag, memory_confidence=confidence)
+        run.warnings.append(f"no passages found in {where}: it is empty (add documents with "
+                            "`adaptrag index add PATH`) or nothing matched")
+        text = ("I couldn't find anything about this in your documents (the search returned no passages), and I'm "
+                "not confident enough to answer from memory.")
+        if on_token is not None:
+            on_token(text)
+        return Answer(
+            question=question, answer=text, retrieved=True, mode=decision.mode,
+            ret_probability=decision.ret_probability,
+            conflict=Conflict(available=False, detail="abstained: no passages were found"),
+            timings_ms=run.total(), prompt_tokens=gen.prompt_tokens, warnings=tuple(run.warnings),
+            model=self.generator.info.name, abstained=True, answered_from="none", memory_confidence=confidence,
         )
 
     def _abstain(self, question: str, decision: Decision, found: Sequence[Passage], evidence: ev.Evidence,

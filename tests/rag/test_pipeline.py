@@ -198,13 +198,25 @@ def test_cli_user_errors_are_one_line(tmp_path):
 
 
 def test_adaptive_with_nothing_found_still_answers_from_memory(hf_generator, embedder, tmp_path):
-    """The router wants documents (and wrote nothing else), the index has none: answer closed-book, say why."""
+    """The router wants documents (and wrote nothing else), the index has none: answer closed-book when memory
+    may stand (here: any confidence), and say why."""
     from rag.decide import Decider
 
-    cfg = load_config(env={}, overrides={"index.path": str(tmp_path / "no-index"), "decide.threshold": 1.0})
+    cfg = load_config(env={}, overrides={"index.path": str(tmp_path / "no-index"), "decide.threshold": 1.0,
+                                         "conflict.evidence_calibration": _with_evidence_calibration(
+                                             tmp_path, memory_threshold=0.0)})
     pipeline = Pipeline(cfg, hf_generator, decider=Decider(hf_generator, cfg), conflict=None)
     answer = pipeline.answer("What genre is Paris Hilton?", mode="adaptive")
-    assert not answer.retrieved and answer.answer.strip()
+    assert not answer.retrieved and answer.answer.strip() and answer.answered_from == "memory"
+    assert any("adaptrag index add" in w for w in answer.warnings)
+
+
+def test_nothing_found_and_memory_unsure_declines_on_an_empty_index_too(hf_generator, embedder, tmp_path):
+    """An empty index is no licence to invent: memory must pass the same check as when no passage answers."""
+    cfg = load_config(env={}, overrides={"index.path": str(tmp_path / "no-index")})
+    pipeline = Pipeline(cfg, hf_generator, conflict=None)
+    answer = pipeline.answer("How many bakeries were there in Sweden in 1710?", mode="always")
+    assert answer.abstained and answer.answered_from == "none" and "no passages" in answer.answer
     assert any("adaptrag index add" in w for w in answer.warnings)
 
 
