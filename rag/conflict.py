@@ -186,8 +186,7 @@ class ConflictChecker:
         """The conflict from memory and readings (no model calls)."""
         memory = ev.memory_value(question, closed_book.text)
         readings = [r for r in readings if not r.second_look]  # second looks answer, never conflict (evidence.py)
-        confidence = ev.consistent_confidence(answer_confidence(closed_book, question),
-                                              ev.echoes(question, memory, readings))
+        confidence = ev.memory_confidence(question, closed_book, memory, readings)
         answering = sorted((r for r in readings if r.answers), key=lambda r: -r.probability)
         same = lambda a, b: answers.same_answer(a, b, self.embedder, question)
         memory_type = answers.answer_type(memory)

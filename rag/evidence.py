@@ -552,6 +552,12 @@ def consistent_confidence(confidence: float, echoed: int) -> float:
     return 1.0 - (1.0 - confidence) * ECHO_DOUBT ** echoed
 
 
+def memory_confidence(question: str, closed_book: Generation, memory: str, readings: Sequence[Reading]) -> float:
+    """Memory's confidence as the answer path and the conflict check use it: its tokens' confidence
+    (`answer_confidence`) raised by the readings that echo it (`consistent_confidence`)."""
+    return consistent_confidence(answer_confidence(closed_book, question), echoes(question, memory, readings))
+
+
 def memory_mention(question: str, memory: str, text: str) -> float:
     """How much of the memory's own answer words a passage states (0 when the memory only repeats the
     question). For yes/no questions memory cannot be read off the text: 0.5."""
@@ -697,8 +703,7 @@ def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[
         extra_tokens += more
         elapsed = round(elapsed + (time.perf_counter() - t1) * 1000, 2)
     memory_answer = memory_value(question, closed_book.text)
-    confidence = consistent_confidence(answer_confidence(closed_book, question),
-                                       echoes(question, memory_answer, readings))
+    confidence = memory_confidence(question, closed_book, memory_answer, readings)
     top_coverage = max((r.features["coverage"] for r in readings), default=0.0)
     confident = memory_usable(question, memory_answer, confidence, top_coverage, calib["memory_threshold"],
                               subject_in_documents(question, readings), calib.get("memory_threshold_documents"),

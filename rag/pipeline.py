@@ -303,13 +303,13 @@ class Pipeline:
                 self.generator, question, self.cfg.generation.max_new_tokens))
         calib = ev.load_calibration(self.cfg.conflict.evidence_calibration or None)
         confidence = round(ev.answer_confidence(gen, question), 4)
+        empty = f"no passages found in {where}: it is empty (add documents with `adaptrag index add PATH`) or " \
+                "nothing matched"
         if ev.memory_usable(question, ev.memory_value(question, gen.text), confidence, 0.0, calib["memory_threshold"],
                             unfamiliar=bool(unfamiliar), unfamiliar_threshold=calib.get("memory_threshold_unfamiliar")):
-            run.warnings.append(f"no passages found in {where}: it is empty (add documents with "
-                                "`adaptrag index add PATH`) or nothing matched; answering from memory")
+            run.warnings.append(f"{empty}; answering from memory")
             return self._from_memory(question, decision, gen, run, on_token, dyprag, memory_confidence=confidence)
-        run.warnings.append(f"no passages found in {where}: it is empty (add documents with "
-                            "`adaptrag index add PATH`) or nothing matched")
+        run.warnings.append(empty)
         text = ("I couldn't find anything about this in your documents (the search returned no passages), and I'm "
                 "not confident enough to answer from memory.")
         if on_token is not None:
