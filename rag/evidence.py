@@ -60,6 +60,7 @@ from rag.answer_text import STOPS, clean_answer
 from rag.config import Config
 from rag.generators.base import GenerationRequest, Generator
 from rag.generators.common import generate_all
+from rag.quote import quote
 from rag.types import Generation, Passage
 
 CALIBRATION_FILE = Path(__file__).with_name("evidence_calibration.json")
@@ -104,6 +105,7 @@ class Reading:
     answers: bool  # probability >= the calibrated threshold
     read: bool = True  # False: not generated, since no reading of this passage could reach the threshold
     second_look: bool = False  # the passage narrowed and read again (_second_look): it may answer, never conflict
+    quoted: bool = False  # the text is the passage's own sentence (rag/quote.py), not the model's reading
 
 
 @dataclass(frozen=True)
@@ -668,6 +670,24 @@ def _without_markers(generator: Generator, cfg: Config, question: str, focused: 
     return out, sum(g.prompt_tokens for g in gens)
 
 
+def _quoted(question: str, passages: Sequence[Passage], readings: list[Reading], read: Sequence[int],
+            calib: dict[str, Any], terms: dict[str, float]) -> list[Reading]:
+    """Readings that do not answer, replaced by their passage's own sentence stating a value of the kind asked
+    (rag/quote.py) when that sentence, judged as a reading, answers. No model call; a quote takes part in the
+    conflict check (its value is written in the document, not misread from it)."""
+    out = list(readings)
+    for i in read:
+        if readings[i].answers:
+            continue
+        quoted = quote(question, passages[i], terms, heading_words(passages[i]))
+        if quoted is None:
+            continue
+        reading = make_reading(question, quoted, quoted.text, calib, terms)
+        if reading.answers:
+            out[i] = replace(reading, quoted=True)
+    return out
+
+
 def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[Passage],
            closed_book: Generation | None = None, calibration: dict[str, Any] | None = None,
            prune: bool = True, second_look: bool = True, unfamiliar: str | None = None) -> Evidence:
@@ -699,6 +719,7 @@ def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[
     if second_look:
         t1 = time.perf_counter()
         readings, extra_tokens = _without_markers(generator, cfg, question, focused, readings, to_read, calib, terms)
+        readings = _quoted(question, passages, readings, to_read, calib, terms)
         readings, more = _second_look(generator, cfg, question, passages, readings, to_read, calib, terms)
         extra_tokens += more
         elapsed = round(elapsed + (time.perf_counter() - t1) * 1000, 2)

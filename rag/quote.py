@@ -1,0 +1,118 @@
+"""Quotes: the passage's own sentence that states what a typed question asks, when the model misreads it.
+
+SmolLM2-135M misreads short, plain statements of numbers and names. Given "Staff of Halworth Textiles receive 25
+days of annual leave each year." it answers "How many days of annual leave do staff at Halworth Textiles get?"
+with "1" (and, shown that one sentence alone, "The answer is: 2."); given "It was founded in 1952." it writes
+"2018". The answer path then declined a question its documents answer (false abstention, issue 15).
+
+A quote needs no model call. It is the sentence of a passage that
+- names the question's subject: every name and number of the question ("Halworth Textiles", "1632"), in the
+  sentence itself or, when the sentence opens with a pronoun ("It was founded in 1952."), in the sentence before
+  it or the document's heading;
+- says what was asked: half of the question's other words ("annual", "leave", "staff"), in any form ("leads" ~
+  "led"); words that only name the kind of answer ("year", "city", "genre") need not appear;
+- holds a value of the kind asked that the question does not: a date for "when" / "what year", a number for
+  "how many", a name for "who", a place after "in", "at", "near" or "the town of" for "where" / "in which
+  city". Questions whose words do not say what kind of value they want ("What is ...?") get no quote: any
+  sentence on the subject would do, and that invites answers to questions nothing answers.
+
+The caller (rag/evidence.py) judges the quote as it judges a reading (`make_reading`): the sentence is the
+reading's text, so it is grounded word for word, and it still has to reach the calibrated threshold.
+
+    quote("Who leads Project Griswick?", passage, question_terms(q), heading_words(passage))
+    # -> the passage narrowed to "Projects. Project Griswick is led by Quinn Tarnley." (exact offsets kept)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from rag import answer_match as am
+from rag.attribute import split_sentences
+from rag.types import Passage
+
+# Words that only name the kind of value asked for; the sentence stating the value need not say them.
+KIND_WORDS = frozenset({"year", "date", "day", "time", "place", "town", "city", "village", "country", "region",
+                        "state", "person", "occupation", "profession", "job", "genre", "sport", "religion",
+                        "nationality", "kind", "type", "number", "amount"})
+PRONOUNS = frozenset({"it", "its", "they", "their", "he", "his", "she", "her", "this", "these", "there"})
+PREDICATE_SHARE = 0.5  # of the question's other words the sentence must say (at least one)
+_WHO = re.compile(r"^\s*(?:who|whom|whose)\b", re.IGNORECASE)
+_WHERE = re.compile(r"^\s*where\b|^\s*(?:in|at|from|near)?\s*(?:which|what)\s+(?:town|city|village|country|region|"
+                    r"state|place|province)\b", re.IGNORECASE)
+_NAME = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:of\s+|de\s+|van\s+|von\s+)?[A-Z][\w'’.-]*)*")
+_PLACE_BEFORE = re.compile(r"\b(?:in|at|near|outside|from)\s+(?:the\s+(?:town|city|village|country|region|state|"
+                           r"province|district)\s+of\s+)?$", re.IGNORECASE)
+
+
+def asked_kind(question: str) -> str | None:
+    """"date", "number", "person", "place", or None when the question's words do not say."""
+    expected = am.expected_type(question)
+    if expected is not None:
+        return expected
+    if _WHERE.search(question):
+        return "place"
+    if _WHO.search(question):
+        return "person"
+    return None
+
+
+def quote(question: str, passage: Passage, terms: dict[str, float], heading: set[str]) -> Passage | None:
+    """The passage narrowed to the sentence (with the one before it when it opens with a pronoun) that states a
+    value of the kind `question` asks for (see the module docstring), or None. `terms`: the question's weighted
+    content words (rag/evidence.py `question_terms`); `heading`: the words naming the passage's document."""
+    kind = asked_kind(question)
+    if kind is None:
+        return None
+    subject = [w for w, v in terms.items() if v > 1.0]
+    predicate = [w for w, v in terms.items() if v == 1.0 and w not in KIND_WORDS]
+    asked = set(am.tokens(question))
+    text = passage.text
+    spans = split_sentences(text)
+    best: tuple[float, int, int] | None = None
+    for i, (s, e) in enumerate(spans):
+        sentence = text[s:e]
+        said = set(am.tokens(sentence))
+        start = s
+        if not all(am.present_in(w, said) for w in subject):
+            opening = am.tokens(sentence)[:2]
+            if not (set(opening) & PRONOUNS):
+                continue
+            before = set(am.tokens(text[spans[i - 1][0]:spans[i - 1][1]])) if i else set()
+            if not all(am.present_in(w, said | before | heading) for w in subject):
+                continue
+            if i and all(am.present_in(w, said | before) for w in subject):
+                start = spans[i - 1][0]  # the sentence before names the subject: quote both
+        share = (sum(am.present_in(w, said, forms=True) for w in predicate) / len(predicate)) if predicate else 1.0
+        if share < PREDICATE_SHARE or (predicate and share == 0.0):
+            continue
+        if not _holds_value(kind, sentence, asked | heading):
+            continue
+        if best is None or share > best[0]:
+            best = (share, start, e)
+    if best is None:
+        return None
+    _, s, e = best
+    return replace(passage, text=text[s:e], start=passage.start + s, end=passage.start + e)
+
+
+def _holds_value(kind: str, sentence: str, known: set[str]) -> bool:
+    """Whether `sentence` states a value of `kind` that is not among the question's and heading's words."""
+    if kind in ("date", "number"):
+        dates, numbers = am.values(sentence)
+        new = [n for n in numbers if am.fold(_plain(n)) not in known]
+        return bool(new) or (kind == "date" and bool(dates))
+    for m in _NAME.finditer(sentence):
+        words = [w for w in am.tokens(m.group()) if w not in am.FILLER and w not in PRONOUNS]
+        if not words or all(w in known for w in words):
+            continue
+        if m.start() == 0 and len(words) == 1:  # a sentence's first word is capitalised anyway ("Staff of ...")
+            continue
+        if kind == "person" or _PLACE_BEFORE.search(sentence[: m.start()]):
+            return True
+    return False
+
+
+def _plain(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
