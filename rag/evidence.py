@@ -470,11 +470,12 @@ def logistic(coefs: dict[str, float], features: dict[str, float]) -> float:
 
 
 def make_reading(question: str, passage: Passage, generated: str, calibration: dict[str, Any] | None = None,
-                 terms: dict[str, float] | None = None) -> Reading:
-    """Interpret one passage's generated answer: its value, features and P(the passage answers)."""
+                 terms: dict[str, float] | None = None, value: str | None = None) -> Reading:
+    """Interpret one passage's generated answer: its value (`value` when the caller knows it), features and
+    P(the passage answers)."""
     calib = calibration or load_calibration()
     text = clean_answer(generated)
-    answer = reading_answer(question, text)
+    answer = reading_answer(question, text) if value is None else value
     terms = terms or question_terms(question)
     claim = am.polar_claim(question)
     stance = am.polar_stance(question, passage.text) if claim and text and not am.is_unknown(text) else None
@@ -672,17 +673,17 @@ def _without_markers(generator: Generator, cfg: Config, question: str, focused: 
 
 def _quoted(question: str, passages: Sequence[Passage], readings: list[Reading], read: Sequence[int],
             calib: dict[str, Any], terms: dict[str, float]) -> list[Reading]:
-    """Readings that do not answer, replaced by their passage's own sentence stating a value of the kind asked
-    (rag/quote.py) when that sentence, judged as a reading, answers. No model call; a quote takes part in the
-    conflict check (its value is written in the document, not misread from it)."""
+    """Readings replaced by their passage's own sentence stating a value of the kind asked (rag/quote.py) when
+    that sentence, judged as a reading, answers: where the document states the value in one sentence, the
+    document's words are the answer rather than the model's reading of them, which may misread ("Grisillon" for
+    "Grisridge") or miss it ("1" for 25 days). No model call; a quote takes part in the conflict check (its value
+    is written in the document, not misread from it)."""
     out = list(readings)
     for i in read:
-        if readings[i].answers:
-            continue
         quoted = quote(question, passages[i], terms, heading_words(passages[i]))
         if quoted is None:
             continue
-        reading = make_reading(question, quoted, quoted.text, calib, terms)
+        reading = make_reading(question, quoted.passage, quoted.passage.text, calib, terms, value=quoted.value)
         if reading.answers:
             out[i] = replace(reading, quoted=True)
     return out

@@ -26,7 +26,7 @@ reading's text, so it is grounded word for word, and it still has to reach the c
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from rag import answer_match as am
 from rag.attribute import split_sentences
@@ -42,6 +42,7 @@ _WHO = re.compile(r"^\s*(?:who|whom|whose)\b", re.IGNORECASE)
 _WHERE = re.compile(r"^\s*where\b|^\s*(?:in|at|from|near)?\s*(?:which|what)\s+(?:town|city|village|country|region|"
                     r"state|place|province)\b", re.IGNORECASE)
 _NAME = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:of\s+|de\s+|van\s+|von\s+)?[A-Z][\w'’.-]*)*")
+_CLAUSE = re.compile(r",\s(?!\d)|;\s|\s[–—-]\s")
 _PLACE_BEFORE = re.compile(r"\b(?:in|at|near|outside|from)\s+(?:the\s+(?:town|city|village|country|region|state|"
                            r"province|district)\s+of\s+)?$", re.IGNORECASE)
 
@@ -58,10 +59,17 @@ def asked_kind(question: str) -> str | None:
     return None
 
 
-def quote(question: str, passage: Passage, terms: dict[str, float], heading: set[str]) -> Passage | None:
+@dataclass(frozen=True)
+class Quote:
+    passage: Passage  # narrowed to the quoted sentence(s), offsets exact
+    value: str  # the clause of the sentence that holds the value ("founded in 1992" of "X is a mill, founded in 1992.")
+
+
+def quote(question: str, passage: Passage, terms: dict[str, float], heading: set[str]) -> Quote | None:
     """The passage narrowed to the sentence (with the one before it when it opens with a pronoun) that states a
-    value of the kind `question` asks for (see the module docstring), or None. `terms`: the question's weighted
-    content words (rag/evidence.py `question_terms`); `heading`: the words naming the passage's document."""
+    value of the kind `question` asks for (see the module docstring), and the clause holding it; or None.
+    `terms`: the question's weighted content words (rag/evidence.py `question_terms`); `heading`: the words naming
+    the passage's document."""
     kind = asked_kind(question)
     if kind is None:
         return None
@@ -70,7 +78,7 @@ def quote(question: str, passage: Passage, terms: dict[str, float], heading: set
     asked = set(am.tokens(question))
     text = passage.text
     spans = split_sentences(text)
-    best: tuple[float, int, int] | None = None
+    best: tuple[float, int, int, str] | None = None
     for i, (s, e) in enumerate(spans):
         sentence = text[s:e]
         said = set(am.tokens(sentence))
@@ -87,14 +95,20 @@ def quote(question: str, passage: Passage, terms: dict[str, float], heading: set
         share = (sum(am.present_in(w, said, forms=True) for w in predicate) / len(predicate)) if predicate else 1.0
         if share < PREDICATE_SHARE or (predicate and share == 0.0):
             continue
-        if not _holds_value(kind, sentence, asked | heading):
-            continue
-        if best is None or share > best[0]:
-            best = (share, start, e)
+        value = next((c for c in _clauses(sentence) if _holds_value(kind, c, asked | heading)), "")
+        if value and (best is None or share > best[0]):
+            best = (share, start, e, value)
     if best is None:
         return None
-    _, s, e = best
-    return replace(passage, text=text[s:e], start=passage.start + s, end=passage.start + e)
+    _, s, e, value = best
+    return Quote(replace(passage, text=text[s:e], start=passage.start + s, end=passage.start + e), value)
+
+
+def _clauses(sentence: str) -> list[str]:
+    """The sentence's clauses (split at a comma outside a number, a semicolon or a dash), the whole sentence first
+    when it has one clause."""
+    parts = [p.strip() for p in _CLAUSE.split(sentence) if p.strip()]
+    return parts or [sentence]
 
 
 def _holds_value(kind: str, sentence: str, known: set[str]) -> bool:
