@@ -77,7 +77,8 @@ def collect(workloads: list[str], split: str, out: Path, limit: int = 0, per_kin
             retriever = open_retriever(cfg)
             for n, case in enumerate(todo, 1):
                 passages = retriever.search(case.question, cfg.retrieval.top_k)
-                ev = gather(generator, cfg, case.question, passages, prune=False, second_look=False)  # every first reading
+                ev = gather(generator, cfg, case.question, passages, prune=False, second_look=False,
+                            quotes=False)  # every first model reading
                 row = {
                     "id": case.id, "kind": case.kind, "question": case.question, "answers": list(case.answers),
                     "memory": ev.memory.text, "memory_answer": ev.memory_answer,

@@ -671,15 +671,15 @@ def _without_markers(generator: Generator, cfg: Config, question: str, focused: 
     return out, sum(g.prompt_tokens for g in gens)
 
 
-def _quoted(question: str, passages: Sequence[Passage], readings: list[Reading], read: Sequence[int],
-            calib: dict[str, Any], terms: dict[str, float]) -> list[Reading]:
-    """Readings replaced by their passage's own sentence stating a value of the kind asked (rag/quote.py) when
-    that sentence, judged as a reading, answers: where the document states the value in one sentence, the
-    document's words are the answer rather than the model's reading of them, which may misread ("Grisillon" for
-    "Grisridge") or miss it ("1" for 25 days). No model call; a quote takes part in the conflict check (its value
-    is written in the document, not misread from it)."""
-    out = list(readings)
-    for i in read:
+def quoted_readings(question: str, passages: Sequence[Passage], candidates: Sequence[int],
+                    calib: dict[str, Any], terms: dict[str, float]) -> dict[int, Reading]:
+    """Passage index -> the reading that is the passage's own sentence stating a value of the kind asked
+    (rag/quote.py), for the candidates where that sentence, judged as a reading, answers. Where the document states
+    the value in one sentence, its words are the answer rather than the model's reading of them, which may misread
+    ("Grisillon" for "Grisridge") or miss it ("1" for 25 days); and the model need not read that passage at all. No
+    model call; a quote takes part in the conflict check (its value is written in the document, not misread)."""
+    out: dict[int, Reading] = {}
+    for i in candidates:
         quoted = quote(question, passages[i], terms, heading_words(passages[i]))
         if quoted is None:
             continue
@@ -691,18 +691,22 @@ def _quoted(question: str, passages: Sequence[Passage], readings: list[Reading],
 
 def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[Passage],
            closed_book: Generation | None = None, calibration: dict[str, Any] | None = None,
-           prune: bool = True, second_look: bool = True, unfamiliar: str | None = None) -> Evidence:
+           prune: bool = True, second_look: bool = True, unfamiliar: str | None = None,
+           quotes: bool = True) -> Evidence:
     """Closed-book answer and one reading per passage that could answer, in one batch (see the module
-    docstring); then a second look, in one more batch, at the passages whose reading did not answer, cut to
-    the sentences richest in the question's words (`SECOND_LOOK_CHARS`). `prune=False` reads every passage
-    and `second_look=False` skips the second look (to collect fitting data). `unfamiliar`: the question's
-    `unfamiliar_name`, when the caller has it already."""
+    docstring). A passage whose own sentence states a value of the kind asked is quoted instead of read
+    (`quoted_readings`). Then a second look, in one more batch, at the passages whose reading did not answer, cut
+    to the sentences richest in the question's words (`SECOND_LOOK_CHARS`). `prune=False` reads every passage,
+    and `second_look=False` / `quotes=False` skip the second look / the quotes (to collect fitting data: model
+    readings only). `unfamiliar`: the question's `unfamiliar_name`, when the caller has it already."""
     calib = calibration or load_calibration(cfg.conflict.evidence_calibration or None)
     if unfamiliar is None:
         unfamiliar = unfamiliar_name(generator.count_tokens, question)
     terms = question_terms(question)
     focused, before, could = _plan(cfg, question, passages, calib)
-    to_read = [i for i, c in enumerate(could) if c or not prune]
+    candidates = [i for i, c in enumerate(could) if c or not prune]
+    quoted = quoted_readings(question, passages, candidates, calib, terms) if quotes else {}
+    to_read = [i for i in candidates if i not in quoted]
     requests = [reading_request(generator, question, focused[i], cfg.generation.max_new_tokens) for i in to_read]
     need_memory = closed_book is None or is_ret_generation(closed_book) or not closed_book.text.strip()
     if need_memory:
@@ -714,13 +718,12 @@ def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[
         closed_book, generations = generations[0], generations[1:]
     assert closed_book is not None
     texts = dict(zip(to_read, (g.text for g in generations)))
-    readings = [make_reading(question, p, texts[i], calib, terms) if i in texts else unread(p, before[i], calib)
-                for i, p in enumerate(focused)]
+    readings = [quoted[i] if i in quoted else make_reading(question, p, texts[i], calib, terms) if i in texts
+                else unread(p, before[i], calib) for i, p in enumerate(focused)]
     extra_tokens = 0
     if second_look:
         t1 = time.perf_counter()
         readings, extra_tokens = _without_markers(generator, cfg, question, focused, readings, to_read, calib, terms)
-        readings = _quoted(question, passages, readings, to_read, calib, terms)
         readings, more = _second_look(generator, cfg, question, passages, readings, to_read, calib, terms)
         extra_tokens += more
         elapsed = round(elapsed + (time.perf_counter() - t1) * 1000, 2)

@@ -1,0 +1,124 @@
+"""Quotes (rag/quote.py): the passage's own sentence stating a value of the kind asked, instead of a misreading."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.evidence import heading_words, question_terms
+from rag.quote import asked_kind, quote
+from rag.types import Passage
+
+HANDBOOK = (
+    "Halworth Textiles staff handbook\n\nWorking hours. The Halworth Textiles office opens at 6:30 on weekdays. Staff "
+    "of Halworth Textiles receive 25 days of annual leave each year.\n\nHelp. The Halworth Textiles support desk can "
+    "be reached on extension 4568.\n\nProjects. Project Griswick is led by Quinn Tarnley. Its budget is 844 thousand "
+    "crowns and its deadline is February 2031.\n"
+)
+PROFILE = (
+    "# Ormton Foundry\n\n## About\n\nOrmton Foundry is a foundry based in the town of Korby. It was founded in 1952 "
+    "by Wim Ormthorne.\n\n## People\n\nThe chief executive of Ormton Foundry is Vero Zarholt. The company is a member "
+    "of the Valley Business Association.\n"
+)
+PRESS = "Obergate Textiles press kit\nAbout us. Obergate Textiles is a textile mill, founded in 1992.\n"
+
+
+def _passage(text: str, title: str, start: int = 100) -> Passage:
+    return Passage("p", f"{title}.txt", title, text, start, start + len(text), 1.0)
+
+
+def _quote(question: str, passage: Passage):
+    return quote(question, passage, question_terms(question), heading_words(passage))
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("How many days of annual leave do staff at Halworth Textiles get?", "number"),
+    ("In what year was Ormton Foundry founded?", "date"),
+    ("When is Project Griswick due?", "date"),
+    ("Who leads Project Griswick?", "person"),
+    ("Where is Ormton Foundry located?", "place"),
+    ("In which town is Ormton Foundry based?", "place"),
+    ("Which bank does Ormton Foundry use?", None),
+    ("What is the capital of Kenya?", None),
+])
+def test_the_kind_asked_comes_from_the_question_words(question, kind):
+    assert asked_kind(question) == kind
+
+
+@pytest.mark.parametrize(("question", "text", "title", "sentence", "value"), [
+    ("How many days of annual leave do staff at Halworth Textiles get?", HANDBOOK, "halworth-textiles-handbook",
+     "Staff of Halworth Textiles receive 25 days of annual leave each year.", "25 days"),
+    ("Who leads Project Griswick?", HANDBOOK, "halworth-textiles-handbook",
+     "Project Griswick is led by Quinn Tarnley.", "Quinn Tarnley"),
+    # a sentence opening with a pronoun is quoted with the sentence before it, which names the subject
+    ("In what year was Ormton Foundry founded?", PROFILE, "ormton-foundry-profile",
+     "Ormton Foundry is a foundry based in the town of Korby. It was founded in 1952 by Wim Ormthorne.", "1952"),
+    ("Where is Ormton Foundry located?", PROFILE, "ormton-foundry-profile",
+     "Ormton Foundry is a foundry based in the town of Korby.", "Korby"),
+    ("Who is the chief executive of Ormton Foundry?", PROFILE, "ormton-foundry-profile",
+     "The chief executive of Ormton Foundry is Vero Zarholt.", "Vero Zarholt"),
+    # the value is the clause that holds it, not the sentence's first clause
+    ("In what year was Obergate Textiles founded?", PRESS, "obergate-textiles-press-kit",
+     "Obergate Textiles is a textile mill, founded in 1992.", "founded in 1992."),
+])
+def test_the_sentence_stating_the_value_is_quoted_with_exact_offsets(question, text, title, sentence, value):
+    passage = _passage(text, title)
+    got = _quote(question, passage)
+    assert got is not None
+    assert got.passage.text == sentence
+    assert text[got.passage.start - passage.start:got.passage.end - passage.start] == sentence
+    assert value in got.value
+
+
+@pytest.mark.parametrize(("question", "text", "title"), [
+    ("Which bank does Ormton Foundry use?", PROFILE, "ormton-foundry-profile"),  # the question names no kind
+    ("Who leads Project Marholt?", HANDBOOK, "halworth-textiles-handbook"),  # another project's lead
+    ("When was the chief executive of Ormton Foundry born?", PROFILE, "ormton-foundry-profile"),  # no date stated
+    ("When is Project Griswick due?", HANDBOOK, "halworth-textiles-handbook"),  # "deadline" is not "due": the model reads it
+    ("What was the population of Colombia in 1632?",
+     "Colombia\n\nColombia has a population of about 52 million people.", "colombia"),  # not in 1632
+    ("How many employees does Halworth Textiles have?", HANDBOOK, "halworth-textiles-handbook"),  # 25 days is no headcount
+])
+def test_no_quote_where_no_sentence_states_what_was_asked(question, text, title):
+    assert _quote(question, _passage(text, title)) is None
+
+
+def test_a_place_is_a_name_after_in_at_or_the_town_of():
+    """"a member of the Valley Business Association" names no place the company is in."""
+    text = "Ormton Foundry\n\nOrmton Foundry is a member of the Valley Business Association."
+    assert _quote("Where is Ormton Foundry located?", _passage(text, "ormton-foundry")) is None
+
+
+def test_the_evidence_stage_quotes_instead_of_reading(hf_generator):
+    """SmolLM2-135M answers "1" reading this handbook; the quote answers with the handbook's sentence, and the
+    model reads nothing (only the closed-book row is generated)."""
+    from rag.config import load_config
+    from rag.evidence import gather
+
+    cfg = load_config(env={})
+    doc = _passage(HANDBOOK, "halworth-textiles-handbook", start=0)
+    q = "How many days of annual leave do staff at Halworth Textiles get?"
+    evidence = gather(hf_generator, cfg, q, [doc])
+    reading = evidence.readings[0]
+    assert reading.quoted and reading.answers
+    assert reading.text == "Staff of Halworth Textiles receive 25 days of annual leave each year."
+    assert HANDBOOK[reading.passage.start:reading.passage.end] == reading.text
+    closed_book_only = gather(hf_generator, cfg, q, [], closed_book=None)
+    assert evidence.prompt_tokens == closed_book_only.prompt_tokens
+
+
+def test_two_documents_quoting_different_values_disagree(embedder):
+    """A quote's value is written in its document, so two quotes that differ are a conflict between documents."""
+    from rag.config import load_config
+    from rag.conflict import ConflictChecker
+    from rag.evidence import load_calibration, quoted_readings
+    from rag.types import Generation
+
+    q = "In what year was Obergate Textiles founded?"
+    a = _passage(PRESS, "obergate-textiles-press-kit")
+    b = _passage("Obergate Textiles\n\nObergate Textiles is a textile mill based in the town of Brenford. It was "
+                 "founded in 1981 by Ulla Quencombe.", "obergate-textiles-profile")
+    readings = quoted_readings(q, [a, b], [0, 1], load_calibration(), question_terms(q))
+    assert set(readings) == {0, 1}
+    checker = ConflictChecker(None, embedder, load_config(env={}))
+    conflict = checker.judge(q, Generation("I don't know.", (), ()), list(readings.values())).conflict
+    assert conflict.flagged and conflict.kind == "between_documents"
