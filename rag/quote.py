@@ -13,8 +13,10 @@ A quote needs no model call. It is the sentence of a passage that
   "led"); words that only name the kind of answer ("year", "city", "genre") need not appear;
 - holds a value of the kind asked that the question does not: a date for "when" / "what year", a number for
   "how many", a name for "who", a place after "in", "at", "near" or "the town of" for "where" / "in which
-  city". Questions whose words do not say what kind of value they want ("What is ...?") get no quote: any
-  sentence on the subject would do, and that invites answers to questions nothing answers.
+  city". A question whose words do not say what kind of value it wants ("What is the internet country domain
+  of Kenya?") needs every one of its words in the sentence ("... and its internet country domain is .ke.") and
+  a word of the sentence's own beside them; a yes/no question, or one naming only its subject, gets no quote.
+The value is the clause that holds it and says most of the question's words.
 
 The caller (rag/evidence.py) judges the quote as it judges a reading (`make_reading`): the sentence is the
 reading's text, so it is grounded word for word, and it still has to reach the calibrated threshold.
@@ -71,10 +73,13 @@ def quote(question: str, passage: Passage, terms: dict[str, float], heading: set
     `terms`: the question's weighted content words (rag/evidence.py `question_terms`); `heading`: the words naming
     the passage's document."""
     kind = asked_kind(question)
-    if kind is None:
-        return None
+    if kind is None and am.is_polar_question(question):
+        return None  # yes/no: the passage's stance is read off its words elsewhere (answer_match.polar_stance)
     subject = [w for w, v in terms.items() if v > 1.0]
-    predicate = [w for w, v in terms.items() if v == 1.0 and w not in KIND_WORDS]
+    predicate = [w for w, v in terms.items() if v == 1.0 and (kind is None or w not in KIND_WORDS)]
+    if kind is None and not predicate:
+        return None  # "What is Kenya?": any sentence about Kenya would do
+    need = 1.0 if kind is None else PREDICATE_SHARE
     asked = set(am.tokens(question))
     text = passage.text
     spans = split_sentences(text)
@@ -92,10 +97,11 @@ def quote(question: str, passage: Passage, terms: dict[str, float], heading: set
                 continue
             if i and all(am.present_in(w, said | before) for w in subject):
                 start = spans[i - 1][0]  # the sentence before names the subject: quote both
-        share = (sum(am.present_in(w, said, forms=True) for w in predicate) / len(predicate)) if predicate else 1.0
-        if share < PREDICATE_SHARE or (predicate and share == 0.0):
+        share = _share(predicate, sentence)
+        if share < need or (predicate and share == 0.0):
             continue
-        value = next((c for c in _clauses(sentence) if _holds_value(kind, c, asked | heading)), "")
+        holding = [c for c in _clauses(sentence) if _holds_value(kind, c, asked | heading)]
+        value = max(holding, key=lambda c: _share(predicate, c)) if holding else ""
         if value and (best is None or share > best[0]):
             best = (share, start, e, value)
     if best is None:
@@ -111,8 +117,19 @@ def _clauses(sentence: str) -> list[str]:
     return parts or [sentence]
 
 
-def _holds_value(kind: str, sentence: str, known: set[str]) -> bool:
-    """Whether `sentence` states a value of `kind` that is not among the question's and heading's words."""
+def _share(predicate: list[str], text: str) -> float:
+    """The share of the question's non-subject words `text` says, in any form ("leads" ~ "led"); 1.0 when none."""
+    if not predicate:
+        return 1.0
+    said = set(am.tokens(text))
+    return sum(am.present_in(w, said, forms=True) for w in predicate) / len(predicate)
+
+
+def _holds_value(kind: str | None, sentence: str, known: set[str]) -> bool:
+    """Whether `sentence` states a value of `kind` that is not among the question's and heading's words (for a
+    question that names no kind: any word of its own)."""
+    if kind is None:
+        return any(w not in known and w not in am.FILLER and w not in PRONOUNS for w in am.tokens(sentence))
     if kind in ("date", "number"):
         dates, numbers = am.values(sentence)
         new = [n for n in numbers if am.fold(_plain(n)) not in known]

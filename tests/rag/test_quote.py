@@ -82,6 +82,41 @@ def test_no_quote_where_no_sentence_states_what_was_asked(question, text, title)
     assert _quote(question, _passage(text, title)) is None
 
 
+SHEET = (
+    "# Argentina\n\n## Overview\n\nArgentina, officially the Argentine Republic, is a country in Latin America. Its "
+    "capital is Buenos Aires.\n\n## Codes and time\n\nThe international calling code of Argentina is +54, and its "
+    "internet country domain is .ar. Argentina uses the time zone UTC−03:00.\n"
+)
+
+
+@pytest.mark.parametrize(("question", "sentence", "value"), [
+    ("What is the internet country domain of Argentina?",
+     "The international calling code of Argentina is +54, and its internet country domain is .ar.",
+     "and its internet country domain is .ar."),  # the clause saying the question's words
+    ("What is the international calling code of Argentina?",
+     "The international calling code of Argentina is +54, and its internet country domain is .ar.",
+     "The international calling code of Argentina is +54"),
+    ("What is the capital of Argentina?",
+     "Argentina, officially the Argentine Republic, is a country in Latin America. Its capital is Buenos Aires.",
+     "Its capital is Buenos Aires."),
+    ("Which time zone does Argentina use?", "Argentina uses the time zone UTC−03:00.",
+     "Argentina uses the time zone UTC−03:00."),
+])
+def test_a_question_naming_no_kind_is_quoted_where_a_sentence_says_all_its_words(question, sentence, value):
+    got = _quote(question, _passage(SHEET, "argentina"))
+    assert got is not None and got.passage.text == sentence and got.value == value
+
+
+@pytest.mark.parametrize("question", [
+    "What currency is used in Argentina?",  # "currency" is said nowhere
+    "What is the capital of Fenwickland?",  # another subject
+    "Is Buenos Aires the capital of Argentina?",  # yes/no: the passage's stance decides, not a quote
+    "What is Argentina?",  # only the subject: any sentence would do
+])
+def test_no_quote_for_a_question_naming_no_kind_unless_every_word_is_said(question):
+    assert _quote(question, _passage(SHEET, "argentina")) is None
+
+
 def test_a_place_is_a_name_after_in_at_or_the_town_of():
     """"a member of the Valley Business Association" names no place the company is in."""
     text = "Ormton Foundry\n\nOrmton Foundry is a member of the Valley Business Association."
