@@ -9,7 +9,7 @@ PopQA and for greetings and arithmetic.
 
 Costs (shared 2-core CPU): P(<RET>) is one forward pass per question (adapt/router/decision.py); the
 base model's closed-book answers to the PopQA dev questions are generated once and cached for every
-adapter (default ~/.local/share/adaptrag/router/popqa-closed/dev.closed.jsonl). A retrieved PopQA
+adapter (default ~/.local/share/adaptrag/router/<model>/popqa-closed/dev.closed.jsonl). A retrieved PopQA
 question counts as right when its given passage contains an answer alias: a proxy, because generating
 277 grounded answers costs about an hour on the shared machine.
 
@@ -44,7 +44,7 @@ def calibrate(generator: Any, adapter_dir: str | Path, data_dir: str | Path, lim
     adapter_dir = Path(adapter_dir).expanduser()
     card = read_card(adapter_dir)
     rows = measure.popqa_rows(Path(data_dir).expanduser() / "popqa" / "dev.jsonl", "dev", limit)
-    cache = Path(cache_dir).expanduser() if cache_dir else closed_cache()
+    cache = Path(cache_dir).expanduser() if cache_dir else closed_cache(generator.info.name)
     cache.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     measure.run_part(generator, "closed", rows, cache / "dev.closed.jsonl", batch_size)

@@ -15,7 +15,7 @@ self_contained, <= 60% on known, >= 90% on the other five kinds).
 
 With --popqa, it also reports the AUROC of P(<RET>) for the base model's closed-book correctness on
 the first N eval-half PopQA questions (closed-book answers cached by `python -m adapt.router.measure
---parts closed`, in ~/.local/share/adaptrag/router/popqa-closed by default).
+--parts closed`, in ~/.local/share/adaptrag/router/<model>/popqa-closed by default).
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ def popqa_auroc(generator: Any, adapter: str, args: argparse.Namespace, batch_si
     from adapt.router.measure import closed_cache, popqa_rows
     from evals.metrics import alias_match, auroc
 
-    folder = Path(args.closed_cache) if args.closed_cache else closed_cache()
+    folder = Path(args.closed_cache) if args.closed_cache else closed_cache(generator.info.name)
     with (folder / "eval.closed.jsonl").open(encoding="utf-8") as f:
         closed = {r["id"]: r for r in map(json.loads, f)}
     rows = [r for r in popqa_rows(args.popqa, "eval", args.popqa_eval) if str(r["id"]) in closed]

@@ -265,8 +265,9 @@ if __name__ == "__main__":
     raise SystemExit(main())
 
 
-def closed_cache() -> Path:
-    """Where the base model's closed-book PopQA answers live (they do not depend on the adapter)."""
+def closed_cache(model: str) -> Path:
+    """Where `model`'s closed-book PopQA answers live (they do not depend on the adapter, but they do on the base
+    model: one folder per model, so one model's answers never label another's)."""
     from rag.config import default_data_home
 
-    return default_data_home() / "router" / "popqa-closed"
+    return default_data_home() / "router" / Path(model).name / "popqa-closed"
