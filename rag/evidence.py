@@ -689,6 +689,18 @@ def quoted_readings(question: str, passages: Sequence[Passage], candidates: Sequ
     return out
 
 
+def outranked(readings: Sequence[Reading]) -> list[Reading]:
+    """When some passage states the answer in a sentence of its own (a quote), the model's readings of the passages
+    that do not stop answering: they neither answer nor stand against the quote as another document's value. Read
+    off a directory line ("Member of the valley business association since it joined the register.") SmolLM2-135M
+    answers "Halworth Textiles is located in the valley business association", and off a handbook "The best-known
+    product of Ravgate Textiles is the Ravgate Textiles handbook": each against the profile's quote was a false
+    alarm between documents. Two documents that state different values are both quoted, and still conflict."""
+    if not any(r.quoted for r in readings):
+        return list(readings)
+    return [r if r.quoted or not r.answers else replace(r, answers=False) for r in readings]
+
+
 def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[Passage],
            closed_book: Generation | None = None, calibration: dict[str, Any] | None = None,
            prune: bool = True, second_look: bool = True, unfamiliar: str | None = None,
@@ -727,6 +739,7 @@ def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[
         readings, more = _second_look(generator, cfg, question, passages, readings, to_read, calib, terms)
         extra_tokens += more
         elapsed = round(elapsed + (time.perf_counter() - t1) * 1000, 2)
+    readings = outranked(readings)
     memory_answer = memory_value(question, closed_book.text)
     confidence = memory_confidence(question, closed_book, memory_answer, readings)
     top_coverage = max((r.features["coverage"] for r in readings), default=0.0)

@@ -157,3 +157,29 @@ def test_two_documents_quoting_different_values_disagree(embedder):
     checker = ConflictChecker(None, embedder, load_config(env={}))
     conflict = checker.judge(q, Generation("I don't know.", (), ()), list(readings.values())).conflict
     assert conflict.flagged and conflict.kind == "between_documents"
+
+
+def test_a_quote_outranks_model_readings_of_passages_that_state_nothing(embedder):
+    """A directory line misread as the company's location is no document disagreeing with the profile's quote:
+    with a quote present, readings of passages without one stop answering."""
+    from rag.config import load_config
+    from rag.conflict import ConflictChecker
+    from rag.evidence import load_calibration, make_reading, outranked, quoted_readings
+    from rag.types import Generation
+
+    q = "Where is Halworth Textiles located?"
+    directory = _passage("Halworth Textiles: a textile mill. Member of the valley business association since it "
+                         "joined the register.", "Halworth Textiles")
+    profile = _passage("Halworth Textiles\n\nHalworth Textiles is a textile mill based in the town of Grisridge.",
+                       "halworth-textiles-profile")
+    misread = make_reading(q, directory, "Halworth Textiles is located in the valley business association.")
+    assert misread.answers  # the model's reading alone passes every check
+    quoted = quoted_readings(q, [directory, profile], [0, 1], load_calibration(), question_terms(q))
+    assert list(quoted) == [1]
+    checker = ConflictChecker(None, embedder, load_config(env={}))
+    memory = Generation("I don't know.", (), ())
+    assert checker.judge(q, memory, [misread, quoted[1]]).conflict.kind == "between_documents"  # before
+    readings = outranked([misread, quoted[1]])
+    assert not readings[0].answers and readings[1].answers
+    assert not checker.judge(q, memory, readings).conflict.flagged
+    assert outranked([misread]) == [misread]  # no quote: readings stand as they are
