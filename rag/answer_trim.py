@@ -6,13 +6,15 @@ things its passage never said, which then sit in the answer with a citation:
   the field of sustainable energy." (the passage says only who leads it);
 - a second sentence copied from the passage's boilerplate: "The capital of India is Mumbai. Further reading is
   listed at the end of the volume.";
+- a sentence of the document quoted as it stands, leaning on the one before it: "Its best-known product is the
+  sealant." for "What is the best-known product of Obermouth Brewery?" (rag/quote.py);
 - the document's title as the sentence's subject: "The Obergate Textiles staff handbook is due on April 2027."
   for "When is Project Velstead due?", where the handbook's line says Project Velstead is due then.
 
 `stated(question, text, passage)` keeps the sentences up to the first one that says what was asked (the first
 sentence, usually), drops each later clause whose own words the
 passage does not state (and everything after it), and names the question's subject where the sentence named
-the document instead. It never touches the first clause's value, so what was judged is what is shown.
+the document instead, or only "Its"/"Their". It never touches the first clause's value, so what was judged is what is shown.
 
     stated("Who leads Project Quenbrook?", "Project Quenbrook is led by Quinn Velwick, a renowned ...", p)
     # -> "Project Quenbrook is led by Quinn Velwick."
@@ -31,6 +33,7 @@ from rag.types import Passage
 # semicolon, or an opening bracket.
 _CLAUSE = re.compile(r",\s(?!\d)|;\s|\s\(")
 _MARKERS = re.compile(r"\s*\[\d+\]")
+_POSSESSIVE = re.compile(r"^(?:Its|Their)\s+(?=\w)")
 _COPULA = re.compile(r"^(?P<np>.+?)\s(?P<verb>is|was|are|were|has|had|will be)\s", re.IGNORECASE)
 KEEP_SHARE = 0.6  # a later clause stays when the passage states this share of its own words (judged on 2+)
 _LIGHT = frozenset({"one", "s", "not", "no", "can", "will", "would", "may", "about", "than", "then", "so", "but",
@@ -77,6 +80,9 @@ def _name_the_subject(sentence: str, question: str, passage: Passage) -> str:
     if m is None:
         return sentence
     np_words = am.tokens(m.group("np"))
+    possessive = _POSSESSIVE.match(sentence)
+    if possessive:  # a quoted sentence that leans on the one before: "Its best-known product is ..."
+        return f"{subject}'s {sentence[possessive.end():]}"
     heading = heading_words(passage)
     if not np_words or sum(am.present_in(w, heading, forms=True) for w in np_words) / len(np_words) < 0.75:
         return sentence

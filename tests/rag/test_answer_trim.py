@@ -53,6 +53,18 @@ def test_the_document_named_as_subject_becomes_the_subject_asked_about():
     assert stated(q, "The budget review is due on April 2027.", HANDBOOK) == "The budget review is due on April 2027."
 
 
+def test_a_sentence_opening_with_its_names_the_subject_asked_about():
+    """A quoted sentence that leans on the one before it ("Its best-known product is ...") reads alone."""
+    q = "What is the best-known product of Obermouth Brewery?"
+    said = "Its best-known product is the sealant, sold to customers across the region."
+    products = Passage("o", "orgs/obermouth.md", "Obermouth Brewery", f"Products\n\n{said}", 0, 88, 1.0)
+    assert stated(q, said, products) == \
+        "Obermouth Brewery's best-known product is the sealant, sold to customers across the region."
+    # a later sentence after the one naming the subject stays as written
+    kenya = "Kenya is a country in East Africa. Its capital is Nairobi."
+    assert stated("What is the capital of Kenya?", kenya, KENYA) == kenya
+
+
 @pytest.mark.parametrize("question, subject", [
     ("When is Project Velstead due?", "Project Velstead"),
     ("What is the birthday of the chief executive of Brestead Labs' parent?", "Brestead Labs"),
