@@ -33,6 +33,7 @@ from evals.conflict_fitting import fit_calibration
 from evals.conflict_metrics import Record, summarize
 from evals.metrics import alias_match
 from rag import answer_match, prompts
+from rag import evidence as ev
 from rag.types import Generation, Passage
 
 ANSWER_TOKENS = 24  # grounded answers are one short sentence
@@ -111,12 +112,14 @@ class Runner:
     def run(self, case: Case, index: int) -> Record:
         passages = as_passages(case.passages, f"case{index}")[: self.checker.cfg.max_passages]
         closed, closed_ms = self.closed_book(case.question)
-        singles = [self.one_passage(case.question, p) for p in passages]
-        pas = [self.checker.read_passage_answer(case.question, p, text) for p, (text, _) in zip(passages, singles)]
+        quoted = self.checker.quotes(case.question, passages)  # as the answer path: quoted passages are not read
+        singles = {i: self.one_passage(case.question, p) for i, p in enumerate(passages) if i not in quoted}
+        pas = ev.outranked([quoted[i] if i in quoted else self.checker.read_passage_answer(case.question, p, singles[i][0])
+                            for i, p in enumerate(passages)])
         # The grounded answer over one passage is the one-passage answer itself (same prompt): reuse it.
-        document = singles[0][0] if len(passages) == 1 else self._grounded(case.question, passages)
+        document = pas[0].text if len(passages) == 1 else self._grounded(case.question, passages)
         a = self.checker.assess(case.question, passages, document, closed, pas)
-        added = closed_ms + sum(ms for _, ms in singles) + a.elapsed_ms
+        added = closed_ms + sum(ms for _, ms in singles.values()) + a.elapsed_ms
         return Record(case, a.memory_score, a.between_score, a.conflict.flagged, a.conflict.kind, document,
                       a.conflict.parametric_answer or "", added, a.features)
 

@@ -159,6 +159,13 @@ class ConflictChecker:
         return self.generator.generate(
             ev.reading_request(self.generator, question, focused, self.full_cfg.generation.max_new_tokens)).text
 
+    def quotes(self, question: str, passages: Sequence[Passage]) -> dict[int, Reading]:
+        """Passage index -> the passage's own sentence stating the answer, as the answer path quotes it (no model
+        call; evidence.quoted_readings): those passages are not read."""
+        return ev.quoted_readings(question, passages, range(len(passages)),
+                                  ev.load_calibration(self.full_cfg.conflict.evidence_calibration or None),
+                                  ev.question_terms(question))
+
     def read_passage_answer(self, question: str, passage: Passage, generated: str) -> Reading:
         return ev.make_reading(question, ev.focus(passage, ev.question_terms(question)), generated)
 
@@ -173,8 +180,10 @@ class ConflictChecker:
         if closed_book is None or is_ret_generation(closed_book) or not closed_book.text.strip():
             closed_book = self.closed_book(question)
         if passage_answers is None:
-            passage_answers = [self.read_passage_answer(question, p, self.passage_answer_text(question, p))
-                               for p in passages]
+            quoted = self.quotes(question, passages)
+            passage_answers = ev.outranked([
+                quoted[i] if i in quoted else self.read_passage_answer(question, p, self.passage_answer_text(question, p))
+                for i, p in enumerate(passages)])
         a = self.judge(question, closed_book, passage_answers, document_answer)
         return Assessment(a.conflict, a.memory_score, a.between_score, a.features, a.readings, closed_book,
                           elapsed_ms=(time.perf_counter() - start) * 1000)

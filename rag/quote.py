@@ -16,7 +16,7 @@ A quote needs no model call. It is the sentence of a passage that
   city". A question whose words do not say what kind of value it wants ("What is the internet country domain
   of Kenya?") needs every one of its words in the sentence ("... and its internet country domain is .ke.") and
   a word of the sentence's own beside them; a yes/no question, or one naming only its subject, gets no quote.
-The value is the clause that holds it and says most of the question's words.
+The value is read off the clause that holds it and says most of the question's words (`_value_in`).
 
 The caller (rag/evidence.py) judges the quote as it judges a reading (`make_reading`): the sentence is the
 reading's text, so it is grounded word for word, and it still has to reach the calibrated threshold.
@@ -44,6 +44,9 @@ _WHO = re.compile(r"^\s*(?:who|whom|whose)\b", re.IGNORECASE)
 _WHERE = re.compile(r"^\s*where\b|^\s*(?:in|at|from|near)?\s*(?:which|what)\s+(?:town|city|village|country|region|"
                     r"state|place|province)\b", re.IGNORECASE)
 _NAME = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:of\s+|de\s+|van\s+|von\s+)?[A-Z][\w'’.-]*)*")
+_COPULA = re.compile(r"\s(?:is|are|was|were|became|becomes|remains)\s", re.IGNORECASE)
+_SIDE_BOUNDARY = re.compile(r";\s|,\s(?:and|but|while)\s")
+_PARENTHESES = re.compile(r"\s*\([^)]*\)")
 _CLAUSE = re.compile(r",\s(?!\d)|;\s|\s[–—-]\s")
 _PLACE_BEFORE = re.compile(r"\b(?:in|at|near|outside|from)\s+(?:the\s+(?:town|city|village|country|region|state|"
                            r"province|district)\s+of\s+)?$", re.IGNORECASE)
@@ -64,7 +67,8 @@ def asked_kind(question: str) -> str | None:
 @dataclass(frozen=True)
 class Quote:
     passage: Passage  # narrowed to the quoted sentence(s), offsets exact
-    value: str  # the clause of the sentence that holds the value ("founded in 1992" of "X is a mill, founded in 1992.")
+    value: str  # what the sentence states: "Quinn Tarnley", "founded in 1992." (of "X is a mill, founded in 1992."),
+    # "Ankara" (of "Its capital and largest administrative centre is Ankara, where ...")
 
 
 def quote(question: str, passage: Passage, terms: dict[str, float], heading: set[str]) -> Quote | None:
@@ -86,6 +90,8 @@ def quote(question: str, passage: Passage, terms: dict[str, float], heading: set
     best: tuple[float, int, int, str] | None = None
     for i, (s, e) in enumerate(spans):
         sentence = text[s:e]
+        if i == 0 and sentence[:1].islower():
+            continue  # the tail of a sentence cut off by chunking ("the capital of Kenya in 1907.")
         said = set(am.tokens(sentence))
         start = s
         if not all(am.present_in(w, said) for w in subject):
@@ -100,14 +106,46 @@ def quote(question: str, passage: Passage, terms: dict[str, float], heading: set
         share = _share(predicate, sentence)
         if share < need or (predicate and share == 0.0):
             continue
-        holding = [c for c in _clauses(sentence) if _holds_value(kind, c, asked | heading)]
-        value = max(holding, key=lambda c: _share(predicate, c)) if holding else ""
+        holding = [(c, v) for c in _clauses(sentence) if (v := _value_in(kind, c, asked | heading, predicate))]
+        value = max(holding, key=lambda cv: _share(predicate, cv[0]))[1] if holding else ""
+        if kind is None and value:
+            value = _copular_value(sentence, predicate, asked | heading) or value
         if value and (best is None or share > best[0]):
             best = (share, start, e, value)
     if best is None:
         return None
     _, s, e, value = best
     return Quote(replace(passage, text=text[s:e], start=passage.start + s, end=passage.start + e), value)
+
+
+def _copular_value(sentence: str, predicate: list[str], known: set[str]) -> str:
+    """For a question naming no kind: the side of the sentence's "is"/"became" opposite the question's words, cut
+    to the phrase beside it ("Ankara" of "Its capital and largest administrative centre is Ankara, where ...";
+    "Chinese" of "The official language of China, a country in Eastern Asia, is Chinese."; "Palmas" of "After
+    independence in 1963, Palmas became the capital of Kenya."; ".ar" of "..., and its internet country domain is
+    .ar."). A value this tight is what tells two documents apart: their sentences differ only in it. "" when no
+    "is" has the question's words on one side only."""
+    text = _PARENTHESES.sub("", sentence)
+    best: tuple[float, str] | None = None
+    for m in _COPULA.finditer(text):
+        left = _SIDE_BOUNDARY.split(text[: m.start()])[-1]
+        right = _CLAUSE.split(text[m.end():])[0]
+        said_left, said_right = _share(predicate, left), _share(predicate, right)
+        if said_left == said_right:
+            continue
+        asked, value = (said_left, right) if said_left > said_right else (said_right, _subject_phrase(left))
+        value = value.strip().rstrip(" .,;:")
+        if any(w not in known and w not in am.FILLER for w in am.tokens(value)) and (best is None or asked > best[0]):
+            best = (asked, value)
+    return best[1] if best else ""
+
+
+def _subject_phrase(left: str) -> str:
+    """The phrase naming the subject before an "is": its last clause that opens with a capital ("Palmas" of "After
+    independence in 1963, Palmas"; "Santiago" of "Santiago, also known as Santiago de Chile")."""
+    parts = [p.strip() for p in _CLAUSE.split(left) if p.strip()]
+    named = [p for p in parts if p[:1].isupper()]
+    return (named or parts or [left])[-1]
 
 
 def _clauses(sentence: str) -> list[str]:
@@ -125,24 +163,28 @@ def _share(predicate: list[str], text: str) -> float:
     return sum(am.present_in(w, said, forms=True) for w in predicate) / len(predicate)
 
 
-def _holds_value(kind: str | None, sentence: str, known: set[str]) -> bool:
-    """Whether `sentence` states a value of `kind` that is not among the question's and heading's words (for a
-    question that names no kind: any word of its own)."""
+def _value_in(kind: str | None, clause: str, known: set[str], predicate: list[str]) -> str:
+    """The value of `kind` that `clause` states and the question does not ("" when none): the name for a person
+    or a place, the clause itself for a date or a number (compared as values), and for a question naming no kind
+    the side of the clause's "is"/"are" without the question's words ("Ankara" of "Its capital and largest
+    administrative centre is Ankara"; "Santiago" of "Santiago is the capital of Chile"). A value this tight is
+    what tells two documents apart: the two clauses differ only in it."""
     if kind is None:
-        return any(w not in known and w not in am.FILLER and w not in PRONOUNS for w in am.tokens(sentence))
+        own = any(w not in known and w not in am.FILLER and w not in PRONOUNS for w in am.tokens(clause))
+        return clause if own else ""
     if kind in ("date", "number"):
-        dates, numbers = am.values(sentence)
+        dates, numbers = am.values(clause)
         new = [n for n in numbers if am.fold(_plain(n)) not in known]
-        return bool(new) or (kind == "date" and bool(dates))
-    for m in _NAME.finditer(sentence):
+        return clause if new or (kind == "date" and dates) else ""
+    for m in _NAME.finditer(clause):
         words = [w for w in am.tokens(m.group()) if w not in am.FILLER and w not in PRONOUNS]
         if not words or all(w in known for w in words):
             continue
         if m.start() == 0 and len(words) == 1:  # a sentence's first word is capitalised anyway ("Staff of ...")
             continue
-        if kind == "person" or _PLACE_BEFORE.search(sentence[: m.start()]):
-            return True
-    return False
+        if kind == "person" or _PLACE_BEFORE.search(clause[: m.start()]):
+            return m.group()
+    return ""
 
 
 def _plain(number: float) -> str:

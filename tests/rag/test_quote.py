@@ -92,13 +92,13 @@ SHEET = (
 @pytest.mark.parametrize(("question", "sentence", "value"), [
     ("What is the internet country domain of Argentina?",
      "The international calling code of Argentina is +54, and its internet country domain is .ar.",
-     "and its internet country domain is .ar."),  # the clause saying the question's words
+     ".ar"),  # read off the clause saying the question's words, beside its "is"
     ("What is the international calling code of Argentina?",
      "The international calling code of Argentina is +54, and its internet country domain is .ar.",
-     "The international calling code of Argentina is +54"),
+     "+54"),
     ("What is the capital of Argentina?",
      "Argentina, officially the Argentine Republic, is a country in Latin America. Its capital is Buenos Aires.",
-     "Its capital is Buenos Aires."),
+     "Buenos Aires"),
     ("Which time zone does Argentina use?", "Argentina uses the time zone UTC−03:00.",
      "Argentina uses the time zone UTC−03:00."),
 ])
@@ -183,3 +183,34 @@ def test_a_quote_outranks_model_readings_of_passages_that_state_nothing(embedder
     assert not readings[0].answers and readings[1].answers
     assert not checker.judge(q, memory, readings).conflict.flagged
     assert outranked([misread]) == [misread]  # no quote: readings stand as they are
+
+
+@pytest.mark.parametrize(("sentence", "value"), [
+    (("China is a country in Eastern Asia. Its capital and largest administrative centre is Ankara, where the "
+     "national government sits."), "Ankara"),
+    ("Santiago, also known as Santiago de Chile, is the capital and largest city of Chile.", "Santiago"),
+])
+def test_the_value_is_the_side_of_is_without_the_question_words(sentence, value):
+    """Two documents differing only in the value must give values that differ, not two near-identical clauses."""
+    q = "What is the capital of China?" if "China" in sentence else "What is the capital of Chile?"
+    got = _quote(q, _passage(sentence, "doc"))
+    assert got is not None and got.value == value
+
+
+@pytest.mark.parametrize(("question", "sentence", "value"), [
+    ("What is the official language of China?",
+     "The official language of China, a country in Eastern Asia, is Chinese.", "Chinese"),
+    ("What is the capital of Kenya?",
+     "After independence in 1963, Palmas became the capital of the Republic of Kenya.", "Palmas"),
+])
+def test_the_value_stands_beside_the_is_opposite_the_question_words(question, sentence, value):
+    got = _quote(question, _passage(f"Notes\n\n{sentence}", "doc"))
+    assert got is not None and got.value == value
+
+
+def test_a_passage_opening_mid_sentence_does_not_quote_the_fragment():
+    """A chunk can start in the middle of a sentence; its tail ("the capital of Kenya in 1907.") states nothing."""
+    text = ("the capital of Kenya in 1907. After independence in 1963, Nairobi became the capital of the Republic of "
+            "Kenya.")
+    got = _quote("What is the capital of Kenya?", _passage(text, "kenya"))
+    assert got is not None and got.value == "Nairobi"
