@@ -214,3 +214,22 @@ def test_a_passage_opening_mid_sentence_does_not_quote_the_fragment():
             "Kenya.")
     got = _quote("What is the capital of Kenya?", _passage(text, "kenya"))
     assert got is not None and got.value == "Nairobi"
+
+
+def test_with_a_quote_an_unquoted_passage_is_not_the_other_side_of_a_conflict(embedder):
+    """Memory "Norwegians", the Norway sheet quoted "called Norwegian", and a Sweden sheet that mentions Norway and
+    its people but not the word: before, the Sweden passage counted as an on-topic document saying otherwise."""
+    from rag.config import load_config
+    from rag.conflict import ConflictChecker
+    from rag.evidence import load_calibration, make_reading, outranked, quoted_readings
+    from rag.types import Generation
+
+    q = "What are people from Norway called?"
+    norway = _passage("Norway\n\nIts capital is Oslo. People from Norway are called Norwegian.", "norway")
+    sweden = _passage("Sweden\n\nPeople from Sweden are called Swedish. Sweden borders Norway and Finland.", "sweden")
+    quoted = quoted_readings(q, [norway, sweden], [0, 1], load_calibration(), question_terms(q))
+    assert list(quoted) == [0]
+    other = make_reading(q, sweden, 'The people from Norway are called "Norne" in Swedish.')
+    memory = Generation("The people from Norway are known as Norwegians.", (), ())
+    checker = ConflictChecker(None, embedder, load_config(env={}))
+    assert not checker.judge(q, memory, outranked([quoted[0], other])).conflict.flagged
