@@ -31,6 +31,10 @@ when its value is the question's own description again (`restates_question`: "th
 Memory answers when no reading does only if confident (`memory_usable`), more so about a subject the documents
 name but do not answer, and most about a name the model's own tokenizer splits into pieces (`unfamiliar_name`).
 
+A passage that states the answer in a sentence of its own is quoted instead of read (rag/quote.py,
+`quoted_readings`): the quote is its reading, judged by the same probability, and it outranks model readings of
+the passages without one (`outranked`).
+
 A passage whose matching features alone keep it below the threshold, however well the model reads it
 (`reachable`: usually a passage that never names the question's subject), is not read: the outcome is the
 same and the batch is shorter. A question that nothing in the documents can answer costs one closed-book row.

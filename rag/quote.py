@@ -1,9 +1,10 @@
-"""Quotes: the passage's own sentence that states what a typed question asks, when the model misreads it.
+"""Quotes: the passage's own sentence that states what a question asks, instead of the model's reading of it.
 
 SmolLM2-135M misreads short, plain statements of numbers and names. Given "Staff of Halworth Textiles receive 25
 days of annual leave each year." it answers "How many days of annual leave do staff at Halworth Textiles get?"
 with "1" (and, shown that one sentence alone, "The answer is: 2."); given "It was founded in 1952." it writes
-"2018". The answer path then declined a question its documents answer (false abstention, issue 15).
+"2018"; it turns "Mira Ravworth" into "Mira Ravhallow". The answer path then declined a question its documents
+answer (false abstention, issue 15), or cited a passage for a name it does not hold.
 
 A quote needs no model call. It is the sentence of a passage that
 - names the question's subject: every name and number of the question ("Halworth Textiles", "1632"), in the
