@@ -94,21 +94,26 @@ def quote(question: str, passage: Passage, terms: dict[str, float], heading: set
         if i == 0 and sentence[:1].islower():
             continue  # the tail of a sentence cut off by chunking ("the capital of Kenya in 1907.")
         said = set(am.tokens(sentence))
-        start = s
-        if not all(am.present_in(w, said) for w in subject):
-            opening = am.tokens(sentence)[:2]
-            if not (set(opening) & PRONOUNS):
-                continue
-            before = set(am.tokens(text[spans[i - 1][0]:spans[i - 1][1]])) if i else set()
-            if not all(am.present_in(w, said | before | heading) for w in subject):
-                continue
-            if i and all(am.present_in(w, said | before) for w in subject):
-                start = spans[i - 1][0]  # the sentence before names the subject: quote both
         share = _share(predicate, sentence)
         if share < need or (predicate and share == 0.0):
             continue
         holding = [(c, v) for c in _clauses(sentence) if (v := _value_in(kind, c, asked | heading, predicate))]
-        value = max(holding, key=lambda cv: _share(predicate, cv[0]))[1] if holding else ""
+        if not holding:
+            continue
+        clause, value = max(holding, key=lambda cv: _share(predicate, cv[0]))
+        start = s
+        if not all(am.present_in(w, said) for w in subject):
+            if not (set(am.tokens(sentence)[:2]) & PRONOUNS):
+                continue
+            # "Its capital is Wellington." after "New Zealand is a country in Australia and New Zealand.": the
+            # pronoun stands for the subject of the sentence before, not for every name in it
+            before = set(am.tokens(_subject_part(text[spans[i - 1][0]:spans[i - 1][1]]))) if i else set()
+            if not all(am.present_in(w, said | before | heading) for w in subject):
+                continue
+            if i and all(am.present_in(w, said | before) for w in subject):
+                start = spans[i - 1][0]  # the sentence before names the subject: quote both
+        elif not all(am.present_in(w, set(am.tokens(f"{_subject_part(sentence)} {clause}"))) for w in subject):
+            continue  # the subject is named, but not as what the sentence is about ("a country in Australia")
         if kind is None and value:
             value = _copular_value(sentence, predicate, asked | heading) or value
         if value and (best is None or share > best[0]):
@@ -117,6 +122,12 @@ def quote(question: str, passage: Passage, terms: dict[str, float], heading: set
         return None
     _, s, e, value = best
     return Quote(replace(passage, text=text[s:e], start=passage.start + s, end=passage.start + e), value)
+
+
+def _subject_part(sentence: str) -> str:
+    """What a sentence is about: its words before the first "is"/"became", or its first clause."""
+    m = _COPULA.search(sentence)
+    return sentence[: m.start()] if m else _clauses(sentence)[0]
 
 
 def _copular_value(sentence: str, predicate: list[str], known: set[str]) -> str:

@@ -233,3 +233,14 @@ def test_with_a_quote_an_unquoted_passage_is_not_the_other_side_of_a_conflict(em
     memory = Generation("The people from Norway are known as Norwegians.", (), ())
     checker = ConflictChecker(None, embedder, load_config(env={}))
     assert not checker.judge(q, memory, outranked([quoted[0], other])).conflict.flagged
+
+
+@pytest.mark.parametrize("text", [
+    ("New Zealand\n\nNew Zealand, officially New Zealand, is a country in Australia and New Zealand, part of the "
+    "Oceania region. Its capital is Wellington."),
+    "Notes\n\nNew Zealand is a country in Australia and New Zealand. Its capital is Wellington.",
+    "Notes\n\nNew Zealand is a country in Australia and New Zealand; its capital is Wellington.",
+])
+def test_a_name_mentioned_in_passing_is_not_what_the_sentence_is_about(text):
+    """"Its capital" is New Zealand's: the question about Australia's capital gets no quote from it."""
+    assert _quote("What is the capital of Australia?", _passage(text, "new_zealand")) is None
