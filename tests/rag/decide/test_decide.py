@@ -62,6 +62,40 @@ def test_shipped_router_is_found_with_a_calibrated_threshold():
     assert Decider(NoCalls(), cfg_with(threshold=0.3)).threshold == 0.3  # the config overrides the card
 
 
+def test_the_qwen_router_ships_with_its_own_card_and_threshold():
+    """issue 17: qwen2.5-coder-0.5b has a router of its own, trained on its own closed-book labels."""
+    cfg = cfg_with(name="qwen2.5-coder-0.5b")
+    assert find_router(cfg) == ADAPTERS_DIR / "qwen2.5-coder-0.5b"
+    decider = Decider(NoCalls(), cfg)
+    assert decider.card["base_model"] == "qwen2.5-coder-0.5b"
+    assert 0.0 < decider.threshold < 1.0 and decider.threshold == decider.card["threshold"]
+    kinds = decider.card["data"]["examples_by_kind"]
+    assert kinds["answer"] >= 0.35 * (kinds["answer"] + kinds["ret"])  # balanced, not 543 <RET> to 49 answers
+
+
+def _installed(name: str) -> bool:
+    from rag.models import ModelNotFound, resolve_model
+
+    try:
+        resolve_model(name)
+    except ModelNotFound:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _installed("qwen2.5-coder-0.5b"),
+                    reason="qwen2.5-coder-0.5b not installed (bash scripts/setup.sh --all-models)")
+def test_the_qwen_router_asks_for_documents_on_an_obscure_question_only():
+    from rag.generators import make_generator
+
+    generator = make_generator(ModelConfig(name="qwen2.5-coder-0.5b", backend="hf", threads=1))
+    decider = Decider(generator, cfg_with(name="qwen2.5-coder-0.5b"))
+    obscure = decider.decide(OBSCURE, "adaptive")
+    known = decider.decide(WELL_KNOWN, "adaptive")
+    assert obscure.retrieve and obscure.ret_probability >= decider.threshold
+    assert not known.retrieve and known.ret_probability < decider.threshold
+
+
 def test_never_answers_closed_book(hf_generator):
     decision = Decider(hf_generator, cfg_with()).decide(WELL_KNOWN, "never")
     assert not decision.retrieve and decision.mode == "never"
