@@ -212,7 +212,7 @@ class Pipeline:
         if deltas is None and adapter is None:
             text = _compose(question, found, answering, conflict)
         else:
-            in_prompt = [] if dyprag == "inject" else [r.passage for r in answering]
+            in_prompt = [] if dyprag == "inject" else [_as_read(question, r, found) for r in answering]
             messages = self._answer_prompt(question, in_prompt, adapter) if in_prompt else prompts.closed_book(question)
             prompt, kept, dropped = self._fit(question, messages, in_prompt, adapter)
             if dropped:
@@ -399,6 +399,15 @@ def _compose(question: str, found: Sequence[Passage], answering: Sequence[ev.Rea
         if one is not None and other is not None:
             return f"{cited(one)} Another document says: {cited(other)}"
     return cited(best)
+
+
+def _as_read(question: str, reading: ev.Reading, found: Sequence[Passage]) -> Passage:
+    """The passage of a reading as the model reads it (focused): a quote's is narrowed to its one sentence, but a
+    generated answer (DyPRAG, an answer adapter) reads the passage around it, as for any reading."""
+    if not reading.quoted:
+        return reading.passage
+    whole = next((p for p in found if p.id == reading.passage.id), reading.passage)
+    return ev.focus(whole, ev.question_terms(question))
 
 
 def _cite(text: str, n: int) -> str:
