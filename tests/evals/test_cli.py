@@ -24,7 +24,8 @@ def test_eval_popqa_never_always_with_records_and_markdown(popqa_tiny, tmp_path,
     assert report["modes"]["always"]["retrieval_rate"] == 1.0
     assert report["modes"]["oracle"]["accuracy"] >= max(report["modes"]["always"]["accuracy"], report["accuracy"])
     assert report["latency_ms"]["p50"] > 0 and "evidence" in report["modes"]["always"]["latency_by_stage_ms"]
-    assert report["modes"]["always"]["tokens_per_question"] > report["tokens_per_question"]  # passages cost tokens
+    # passages cost tokens, unless quoted instead of read (a sentence of its own states the answer: rag/quote.py)
+    assert report["modes"]["always"]["tokens_per_question"] >= report["tokens_per_question"]
     assert report["ragas"]["always"]["metric_counts"]["non_llm_context_recall"] == 2
     lines = [json.loads(x) for x in records.read_text().splitlines()]
     assert [x["mode"] for x in lines] == ["never"] * 2 + ["always"] * 2 + ["oracle"] * 2
