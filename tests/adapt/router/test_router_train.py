@@ -21,7 +21,8 @@ def _examples():
             for i, (q, t) in enumerate(zip(qs, targets))]
 
 
-def test_shared_prefix_loss_matches_the_plain_loss(hf_generator):
+def test_shared_prefix_loss_matches_the_plain_loss(hf_generator_f32):
+    hf_generator = hf_generator_f32  # training runs in float32 (adapt/cli.py)
     import torch
 
     tok = hf_generator.tokenizer
@@ -55,7 +56,7 @@ def test_tiny_training_run_writes_adapter_and_card(tmp_path):
     from rag.config import ModelConfig
     from rag.generators import make_generator
 
-    gen = make_generator(ModelConfig(name="smollm2-135m"))
+    gen = make_generator(ModelConfig(name="smollm2-135m", dtype="float32"))  # training runs in float32
     data = tmp_path / "data"
     data.mkdir()
     (data / "examples.jsonl").write_text("".join(

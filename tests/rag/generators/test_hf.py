@@ -17,8 +17,9 @@ TEST_MODEL = "smollm2-135m"
 
 @pytest.fixture(scope="module")
 def own_hf():
-    """A private instance: the suite loads adapters, which the shared `hf_generator` must not see."""
-    return HFGenerator(ModelConfig(name=TEST_MODEL, threads=1))  # 1: the test CPU is shared (tests/conftest.py)
+    """A private instance: the suite loads adapters, which the shared `hf_generator` must not see. float32: the
+    suite checks exactness (a batch row equals its single request), which bfloat16 rounding does not keep."""
+    return HFGenerator(ModelConfig(name=TEST_MODEL, threads=1, dtype="float32"))  # 1: the test CPU is shared
 
 
 class TestHF(GeneratorSuite):
