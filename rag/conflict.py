@@ -181,9 +181,10 @@ class ConflictChecker:
             closed_book = self.closed_book(question)
         if passage_answers is None:
             quoted = self.quotes(question, passages)
-            passage_answers = ev.outranked([
-                quoted[i] if i in quoted else self.read_passage_answer(question, p, self.passage_answer_text(question, p))
-                for i, p in enumerate(passages)])
+            read = [quoted[i] if i in quoted and quoted[i].overrides
+                    else self.read_passage_answer(question, p, self.passage_answer_text(question, p))
+                    for i, p in enumerate(passages)]
+            passage_answers = ev.outranked(ev.with_quotes(read, quoted))
         a = self.judge(question, closed_book, passage_answers, document_answer)
         return Assessment(a.conflict, a.memory_score, a.between_score, a.features, a.readings, closed_book,
                           elapsed_ms=(time.perf_counter() - start) * 1000)

@@ -110,6 +110,7 @@ class Reading:
     read: bool = True  # False: not generated, since no reading of this passage could reach the threshold
     second_look: bool = False  # the passage narrowed and read again (_second_look): it may answer, never conflict
     quoted: bool = False  # the text is the passage's own sentence (rag/quote.py), not the model's reading
+    overrides: bool = False  # a quote that stands over the model's reading of its passage (`with_quotes`)
 
 
 @dataclass(frozen=True)
@@ -689,8 +690,16 @@ def quoted_readings(question: str, passages: Sequence[Passage], candidates: Sequ
             continue
         reading = make_reading(question, quoted.passage, quoted.passage.text, calib, terms, value=quoted.value)
         if reading.answers:
-            out[i] = replace(reading, quoted=True)
+            out[i] = replace(reading, quoted=True, overrides=quoted.firm)
     return out
+
+
+def with_quotes(readings: Sequence[Reading], quoted: dict[int, Reading]) -> list[Reading]:
+    """Each passage's quote in place of its reading: always for a firm quote (a value of the kind asked, or the
+    side of an "is" opposite the question's words), otherwise only where the reading does not answer. A quote of a
+    question naming no kind can hold all its words and still not answer it ("The capital of California under
+    Spanish rule had been Monterey"), where the model, reading the whole passage, answers "Sacramento"."""
+    return [quoted[i] if i in quoted and (quoted[i].overrides or not r.answers) else r for i, r in enumerate(readings)]
 
 
 def outranked(readings: Sequence[Reading]) -> list[Reading]:
@@ -722,7 +731,7 @@ def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[
     focused, before, could = _plan(cfg, question, passages, calib)
     candidates = [i for i, c in enumerate(could) if c or not prune]
     quoted = quoted_readings(question, passages, candidates, calib, terms) if quotes else {}
-    to_read = [i for i in candidates if i not in quoted]
+    to_read = [i for i in candidates if not (i in quoted and quoted[i].overrides)]
     requests = [reading_request(generator, question, focused[i], cfg.generation.max_new_tokens) for i in to_read]
     need_memory = closed_book is None or is_ret_generation(closed_book) or not closed_book.text.strip()
     if need_memory:
@@ -734,15 +743,17 @@ def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[
         closed_book, generations = generations[0], generations[1:]
     assert closed_book is not None
     texts = dict(zip(to_read, (g.text for g in generations)))
-    readings = [quoted[i] if i in quoted else make_reading(question, p, texts[i], calib, terms) if i in texts
+    readings = [make_reading(question, p, texts[i], calib, terms) if i in texts else quoted[i] if i in quoted
                 else unread(p, before[i], calib) for i, p in enumerate(focused)]
     extra_tokens = 0
+    t1 = time.perf_counter()
     if second_look:
-        t1 = time.perf_counter()
         readings, extra_tokens = _without_markers(generator, cfg, question, focused, readings, to_read, calib, terms)
+    readings = with_quotes(readings, quoted)
+    if second_look:
         readings, more = _second_look(generator, cfg, question, passages, readings, to_read, calib, terms)
         extra_tokens += more
-        elapsed = round(elapsed + (time.perf_counter() - t1) * 1000, 2)
+    elapsed = round(elapsed + (time.perf_counter() - t1) * 1000, 2)
     readings = outranked(readings)
     memory_answer = memory_value(question, closed_book.text)
     confidence = memory_confidence(question, closed_book, memory_answer, readings)

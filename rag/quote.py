@@ -45,8 +45,9 @@ _WHO = re.compile(r"^\s*(?:who|whom|whose)\b", re.IGNORECASE)
 _WHERE = re.compile(r"^\s*where\b|^\s*(?:in|at|from|near)?\s*(?:which|what)\s+(?:town|city|village|country|region|"
                     r"state|place|province)\b", re.IGNORECASE)
 _NAME = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:of\s+|de\s+|van\s+|von\s+)?[A-Z][\w'’.-]*)*")
+_WORDS = re.compile(r"[\w'’.-]+")
 _COPULA = re.compile(r"\s(?:is|are|was|were|became|becomes|remains)\s", re.IGNORECASE)
-_SIDE_BOUNDARY = re.compile(r";\s|,\s(?:and|but|while)\s")
+_RELATIVE = re.compile(r"^\s*(?:where|which|who|whom|whose|when|that|while)\b", re.IGNORECASE)
 _PARENTHESES = re.compile(r"\s*\([^)]*\)")
 _CLAUSE = re.compile(r",\s(?!\d)|;\s|\s[–—-]\s")
 _PLACE_BEFORE = re.compile(r"\b(?:in|at|near|outside|from)\s+(?:the\s+(?:town|city|village|country|region|state|"
@@ -68,6 +69,8 @@ def asked_kind(question: str) -> str | None:
 @dataclass(frozen=True)
 class Quote:
     passage: Passage  # narrowed to the quoted sentence(s), offsets exact
+    firm: bool  # the value is of the kind asked, or the side of an "is" opposite the question's words: the quote
+    # stands over the model's reading of its passage; otherwise it only answers where that reading does not
     value: str  # what the sentence states: "Quinn Tarnley", "founded in 1992." (of "X is a mill, founded in 1992."),
     # "Ankara" (of "Its capital and largest administrative centre is Ankara, where ...")
 
@@ -88,7 +91,7 @@ def quote(question: str, passage: Passage, terms: dict[str, float], heading: set
     asked = set(am.tokens(question))
     text = passage.text
     spans = split_sentences(text)
-    best: tuple[float, int, int, str] | None = None
+    best: tuple[float, int, int, str, bool] | None = None
     for i, (s, e) in enumerate(spans):
         sentence = text[s:e]
         if i == 0 and sentence[:1].islower():
@@ -114,14 +117,16 @@ def quote(question: str, passage: Passage, terms: dict[str, float], heading: set
                 start = spans[i - 1][0]  # the sentence before names the subject: quote both
         elif not all(am.present_in(w, set(am.tokens(f"{_subject_part(sentence)} {clause}"))) for w in subject):
             continue  # the subject is named, but not as what the sentence is about ("a country in Australia")
+        firm = kind is not None
         if kind is None and value:
-            value = _copular_value(sentence, predicate, asked | heading) or value
+            copular = _copular_value(sentence, predicate, asked | heading)
+            value, firm = copular or value, bool(copular)
         if value and (best is None or share > best[0]):
-            best = (share, start, e, value)
+            best = (share, start, e, value, firm)
     if best is None:
         return None
-    _, s, e, value = best
-    return Quote(replace(passage, text=text[s:e], start=passage.start + s, end=passage.start + e), value)
+    _, s, e, value, firm = best
+    return Quote(replace(passage, text=text[s:e], start=passage.start + s, end=passage.start + e), firm, value)
 
 
 def _subject_part(sentence: str) -> str:
@@ -140,12 +145,18 @@ def _copular_value(sentence: str, predicate: list[str], known: set[str]) -> str:
     text = _PARENTHESES.sub("", sentence)
     best: tuple[float, str] | None = None
     for m in _COPULA.finditer(text):
-        left = _SIDE_BOUNDARY.split(text[: m.start()])[-1]
+        parts = _CLAUSE.split(text[: m.start()])
+        left = parts[-1]
+        if _RELATIVE.match(left):
+            continue  # the "is" of "…, where the elections were held" belongs to another clause
         right = _CLAUSE.split(text[m.end():])[0]
         said_left, said_right = _share(predicate, left), _share(predicate, right)
+        if said_left == said_right and len(parts) > 1:  # an apposition between: "China, a country in Asia, is"
+            left = parts[0]
+            said_left = _share(predicate, left)
         if said_left == said_right:
             continue
-        asked, value = (said_left, right) if said_left > said_right else (said_right, _subject_phrase(left))
+        asked, value = (said_left, right) if said_left > said_right else (said_right, _subject_phrase(text[: m.start()]))
         value = value.strip().rstrip(" .,;:")
         if any(w not in known and w not in am.FILLER for w in am.tokens(value)) and (best is None or asked > best[0]):
             best = (asked, value)
@@ -168,10 +179,12 @@ def _clauses(sentence: str) -> list[str]:
 
 
 def _share(predicate: list[str], text: str) -> float:
-    """The share of the question's non-subject words `text` says, in any form ("leads" ~ "led"); 1.0 when none."""
+    """The share of the question's non-subject words `text` says, in any form ("leads" ~ "led"), as words of its
+    own: a word inside a name ("Capital" of "the Ohio Capital Conference") does not say it. 1.0 when none."""
     if not predicate:
         return 1.0
-    said = set(am.tokens(text))
+    words = _WORDS.findall(text)
+    said = set(am.tokens(" ".join(w for i, w in enumerate(words) if i == 0 or not w[:1].isupper())))
     return sum(am.present_in(w, said, forms=True) for w in predicate) / len(predicate)
 
 
