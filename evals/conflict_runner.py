@@ -112,12 +112,13 @@ class Runner:
     def run(self, case: Case, index: int) -> Record:
         passages = as_passages(case.passages, f"case{index}")[: self.checker.cfg.max_passages]
         closed, closed_ms = self.closed_book(case.question)
-        quoted = self.checker.quotes(case.question, passages)  # as the answer path: quoted passages are not read
-        singles = {i: self.one_passage(case.question, p) for i, p in enumerate(passages)
-                   if not (i in quoted and quoted[i].overrides)}
-        read = [self.checker.read_passage_answer(case.question, p, singles[i][0]) if i in singles else quoted[i]
-                for i, p in enumerate(passages)]
-        pas = ev.outranked(ev.with_quotes(read, quoted))
+        singles: dict[int, tuple[str, float]] = {}  # passage -> (reading, ms); firmly quoted passages are not read
+
+        def read(i: int) -> ev.Reading:
+            singles[i] = self.one_passage(case.question, passages[i])
+            return self.checker.read_passage_answer(case.question, passages[i], singles[i][0])
+
+        pas = ev.read_or_quote(len(passages), self.checker.quotes(case.question, passages), read)
         # The grounded answer over one passage is the one-passage answer itself (same prompt): reuse it.
         document = pas[0].text if len(passages) == 1 else self._grounded(case.question, passages)
         a = self.checker.assess(case.question, passages, document, closed, pas)

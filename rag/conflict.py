@@ -180,11 +180,8 @@ class ConflictChecker:
         if closed_book is None or is_ret_generation(closed_book) or not closed_book.text.strip():
             closed_book = self.closed_book(question)
         if passage_answers is None:
-            quoted = self.quotes(question, passages)
-            read = [quoted[i] if i in quoted and quoted[i].overrides
-                    else self.read_passage_answer(question, p, self.passage_answer_text(question, p))
-                    for i, p in enumerate(passages)]
-            passage_answers = ev.outranked(ev.with_quotes(read, quoted))
+            passage_answers = ev.read_or_quote(len(passages), self.quotes(question, passages), lambda i: (
+                self.read_passage_answer(question, passages[i], self.passage_answer_text(question, passages[i]))))
         a = self.judge(question, closed_book, passage_answers, document_answer)
         return Assessment(a.conflict, a.memory_score, a.between_score, a.features, a.readings, closed_book,
                           elapsed_ms=(time.perf_counter() - start) * 1000)

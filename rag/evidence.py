@@ -702,6 +702,14 @@ def with_quotes(readings: Sequence[Reading], quoted: dict[int, Reading]) -> list
     return [quoted[i] if i in quoted and (quoted[i].overrides or not r.answers) else r for i, r in enumerate(readings)]
 
 
+def read_or_quote(count: int, quoted: dict[int, Reading], read: Callable[[int], Reading]) -> list[Reading]:
+    """The readings of `count` passages: `read(i)` for each passage without a firm quote, then `with_quotes` and
+    `outranked` (the evidence stage's order, for callers that read one passage at a time: the conflict check's
+    own assessment and its benchmark)."""
+    return outranked(with_quotes([quoted[i] if i in quoted and quoted[i].overrides else read(i)
+                                  for i in range(count)], quoted))
+
+
 def outranked(readings: Sequence[Reading]) -> list[Reading]:
     """When some passage states the answer in a sentence of its own (a quote), the model's readings of the passages
     that do not stop answering: they neither answer nor stand against the quote as another document's value. Read

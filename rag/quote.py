@@ -100,7 +100,7 @@ def quote(question: str, passage: Passage, terms: dict[str, float], heading: set
         share = _share(predicate, sentence)
         if share < need or (predicate and share == 0.0):
             continue
-        holding = [(c, v) for c in _clauses(sentence) if (v := _value_in(kind, c, asked | heading, predicate))]
+        holding = [(c, v) for c in _clauses(sentence) if (v := _value_in(kind, c, asked | heading))]
         if not holding:
             continue
         clause, value = max(holding, key=lambda cv: _share(predicate, cv[0]))
@@ -118,10 +118,10 @@ def quote(question: str, passage: Passage, terms: dict[str, float], heading: set
         elif not all(am.present_in(w, set(am.tokens(f"{_subject_part(sentence)} {clause}"))) for w in subject):
             continue  # the subject is named, but not as what the sentence is about ("a country in Australia")
         firm = kind is not None
-        if kind is None and value:
+        if kind is None:
             copular = _copular_value(sentence, predicate, asked | heading)
             value, firm = copular or value, bool(copular)
-        if value and (best is None or share > best[0]):
+        if best is None or share > best[0]:
             best = (share, start, e, value, firm)
     if best is None:
         return None
@@ -188,12 +188,10 @@ def _share(predicate: list[str], text: str) -> float:
     return sum(am.present_in(w, said, forms=True) for w in predicate) / len(predicate)
 
 
-def _value_in(kind: str | None, clause: str, known: set[str], predicate: list[str]) -> str:
+def _value_in(kind: str | None, clause: str, known: set[str]) -> str:
     """The value of `kind` that `clause` states and the question does not ("" when none): the name for a person
     or a place, the clause itself for a date or a number (compared as values), and for a question naming no kind
-    the side of the clause's "is"/"are" without the question's words ("Ankara" of "Its capital and largest
-    administrative centre is Ankara"; "Santiago" of "Santiago is the capital of Chile"). A value this tight is
-    what tells two documents apart: the two clauses differ only in it."""
+    the clause itself when it has a word of its own (`_copular_value` then narrows it where it can)."""
     if kind is None:
         own = any(w not in known and w not in am.FILLER and w not in PRONOUNS for w in am.tokens(clause))
         return clause if own else ""
