@@ -443,6 +443,23 @@ EMBED_MIDPOINT = 0.70
 EMBED_SCALE = 0.05
 
 
+def swapped_slot(a: list[str], b: list[str], most: int = 3) -> tuple[str, str] | None:
+    """The differing middles of two answers that are one phrase with one slot filled differently ("canadian
+    retired professional [association football] player" / "... [ice hockey] player"), or None: the same words
+    before and after it (two or more in all), and a filler of at most `most` words on each side. Rewordings that
+    move words around ("small town north kenya" / "town northern kenya") are no swapped slot."""
+    head = 0
+    while head < min(len(a), len(b)) and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(a), len(b)) - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    x, y = a[head:len(a) - tail], b[head:len(b) - tail]
+    if head + tail < 2 or not x or not y or len(x) > most or len(y) > most:
+        return None
+    return " ".join(x), " ".join(y)
+
+
 def same_answer(a: str, b: str, embedder: TextEmbedder | None = None, question: str = "") -> float:
     """How likely `a` and `b` state the same answer to `question`, in [0, 1].
 
@@ -464,6 +481,9 @@ def same_answer(a: str, b: str, embedder: TextEmbedder | None = None, question: 
         return 1.0
     if contains(ca, cb) or contains(cb, ca):
         return 0.9
+    slot = swapped_slot(ca.split(), cb.split())
+    if slot is not None:  # one sentence, one slot filled differently: the slot's fillers decide
+        return same_answer(*slot, embedder, question)
     score = f1_tokens(ca.split(), cb.split())
     short = max(len(ca.split()), len(cb.split())) <= SHORT_ANSWER_WORDS
     if short and score > 0:

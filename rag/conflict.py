@@ -212,7 +212,8 @@ class ConflictChecker:
                      and ev.answers_the_question(question, memory) and not answers.is_polar_question(question))
         # with a quote present, the quoted passages are the documents' own answers; the rest were outranked
         quoted = any(r.quoted for r in readings)
-        on_topic = [r for r in readings if r.features.get("coverage", 0.0) >= 0.99 and (r.quoted or not quoted)]
+        on_topic = [r for r in readings if r.features.get("coverage", 0.0) >= 0.99
+                    and (r.quoted or r.quotable or not quoted)]
         states = [r for r in on_topic if ev.memory_mention(question, memory, r.passage.text) >= 0.99]
         silent = [r for r in on_topic if ev.memory_mention(question, memory, r.passage.text) == 0.0]
         contrary = [r for r in silent if not r.answers] if memory_ok else []

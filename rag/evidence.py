@@ -111,6 +111,8 @@ class Reading:
     second_look: bool = False  # the passage narrowed and read again (_second_look): it may answer, never conflict
     quoted: bool = False  # the text is the passage's own sentence (rag/quote.py), not the model's reading
     overrides: bool = False  # a quote that stands over the model's reading of its passage (`with_quotes`)
+    quotable: bool = False  # the model's reading, kept over a quote of its passage that does not override it: the
+    # passage still states the answer in a sentence of its own, so other quotes do not outrank it (`outranked`)
 
 
 @dataclass(frozen=True)
@@ -698,8 +700,10 @@ def with_quotes(readings: Sequence[Reading], quoted: dict[int, Reading]) -> list
     """Each passage's quote in place of its reading: always for a firm quote (a value of the kind asked, or the
     side of an "is" opposite the question's words), otherwise only where the reading does not answer. A quote of a
     question naming no kind can hold all its words and still not answer it ("The capital of California under
-    Spanish rule had been Monterey"), where the model, reading the whole passage, answers "Sacramento"."""
-    return [quoted[i] if i in quoted and (quoted[i].overrides or not r.answers) else r for i, r in enumerate(readings)]
+    Spanish rule had been Monterey"), where the model, reading the whole passage, answers "Sacramento". A reading
+    kept over its passage's quote is `quotable`: another document's quote does not outrank it."""
+    return [r if i not in quoted else quoted[i] if quoted[i].overrides or not r.answers else replace(r, quotable=True)
+            for i, r in enumerate(readings)]
 
 
 def read_or_quote(count: int, quoted: dict[int, Reading], read: Callable[[int], Reading]) -> list[Reading]:
@@ -719,7 +723,7 @@ def outranked(readings: Sequence[Reading]) -> list[Reading]:
     alarm between documents. Two documents that state different values are both quoted, and still conflict."""
     if not any(r.quoted for r in readings):
         return list(readings)
-    return [r if r.quoted or not r.answers else replace(r, answers=False) for r in readings]
+    return [r if r.quoted or r.quotable or not r.answers else replace(r, answers=False) for r in readings]
 
 
 def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[Passage],

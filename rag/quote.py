@@ -11,12 +11,15 @@ A quote needs no model call. It is the sentence of a passage that
   sentence itself or, when the sentence opens with a pronoun ("It was founded in 1952."), in the sentence before
   it or the document's heading;
 - says what was asked: half of the question's other words ("annual", "leave", "staff"), in any form ("leads" ~
-  "led"); words that only name the kind of answer ("year", "city", "genre") need not appear;
+  "led"); words that only name the kind of answer ("year", "city", "sport") or say nothing of it ("use") need
+  not appear;
 - holds a value of the kind asked that the question does not: a date for "when" / "what year", a number for
   "how many", a name for "who", a place after "in", "at", "near" or "the town of" for "where" / "in which
   city". A question whose words do not say what kind of value it wants ("What is the internet country domain
-  of Kenya?") needs every one of its words in the sentence ("... and its internet country domain is .ke.") and
-  a word of the sentence's own beside them; a yes/no question, or one naming only its subject, gets no quote.
+  of Kenya?") needs every one of its other words in the sentence ("... and its internet country domain is
+  .ke."), all but one when it has three or more ("The international calling code of Poland is +48." for "Which
+  telephone calling code does Poland use?"), and a word of the sentence's own beside them; a yes/no question,
+  or one naming only its subject, gets no quote.
 The value is read off the clause that holds it and says most of the question's words (`_value_in`).
 
 The caller (rag/evidence.py) judges the quote as it judges a reading (`make_reading`): the sentence is the
@@ -39,6 +42,8 @@ from rag.types import Passage
 KIND_WORDS = frozenset({"year", "date", "day", "time", "place", "town", "city", "village", "country", "region",
                         "state", "person", "occupation", "profession", "job", "genre", "sport", "religion",
                         "nationality", "kind", "type", "number", "amount"})
+# Verbs that say nothing of what is asked ("Which currency does Peru use?" ~ "The currency of Peru is the sol.").
+LIGHT_VERBS = frozenset({"use", "uses", "used", "using", "have", "get", "gets", "got"})
 PRONOUNS = frozenset({"it", "its", "they", "their", "he", "his", "she", "her", "this", "these", "there"})
 PREDICATE_SHARE = 0.5  # of the question's other words the sentence must say (at least one)
 _WHO = re.compile(r"^\s*(?:who|whom|whose)\b", re.IGNORECASE)
@@ -84,10 +89,10 @@ def quote(question: str, passage: Passage, terms: dict[str, float], heading: set
     if kind is None and am.is_polar_question(question):
         return None  # yes/no: the passage's stance is read off its words elsewhere (answer_match.polar_stance)
     subject = [w for w, v in terms.items() if v > 1.0]
-    predicate = [w for w, v in terms.items() if v == 1.0 and (kind is None or w not in KIND_WORDS)]
+    predicate = _predicate([w for w, v in terms.items() if v == 1.0], kind)
     if kind is None and not predicate:
         return None  # "What is Kenya?": any sentence about Kenya would do
-    need = 1.0 if kind is None else PREDICATE_SHARE
+    need = PREDICATE_SHARE if kind is not None else 1.0 if len(predicate) < 3 else (len(predicate) - 1) / len(predicate)
     asked = set(am.tokens(question))
     text = passage.text
     spans = split_sentences(text)
@@ -98,7 +103,7 @@ def quote(question: str, passage: Passage, terms: dict[str, float], heading: set
             continue  # the tail of a sentence cut off by chunking ("the capital of Kenya in 1907.")
         said = set(am.tokens(sentence))
         share = _share(predicate, sentence)
-        if share < need or (predicate and share == 0.0):
+        if share < need - 1e-9 or (predicate and share == 0.0):
             continue
         holding = [(c, v) for c in _clauses(sentence) if (v := _value_in(kind, c, asked | heading))]
         if not holding:
@@ -119,7 +124,7 @@ def quote(question: str, passage: Passage, terms: dict[str, float], heading: set
             continue  # the subject is named, but not as what the sentence is about ("a country in Australia")
         firm = kind is not None
         if kind is None:
-            copular = _copular_value(sentence, predicate, asked | heading)
+            copular = _copular_value(sentence, predicate, asked | heading, subject)
             value, firm = copular or value, bool(copular)
         if best is None or share > best[0]:
             best = (share, start, e, value, firm)
@@ -129,19 +134,28 @@ def quote(question: str, passage: Passage, terms: dict[str, float], heading: set
     return Quote(replace(passage, text=text[s:e], start=passage.start + s, end=passage.start + e), firm, value)
 
 
+def _predicate(words: list[str], kind: str | None) -> list[str]:
+    """The question's words a quote must say: not those naming the kind of answer ("sport" of "What sport does Stu
+    Grimson play?") or a light verb ("use"), unless nothing else is left to say ("What is the religion of X?")."""
+    said = [w for w in words if w not in KIND_WORDS and w not in LIGHT_VERBS]
+    return said if said or kind is not None else words
+
+
 def _subject_part(sentence: str) -> str:
     """What a sentence is about: its words before the first "is"/"became", or its first clause."""
     m = _COPULA.search(sentence)
     return sentence[: m.start()] if m else _clauses(sentence)[0]
 
 
-def _copular_value(sentence: str, predicate: list[str], known: set[str]) -> str:
+def _copular_value(sentence: str, predicate: list[str], known: set[str], subject: list[str] = ()) -> str:
     """For a question naming no kind: the side of the sentence's "is"/"became" opposite the question's words, cut
     to the phrase beside it ("Ankara" of "Its capital and largest administrative centre is Ankara, where ...";
     "Chinese" of "The official language of China, a country in Eastern Asia, is Chinese."; "Palmas" of "After
     independence in 1963, Palmas became the capital of Kenya."; ".ar" of "..., and its internet country domain is
-    .ar."). A value this tight is what tells two documents apart: their sentences differ only in it. "" when no
-    "is" has the question's words on one side only."""
+    .ar."). A value this tight is what tells two documents apart: their sentences differ only in it. The side
+    naming the question's `subject` is not its value: "Stu Grimson is a Canadian ice hockey player" answers "What
+    sport does Stu Grimson play?" with "a Canadian ice hockey player". "" when no "is" has the question's words
+    on one side only."""
     text = _PARENTHESES.sub("", sentence)
     best: tuple[float, str] | None = None
     for m in _COPULA.finditer(text):
@@ -157,10 +171,20 @@ def _copular_value(sentence: str, predicate: list[str], known: set[str]) -> str:
         if said_left == said_right:
             continue
         asked, value = (said_left, right) if said_left > said_right else (said_right, _subject_phrase(text[: m.start()]))
+        if subject and said_right > said_left and _names(subject, value):
+            asked, value = said_left, right  # the question's words describe the subject: "X is a ... player"
         value = value.strip().rstrip(" .,;:")
+        if subject and _names(subject, value):
+            continue
         if any(w not in known and w not in am.FILLER for w in am.tokens(value)) and (best is None or asked > best[0]):
             best = (asked, value)
     return best[1] if best else ""
+
+
+def _names(subject: list[str], text: str) -> bool:
+    """Whether `text` names every word of the question's subject."""
+    said = set(am.tokens(text))
+    return all(am.present_in(w, said) for w in subject)
 
 
 def _subject_phrase(left: str) -> str:
@@ -185,7 +209,13 @@ def _share(predicate: list[str], text: str) -> float:
         return 1.0
     words = _WORDS.findall(text)
     said = set(am.tokens(" ".join(w for i, w in enumerate(words) if i == 0 or not w[:1].isupper())))
-    return sum(am.present_in(w, said, forms=True) for w in predicate) / len(predicate)
+    return sum(am.present_in(w, said, forms=True) or bool(said & _agents(w)) for w in predicate) / len(predicate)
+
+
+def _agents(verb: str) -> set[str]:
+    """Who does what a verb says: "player" of "play", "writer" of "write", "director" of "direct" (a sentence
+    "X is a Canadian ice hockey player" says what sport X plays)."""
+    return {verb + "er", verb + "r", verb + "or"} if len(verb) >= 4 else set()
 
 
 def _value_in(kind: str | None, clause: str, known: set[str]) -> str:
