@@ -43,6 +43,11 @@ FILLER = ARTICLES | {
     "from", "as", "with", "has", "had", "have", "also", "located", "called", "named", "known", "there",
     "s",  # the possessive ("Sr.'s occupation")
 }
+# Words that only name the kind of value asked for ("What sport does X play?", "On which continent is Y?"): an
+# answer need not say them ("X is a retired ice hockey player", "Y is a country located in East Asia").
+KIND_WORDS = frozenset({"year", "date", "day", "time", "place", "town", "city", "village", "country", "region",
+                        "state", "continent", "person", "occupation", "profession", "job", "genre", "sport",
+                        "religion", "nationality", "color", "colour", "kind", "type", "number", "amount"})
 _CITATION = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
 _PUNCT = re.compile(f"[{re.escape(string.punctuation)}“”‘’«»–—…]")
 

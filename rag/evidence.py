@@ -89,8 +89,7 @@ SECOND_LOOK_CHARS = 160  # a second reading sees about one sentence. Fictional d
 # handbook: document 13 -> 17 of 18 right with the second look; unanswerable questions declined 6 -> 4 of 6 before
 # a second reading had to be fully grounded, which the four document gains are and the two wrong answers not
 # Question words that name the kind of answer asked for; an answer gives an instance and never says them.
-CATEGORY_WORDS = frozenset({"occupation", "profession", "job", "genre", "sport", "religion", "color", "colour",
-                            "nationality", "kind", "type"})
+CATEGORY_WORDS = am.KIND_WORDS
 ECHO_DOUBT = 0.5  # the share of memory's doubt left by each reading that repeats it (consistent_confidence)
 MIN_ECHOES = 2  # echoes needed before they count
 FOCUS_CHARS = 480  # a reading sees at most about this much of its passage (~120 tokens); 300 read as well on
@@ -417,7 +416,7 @@ def _on_question(terms: dict[str, float], answer: str) -> float:
 def _answer_words(answer: str, question: str) -> str:
     """The answer's own content: its first clause minus question words and filler ("" when it only repeats
     the question, e.g. "The domain of Kenya is [1]")."""
-    drop = set(am.tokens(question)) | am.FILLER
+    drop = set(am.tokens(question)) | am.FILLER | am.KIND_WORDS  # "country" of "X is a country in East Asia"
     return " ".join(w for w in am.tokens(am.first_clause(answer)) if w not in drop)
 
 

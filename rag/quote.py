@@ -38,10 +38,8 @@ from rag import answer_match as am
 from rag.attribute import split_sentences
 from rag.types import Passage
 
-# Words that only name the kind of value asked for; the sentence stating the value need not say them.
-KIND_WORDS = frozenset({"year", "date", "day", "time", "place", "town", "city", "village", "country", "region",
-                        "state", "person", "occupation", "profession", "job", "genre", "sport", "religion",
-                        "nationality", "kind", "type", "number", "amount"})
+KIND_WORDS = am.KIND_WORDS  # the sentence stating the value need not say them
+
 # Verbs that say nothing of what is asked ("Which currency does Peru use?" ~ "The currency of Peru is the sol.").
 LIGHT_VERBS = frozenset({"use", "uses", "used", "using", "have", "get", "gets", "got"})
 PRONOUNS = frozenset({"it", "its", "they", "their", "he", "his", "she", "her", "this", "these", "there"})

@@ -160,3 +160,23 @@ def test_a_yes_no_question_naming_a_value_is_answered_by_the_passage_s_words(que
     """SmolLM2 reads "Its capital is Washington D.C." as "No, Washington D.C. is not the capital": the words of the
     passage decide a question that names its value."""
     assert answers.polar_stance(question, passage) == stance
+
+
+def test_one_phrase_with_one_slot_filled_differently_disagrees(embedder):
+    """Two documents' sentences that differ only in the slot holding the answer: token overlap and embeddings see
+    near-identical phrases (0.84 before), the slot's fillers are what differ."""
+    a = "a Canadian retired professional association football player"
+    b = "a Canadian retired professional ice hockey player"
+    assert answers.swapped_slot(answers.tokens(a), answers.tokens(b)) == ("association football", "ice hockey")
+    assert same_answer(a, b, embedder, "What sport does Stu Grimson play?") < 0.1
+    assert same_answer("a retired professional football player", "a retired professional soccer player",
+                       embedder) > 0.5  # the fillers are one sport by two names
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("small town north kenya", "town northern kenya"),  # words moved: a rewording, not a slot
+    ("canadian actor", "canadian singer"),  # one shared word is no frame
+    ("capital kenya nairobi", "capital kenya nairobi city"),  # nothing on one side
+])
+def test_no_swapped_slot_in_rewordings(a, b):
+    assert answers.swapped_slot(a.split(), b.split()) is None

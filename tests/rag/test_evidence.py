@@ -94,6 +94,19 @@ def test_readings_of_an_answering_and_a_silent_passage_are_told_apart():
     assert yes.probability > no.probability
 
 
+def test_words_naming_the_kind_asked_are_no_part_of_the_value():
+    """"On which continent is China?": "China is a country located in East Asia" answers it (no "continent"
+    needed), and its value is "East Asia": a passage saying "a country on the continent of Americas" does not
+    state it for sharing the word "country"."""
+    from rag.evidence import answers_the_question
+
+    q = "On which continent is China?"
+    memory = "China is a country located in East Asia."
+    assert answers_the_question(q, memory)
+    assert memory_mention(q, memory, "China is a country on the continent of Americas.") == 0.0
+    assert memory_mention(q, memory, "China is a country in East Asia.") == 1.0
+
+
 def test_memory_mention_reads_the_memory_value_in_a_passage():
     q = "What is the capital of Japan?"
     assert memory_mention(q, "The capital of Japan is Tokyo.", "Japan's capital is Tokyo.") == 1.0

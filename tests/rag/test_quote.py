@@ -101,6 +101,9 @@ SHEET = (
      "Buenos Aires"),
     ("Which time zone does Argentina use?", "Argentina uses the time zone UTC−03:00.",
      "Argentina uses the time zone UTC−03:00."),
+    # "use" says nothing, and of three or more other words one may be missing ("telephone")
+    ("Which telephone calling code does Argentina use?",
+     "The international calling code of Argentina is +54, and its internet country domain is .ar.", "+54"),
 ])
 def test_a_question_naming_no_kind_is_quoted_where_a_sentence_says_all_its_words(question, sentence, value):
     got = _quote(question, _passage(SHEET, "argentina"))
@@ -244,3 +247,37 @@ def test_with_a_quote_an_unquoted_passage_is_not_the_other_side_of_a_conflict(em
 def test_a_name_mentioned_in_passing_is_not_what_the_sentence_is_about(text):
     """"Its capital" is New Zealand's: the question about Australia's capital gets no quote from it."""
     assert _quote("What is the capital of Australia?", _passage(text, "new_zealand")) is None
+
+
+def test_a_kind_word_need_not_be_said_and_the_subject_is_not_the_value():
+    """"What sport does X play?": "sport" names the kind, "player" says "play", and of "X is a ... player" the value
+    is the side describing X (the side naming X was taken before, so two documents never differed)."""
+    text = ("Stu Grimson Stuart Grimson (born May 20, 1965) is a Canadian retired professional ice hockey player. "
+            "He played for the Chicago Blackhawks.")
+    got = _quote("What sport does Stu Grimson play?", _passage(text, "doc"))
+    assert got is not None and got.firm
+    assert got.value == "a Canadian retired professional ice hockey player"
+    assert _quote("What sport does Stu Grimson play?", _passage("Stu Grimson\n\nHe was born in Kamloops.", "doc")) is None
+
+
+def test_a_reading_kept_over_its_passages_quote_is_not_outranked_by_another_quote(embedder):
+    """The calling code: one document quoted (+43), the other's reading answers and its own quote agrees but does
+    not override it. Both documents state the answer in a sentence of their own, so they conflict."""
+    from rag.config import load_config
+    from rag.conflict import ConflictChecker
+    from rag.evidence import load_calibration, make_reading, outranked, quoted_readings, with_quotes
+    from rag.types import Generation
+
+    q = "What sport does Stu Grimson play?"
+    a = _passage("Stu Grimson\n\nStu Grimson plays ice hockey.", "grimson-a")
+    b = _passage("Stu Grimson\n\nStu Grimson is a Canadian retired professional association football player.",
+                 "grimson-b")
+    quoted = quoted_readings(q, [a, b], [0, 1], load_calibration(), question_terms(q))
+    assert not quoted[0].overrides and quoted[1].overrides
+    read = make_reading(q, a, "Stu Grimson plays ice hockey.")
+    assert read.answers
+    readings = outranked(with_quotes([read, quoted[1]], quoted))
+    assert readings[0].quotable and readings[0].answers and readings[1].answers
+    conflict = ConflictChecker(None, embedder, load_config(env={})).judge(
+        q, Generation("I don't know.", (), ()), readings).conflict
+    assert conflict.flagged and conflict.kind == "between_documents"
