@@ -94,12 +94,14 @@ class Decider:
 
     # -- the public API ---------------------------------------------------------------------------
 
-    def decide(self, question: str, mode: str | None = None, readable: int = 0, unfamiliar: str = "") -> Decision:
+    def decide(self, question: str, mode: str | None = None, readable: int = 0, unfamiliar: str = "",
+               memory_first: bool = False) -> Decision:
         """Whether to retrieve for `question`; `mode` defaults to cfg.decide.mode. `readable`: how many passages
         found could answer (adaptive mode reads them without asking the router). `unfamiliar`: a word of the
         question's subject the model's vocabulary holds only in pieces (rag.evidence.unfamiliar_name); adaptive
         mode searches for it without asking the router, whose confidence about a name it never saw means
-        nothing."""
+        nothing. `memory_first` (the answer path): where the router would be asked, ask it only after the
+        closed-book answer turns out unsure (`route`); a confident memory answers without it."""
         mode = mode or self.cfg.decide.mode
         if mode == "never":
             decision = Decision(False, "never", None, "mode never: answering from memory", self._closed_book(question))
@@ -116,6 +118,9 @@ class Decider:
             # the base model answers; the router's opinion would change nothing but the cost
             decision = Decision(False, "adaptive", None, "nothing to look up: the request names no subject and "
                                 "no passage found could answer")
+        elif mode == "adaptive" and memory_first and self._ensure_router():
+            decision = Decision(True, "adaptive", None, "nothing found names what is asked: the model's memory "
+                                "answers if confident, else the router decides", memory_first=True)
         elif mode == "adaptive":
             decision = self._adaptive(question)
         else:
@@ -132,6 +137,35 @@ class Decider:
         if adapter is not None:
             return prompts.router_context(question, passages)
         return prompts.grounded(question, passages)
+
+    def route(self, question: str) -> Decision:
+        """After an unsure closed-book answer (`memory_first`): the router's first token alone. `retrieve` False:
+        the router holds that the model knows, and its memory answers; True: the documents were its only hope,
+        and none answers."""
+        _, p, wrote = self._first_token(question)
+        if p is None:
+            return Decision(True, "adaptive", None, "router produced no answer: retrieving")
+        if not wrote:
+            return Decision(True, "adaptive", p, f"router: P(<RET>) = {p:.3f}, no answer without it: retrieving")
+        if p >= self.threshold:
+            return Decision(True, "adaptive", p, f"router: P(<RET>) = {p:.3f} >= threshold {self.threshold:.3f}")
+        return Decision(False, "adaptive", p, f"router: P(<RET>) = {p:.3f} < threshold {self.threshold:.3f}")
+
+    def _first_token(self, question: str) -> tuple[str, float | None, bool]:
+        """The router's prompt, P(<RET>) at its first position (one token) and whether it wrote a token there.
+        When it ends its turn at once no position carries log-probs, and P(first token of <RET>) is read at that
+        position directly (None when the backend cannot). Call after `_ensure_router`."""
+        prompt = self.generator.render_chat(prompts.closed_book(question, router=True))
+        first = self.generator.generate(GenerationRequest(
+            prompt=prompt, max_new_tokens=1, top_logprobs=TOP_LOGPROBS, suppress=(prompts.RET_TOKEN,),
+            adapter=ROUTER_ADAPTER, temperature=0.0,
+        ))
+        if first.top_logprobs:
+            return prompt, ret_probability(first.top_logprobs[0]), True
+        first_logprobs = getattr(self.generator, "first_token_logprobs", None)
+        if first_logprobs is None:
+            return prompt, None, False
+        return prompt, ret_probability(first_logprobs(prompt, [prompts.RET_TOKEN], adapter=ROUTER_ADAPTER)), False
 
     def _answer_adapter(self) -> str | None:
         """After an adaptive decision: the router adapter when its card says it also answers."""
@@ -150,20 +184,10 @@ class Decider:
         # distribution, <RET> suppressed only in the text). Retrieving stops there: the evidence stage reads the
         # base model's closed-book answer in the same batch as the passages. Not retrieving, the router's
         # answer is generated (its ~60-token prompt is read again: cheaper than a full answer that is thrown away).
-        prompt = self.generator.render_chat(prompts.closed_book(question, router=True))
-        first = self.generator.generate(GenerationRequest(
-            prompt=prompt, max_new_tokens=1, top_logprobs=TOP_LOGPROBS, suppress=(prompts.RET_TOKEN,),
-            adapter=ROUTER_ADAPTER, temperature=0.0,
-        ))
-        if first.top_logprobs:
-            p = ret_probability(first.top_logprobs[0])
-        else:
-            # Nothing was generated (end of turn at once), so no position carries log-probs: ask for
-            # P(first token of <RET>) at that position directly. An empty answer is no answer: retrieve.
-            first_logprobs = getattr(self.generator, "first_token_logprobs", None)
-            if first_logprobs is None:
-                return Decision(True, "adaptive", None, "router produced no answer: retrieving")
-            p = ret_probability(first_logprobs(prompt, [prompts.RET_TOKEN], adapter=ROUTER_ADAPTER))
+        prompt, p, wrote = self._first_token(question)
+        if p is None:  # an empty answer is no answer: retrieve
+            return Decision(True, "adaptive", None, "router produced no answer: retrieving")
+        if not wrote:
             return Decision(True, "adaptive", p, f"router: P(<RET>) = {p:.3f}, no answer without it: retrieving",
                             answer_adapter=self._answer_adapter())
         if p >= self.threshold:

@@ -54,7 +54,10 @@ class PipelineError(RuntimeError):
 
 
 class DeciderLike(Protocol):
-    def decide(self, question: str, mode: str, readable: int = 0, unfamiliar: str = "") -> Decision: ...
+    def decide(self, question: str, mode: str, readable: int = 0, unfamiliar: str = "",
+               memory_first: bool = False) -> Decision: ...
+
+    def route(self, question: str) -> Decision: ...
 
 
 class RetrieverLike(Protocol):
@@ -79,11 +82,12 @@ class _Run:
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
+        """Time a stage; a stage entered twice (the router asked after the evidence) adds up."""
         t = time.perf_counter()
         try:
             yield
         finally:
-            self.timings[name] = _ms(t)
+            self.timings[name] = round(self.timings.get(name, 0.0) + _ms(t), 2)
 
     def add_generation(self, gen: Generation) -> None:
         for k, v in gen.timings_ms.items():
@@ -173,7 +177,7 @@ class Pipeline:
                 found = self._search(question, passages)
             readable = ev.readable(self.cfg, question, found)
         with run.stage("decide"):
-            decision = self.decider.decide(question, mode, readable=readable, unfamiliar=unfamiliar)
+            decision = self.decider.decide(question, mode, readable=readable, unfamiliar=unfamiliar, memory_first=True)
         if decision.mode != mode:  # e.g. adaptive without a router adapter falls back to always
             run.warnings.append(decision.reason)
         if not decision.retrieve:
@@ -191,7 +195,10 @@ class Pipeline:
                                  unfamiliar=unfamiliar)
         answering = evidence.answering
         if not answering:
-            if evidence.memory_confident and decision.mode == "adaptive" and not readable:
+            if decision.memory_first and not evidence.memory_confident:
+                with run.stage("decide"):  # memory is unsure: does the router hold that the model knows?
+                    decision = replace(self.decider.route(question), reason=f"{decision.reason}; memory unsure")
+            if decision.mode == "adaptive" and not readable and (evidence.memory_confident or not decision.retrieve):
                 # adaptive: nothing found could answer, so this is a memory answer, not a retrieved one
                 return self._from_memory(question, decision, evidence.memory, run, on_token, dyprag,
                                          searched=len(found), memory_confidence=evidence.memory_confidence)
@@ -305,8 +312,13 @@ class Pipeline:
         confidence = round(ev.answer_confidence(gen, question), 4)
         empty = f"no passages found in {where}: it is empty (add documents with `adaptrag index add PATH`) or " \
                 "nothing matched"
-        if ev.memory_usable(question, ev.memory_value(question, gen.text), confidence, 0.0, calib["memory_threshold"],
-                            unfamiliar=bool(unfamiliar), unfamiliar_threshold=calib.get("memory_threshold_unfamiliar")):
+        usable = ev.memory_usable(question, ev.memory_value(question, gen.text), confidence, 0.0,
+                                  calib["memory_threshold"], unfamiliar=bool(unfamiliar),
+                                  unfamiliar_threshold=calib.get("memory_threshold_unfamiliar"))
+        if not usable and decision.memory_first:
+            with run.stage("decide"):
+                decision = replace(self.decider.route(question), reason=f"{decision.reason}; memory unsure")
+        if usable or not decision.retrieve:
             run.warnings.append(f"{empty}; answering from memory")
             return self._from_memory(question, decision, gen, run, on_token, dyprag, memory_confidence=confidence)
         run.warnings.append(empty)

@@ -73,6 +73,8 @@ class Decision:
     reason: str = ""  # e.g. "router", "no router adapter: fell back to always"
     closed_book: Generation | None = None  # the generation that already started (kept when not retrieving)
     answer_adapter: str | None = None  # the LoRA adapter the retrieved answer should use (None = base model)
+    memory_first: bool = False  # adaptive, nothing found could answer: memory answers when confident, and only
+    # otherwise does the router's first token decide between memory and declining (`Decider.route`)
 
 
 @dataclass(frozen=True)

@@ -228,7 +228,7 @@ def test_dyprag_answer_uses_the_deltas_alone_not_the_router_adapter(hf_generator
     from tests.rag.generators.suite import random_deltas
 
     class RouterAnswers:  # the decider, a neighbour: retrieves, and would answer with the router adapter
-        def decide(self, question, mode, readable=0, unfamiliar=""):
+        def decide(self, question, mode, readable=0, unfamiliar="", memory_first=False):
             return Decision(True, "adaptive", 0.9, "router: retrieve", answer_adapter="router")
 
     class Deltas:  # the injector, a neighbour
@@ -315,3 +315,19 @@ def test_adaptive_answers_from_memory_when_nothing_found_could_answer(pipeline):
     assert answer.to_json()["searched_passages"] == 2
     words = decision_words(answer, threshold=0.61)
     assert words.startswith("answered from memory") and ("none of the 2 passages" in words or "confident" in words)
+
+
+def test_adaptive_asks_the_router_only_when_memory_is_unsure(pipeline, hf_generator, monkeypatch):
+    """Nothing found names what is asked (no passage about France or Swedish bakeries). A confident closed-book
+    answer stands without the router's token (always mode answers it the same way, at the same cost); an unsure
+    one is put to the router after the evidence stage, and its P(<RET>) above the threshold declines."""
+    requests = _recorded_requests(hf_generator, monkeypatch)
+    known = pipeline.answer("What is the capital of France?", mode="adaptive")
+    assert "paris" in known.answer.lower() and known.answered_from == "memory" and not known.retrieved
+    assert not any(r.adapter == "router" for r in requests) and known.ret_probability is None
+    requests.clear()
+    unsure = pipeline.answer("How many bakeries were there in Sweden in 1710?", mode="adaptive")
+    adapters = [r.adapter for r in requests]
+    assert adapters.index("router") > adapters.index(None)  # the router after the closed-book answer
+    assert unsure.abstained and unsure.ret_probability >= pipeline.decider.threshold
+    assert "searched because the model was unsure" in decision_words(unsure, threshold=pipeline.decider.threshold)
