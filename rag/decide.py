@@ -10,7 +10,10 @@ Modes:
   model's to answer, without a router call. A question about a name the model's vocabulary holds only in pieces
   ("Selholt Brewery": rag.evidence.unfamiliar_name) is searched for without a router call too: the model never
   saw the name, so its confidence about it means nothing; memory answers then only if very confident.
-  Otherwise (nothing in the documents names what is asked) one token with the `<RET>` router adapter (Adapt-LLM, trained by `adaptrag adapt train`)
+  Otherwise (nothing in the documents names what is asked) the answer path (`memory_first`) first lets a confident
+  closed-book answer stand, and asks the router (`route`) only about an unsure one: below the threshold memory
+  answers, above it the answer declines. Called without `memory_first`, the router is asked at once:
+  one token with the `<RET>` router adapter (Adapt-LLM, trained by `adaptrag adapt train`)
   on Adapt-LLM's closed-book prompt, with top-20 log-probs. ret_probability = P(first token of "<RET>")
   at the first generated position in the raw distribution; retrieve iff it is >= the threshold
   (cfg.decide.threshold, else the calibrated value in the adapter's router_card.json). Retrieving stops

@@ -171,6 +171,8 @@ def decision_words(answer: Answer, threshold: float | None = None, requested_mod
         "searched your documents, none answers: answered from the model's memory (88% confident) · searched
         because the model was unsure (P(<RET>) 0.81 ≥ threshold 0.61)".
     """
+    if answer.answered_from == "calculation":
+        return "calculated exactly: the request is arithmetic (no search, no model)"
     why, by_mode = _why(answer, threshold, requested_mode)
     conf = answer.memory_confidence
     if not answer.retrieved and answer.searched_passages:

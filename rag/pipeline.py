@@ -5,9 +5,12 @@
     print(answer.to_json())                                  # the `adaptrag ask --json` object
 
 Flow:
+- calculate: a request that is only a sum ("What is 58 - 11?") is answered exactly, in every mode, with no search
+  and no model call (rag/calculate.py; decide.calculator = false turns it off).
 - decide: in `adaptive` mode the index is searched first; passages that could answer (they name what is
-  asked, rag.evidence.readable) are always read. When none could, the router's first-token probability of
-  <RET> decides between its own answer and the closed-book path below (memory answer or abstention).
+  asked, rag.evidence.readable) are always read. When none could, a confident closed-book answer stands, and
+  only an unsure one is put to the router: its first-token probability of <RET> decides between that memory
+  answer and an abstention (rag/decide.py `route`).
 - retrieve: hybrid search (or passages given by the caller, e.g. an evaluation).
 - evidence (rag/evidence.py): one batch of short generations: the closed-book answer and one reading per
   passage (that passage alone, focused on the sentences near the question's words), each with a calibrated
@@ -38,6 +41,7 @@ from rag import prompts
 from rag.answer_text import STOPS, clean_answer
 from rag.answer_trim import stated
 from rag.attribute import Attributor
+from rag.calculate import Calculation, calculate
 from rag.config import Config, DyPRAGMode, Mode
 from rag.generators.base import GenerationRequest, Generator, LoraDeltas
 from rag.types import Answer, Conflict, Decision, Generation, Passage
@@ -162,6 +166,8 @@ class Pipeline:
             on_token: called with the answer's text pieces (streaming UIs).
         """
         question, mode, dyprag = self._validated(question, mode, dyprag)
+        if self.cfg.decide.calculator and (calculation := calculate(question)) is not None:
+            return self._calculated(question, mode, calculation, on_token)
         unfamiliar = ev.unfamiliar_name(self.generator.count_tokens, question)
         answer = self._answer(question, mode, dyprag, passages, on_token, unfamiliar)
         return replace(answer, unfamiliar_name=unfamiliar) if unfamiliar else answer
@@ -296,6 +302,20 @@ class Pipeline:
             timings_ms=run.total(), dyprag="off" if dyprag == "off" else f"{dyprag} (not used: no retrieval)",
             prompt_tokens=gen.prompt_tokens, warnings=tuple(run.warnings), model=self.generator.info.name,
             answered_from="memory", memory_confidence=memory_confidence, searched_passages=searched,
+        )
+
+    def _calculated(self, question: str, mode: str, calculation: Calculation,
+                    on_token: Callable[[str], None] | None) -> Answer:
+        """A request that is only a sum: its exact result, with no search and no model call (rag/calculate.py)."""
+        run = _Run()
+        with run.stage("calculate"):
+            text = calculation.text
+        if on_token is not None:
+            _emit(text, on_token)
+        return Answer(
+            question=question, answer=text, retrieved=False, mode=mode,
+            conflict=Conflict(available=False, detail="calculated: nothing to compare"), timings_ms=run.total(),
+            model=self.generator.info.name, answered_from="calculation",
         )
 
     def _nothing_found(self, question: str, decision: Decision, run: _Run, on_token: Callable[[str], None] | None,

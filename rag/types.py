@@ -147,7 +147,7 @@ class Answer:
     warnings: tuple[str, ...] = ()
     model: str = ""
     abstained: bool = False  # the answer says the information is not available instead of answering
-    answered_from: str = "documents"  # "documents" | "memory" | "none" (abstained)
+    answered_from: str = "documents"  # "documents" | "memory" | "none" (abstained) | "calculation" (rag/calculate.py)
     memory_confidence: float | None = None  # closed-book confidence, when the memory answer was computed
     searched_passages: int = 0  # adaptive mode: passages searched, none of which could answer (not retrieved)
     # a word of the question's subject the model's vocabulary holds only in pieces (rag.evidence.unfamiliar_name):

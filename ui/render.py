@@ -162,6 +162,8 @@ def badge_html(answer: Answer, requested_mode: str | None = None, abstained: boo
         badge = '<span class="ar-badge ar-badge-abstain">not found in your documents</span>'
     elif answer.retrieved and answer.answered_from != "memory":
         badge = '<span class="ar-badge ar-badge-search">searched documents</span>'
+    elif answer.answered_from == "calculation":
+        badge = '<span class="ar-badge ar-badge-memory">calculated</span>'
     else:
         badge = '<span class="ar-badge ar-badge-memory">answered from memory</span>'
     words = decision_words(answer, threshold, requested_mode)
