@@ -178,6 +178,8 @@ def decision_words(answer: Answer, threshold: float | None = None, requested_mod
     if not answer.retrieved and answer.searched_passages:
         k = answer.searched_passages
         memory = f"; the model's memory answered ({conf:.0%} confident)" if conf is not None else ""
+        if answer.ret_probability is not None:  # memory was unsure, and the router held that the model knows
+            memory += f", and the router judged that it knows ({_prob(answer.ret_probability, threshold)})"
         return (f"answered from memory: none of the {k} passage{'s' if k != 1 else ''} found in your documents "
                 f"is about this{memory}")
     if not answer.retrieved:

@@ -173,6 +173,12 @@ def test_badges_explain_the_decision_in_words():
     searched = replace(memory_answer(None), searched_passages=3, memory_confidence=0.8)
     assert "none of the 3 passages found in your documents is about this; the model's memory answered (80% " \
            "confident)" in text(render.badge_html(searched, "adaptive"))
+    routed = replace(memory_answer(0.36), searched_passages=3, memory_confidence=0.4)  # unsure: the router asked
+    assert "the model's memory answered (40% confident), and the router judged that it knows (P(<RET>) 0.36 < " \
+           "threshold 0.61)" in text(render.badge_html(routed, "adaptive", threshold=0.607))
+    calculated = replace(memory_answer(None), answered_from="calculation", answer="58 - 11 = 47.")
+    seen = text(render.badge_html(calculated, "always"))
+    assert "calculated" in seen and "calculated exactly: the request is arithmetic" in seen
 
 
 def test_memory_fallback_is_labelled_and_lists_what_was_searched():
