@@ -133,10 +133,14 @@ def quote(question: str, passage: Passage, terms: dict[str, float], heading: set
 
 
 def _predicate(words: list[str], kind: str | None) -> list[str]:
-    """The question's words a quote must say: not those naming the kind of answer ("sport" of "What sport does Stu
-    Grimson play?") or a light verb ("use"), unless nothing else is left to say ("What is the religion of X?")."""
+    """The question's words a quote must say. Never those naming the kind of answer when the question says the kind
+    ("year" of "In what year ..."); for a question that does not, not those naming the kind of answer ("sport" of
+    "What sport does Stu Grimson play?") or light verbs ("use") either, unless nothing else is left to say ("What is
+    the religion of X?")."""
+    if kind is not None:
+        return [w for w in words if w not in KIND_WORDS]
     said = [w for w in words if w not in KIND_WORDS and w not in LIGHT_VERBS]
-    return said if said or kind is not None else words
+    return said or words
 
 
 def _subject_part(sentence: str) -> str:

@@ -261,8 +261,8 @@ def test_a_kind_word_need_not_be_said_and_the_subject_is_not_the_value():
 
 
 def test_a_reading_kept_over_its_passages_quote_is_not_outranked_by_another_quote(embedder):
-    """The calling code: one document quoted (+43), the other's reading answers and its own quote agrees but does
-    not override it. Both documents state the answer in a sentence of their own, so they conflict."""
+    """One document quoted (a firm quote), the other's reading answers and its own quote agrees but does not
+    override it. Both documents state the answer in a sentence of their own, so they conflict."""
     from rag.config import load_config
     from rag.conflict import ConflictChecker
     from rag.evidence import load_calibration, make_reading, outranked, quoted_readings, with_quotes
