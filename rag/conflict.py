@@ -25,6 +25,7 @@ with `adaptrag eval conflicts --fit --calibration-out FILE`); a kind is flagged 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -290,6 +291,9 @@ def _name(passage: Passage) -> str:
     return PurePath(passage.source).name if passage.source else (passage.title or passage.id)
 
 
+_NAME = re.compile(r"[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
+
+
 def _value(answer: str, question: str) -> str:
     """The answer's own words for a banner ("Osaka" rather than "The capital of Japan is Osaka")."""
     words = ev._answer_words(answer, question)
@@ -303,6 +307,10 @@ def _value(answer: str, question: str) -> str:
     last = low.rfind(last_word)
     if first < 0 or last < 0 or last < first:
         return answer
+    # the whole name the words stand in: "Mexico City", not "City" (the question's "Mexico" is no answer word)
+    name = next((m for m in _NAME.finditer(clause) if m.start() <= first < m.end()), None)
+    if name is not None:
+        first = min(first, name.start())
     return clause[first:last + len(last_word)].strip(" .,;") or answer
 
 

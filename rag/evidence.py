@@ -415,9 +415,12 @@ def _on_question(terms: dict[str, float], answer: str) -> float:
 
 def _answer_words(answer: str, question: str) -> str:
     """The answer's own content: its first clause minus question words and filler ("" when it only repeats
-    the question, e.g. "The domain of Kenya is [1]")."""
-    drop = set(am.tokens(question)) | am.FILLER | am.KIND_WORDS  # "country" of "X is a country in East Asia"
-    return " ".join(w for w in am.tokens(am.first_clause(answer)) if w not in drop)
+    the question, e.g. "The domain of Kenya is [1]"), and minus words naming a kind of answer written in lower case
+    ("country" of "China is a country in East Asia", not "City" of "Mexico City")."""
+    clause = am.first_clause(answer)
+    kinds = {w for w in re.findall(r"\b[a-z]+\b", clause) if w in am.KIND_WORDS}
+    drop = set(am.tokens(question)) | am.FILLER | kinds
+    return " ".join(w for w in am.tokens(clause) if w not in drop)
 
 
 def _token_recall(core: str, text: str) -> float:

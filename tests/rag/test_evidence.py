@@ -105,6 +105,9 @@ def test_words_naming_the_kind_asked_are_no_part_of_the_value():
     assert answers_the_question(q, memory)
     assert memory_mention(q, memory, "China is a country on the continent of Americas.") == 0.0
     assert memory_mention(q, memory, "China is a country in East Asia.") == 1.0
+    from rag.evidence import _answer_words
+
+    assert _answer_words("The capital of Mexico is Mexico City.", "What is the capital of Mexico?") == "city"
 
 
 def test_memory_mention_reads_the_memory_value_in_a_passage():

@@ -16,6 +16,7 @@ from tests.ui.fakes import between_conflict_answer, memory_answer, memory_confli
      "Pavel Galthorne"),
     ("The calling code of Kenya is +254.", "What is the calling code of Kenya?", "+254"),
     ("Paris", "Is Paris the capital?", "Paris"),  # only question words: kept as it is
+    ("The capital of Mexico is Mexico City.", "What is the capital of Mexico?", "Mexico City"),  # not "City"
     ("", "What?", ""),
 ])
 def test_short_values(answer, question, value):
