@@ -64,11 +64,14 @@ _GLUE = {"is", "are", "was", "were", "the", "a", "an", "of", "s", "in", "on", "a
 
 def _trim(value: str, question: str) -> str:
     """Drop the question's own words and glue from the ends: "s managing director is Pavel Galthorne" (a
-    possessive cut by the value reader) -> "Pavel Galthorne". A value made only of such words stays as it is."""
+    possessive cut by the value reader) -> "Pavel Galthorne". A value made only of such words stays as it is, and
+    so does a name that opens with one ("Mexico City" for "What is the capital of Mexico?")."""
     asked = {w.casefold() for w in _WORD.findall(question)} | _GLUE
     words = value.split()
     lo, hi = 0, len(words)
     while lo < hi and {w.casefold() for w in _WORD.findall(words[lo])} <= asked:
+        if lo + 1 < hi and words[lo][:1].isupper() and words[lo + 1][:1].isupper():
+            break  # the first word of a name
         lo += 1
     while hi > lo and {w.casefold() for w in _WORD.findall(words[hi - 1])} <= asked:
         hi -= 1
