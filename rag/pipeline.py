@@ -182,8 +182,12 @@ class Pipeline:
             with run.stage("retrieve"):
                 found = self._search(question, passages)
             readable = ev.readable(self.cfg, question, found)
-        with run.stage("decide"):
-            decision = self.decider.decide(question, mode, readable=readable, unfamiliar=unfamiliar, memory_first=True)
+        if mode == "never" and on_token is not None:  # the memory answer is streamed as it is written (_from_memory)
+            decision = Decision(False, "never", None, "mode never: answering from memory")
+        else:
+            with run.stage("decide"):
+                decision = self.decider.decide(question, mode, readable=readable, unfamiliar=unfamiliar,
+                                               memory_first=True)
         if decision.mode != mode:  # e.g. adaptive without a router adapter falls back to always
             run.warnings.append(decision.reason)
         if not decision.retrieve:
@@ -285,12 +289,14 @@ class Pipeline:
                      memory_confidence: float | None = None, searched: int = 0) -> Answer:
         """The closed-book answer; `gen` is reused when it is a real answer (never the router's <RET>).
         `passages`: shown with it (always mode); `searched`: searched but none could answer (adaptive)."""
+        streamed = False
         if gen is None or ev.is_ret_generation(gen) or not gen.text.strip():
-            with run.stage("generate"):
-                gen = self.generator.generate(ev.closed_book_request(
-                    self.generator, question, self.cfg.generation.max_new_tokens))
+            with run.stage("generate"):  # streamed as it is written
+                gen = self._generate(ev.closed_book_request(
+                    self.generator, question, self.cfg.generation.max_new_tokens), on_token)
+            streamed = on_token is not None
         text = clean_answer(gen.text)
-        if on_token is not None:
+        if on_token is not None and not streamed:
             _emit(text, on_token)
         run.add_generation(gen)
         citations = self.attributor.run(text, ()).citations

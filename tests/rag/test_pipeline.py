@@ -331,3 +331,29 @@ def test_adaptive_asks_the_router_only_when_memory_is_unsure(pipeline, hf_genera
     assert adapters.index("router") > adapters.index(None)  # the router after the closed-book answer
     assert unsure.abstained and unsure.ret_probability >= pipeline.decider.threshold
     assert "searched because the model was unsure" in decision_words(unsure, threshold=pipeline.decider.threshold)
+
+
+def test_never_mode_streams_the_memory_answer_as_it_is_written(pipeline, hf_generator, monkeypatch):
+    """The first piece reaches the user while the model is still writing, not after the whole answer (the
+    decision used to generate it in full first, so never mode's first token came with its last)."""
+    import time
+
+    done: list[float] = []
+    real = hf_generator.stream
+
+    def stream(request):
+        yield from real(request)
+        done.append(time.perf_counter())
+
+    monkeypatch.setattr(hf_generator, "stream", stream)
+    first: list[float] = []
+    pieces: list[str] = []
+
+    def on_token(piece: str) -> None:
+        first.append(time.perf_counter())
+        pieces.append(piece)
+
+    answer = pipeline.answer("What is the capital of France?", mode="never", on_token=on_token)
+    assert done and first and first[0] < done[0]
+    assert "paris" in "".join(pieces).lower() and "paris" in answer.answer.lower()
+    assert not answer.retrieved and answer.answered_from == "memory"
