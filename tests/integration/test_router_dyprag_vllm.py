@@ -87,10 +87,12 @@ def test_router_adapter_decides_and_a_per_question_dyprag_adapter_answers(genera
 
     pipeline = Pipeline(cfg, generator, decider=Decider(generator, cfg), conflict=None,
                         attributor=Attributor(embedder))
-    # nothing in the documents names Dracula: the router decides (its adapter is served from now on)
-    unknown = pipeline.answer("Who wrote Dracula?", mode="adaptive", dyprag="combine")
+    # nothing in the documents names Swedish bakeries and memory is unsure: after the closed-book answer the router
+    # decides (its adapter is served from now on)
+    unknown = pipeline.answer("How many bakeries were there in Sweden in 1710?", mode="adaptive", dyprag="combine")
     assert unknown.ret_probability is not None and 0.0 <= unknown.ret_probability <= 1.0
-    assert seen[0][0] == ROUTER_ADAPTER  # the router call: the router adapter
+    models = [m for m, _ in seen]
+    assert ROUTER_ADAPTER in models and models.index(ROUTER_ADAPTER) > models.index(BASE_ZERO), models
     seen.clear()
     # the documents name Kenya's capital: they are read without the router, and DyPRAG answers
     answer = pipeline.answer("What is the capital of Kenya?", mode="adaptive", dyprag="combine")
