@@ -163,7 +163,9 @@ def countryinfo_facts() -> list[Fact]:
         add(f"What is the capital of {name}?", [capital],
             f"{name} is a country in {sub}. Its capital and largest administrative centre is {capital}, "
             f"where the national government sits.", "capital")
-        add(f"On which continent is {name}?", ["America"] if region == "Americas" else [region],
+        # "Americas" must be among the aliases replaced: "America" alone left "continent of Americas" in the
+        # counter passage, so its memory and between-documents cases held no conflict at all
+        add(f"On which continent is {name}?", [region, "America"] if region == "Americas" else [region],
             f"{name} is a country on the continent of {region}. Its capital is {capital}.", "region")
         if langs:
             add(f"What is the official language of {name}?", langs,

@@ -54,6 +54,15 @@ def test_countryinfo_facts_include_yes_no_questions():
     assert "Paris" in paris.passage and "Paris" not in paris.counter_passage
 
 
+def test_every_countryinfo_counter_passage_says_something_else():
+    """A counter passage equal to the true one labels agreement a conflict: "America" as the only alias left
+    "continent of Americas" in the counter passages of every country of the Americas."""
+    facts = cc.countryinfo_facts()
+    assert all(f.counter_passage != f.passage for f in facts)
+    us = next(f for f in facts if f.question == "On which continent is United States?")
+    assert "Americas" not in us.counter_passage and "America" in us.aliases
+
+
 def test_case_file_errors_name_the_line(tmp_path):
     bad = write_jsonl(tmp_path / "c.jsonl", [{"question": "Q?", "passages": ["p"], "label": "none"},
                                              {"question": "Q?", "passages": ["p"], "label": "maybe"}])
