@@ -148,7 +148,7 @@ def present_in(word: str, present: set[str], forms: bool = False) -> bool:
     return len(word) >= 5 and any(len(t) >= 5 and (t.startswith(word) or word.startswith(t)) for t in present)
 
 
-_NAME_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
+NAME_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
 
 
 def ends_sentence(before: str) -> bool:
@@ -166,7 +166,7 @@ def subject_phrase(question: str) -> str:
     """The longest run of capitalised words that does not open a sentence ("Project Velstead" of "When is
     Project Velstead due?"), without a possessive; "" when the question names nothing ("Hello! How are you?")."""
     runs = []
-    for m in _NAME_RUN.finditer(question):
+    for m in NAME_RUN.finditer(question):
         run = m.group()
         before = question[: m.start()].rstrip()
         if not before or ends_sentence(before):

@@ -25,7 +25,6 @@ with `adaptrag eval conflicts --fit --calibration-out FILE`); a kind is flagged 
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -291,9 +290,6 @@ def _name(passage: Passage) -> str:
     return PurePath(passage.source).name if passage.source else (passage.title or passage.id)
 
 
-_NAME = re.compile(r"[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
-
-
 def _value(answer: str, question: str) -> str:
     """The answer's own words for a banner ("Osaka" rather than "The capital of Japan is Osaka")."""
     words = ev._answer_words(answer, question)
@@ -308,7 +304,7 @@ def _value(answer: str, question: str) -> str:
     if first < 0 or last < 0 or last < first:
         return answer
     # the whole name the words stand in: "Mexico City", not "City" (the question's "Mexico" is no answer word)
-    name = next((m for m in _NAME.finditer(clause) if m.start() <= first < m.end()), None)
+    name = next((m for m in answers.NAME_RUN.finditer(clause) if m.start() <= first < m.end()), None)
     if name is not None:
         first = min(first, name.start())
     return clause[first:last + len(last_word)].strip(" .,;") or answer

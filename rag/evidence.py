@@ -88,8 +88,6 @@ _MARKER = re.compile(r"\[\d+\]")
 SECOND_LOOK_CHARS = 160  # a second reading sees about one sentence. Fictional dev questions on their company's
 # handbook: document 13 -> 17 of 18 right with the second look; unanswerable questions declined 6 -> 4 of 6 before
 # a second reading had to be fully grounded, which the four document gains are and the two wrong answers not
-# Question words that name the kind of answer asked for; an answer gives an instance and never says them.
-CATEGORY_WORDS = am.KIND_WORDS
 ECHO_DOUBT = 0.5  # the share of memory's doubt left by each reading that repeats it (consistent_confidence)
 MIN_ECHOES = 2  # echoes needed before they count
 FOCUS_CHARS = 480  # a reading sees at most about this much of its passage (~120 tokens); 300 read as well on
@@ -393,13 +391,13 @@ def answers_the_question(question: str, answer: str) -> bool:
     """Whether an answer addresses what was asked: short ("Tokyo"), or using at least half of the question's
     non-subject words ("The currency of Vietnam is ..."), not "Vietnam is a country in Southeast Asia", and
     saying something the question did not (`answer_match.repeats_question`). A word naming the answer's kind
-    ("occupation", "genre": `CATEGORY_WORDS`) need not be used: "Franz Seitz Sr. is a German film director"
+    ("occupation", "genre": `answer_match.KIND_WORDS`) need not be used: "Franz Seitz Sr. is a German film director"
     answers "What is Franz Seitz Sr.'s occupation?"."""
     if am.repeats_question(question, answer):
         return False
     if len(am.tokens(am.first_clause(answer))) <= 4:
         return True
-    terms = {w: v for w, v in question_terms(question).items() if w not in CATEGORY_WORDS}
+    terms = {w: v for w, v in question_terms(question).items() if w not in am.KIND_WORDS}
     return _on_question(terms, answer) >= 0.5
 
 

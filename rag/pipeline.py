@@ -41,7 +41,7 @@ from rag import prompts
 from rag.answer_text import STOPS, clean_answer
 from rag.answer_trim import stated
 from rag.attribute import Attributor
-from rag.calculate import Calculation, calculate
+from rag.calculate import calculate
 from rag.config import Config, DyPRAGMode, Mode
 from rag.generators.base import GenerationRequest, Generator, LoraDeltas
 from rag.types import Answer, Conflict, Decision, Generation, Passage
@@ -166,8 +166,8 @@ class Pipeline:
             on_token: called with the answer's text pieces (streaming UIs).
         """
         question, mode, dyprag = self._validated(question, mode, dyprag)
-        if self.cfg.decide.calculator and (calculation := calculate(question)) is not None:
-            return self._calculated(question, mode, calculation, on_token)
+        if self.cfg.decide.calculator and (calculated := self._calculated(question, mode, on_token)) is not None:
+            return calculated
         unfamiliar = ev.unfamiliar_name(self.generator.count_tokens, question)
         answer = self._answer(question, mode, dyprag, passages, on_token, unfamiliar)
         return replace(answer, unfamiliar_name=unfamiliar) if unfamiliar else answer
@@ -205,9 +205,8 @@ class Pipeline:
                                  unfamiliar=unfamiliar)
         answering = evidence.answering
         if not answering:
-            if decision.memory_first and not evidence.memory_confident:
-                with run.stage("decide"):  # memory is unsure: does the router hold that the model knows?
-                    decision = replace(self.decider.route(question), reason=f"{decision.reason}; memory unsure")
+            if not evidence.memory_confident:
+                decision = self._route_unsure(question, decision, run)
             if decision.mode == "adaptive" and not readable and (evidence.memory_confident or not decision.retrieve):
                 # adaptive: nothing found could answer, so this is a memory answer, not a retrieved one
                 return self._from_memory(question, decision, evidence.memory, run, on_token, dyprag,
@@ -310,12 +309,23 @@ class Pipeline:
             answered_from="memory", memory_confidence=memory_confidence, searched_passages=searched,
         )
 
-    def _calculated(self, question: str, mode: str, calculation: Calculation,
-                    on_token: Callable[[str], None] | None) -> Answer:
-        """A request that is only a sum: its exact result, with no search and no model call (rag/calculate.py)."""
+    def _route_unsure(self, question: str, decision: Decision, run: _Run) -> Decision:
+        """Memory is unsure: a `memory_first` decision asks the router whether the model knows (rag/decide.py
+        `route`); any other decision stands."""
+        if not decision.memory_first:
+            return decision
+        with run.stage("decide"):
+            return replace(self.decider.route(question), reason=f"{decision.reason}; memory unsure")
+
+    def _calculated(self, question: str, mode: str, on_token: Callable[[str], None] | None) -> Answer | None:
+        """A request that is only a sum: its exact result, with no search and no model call (rag/calculate.py);
+        None for anything else."""
         run = _Run()
         with run.stage("calculate"):
-            text = calculation.text
+            calculation = calculate(question)
+        if calculation is None:
+            return None
+        text = calculation.text
         if on_token is not None:
             _emit(text, on_token)
         return Answer(
@@ -341,9 +351,8 @@ class Pipeline:
         usable = ev.memory_usable(question, ev.memory_value(question, gen.text), confidence, 0.0,
                                   calib["memory_threshold"], unfamiliar=bool(unfamiliar),
                                   unfamiliar_threshold=calib.get("memory_threshold_unfamiliar"))
-        if not usable and decision.memory_first:
-            with run.stage("decide"):
-                decision = replace(self.decider.route(question), reason=f"{decision.reason}; memory unsure")
+        if not usable:
+            decision = self._route_unsure(question, decision, run)
         if usable or not decision.retrieve:
             run.warnings.append(f"{empty}; answering from memory")
             return self._from_memory(question, decision, gen, run, on_token, dyprag, memory_confidence=confidence)

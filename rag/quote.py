@@ -38,8 +38,6 @@ from rag import answer_match as am
 from rag.attribute import split_sentences
 from rag.types import Passage
 
-KIND_WORDS = am.KIND_WORDS  # the sentence stating the value need not say them
-
 # Verbs that say nothing of what is asked ("Which currency does Peru use?" ~ "The currency of Peru is the sol.").
 LIGHT_VERBS = frozenset({"use", "uses", "used", "using", "have", "get", "gets", "got"})
 PRONOUNS = frozenset({"it", "its", "they", "their", "he", "his", "she", "her", "this", "these", "there"})
@@ -138,8 +136,8 @@ def _predicate(words: list[str], kind: str | None) -> list[str]:
     "What sport does Stu Grimson play?") or light verbs ("use") either, unless nothing else is left to say ("What is
     the religion of X?")."""
     if kind is not None:
-        return [w for w in words if w not in KIND_WORDS]
-    said = [w for w in words if w not in KIND_WORDS and w not in LIGHT_VERBS]
+        return [w for w in words if w not in am.KIND_WORDS]
+    said = [w for w in words if w not in am.KIND_WORDS and w not in LIGHT_VERBS]
     return said or words
 
 
