@@ -62,12 +62,11 @@ def first_position_p_ret(generator: Any, questions: Sequence[str], adapter: str 
     side, tok.padding_side = tok.padding_side, "left"
     out: list[float] = []
     try:
-        generator._select_adapter(adapter)
         for i in range(0, len(rendered), batch_size):
             enc = tok(rendered[i:i + batch_size], return_tensors="pt", padding=True, add_special_tokens=False)
             # left padding: positions must count real tokens only, as generate() does
             pos = (enc.attention_mask.cumsum(-1) - 1).clamp(min=0)
-            with torch.inference_mode():
+            with generator.adapter_applied(adapter), torch.inference_mode():
                 logits = generator.model(input_ids=enc.input_ids, attention_mask=enc.attention_mask,
                                          position_ids=pos, logits_to_keep=1).logits[:, -1].float()
             logp = torch.log_softmax(logits, dim=-1)
@@ -80,7 +79,6 @@ def first_position_p_ret(generator: Any, questions: Sequence[str], adapter: str 
                 out.append(ret_probability(top))
     finally:
         tok.padding_side = side
-        generator._select_adapter(None)
     return out
 
 

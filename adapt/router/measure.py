@@ -109,11 +109,10 @@ def run_part(generator: Any, part: str, rows: Sequence[dict[str, Any]], out: Pat
 
     done = {json.loads(line)["id"] for line in out.open(encoding="utf-8")} if out.exists() else set()
     todo = [r for r in rows if str(r["id"]) not in done]
-    # The hf generator applies the selected adapter to generator.model in place (PEFT layers);
-    # batched decoding needs the model itself, so select through the generator first.
-    generator._select_adapter(ROUTER_ADAPTER if part == "router" else None)
+    # The hf generator applies a loaded adapter to generator.model through hooks while `adapter_applied` is
+    # held; batched decoding needs the model itself, so it runs inside that block.
     model = generator.model
-    with out.open("a", encoding="utf-8") as f:
+    with generator.adapter_applied(ROUTER_ADAPTER if part == "router" else None), out.open("a", encoding="utf-8") as f:
         for i in tqdm(range(0, len(todo), batch_size), desc=f"{out.stem}", unit="batch"):
             chunk = todo[i:i + batch_size]
             t0 = time.perf_counter()

@@ -70,7 +70,7 @@ class HFGenerator:
         eos = eos if eos is not None else self.tokenizer.eos_token_id
         self._eos = {int(e) for e in (eos if isinstance(eos, (list, tuple)) else [eos]) if e is not None}
         self._adapters: dict[str, str] = {}
-        self._peft: Any = None  # peft.PeftModel wrapping self.model once an adapter is loaded
+        self._adapter_weights: dict[str, dict[str, tuple[Any, Any]]] = {}  # name -> module path -> (A, B), checked
         self._lock = threading.RLock()
 
     # -- protocol ---------------------------------------------------------------------------------------
@@ -86,25 +86,19 @@ class HFGenerator:
         return len(encode(self.tokenizer, text))
 
     def load_adapter(self, name: str, path: str) -> None:
-        """Register a PEFT LoRA folder; requests name it in `GenerationRequest.adapter`."""
+        """Register a PEFT LoRA folder; requests name it in `GenerationRequest.adapter`. It is applied through
+        forward hooks during those requests only (rag/generators/peft_read.py says why), so loading one costs
+        the other requests nothing."""
+        from rag.generators.peft_read import read_peft
+
         folder = Path(path).expanduser()
-        if not (folder / "adapter_config.json").exists():
-            raise GeneratorError(f"{folder} is not a PEFT adapter folder (no adapter_config.json)")
+        deltas = read_peft(folder, name)
+        try:
+            checked = self._checked(deltas, compute_dtype=None)
+        except GeneratorError as e:
+            raise GeneratorError(f"cannot load LoRA adapter {name!r} from {folder}: {e}") from None
         with self._lock:
-            try:
-                from peft import PeftModel
-            except ImportError as e:
-                raise GeneratorError("LoRA adapters need peft; run: pip install peft") from e
-            try:
-                if self._peft is None:
-                    self._peft = PeftModel.from_pretrained(self.model, str(folder), adapter_name=name)
-                else:
-                    if name in self._adapters:
-                        self._peft.delete_adapter(name)
-                    self._peft.load_adapter(str(folder), adapter_name=name)
-            except Exception as e:
-                raise GeneratorError(f"cannot load LoRA adapter {name!r} from {folder}: {e}") from e
-            self._peft.eval()
+            self._adapter_weights[name] = checked
             self._adapters[name] = str(folder)
 
     def generate(self, request: GenerationRequest) -> Generation:
@@ -113,7 +107,7 @@ class HFGenerator:
     def stream(self, request: GenerationRequest) -> Iterator[StreamEvent]:
         """Yield text pieces; the lock is held until the iterator is exhausted or closed."""
         with self._lock, ExitStack() as stack:
-            self._select_adapter(request.adapter)
+            stack.enter_context(self.adapter_applied(request.adapter))
             if request.deltas is not None:
                 stack.enter_context(self._deltas_applied(request.deltas))
             yield from self._decode(request)
@@ -131,13 +125,13 @@ class HFGenerator:
                 by_adapter.setdefault(r.adapter, []).append(i)
         with self._lock:
             for adapter, rows in by_adapter.items():
-                self._select_adapter(adapter)
-                for k in range(0, len(rows), BATCH_ROWS):
-                    chunk = rows[k : k + BATCH_ROWS]
-                    gens = decode_batch(self.model, self.tokenizer, [requests[i] for i in chunk], self._eos,
-                                        self._window, self.config.name)
-                    for i, g in zip(chunk, gens):
-                        results[i] = g
+                with self.adapter_applied(adapter):
+                    for k in range(0, len(rows), BATCH_ROWS):
+                        chunk = rows[k : k + BATCH_ROWS]
+                        gens = decode_batch(self.model, self.tokenizer, [requests[i] for i in chunk], self._eos,
+                                            self._window, self.config.name)
+                        for i, g in zip(chunk, gens):
+                            results[i] = g
             for i, r in enumerate(requests):
                 if r.deltas is not None:
                     results[i] = self.generate(r)
@@ -150,8 +144,7 @@ class HFGenerator:
         import torch
 
         ids = [encode(self.tokenizer, c)[0] for c in candidates]
-        with self._lock, torch.inference_mode():
-            self._select_adapter(adapter)
+        with self._lock, self.adapter_applied(adapter), torch.inference_mode():
             logits = self.model(torch.tensor([encode(self.tokenizer, prompt)]), logits_to_keep=1).logits[0, -1].float()
             lp = torch.log_softmax(logits, dim=-1)
         return {c: float(lp[i]) for c, i in zip(candidates, ids)}
@@ -161,34 +154,39 @@ class HFGenerator:
         import torch
 
         with self._lock, ExitStack() as stack, torch.inference_mode():
-            self._select_adapter(adapter)
+            stack.enter_context(self.adapter_applied(adapter))
             if deltas is not None:
                 stack.enter_context(self._deltas_applied(deltas))
             return self.model(torch.tensor([encode(self.tokenizer, prompt)]), logits_to_keep=1).logits[0, -1].float().clone()
 
-    # -- internals ----------------------------------------------------------------------------------------
+    @contextmanager
+    def adapter_applied(self, name: str | None) -> Iterator[None]:
+        """Inside the block, `self.model` answers with the loaded adapter `name` (None: the base model). Callers
+        that run `self.model` themselves (router calibration, adapt/router/) hold it around their forwards."""
+        from rag.generators.lora_hook import inject
 
-    def _select_adapter(self, name: str | None) -> None:
         if name is not None and name not in self._adapters:
             raise GeneratorError(
                 f"unknown adapter {name!r} for {self.config.name}; loaded: {', '.join(self._adapters) or 'none'}"
             )
-        if self._peft is None:
-            return
-        # PEFT injected LoRA layers into self.model in place; calling self.model applies the active one.
-        if name is None:
-            self._peft.base_model.disable_adapter_layers()
-        else:
-            self._peft.base_model.enable_adapter_layers()
-            self._peft.set_adapter(name)
+        with self._lock, inject(self.model, self._adapter_weights[name] if name is not None else None):
+            yield
+
+    # -- internals ----------------------------------------------------------------------------------------
 
     @contextmanager
     def _deltas_applied(self, deltas: LoraDeltas) -> Iterator[None]:
         """Add x @ A.T @ B.T to the listed modules' outputs for this request only (rag/generators/lora_hook.py,
         removed after), once every module exists and every shape fits."""
-        import torch
-
         from rag.generators.lora_hook import inject
+
+        with inject(self.model, self._checked(deltas, compute_dtype=self.dtype)):
+            yield
+
+    def _checked(self, deltas: LoraDeltas, compute_dtype: Any) -> dict[str, tuple[Any, Any]]:
+        """`deltas`' (A, B) per module once every module exists and every shape fits, as tensors of
+        `compute_dtype` (None: float32, so the hook adds a float32 delta as PEFT's LoRA layers do)."""
+        import torch
 
         checked = {}
         for path, (a, b) in deltas.weights.items():
@@ -196,8 +194,8 @@ class HFGenerator:
                 module = self.model.get_submodule(path)
             except AttributeError:
                 raise GeneratorError(f"LoRA delta names module {path!r}, which {self.config.name} does not have") from None
-            a = torch.as_tensor(a, dtype=self.dtype)
-            b = torch.as_tensor(b, dtype=self.dtype)
+            a = torch.as_tensor(a, dtype=compute_dtype or torch.float32)
+            b = torch.as_tensor(b, dtype=compute_dtype or torch.float32)
             inf, outf = getattr(module, "in_features", a.shape[1]), getattr(module, "out_features", b.shape[0])
             if a.shape != (deltas.rank, inf) or b.shape != (outf, deltas.rank):
                 raise GeneratorError(
@@ -205,8 +203,7 @@ class HFGenerator:
                     f"expected ({deltas.rank}, {inf}) and ({outf}, {deltas.rank})"
                 )
             checked[path] = (a, b)
-        with inject(self.model, checked):
-            yield
+        return checked
 
     def _decode(self, request: GenerationRequest) -> Iterator[StreamEvent]:
         import torch

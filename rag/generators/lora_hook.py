@@ -44,5 +44,9 @@ def inject(model: Any, deltas: LoraDeltas | Mapping[str, tuple[Any, Any]] | None
 def _hook(a: Any, b: Any):
     def add_delta(module: Any, args: tuple[Any, ...], output: Any) -> Any:
         x = args[0]
-        return output + ((x @ a.to(x.dtype).mT) @ b.to(x.dtype).mT)
+        if a.dtype == x.dtype:
+            return output + ((x @ a.mT) @ b.mT)
+        # e.g. float32 weights on a bfloat16 model (a loaded adapter): the delta and the sum in float32, rounded
+        # once, as PEFT's LoRA layers compute it
+        return (output.float() + (x.float() @ a.float().mT) @ b.float().mT).to(output.dtype)
     return add_delta
