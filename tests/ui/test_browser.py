@@ -291,6 +291,7 @@ def test_retrieved_answer_with_highlighted_citation(page):
     assert "searched documents" in msg.locator(".ar-badge").inner_text()
     assert "5,895" in msg.locator(".ar-answer").inner_text()  # read from the passage, which says so
     cards = msg.locator(".ar-passage")
+    cards.first.wait_for(timeout=30_000)  # count() does not wait, and a loaded machine redraws the cards late
     assert cards.count() >= 1
     head = cards.first.locator(".ar-passage-head").inner_text()
     assert "kilimanjaro.txt" in head and "/" not in head  # the document's name, not a server path
@@ -329,8 +330,8 @@ def test_injected_markup_renders_as_inert_text(page):
     title_before = page.title()
     set_select(page, "Retrieval mode", "always")
     msg = ask(page, "What is the secret code word of the Zephyr project?", 1)
-    page.wait_for_timeout(1000)
     cards = msg.locator(".ar-passage").filter(has_text="Zephyr project notes")
+    cards.first.wait_for(timeout=30_000)  # count() does not wait, and a loaded machine redraws the cards late
     assert cards.count() >= 1
     cards.first.locator("summary").click()
     text = cards.first.locator(".ar-passage-text").inner_text()
@@ -450,6 +451,7 @@ def test_a_document_deleted_in_the_panel_is_gone_from_answers(page):
     side.get_by_text("Deleted kilimanjaro.txt").wait_for(timeout=60_000)
     assert "kilimanjaro.txt" not in " ".join(side.locator(".ar-doc-name").all_inner_texts())
     msg = ask(page, "What is the height of Mount Kilimanjaro?", 2)
+    msg.locator(".ar-passage-head").first.wait_for(timeout=30_000)  # drawn, so the check below is not vacuous
     heads = " ".join(msg.locator(".ar-passage-head").all_inner_texts())
     assert "kilimanjaro.txt" not in heads, heads
 
