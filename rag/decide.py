@@ -216,6 +216,9 @@ class Decider:
         except GeneratorError as e:
             self._router_error = f"router adapter {self.router_path} could not be loaded ({e}): retrieving always"
             return False
+        keep_prefix = getattr(self.generator, "keep_prefix", None)  # in-process: the template's KV computed once
+        if keep_prefix is not None:
+            keep_prefix(router_prefix(self.generator), ROUTER_ADAPTER)
         self._loaded = True
         return True
 
@@ -226,6 +229,13 @@ class Decider:
 
         return self.generator.generate(closed_book_request(self.generator, question,
                                                            self.cfg.generation.max_new_tokens))
+
+
+def router_prefix(generator: Generator) -> str:
+    """The router's rendered prompt up to where the question goes: the same for every question."""
+    mark = "\u2063"  # an invisible separator no question holds (prompts.sanitize keeps it)
+    rendered = generator.render_chat(prompts.closed_book(mark, router=True))
+    return rendered.split(mark)[0] if mark in rendered else ""
 
 
 def _names_a_subject(question: str) -> bool:

@@ -179,3 +179,26 @@ def test_gguf_is_converted_once_into_a_float32_folder():
     assert config["dtype"] == "float32" and "quantization_config" not in config
     assert (folder / "model.safetensors").stat().st_size > 500e6  # 135M float32 parameters
     assert (folder / "chat_template.jinja").exists() or "chat_template" in (folder / "tokenizer_config.json").read_text()
+
+
+def test_a_kept_prefix_changes_no_output_and_is_dropped_with_its_adapter(own_hf, adapter_dir):  # noqa: F811
+    """The router's fixed template is computed once (rag/decide.py): requests starting with it read only the rest
+    and generate what they would have; a request with deltas, or under another adapter, does not use it."""
+    from rag import prompts
+    from rag.decide import router_prefix
+
+    own_hf.load_adapter("prefixed", str(adapter_dir))
+    questions = ["Who wrote Dracula?", "In what city was Ryūzaburō Ōtomo born?"]
+    requests = [GenerationRequest(own_hf.render_chat(prompts.closed_book(q, router=True)), max_new_tokens=4,
+                                  top_logprobs=3, adapter=adapter) for q in questions for adapter in ("prefixed", None)]
+    requests.append(GenerationRequest(requests[0].prompt, max_new_tokens=4, top_logprobs=3, adapter="prefixed",
+                                      deltas=random_deltas(seed=5)))
+    plain = [own_hf.generate(r) for r in requests]
+    own_hf.keep_prefix(router_prefix(own_hf), "prefixed")
+    assert len(own_hf._prefixes["prefixed"][0]) > 30  # the template, without the question
+    kept = [own_hf.generate(r) for r in requests]
+    for p, k in zip(plain, kept):
+        assert k.tokens == p.tokens and k.token_logprobs == pytest.approx(p.token_logprobs, abs=1e-5)
+        assert k.prompt_tokens == p.prompt_tokens
+    own_hf.load_adapter("prefixed", str(adapter_dir))  # new weights under the same name: the old cache is wrong
+    assert "prefixed" not in own_hf._prefixes
