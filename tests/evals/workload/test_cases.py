@@ -79,3 +79,25 @@ def test_missing_or_empty_cases_file(tmp_path):
         load_cases(tmp_path / "nope.jsonl")
     with pytest.raises(WorkloadError, match="holds no cases"):
         load_cases(write(tmp_path, [""]))
+
+
+def test_every_mode_is_asked_first_equally_often():
+    """A fixed order gave the first mode the cold caches of every question (~18 ms at the median): it rotates."""
+    from evals.workload.cases import Case
+    from evals.workload.run import run
+
+    class Recorder:  # the pipeline is the neighbour here; the order of asking is the unit
+        def __init__(self) -> None:
+            self.calls: list[tuple[str, str]] = []
+
+        def answer(self, question: str, mode: str):
+            self.calls.append((question, mode))
+            raise RuntimeError("not answering")  # recorded as the case's error
+
+    cases = [Case(id=f"c{i}", kind="known", question=f"q{i}", answers=("a",)) for i in range(6)]
+    pipeline = Recorder()
+    records = run(pipeline, cases, ["adaptive", "always", "never"], progress=False, warmup=False)
+    assert len(records) == 18 and all(r.error for r in records)
+    firsts = [pipeline.calls[3 * i][1] for i in range(6)]
+    assert sorted(firsts) == ["adaptive", "adaptive", "always", "always", "never", "never"]
+    assert all({m for q, m in pipeline.calls if q == f"q{i}"} == {"adaptive", "always", "never"} for i in range(6))
