@@ -162,6 +162,11 @@ class ConflictConfig:
     min_confidence: float = 0.6  # closed-book answers less confident than this never raise a memory conflict
     # (confidence = geometric-mean probability of the answer's content tokens; 0.6 from the workloads' dev curve in
     # rag/evidence_calibration.json: false flags 1.9% vs 8.3% at the former 0.35)
+    # ... or than this when every name word of the question's subject is one token of the model's vocabulary
+    # (rag.evidence.familiar_subject: "Nigeria", not "Halworth Textiles"): a name the model saw often enough to
+    # keep whole is one it may know at middling confidence ("The capital of Nigeria is Abuja", 49%), while its
+    # middling answers about names it holds in pieces were inventions (rag/conflict.py)
+    min_confidence_familiar: float = 0.45
     threshold: float | None = None  # flag above this score; None = the thresholds fitted with the calibration
     max_passages: int = 3  # top passages that each get a reading (one row each of the evidence batch)
     # Not read since the evidence stage (rag/evidence.py) writes the closed-book answer and the readings with

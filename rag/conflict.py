@@ -102,9 +102,10 @@ class ConflictChecker:
         c = cfg.conflict
         if c.max_passages <= 0:
             raise ValueError(f"conflict.max_passages must be greater than 0. Currently it is {c.max_passages}")
-        if (c.threshold is not None and not 0.0 <= c.threshold <= 1.0) or not 0.0 <= c.min_confidence <= 1.0:
-            raise ValueError(f"conflict.threshold and conflict.min_confidence must be in [0, 1]; got "
-                             f"{c.threshold} and {c.min_confidence}")
+        if ((c.threshold is not None and not 0.0 <= c.threshold <= 1.0) or not 0.0 <= c.min_confidence <= 1.0
+                or not 0.0 <= c.min_confidence_familiar <= 1.0):
+            raise ValueError(f"conflict.threshold, conflict.min_confidence and conflict.min_confidence_familiar must "
+                             f"be in [0, 1]; got {c.threshold}, {c.min_confidence} and {c.min_confidence_familiar}")
         self.generator = generator
         self.embedder = embedder
         self.full_cfg = cfg
@@ -132,8 +133,8 @@ class ConflictChecker:
                         if features.get("memory_applies") else 0.0)
         between_score = (logistic(self.calibration["between_documents"], features)
                          if features.get("between_applies") else 0.0)
-        memory_flag = (memory_score >= self.thresholds["memory_vs_documents"]
-                       and features.get("confidence", 0.0) >= self.cfg.min_confidence)
+        floor = self.cfg.min_confidence_familiar if features.get("familiar") else self.cfg.min_confidence
+        memory_flag = memory_score >= self.thresholds["memory_vs_documents"] and features.get("confidence", 0.0) >= floor
         return (memory_score, between_score, bool(features.get("memory_applies")) and memory_flag,
                 bool(features.get("between_applies")) and between_score >= self.thresholds["between_documents"])
 
@@ -197,7 +198,8 @@ class ConflictChecker:
         answering = sorted((r for r in readings if r.answers), key=lambda r: -r.probability)
         same = lambda a, b: answers.same_answer(a, b, self.embedder, question)
         memory_type = answers.answer_type(memory)
-        features: dict[str, float] = {"confidence": confidence}
+        features: dict[str, float] = {"confidence": confidence,
+                                      "familiar": float(ev.familiar_subject(self.generator.count_tokens, question))}
 
         # memory vs documents: the answering reading that disagrees most with memory
         # memory must be an answer to this question: "Vietnam is a country in Southeast Asia" is no memory of its

@@ -347,6 +347,14 @@ def unfamiliar_name(count_tokens: Callable[[str], int], question: str) -> str:
     return ""
 
 
+def familiar_subject(count_tokens: Callable[[str], int], question: str) -> bool:
+    """Whether the question's named subject is spelt, every capitalised word of it, as single tokens of the
+    model's vocabulary ("Nigeria", "Australia", "Earth"): names its training text used often. False when the
+    question names nothing, or any name word comes in pieces ("Halworth" of "Halworth Textiles", "Calmus")."""
+    words = [w for w in am.subject_phrase(question).split() if w[:1].isupper() and any(c.isalpha() for c in w)]
+    return bool(words) and all(count_tokens(" " + w) == 1 for w in words)
+
+
 def names_a_subject(question: str) -> bool:
     """Whether the question asks about something by name (a capitalised word after the first: "Nigeria",
     "Project Selstead"), which documents could hold; greetings, sums and word tasks name nothing."""

@@ -129,10 +129,14 @@ def test_bad_settings_fail_in_the_constructor(hf_generator, embedder):
             calibration="/nonexistent/calib.json")))
 
 
-def test_memory_that_readings_repeat_is_confident_enough_to_conflict(checker):
-    """"Canberra" at 59% closed-book is under the confidence floor (0.6); two readings of passages that never say
-    Canberra repeating it show the model knows it, so a passage saying Sydney is a memory conflict."""
+def test_memory_that_readings_repeat_is_confident_enough_to_conflict(hf_generator, embedder):
+    """"Canberra" at 59% closed-book is under the confidence floor (0.6 here for every subject); two readings of
+    passages that never say Canberra repeating it show the model knows it, so a passage saying Sydney is a memory
+    conflict."""
     import math
+
+    checker = ConflictChecker(hf_generator, embedder, dataclasses.replace(Config(), conflict=ConflictConfig(
+        min_confidence_familiar=0.6)))
 
     from rag.evidence import make_reading
 
@@ -163,3 +167,24 @@ def test_a_yes_no_question_conflicts_by_what_the_passages_state(checker):
     assert (beijing.answer, algiers.answer) == ("yes", "no")
     c = checker.judge(q, memory, [beijing, algiers]).conflict
     assert c.flagged and c.kind == "between_documents"
+
+
+def test_a_middling_memory_of_a_familiar_name_may_conflict_an_invented_one_may_not(checker, hf_generator):
+    """The confidence floor is lower (conflict.min_confidence_familiar) for a subject whose name words are single
+    tokens of the model's vocabulary: 'The capital of Nigeria is Abuja' came at 49%; the model's middling answers
+    about 'Halworth Textiles' (two pieces a word) were inventions, flagged against the company's own documents."""
+    from rag.evidence import familiar_subject
+
+    count = hf_generator.count_tokens
+    assert familiar_subject(count, "What is the capital of Nigeria?")
+    assert familiar_subject(count, "What is the largest ocean on Earth?")
+    assert not familiar_subject(count, "Where is Halworth Textiles located?")
+    assert not familiar_subject(count, "In what city was Dick Calmus born?")
+    assert not familiar_subject(count, "What is 7 plus 5?")  # names nothing
+    scored = {"memory_applies": 1.0, "disagree": 1.0, "mentioned": 0.0, "type_match": 1.0, "confidence": 0.5}
+    assert checker.cfg.min_confidence_familiar < 0.5 < checker.cfg.min_confidence
+    assert checker.decide({**scored, "familiar": 1.0})[2]  # a memory flag
+    assert not checker.decide({**scored, "familiar": 0.0})[2]
+    with pytest.raises(ValueError, match="min_confidence_familiar"):
+        ConflictChecker(hf_generator, None, dataclasses.replace(Config(), conflict=ConflictConfig(
+            min_confidence_familiar=1.5)))
