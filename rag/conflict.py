@@ -198,8 +198,9 @@ class ConflictChecker:
         answering = sorted((r for r in readings if r.answers), key=lambda r: -r.probability)
         same = lambda a, b: answers.same_answer(a, b, self.embedder, question)
         memory_type = answers.answer_type(memory)
-        features: dict[str, float] = {"confidence": confidence,
-                                      "familiar": float(ev.familiar_subject(self.generator.count_tokens, question))}
+        count_tokens = getattr(self.generator, "count_tokens", None)  # None: judged without a model (evals' fits)
+        features: dict[str, float] = {"confidence": confidence, "familiar": float(
+            count_tokens is not None and ev.familiar_subject(count_tokens, question))}
 
         # memory vs documents: the answering reading that disagrees most with memory
         # memory must be an answer to this question: "Vietnam is a country in Southeast Asia" is no memory of its
