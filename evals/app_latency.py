@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from evals.metrics import percentile
+from evals.workload.run import rotated
 from rag.cli_common import quiet_third_party
 from rag.config import ConfigError, load_config
 from ui.streaming import AnswerStream
@@ -38,19 +39,27 @@ def _stats(values: list[float]) -> dict[str, float]:
             "max": round(ordered[-1], 1), "min": round(ordered[0], 1)}
 
 
-def measure(pipeline, questions: list[str], mode: str) -> dict:
-    """Ask each question once in `mode`; time to first streamed token and total, as the app sees them."""
-    rows = []
-    for q in questions:
-        stream = AnswerStream(lambda on_token, q=q: pipeline.answer(q, mode=mode, on_token=on_token)).start()
-        for _ in stream.partials():
-            pass
-        answer = stream.result()
-        rows.append({"question": q, "first_token_ms": round(stream.first_token_ms or 0.0, 1),
-                     "total_ms": round(stream.total_ms or 0.0, 1), "retrieved": answer.retrieved,
-                     "stages_ms": {k: v for k, v in answer.timings_ms.items() if not k.startswith("generate_")}})
-    return {"mode": mode, "n": len(rows), "first_token_ms": _stats([r["first_token_ms"] for r in rows]),
-            "total_ms": _stats([r["total_ms"] for r in rows]), "answers": rows}
+def ask_once(pipeline, question: str, mode: str) -> dict:
+    """One question in `mode`: time to first streamed token and total, as the app sees them."""
+    stream = AnswerStream(lambda on_token: pipeline.answer(question, mode=mode, on_token=on_token)).start()
+    for _ in stream.partials():
+        pass
+    answer = stream.result()
+    return {"question": question, "first_token_ms": round(stream.first_token_ms or 0.0, 1),
+            "total_ms": round(stream.total_ms or 0.0, 1), "retrieved": answer.retrieved,
+            "stages_ms": {k: v for k, v in answer.timings_ms.items() if not k.startswith("generate_")}}
+
+
+def measure(pipeline, questions: list[str], modes: list[str]) -> list[dict]:
+    """Ask each question once in every mode, question by question, the mode asked first rotating (a machine
+    that drifts over a run, or a cold first asking, then weighs on every mode alike: mode by mode, the mode
+    measured last came out 14-37% slower on the same questions)."""
+    rows: dict[str, list[dict]] = {m: [] for m in modes}
+    for i, q in enumerate(questions):
+        for mode in rotated(modes, i):
+            rows[mode].append(ask_once(pipeline, q, mode))
+    return [{"mode": m, "n": len(rows[m]), "first_token_ms": _stats([r["first_token_ms"] for r in rows[m]]),
+             "total_ms": _stats([r["total_ms"] for r in rows[m]]), "answers": rows[m]} for m in modes]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,11 +85,11 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     pipeline = Pipeline.from_config(cfg)
     load_ms = (time.perf_counter() - t0) * 1000
-    warm = measure(pipeline, questions[:1], (args.mode or ["adaptive"])[0])
+    modes = args.mode or ["adaptive"]
+    warm = ask_once(pipeline, questions[0], modes[0]) if questions else None
     report = {"model": cfg.model.name, "backend": cfg.model.backend, "index": str(cfg.index_path()),
               "cpus": os.cpu_count(), "load_average_at_start": os.getloadavg(),
-              "load_ms": round(load_ms, 1), "warmup": warm["answers"][0] if warm["answers"] else None,
-              "modes": [measure(pipeline, questions, m) for m in (args.mode or ["adaptive"])]}
+              "load_ms": round(load_ms, 1), "warmup": warm, "modes": measure(pipeline, questions, modes)}
     text = json.dumps(report, indent=1)
     print(text)
     if args.out:
