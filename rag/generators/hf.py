@@ -96,7 +96,7 @@ class HFGenerator:
         folder = Path(path).expanduser()
         deltas = read_peft(folder, name)
         try:
-            checked = self._checked(deltas, compute_dtype=None)
+            checked = self._checked(deltas, float32=True)
         except GeneratorError as e:
             raise GeneratorError(f"cannot load LoRA adapter {name!r} from {folder}: {e}") from None
         with self._lock:
@@ -196,13 +196,15 @@ class HFGenerator:
         removed after), once every module exists and every shape fits."""
         from rag.generators.lora_hook import inject
 
-        with inject(self.model, self._checked(deltas, compute_dtype=self.dtype)):
+        with inject(self.model, self._checked(deltas)):
             yield
 
-    def _checked(self, deltas: LoraDeltas, compute_dtype: Any) -> dict[str, tuple[Any, Any]]:
-        """`deltas`' (A, B) per module once every module exists and every shape fits, as tensors of
-        `compute_dtype` (None: float32, so the hook adds a float32 delta as PEFT's LoRA layers do)."""
+    def _checked(self, deltas: LoraDeltas, float32: bool = False) -> dict[str, tuple[Any, Any]]:
+        """`deltas`' (A, B) per module once every module exists and every shape fits, as tensors of the model's
+        dtype, or of float32 (`float32`: a loaded adapter, whose delta the hook adds in float32 as PEFT does)."""
         import torch
+
+        dtype = torch.float32 if float32 else self.dtype
 
         checked = {}
         for path, (a, b) in deltas.weights.items():
@@ -210,8 +212,8 @@ class HFGenerator:
                 module = self.model.get_submodule(path)
             except AttributeError:
                 raise GeneratorError(f"LoRA delta names module {path!r}, which {self.config.name} does not have") from None
-            a = torch.as_tensor(a, dtype=compute_dtype or torch.float32)
-            b = torch.as_tensor(b, dtype=compute_dtype or torch.float32)
+            a = torch.as_tensor(a, dtype=dtype)
+            b = torch.as_tensor(b, dtype=dtype)
             inf, outf = getattr(module, "in_features", a.shape[1]), getattr(module, "out_features", b.shape[0])
             if a.shape != (deltas.rank, inf) or b.shape != (outf, deltas.rank):
                 raise GeneratorError(

@@ -57,7 +57,7 @@ def test_a_loaded_adapter_gives_peft_logits_and_costs_the_base_model_nothing(gen
     assert torch.equal(gen.next_token_logits(prompt), before)
 
 
-def test_the_scale_is_peft_s(trained, tmp_path):
+def test_b_carries_peft_s_scale_alpha_over_r(trained, tmp_path):
     folder, _ = trained
     plain = read_peft(folder)
     config = json.loads((folder / "adapter_config.json").read_text())
