@@ -25,8 +25,8 @@ from __future__ import annotations
 import re
 
 from rag import answer_match as am
-from rag.attribute import split_sentences
 from rag.evidence import answering_sentence, heading_words
+from rag.sentences import split_sentences
 from rag.types import Passage
 
 # A clause boundary after the first clause: a comma not inside a number or date ("April 20, 2029"), a

@@ -20,12 +20,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from indexing.embed import Embedder
-from rag.answer_match import TITLE_ABBREVIATIONS
+from rag.sentences import split_sentences
 from rag.types import Citation, Passage
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _MARKER_WITH_SPACE = re.compile(r"\s*\[\d+\]")  # "Nairobi [1]." -> "Nairobi."
-_TAIL = re.compile(r"(?:\s*\[\d+\])+")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _STOP = frozenset(
     "a an the of in on at to for by with from and or is are was were be been it its this that as which who whom "  # noqa: SIM905 - a word list reads best as one string
@@ -45,61 +44,6 @@ class _Span:
     start: int  # offset inside passage.text
     end: int
     text: str
-
-
-# Words whose full stop does not end a sentence ("Dr. Smith", "approx. 5", "e.g. this").
-_ABBREVIATIONS = TITLE_ABBREVIATIONS | frozenset({
-    "etc", "inc", "ltd", "co", "corp", "no", "nos", "fig", "figs", "cf", "dept", "est", "gen", "gov", "jan", "feb",
-    "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
-})
-# A sentence end: terminal punctuation (and closing quotes/brackets) followed by whitespace or the end. A full
-# stop inside a token ("336.3", ".ke", "www.example.com") is never an end.
-_END = re.compile(r"[.!?]+[\"'’”)\]]*(?=\s|$)")
-
-
-def _ends_sentence(text: str, line_start: int, match: re.Match[str]) -> bool:
-    if not match.group().startswith("."):
-        return True  # ! and ? always end a sentence
-    before = re.search(r"(\S+)$", text[line_start:match.start()])
-    token = before.group(1) if before else ""
-    bare = token.lower().replace(".", "")
-    if bare in _ABBREVIATIONS or re.fullmatch(r"[A-Za-z]", token) or re.fullmatch(r"(?:[A-Za-z]\.)+[A-Za-z]", token):
-        return False  # "Dr.", an initial ("J. Smith"), "U.S."
-    following = re.match(r"\s*(\S)", text[match.end():])
-    return following is None or not following.group(1).islower()  # "approx. five" goes on
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Character spans of the sentences of `text` (markers stay with their sentence).
-
-    Sentences end at a line break or at . ! ? followed by a space and a word that is not lower case;
-    abbreviations, initials, decimals ("336.3") and domain names (".ke") do not end one.
-    """
-    spans: list[tuple[int, int]] = []
-    line_start = 0
-    for line_end in [m.start() for m in re.finditer("\n", text)] + [len(text)]:
-        start = line_start
-        for m in _END.finditer(text, line_start, line_end):
-            if m.start() < start or not _ends_sentence(text, line_start, m):
-                continue
-            end = m.end()
-            tail = _TAIL.match(text, end, line_end)  # "Paris. [1]": the marker belongs to this sentence
-            if tail:
-                end = tail.end()
-            _add_span(spans, text, start, end)
-            start = end
-        _add_span(spans, text, start, line_end)
-        line_start = line_end + 1
-    return spans
-
-
-def _add_span(spans: list[tuple[int, int]], text: str, start: int, end: int) -> None:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    if end > start:
-        spans.append((start, end))
 
 
 # A sentence that leans on the one before it for its subject.

@@ -52,7 +52,7 @@ import json
 import math
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -62,8 +62,8 @@ from rag import answer_match as am
 from rag import prompts
 from rag.answer_text import STOPS, clean_answer
 from rag.config import Config
-from rag.generators.base import GenerationRequest, Generator
-from rag.generators.common import generate_all
+from rag.generators.base import GenerationRequest, Generator, StreamEvent
+from rag.generators.common import final_generation, generate_all
 from rag.quote import quote
 from rag.types import Generation, Passage
 
@@ -605,12 +605,53 @@ def distinct_mention(question: str, answer: str, other: str, text: str) -> float
 
 # -- the model calls ----------------------------------------------------------------------------------
 
-def closed_book_request(generator: Generator, question: str, max_new_tokens: int) -> GenerationRequest:
-    """The base model's own answer: no adapter, never <RET>, with log-probs for its confidence."""
+def closed_book_request(generator: Generator, question: str, max_new_tokens: int,
+                        first_clause: bool = False) -> GenerationRequest:
+    """The base model's own answer: no adapter, never <RET>, with log-probs for its confidence. `first_clause`: stop
+    once that is written (`memory_request`)."""
     return GenerationRequest(
         prompt=generator.render_chat(prompts.closed_book(question)), max_new_tokens=max_new_tokens, stop=STOPS,
-        suppress=(prompts.RET_TOKEN,), top_logprobs=1,
+        suppress=(prompts.RET_TOKEN,), top_logprobs=1, first_clause=first_clause,
     )
+
+
+def memory_request(generator: Generator, question: str, max_new_tokens: int, beside_readings: bool) -> GenerationRequest:
+    """The closed-book request of the evidence batch. Beside readings it stops once its first clause is written:
+    memory's value and its confidence are read off that clause alone (`memory_value`, `answer_confidence`), while a
+    small model's closed-book answer runs on ("Project Velstead is led by the team of the American-based company,
+    Velstead, which is a US-based tech startup that ...") long after the one-line readings ended, and the batch
+    waited for it. Should memory become the answer, `completed` writes the rest."""
+    return closed_book_request(generator, question, max_new_tokens, first_clause=beside_readings)
+
+
+def completed(generator: Generator, request: GenerationRequest, generation: Generation,
+              on_token: Callable[[str], None] | None = None) -> Generation:
+    """`generation` written to its end when it stopped after its first clause (finish "clause"): the same request
+    goes on from its text (the continuation is streamed to `on_token`); any other generation as it is."""
+    if generation.finish_reason != "clause":
+        return generation
+    left = request.max_new_tokens - len(generation.tokens)
+    if left < 1:
+        return replace(generation, finish_reason="length")
+    more_request = replace(request, prompt=request.prompt + generation.text, max_new_tokens=left, first_clause=False)
+    if on_token is None:
+        more = generator.generate(more_request)
+    else:
+        more = final_generation(_streamed(generator.stream(more_request), on_token))
+    return Generation(
+        text=generation.text + more.text, tokens=generation.tokens + more.tokens,
+        token_logprobs=generation.token_logprobs + more.token_logprobs,
+        top_logprobs=generation.top_logprobs + more.top_logprobs, prompt_tokens=generation.prompt_tokens,
+        finish_reason=more.finish_reason,
+        timings_ms={**generation.timings_ms, "continue": more.timings_ms.get("total", 0.0)},
+    )
+
+
+def _streamed(events: Iterable[StreamEvent], on_token: Callable[[str], None]) -> Iterator[StreamEvent]:
+    for event in events:
+        if event.text:
+            on_token(event.text)
+        yield event
 
 
 def reading_request(generator: Generator, question: str, passage: Passage, max_new_tokens: int) -> GenerationRequest:
@@ -755,7 +796,7 @@ def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[
     requests = [reading_request(generator, question, focused[i], cfg.generation.max_new_tokens) for i in to_read]
     need_memory = closed_book is None or is_ret_generation(closed_book) or not closed_book.text.strip()
     if need_memory:
-        requests.insert(0, closed_book_request(generator, question, cfg.generation.max_new_tokens))
+        requests.insert(0, memory_request(generator, question, cfg.generation.max_new_tokens, bool(requests)))
     t0 = time.perf_counter()
     generations = generate_all(generator, requests) if requests else []
     elapsed = round((time.perf_counter() - t0) * 1000, 2)

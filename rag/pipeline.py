@@ -289,10 +289,16 @@ class Pipeline:
         """The closed-book answer; `gen` is reused when it is a real answer (never the router's <RET>).
         `passages`: shown with it (always mode); `searched`: searched but none could answer (adaptive)."""
         streamed = False
+        request = ev.closed_book_request(self.generator, question, self.cfg.generation.max_new_tokens)
         if gen is None or ev.is_ret_generation(gen) or not gen.text.strip():
             with run.stage("generate"):  # streamed as it is written
-                gen = self._generate(ev.closed_book_request(
-                    self.generator, question, self.cfg.generation.max_new_tokens), on_token)
+                gen = self._generate(request, on_token)
+            streamed = on_token is not None
+        elif gen.finish_reason == "clause":  # read beside passages, it stopped after its first clause
+            if on_token is not None:
+                _emit(clean_answer(gen.text), on_token)
+            with run.stage("generate"):  # the rest, streamed as it is written
+                gen = ev.completed(self.generator, request, gen, on_token)
             streamed = on_token is not None
         text = clean_answer(gen.text)
         if on_token is not None and not streamed:

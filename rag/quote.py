@@ -35,7 +35,7 @@ import re
 from dataclasses import dataclass, replace
 
 from rag import answer_match as am
-from rag.attribute import split_sentences
+from rag.sentences import split_sentences
 from rag.types import Passage
 
 # Verbs that say nothing of what is asked ("Which currency does Peru use?" ~ "The currency of Peru is the sol.").

@@ -54,7 +54,7 @@ class Generation:
     token_logprobs: tuple[float, ...] = ()  # log-probability of each generated token
     top_logprobs: tuple[Mapping[str, float], ...] = ()  # per position: token text -> log-prob (top-n requested)
     prompt_tokens: int = 0
-    finish_reason: str = "stop"  # "stop" | "length"
+    finish_reason: str = "stop"  # "stop" | "length" | "clause" (GenerationRequest.first_clause)
     timings_ms: Mapping[str, float] = field(default_factory=dict)  # "prompt", "decode", "first_token"
 
     @property

@@ -58,6 +58,10 @@ class GenerationRequest:
     adapter: str | None = None  # name of a LoRA adapter registered with the generator
     deltas: LoraDeltas | None = None  # per-request DyPRAG weights; the model is unchanged afterwards
     temperature: float = 0.0  # 0 = greedy
+    # Stop once the answer's first clause is complete (rag.answer_match.first_clause: all the evidence stage reads
+    # of a closed-book answer) and more has begun; finish_reason is then "clause" (the OpenAI-compatible backend
+    # closes its stream there, which ends the server's request).
+    first_clause: bool = False
 
 
 @dataclass(frozen=True)

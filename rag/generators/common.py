@@ -4,6 +4,7 @@ stop strings (also while streaming), the context-window check, and batched gener
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -46,6 +47,21 @@ def find_stop(text: str, stops: Sequence[str]) -> int:
     """Index of the earliest stop string in `text`, or -1."""
     hits = [i for s in stops if s and (i := text.find(s)) >= 0]
     return min(hits) if hits else -1
+
+
+def first_clause_done(text: str) -> bool:
+    """Whether the answer in `text` has written its first clause (rag.answer_match.first_clause) and begun the next:
+    what follows cannot change that clause. Judged on the answer as shown (rag.answer_text.clean_answer); while
+    the model is still echoing "Question: ..." nothing is done."""
+    from rag.answer_match import first_clause
+    from rag.answer_text import clean_answer
+
+    shown = clean_answer(text)
+    if not shown or shown.lower().startswith("question:"):
+        return False
+    clause = first_clause(shown)  # a prefix of the answer with its markers blanked
+    after = re.sub(r"\[\d+\]", " ", shown).strip()[len(clause):]
+    return bool(clause.strip()) and re.search(r"\w", after) is not None
 
 
 def holdback(text: str, stops: Sequence[str]) -> int:

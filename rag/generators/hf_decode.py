@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rag.generators.base import GenerationRequest
-from rag.generators.common import encode, find_stop, fit_window, token_text, top_dict
+from rag.generators.common import encode, find_stop, first_clause_done, fit_window, token_text, top_dict
 from rag.types import Generation
 
 
@@ -72,6 +72,8 @@ class DecodeRow:
         cut = find_stop(self.text, self.request.stop)
         if cut >= 0:
             self.text, self.finish, self.stopped, self.done = self.text[:cut], "stop", True, True
+        elif self.request.first_clause and first_clause_done(self.text):
+            self.finish, self.done = "clause", True
         elif len(self.ids) >= self.max_new:
             self.done = True
 

@@ -34,7 +34,15 @@ from typing import Any, TypeVar
 
 from rag.config import GenerationConfig, ModelConfig
 from rag.generators.base import ChatMessage, GenerationRequest, GeneratorError, LoraDeltas, ModelInfo, StreamEvent
-from rag.generators.common import encode, final_generation, fit_window, render_chat, token_text, top_dict
+from rag.generators.common import (
+    encode,
+    final_generation,
+    first_clause_done,
+    fit_window,
+    render_chat,
+    token_text,
+    top_dict,
+)
 from rag.generators.peft_export import export_peft
 from rag.models import REGISTRY, ModelNotFound
 from rag.types import Generation
@@ -283,6 +291,10 @@ class OpenAIGenerator:
                     yield StreamEvent(choice.text)
                 if choice.finish_reason:
                     finish = choice.finish_reason
+                elif request.first_clause and first_clause_done(text):
+                    finish = "clause"  # all that was asked for: closing the stream ends the server's request
+                    _close(chunks)
+                    break
         except self._openai.APIError as e:
             raise GeneratorError(f"POST /completions at {self.base_url} failed while streaming: {e}") from None
         except (AttributeError, TypeError, ValueError) as e:
@@ -307,6 +319,12 @@ class OpenAIGenerator:
         if key.startswith("token_id:"):
             return token_text(self.tokenizer, int(key[9:]))
         return key
+
+
+def _close(stream: Any) -> None:
+    close = getattr(stream, "close", None)
+    if close is not None:
+        close()
 
 
 def _tokens_within(tokens: Sequence[str], text: str) -> int:

@@ -8,6 +8,8 @@ from rag import answer_match as am
 from rag.config import load_config
 from rag.evidence import (
     Evidence,
+    closed_book_request,
+    completed,
     focus,
     gather,
     load_calibration,
@@ -145,6 +147,26 @@ def test_gather_reads_memory_and_each_passage_in_one_step(hf_generator):
     everything = gather(hf_generator, cfg, q, [kenya, bananas], prune=False)
     assert everything.read == 2 and everything.prompt_tokens > ev.prompt_tokens
     assert [r.passage.id for r in everything.answering] == ["ke"]
+
+
+def test_memory_read_beside_passages_is_its_first_clause_and_is_completed_on_demand(hf_generator_f32):
+    from rag.answer_match import first_clause
+
+    g, cfg, q = hf_generator_f32, load_config(env={}), "Who leads Project Velstead?"
+    full = g.generate(closed_book_request(g, q, 48))
+    assert len(first_clause(full.text)) < len(full.text) - 20, full.text  # the model runs on: the test can tell
+    # the passage names the project but never says "lead": it is read, not quoted
+    velstead = passage("pv", "Project Velstead. Wim Calmere runs Project Velstead from the Halworth office.")
+    beside = gather(g, cfg, q, [velstead])
+    assert beside.read == 1 and beside.memory.finish_reason == "clause"
+    assert full.text.startswith(beside.memory.text) and len(beside.memory.text) < len(full.text)
+    assert beside.memory_answer == first_clause(full.text)  # what the evidence reads of memory is unchanged
+    whole = completed(g, closed_book_request(g, q, 48), beside.memory)
+    assert whole.text == full.text and whole.finish_reason == full.finish_reason
+    assert len(whole.tokens) == len(whole.token_logprobs) == len(full.tokens)
+    alone = gather(g, cfg, q, [passage("ba", "Bananas are rich in potassium and grow in tropical climates.")])
+    assert alone.read == 0 and alone.memory.text == full.text  # nothing read beside it: memory is written whole
+    assert completed(g, closed_book_request(g, q, 48), alone.memory) is alone.memory
 
 
 def test_a_passage_missing_the_subject_cannot_reach_the_threshold():

@@ -108,6 +108,21 @@ class GeneratorSuite:
         assert "".join(g.tokens) == g.text  # tokens inside the stop string are dropped
         assert len(g.token_logprobs) == len(g.tokens)
 
+    def test_first_clause_stops_once_the_next_has_begun(self, generator):
+        from rag.answer_match import first_clause
+
+        prompt = generator.render_chat([ChatMessage("user", "Who leads Project Velstead?")])
+        full = generator.generate(GenerationRequest(prompt, max_new_tokens=48))
+        clause = first_clause(full.text)
+        assert len(clause) < len(full.text) - 20, full.text  # the model runs on after its first clause
+        cut = generator.generate(GenerationRequest(prompt, max_new_tokens=48, first_clause=True))
+        assert cut.finish_reason == "clause" and full.text.startswith(cut.text)
+        assert first_clause(cut.text) == clause and len(cut.text) < len(clause) + 12  # a word of the next, at most
+        assert len(cut.tokens) == len(cut.token_logprobs) < len(full.tokens)
+        short = generator.generate(GenerationRequest(generator.render_chat([ChatMessage("user", QUESTION)]),
+                                                     max_new_tokens=48, first_clause=True))
+        assert short.finish_reason == "stop" and "Paris" in short.text  # one clause: it ends as it would have
+
     def test_top_logprobs_shape_and_normalisation(self, generator, prompt):
         g = generator.generate(GenerationRequest(prompt, max_new_tokens=8, top_logprobs=5))
         assert len(g.top_logprobs) == len(g.tokens) == len(g.token_logprobs)
