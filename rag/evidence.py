@@ -64,6 +64,7 @@ from rag.answer_text import STOPS, clean_answer
 from rag.config import Config
 from rag.generators.base import GenerationRequest, Generator, StreamEvent
 from rag.generators.common import final_generation, generate_all
+from rag.locate import locate, shown_line
 from rag.quote import quote
 from rag.types import Generation, Passage
 
@@ -110,6 +111,8 @@ class Reading:
     overrides: bool = False  # a quote that stands over the model's reading of its passage (`with_quotes`)
     quotable: bool = False  # the model's reading, kept over a quote of its passage that does not override it: the
     # passage still states the answer in a sentence of its own, so other quotes do not outrank it (`outranked`)
+    located: bool = False  # a line found by meaning after nothing else answered (`with_located`, rag/locate.py);
+    # `probability` is then its similarity to the question
 
 
 @dataclass(frozen=True)
@@ -773,6 +776,32 @@ def outranked(readings: Sequence[Reading]) -> list[Reading]:
     if not any(r.quoted for r in readings):
         return list(readings)
     return [r if r.quoted or r.quotable or not r.answers else replace(r, answers=False) for r in readings]
+
+
+def with_located(question: str, passages: Sequence[Passage], evidence: Evidence,
+                 embed: Callable[[Sequence[str]], Any], calibration: dict[str, Any] | None = None) -> Evidence:
+    """`evidence` with one more answering reading when none answers and memory is unsure: the line of a passage
+    that could answer which is closest in meaning to the question, if close enough (rag/locate.py; the threshold
+    is `locate_threshold` of the evidence calibration). Its text is the line as the document states it (a table
+    row as "key: value"). No model call; evidence that answers, or whose memory is confident, is returned as is."""
+    calib = calibration or load_calibration()
+    threshold = calib.get("locate_threshold")
+    if threshold is None or evidence.answering or evidence.memory_confident:
+        return evidence
+    terms = question_terms(question)
+    could = [i for i, r in enumerate(evidence.readings) if (r.read or r.quoted) and i < len(passages)]
+    candidates = [passages[i] for i in could]
+    found = locate(question, candidates, embed, terms, [heading_words(p) for p in candidates], float(threshold))
+    if found is None:
+        return evidence
+    text = shown_line(found.passage.text)
+    feats = reading_features(question, terms, found.passage, found.value)
+    reading = Reading(found.passage, text, found.value, feats, round(found.similarity, 4), True, read=False,
+                      quoted=True, located=True)
+    where = could[candidates.index(next(p for p in candidates if p.id == found.passage.id))]
+    readings = list(evidence.readings)
+    readings[where] = reading
+    return replace(evidence, readings=tuple(readings))
 
 
 def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[Passage],

@@ -203,6 +203,9 @@ class Pipeline:
         with run.stage("evidence"):
             evidence = ev.gather(self.generator, self.cfg, question, found, closed_book=decision.closed_book,
                                  unfamiliar=unfamiliar)
+        if not evidence.answering and not evidence.memory_confident and self.attributor.embedder is not None:
+            with run.stage("locate"):  # no reading answers: the line closest in meaning, if close enough
+                evidence = ev.with_located(question, found, evidence, self.attributor.embedder.embed)
         answering = evidence.answering
         if not answering:
             if not evidence.memory_confident:

@@ -1,0 +1,148 @@
+"""Locate: the line of a retrieved passage that states what a question asks, found by meaning.
+
+Quotes (rag/quote.py) need the question's own words in the sentence, and the model's readings need a small model to
+read well. Real documents say things their own way, and often leave the subject to their heading:
+- "How much does the TideTrack T4 weigh?" is answered by the row "Weight | 62 g" of the TideTrack T4's
+  specification sheet;
+- "How often do I have to change my Quorvane password?" by "Passwords expire every 120 days" in Quorvane's IT FAQ;
+- "How long can I keep a book borrowed from the Téllisford Public Library?" by "The standard loan period is 21 days
+  for books".
+Neither a quote nor a reading answered these (a blind workload written without sight of the code: 12 of its 26
+document questions were declined with the right passage retrieved).
+
+When no passage's reading answers and memory is unsure (the answer path would decline), each line of the retrieved
+passages that could answer (sentence, table row, list item) is a candidate when
+- it holds a value of the kind the question asks that the question does not (`value_kind`: a number for "how
+  much/many/long/often", a date for "when", a name for "who", a place for "where"; a question naming no kind
+  takes only a table row or "key: value" line, whose value is its last cell);
+- it is about the question's subject: every name and number of the question is in the line, in the line before
+  it, or in the passage's title or heading (a specification sheet's rows do not repeat the product's name);
+and the candidate closest in meaning to the question (sentence embeddings; the line read with its document's title)
+answers when its similarity reaches the calibrated threshold (`conflict.locate_threshold`, fitted on the workloads'
+dev splits). Its words are the answer: the line is quoted as the document states it.
+
+    located = locate(question, passages, embedder.embed, threshold=0.55)
+    # -> Located(passage narrowed to "Weight | 62 g", value="62 g", similarity=0.61) or None
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from rag import answer_match as am
+from rag.quote import _value_in, asked_kind
+from rag.sentences import split_sentences
+from rag.types import Passage
+
+_HOW_NUMBER = re.compile(r"\bhow\s+(?:many|much|long|often|large|big|old|tall|far|high|heavy|fast|wide|deep|soon)\b",
+                         re.IGNORECASE)
+_WHEN = re.compile(r"\b(?:when|what\s+time|what\s+date|which\s+day|what\s+day)\b", re.IGNORECASE)
+_ROW = re.compile(r"^\s*(?P<key>[^|:\n]{1,60}?)\s*(?:\||:)\s*(?P<value>.+?)\s*$")
+_BULLET = re.compile(r"^\s*(?:[•\-*–]|\d+[.)])\s+")
+_MARKUP = re.compile(r"\*\*|__|`")
+MIN_LINE_CHARS = 3
+
+
+@dataclass(frozen=True)
+class Located:
+    passage: Passage  # narrowed to the line, offsets exact
+    value: str  # the value the line states ("62 g"; the whole line for a sentence)
+    similarity: float
+
+
+def value_kind(question: str) -> str | None:
+    """"date", "number", "person", "place", or None: the kind of value `question` asks for (rag/quote.py
+    `asked_kind`, and "how long/often/much ..." or "when" anywhere in it: "For how long at most can I book ...")."""
+    kind = asked_kind(question)
+    if kind is not None:
+        return kind
+    if _HOW_NUMBER.search(question):
+        return "number"
+    if _WHEN.search(question):
+        return "date"
+    return None
+
+
+def lines(passage: Passage) -> list[tuple[int, int]]:
+    """The passage's lines and sentences (character spans), bullets and table rows each one."""
+    return [span for span in split_sentences(passage.text) if span[1] - span[0] >= MIN_LINE_CHARS]
+
+
+def row_value(line: str) -> str:
+    """The value of a table row or "key: value" line ("62 g" of "Weight | 62 g"), "" for any other line."""
+    text = _MARKUP.sub("", _BULLET.sub("", line))
+    if "|" in text:
+        cells = [c.strip() for c in text.strip().strip("|").split("|") if c.strip()]
+        return cells[-1] if len(cells) >= 2 else ""
+    m = _ROW.match(text)
+    if m is None or len(m.group("key").split()) > 6:
+        return ""
+    return m.group("value")
+
+
+def candidates(question: str, passage: Passage, terms: dict[str, float],
+               heading: set[str]) -> list[tuple[tuple[int, int], str]]:
+    """(span, value) of the lines of `passage` that could answer `question` (see the module docstring)."""
+    kind = value_kind(question)
+    asked = set(am.tokens(question))
+    subject = [w for w, v in terms.items() if v > 1.0]
+    text = passage.text
+    spans = lines(passage)
+    out = []
+    for i, (s, e) in enumerate(spans):
+        line = text[s:e]
+        said = set(am.tokens(line)) | heading
+        if i:
+            said |= set(am.tokens(text[spans[i - 1][0]:spans[i - 1][1]]))
+        if not all(am.present_in(w, said) for w in subject):
+            continue
+        cell = row_value(line)
+        if kind is None:
+            value = cell if cell and _value_in(None, cell, asked | heading) else ""
+        else:
+            value = _value_in(kind, cell or line, asked | heading)
+            value = (cell or line) if value else ""
+        if value:
+            out.append(((s, e), value))
+    return out
+
+
+def locate(question: str, passages: Sequence[Passage], embed: Callable[[Sequence[str]], np.ndarray],
+           terms: dict[str, float], headings: Sequence[set[str]], threshold: float) -> Located | None:
+    """The line closest in meaning to `question` among the candidates of every passage, if it reaches `threshold`."""
+    found: list[tuple[int, tuple[int, int], str]] = []
+    for n, (passage, heading) in enumerate(zip(passages, headings)):
+        found += [(n, span, value) for span, value in candidates(question, passage, terms, heading)]
+    if not found:
+        return None
+    texts = [_MARKUP.sub("", passages[n].text[s:e]) for n, (s, e), _ in found]
+    vecs = embed([asking(question, terms), *texts])
+    sims = vecs[1:] @ vecs[0]
+    best = int(np.argmax(sims))
+    if float(sims[best]) < threshold:
+        return None
+    n, (s, e), value = found[best]
+    p = passages[n]
+    return Located(replace(p, text=p.text[s:e], start=p.start + s, end=p.start + e), value.strip(), float(sims[best]))
+
+
+def shown_line(line: str) -> str:
+    """The line as an answer shows it: a table row's cells as "key: value", without bullets or markup."""
+    text = _MARKUP.sub("", _BULLET.sub("", line)).strip()
+    if "|" in text:
+        cells = [c.strip() for c in text.strip("|").split("|") if c.strip()]
+        return ": ".join(cells) if len(cells) >= 2 else text
+    return text
+
+
+def asking(question: str, terms: dict[str, float]) -> str:
+    """What the question asks, without its subject: "How much does weigh?" of "How much does the TideTrack T4
+    weigh?". The subject picked the candidates; what is compared is what is said of it, so a line that only names
+    the subject ("Bredale Labs: a research laboratory.") is not close to every question about it."""
+    subject = {w for w, v in terms.items() if v > 1.0}
+    kept = [w for w in re.findall(r"[\w'’-]+|[^\w\s]", question) if am.fold(w) not in subject]
+    return " ".join(kept) or question

@@ -1,0 +1,73 @@
+"""rag/locate.py: the line that states what a question asks, found by meaning (real MiniLM embeddings)."""
+
+from __future__ import annotations
+
+from rag.evidence import heading_words, question_terms
+from rag.locate import asking, candidates, locate, row_value, shown_line, value_kind
+from rag.types import Passage
+
+SPEC = ("Blue Harbor Logistics — TideTrack T4 Container Tracker\n\nThe TideTrack T4 is a battery-powered tracker that "
+        "clips inside a shipping container.\n\nTechnical data\n\nProperty | Value\nDimensions | 98 × 54 × 21 mm\n"
+        "Weight | 62 g\nBattery life | 18 months at one report per hour\nIngress protection | IP67")
+FAQ = ("How do I reset my password?\n\nGo to the self-service page and follow the prompts. You will need your staff "
+       "badge number. Passwords expire every 120 days, and a new password must be at least 14 characters long.")
+
+
+def passage(pid: str, text: str, title: str) -> Passage:
+    return Passage(pid, f"{pid}.md", title, text, 0, len(text), 1.0)
+
+
+def found(question: str, *passages: Passage, threshold: float = 0.5):
+    from indexing.embed import Embedder
+
+    return locate(question, passages, Embedder.shared("minilm-l6").embed, question_terms(question),
+                  [heading_words(p) for p in passages], threshold)
+
+
+def test_value_kind_reads_how_and_when_anywhere_in_the_question():
+    assert value_kind("How much does the TideTrack T4 weigh?") == "number"
+    assert value_kind("For how long at most can I book the microscope?") == "number"
+    assert value_kind("How often do I have to change my password?") == "number"
+    assert value_kind("If I order today, when will it arrive?") == "date"
+    assert value_kind("Who leads Project Selstead?") == "person"
+    assert value_kind("What ingress protection rating does the tracker have?") is None
+
+
+def test_rows_give_their_last_cell_and_read_as_key_value():
+    assert row_value("Weight | 62 g") == "62 g"
+    assert row_value("| B216 | −80 °C freezers |") == "−80 °C freezers"
+    assert row_value("• **Adults:** €8") == "€8"
+    assert row_value("The TideTrack T4 is a tracker.") == ""
+    assert shown_line("| Weight | 62 g |") == "Weight: 62 g"
+    assert shown_line("• **Lumora CX-900:** maximum booking of 4 hours") == "Lumora CX-900: maximum booking of 4 hours"
+
+
+def test_the_subject_may_come_from_the_heading_but_must_be_somewhere():
+    q = "How much does the TideTrack T4 weigh?"
+    spec = passage("spec", SPEC, "Blue Harbor Logistics — TideTrack T4 Container Tracker")
+    lines = [spec.text[s:e] for (s, e), _ in candidates(q, spec, question_terms(q), heading_words(spec))]
+    assert "Weight | 62 g" in lines and "Dimensions | 98 × 54 × 21 mm" in lines  # numbers about the T4
+    other = passage("other", SPEC.replace("TideTrack T4", "WaveLog W2"), "WaveLog W2 sheet")
+    assert candidates(q, other, question_terms(q), heading_words(other)) == []  # another product's sheet
+
+
+def test_the_line_closest_in_meaning_answers():
+    spec = passage("spec", SPEC, "Blue Harbor Logistics — TideTrack T4 Container Tracker")
+    faq = passage("faq", FAQ, "Quorvane Systems IT — Frequently Asked Questions")
+    weight = found("How much does the TideTrack T4 weigh?", spec, faq)
+    assert weight is not None and weight.passage.text == "Weight | 62 g" and weight.value == "62 g"
+    assert SPEC[weight.passage.start:weight.passage.end] == "Weight | 62 g"  # exact offsets
+    often = found("How often do I have to change my Quorvane password?", spec, faq)
+    assert often is not None and "120 days" in often.passage.text
+
+
+def test_nothing_close_enough_is_no_answer():
+    spec = passage("spec", SPEC, "Blue Harbor Logistics — TideTrack T4 Container Tracker")
+    # lines with numbers about the T4 exist, but none says when it was founded or how many staff it has
+    assert found("In what year was the TideTrack T4 first sold?", spec) is None
+    assert found("How many employees built the TideTrack T4?", spec) is None
+
+
+def test_what_is_compared_leaves_the_subject_out():
+    q = "What is the best-known product of Bredale Labs?"
+    assert asking(q, question_terms(q)) == "What is the best-known product of ?"
