@@ -296,7 +296,7 @@ def heading_words(passage: Passage) -> set[str]:
     first_line, _, rest = text.partition("\n")
     is_heading = bool(rest.strip()) and len(first_line) <= 80 and not first_line.rstrip().endswith((".", "!", "?"))
     words = set(am.tokens(f"{passage.title} {first_line if is_heading else ''}"))
-    return words | {w for t in am.tokens(passage.title) for w in t.split("-")}
+    return words | {w for t in am.tokens(passage.title) for w in re.split(r"[-_]", t) if w}
 
 
 # A statement's verb: a copula or auxiliary, or a common verb of a company or a place ("employs", "uses"). A reading
@@ -367,7 +367,8 @@ def names_a_subject(question: str) -> bool:
 def memory_usable(question: str, memory_answer: str, confidence: float, top_coverage: float,
                   threshold: float, subject_in_documents: bool = False, documents_threshold: float | None = None,
                   documents_could_answer: bool = True, *, unfamiliar: bool = False,
-                  unfamiliar_threshold: float | None = None) -> bool:
+                  unfamiliar_threshold: float | None = None, familiar: bool = False,
+                  familiar_threshold: float | None = None) -> bool:
     """Whether the closed-book answer may stand when no passage answers.
 
     A request that names nothing the documents could hold, whose words the passages barely share or that no
@@ -380,12 +381,19 @@ def memory_usable(question: str, memory_answer: str, confidence: float, top_cove
     business, which memory cannot know: memory must then be more confident (`documents_threshold`). So must it
     when the subject's name is one the model's vocabulary holds only in pieces (`unfamiliar`: "Selholt
     Brewery", "Prymouthovia"): a model that never saw the name cannot remember facts about it, and a confident
-    answer is an invention (`unfamiliar_threshold`).
+    answer is an invention (`unfamiliar_threshold`). A subject whose every name word is one token of the model's
+    vocabulary (`familiar`: "Hamlet", "Peru", "Earth") is one its training text used often: its memory is
+    trusted from a lower confidence (`familiar_threshold`), documents naming it or not. SmolLM2-135M's closed-book
+    confidence on common knowledge it gets right ("Who wrote Romeo and Juliet?" 0.52, "What is the capital of
+    Peru?" 0.38) overlaps the confidence of its inventions; on the dev splits and a blind workload no unanswerable
+    question about a familiar subject scored between 0.33 and the general threshold, while six known ones did.
     """
     if am.is_unknown(memory_answer):
         return False
     if not names_a_subject(question) and (top_coverage < 0.34 or not documents_could_answer):
         return True
+    if familiar and familiar_threshold is not None and not unfamiliar:
+        return confidence >= familiar_threshold and answers_the_question(question, memory_answer)
     if subject_in_documents and documents_threshold is not None:
         threshold = max(threshold, documents_threshold)
     if unfamiliar and unfamiliar_threshold is not None:
@@ -851,7 +859,9 @@ def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[
     confident = memory_usable(question, memory_answer, confidence, top_coverage, calib["memory_threshold"],
                               subject_in_documents(question, readings), calib.get("memory_threshold_documents"),
                               any(could), unfamiliar=bool(unfamiliar),
-                              unfamiliar_threshold=calib.get("memory_threshold_unfamiliar"))
+                              unfamiliar_threshold=calib.get("memory_threshold_unfamiliar"),
+                              familiar=familiar_subject(generator.count_tokens, question),
+                              familiar_threshold=calib.get("memory_threshold_familiar"))
     tokens = sum(g.prompt_tokens for g in generations) + (closed_book.prompt_tokens if need_memory else 0) + extra_tokens
     return Evidence(closed_book, memory_answer, round(confidence, 4), confident, tuple(readings),
                     {"evidence": elapsed}, tokens)

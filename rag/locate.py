@@ -14,9 +14,10 @@ When no passage's reading answers and memory is unsure (the answer path would de
 passages that could answer (sentence, table row, list item) is a candidate when
 - it holds a value of the kind the question asks that the question does not (`value_kind`: a number for "how
   much/many/long/often", a date for "when", a name for "who", a place for "where"; a question naming no kind
-  takes only a table row or "key: value" line, whose value is its last cell);
+  takes only a table row or "key: value" line, whose value is its cells that say none of the question's words);
 - it is about the question's subject: every name and number of the question is in the line, in the line before
-  it, or in the passage's title or heading (a specification sheet's rows do not repeat the product's name);
+  it, in its paragraph, or in the passage's title or heading (a specification sheet's rows do not repeat the
+  product's name);
 and the candidate closest in meaning to the question (sentence embeddings; the line read with its document's title)
 answers when its similarity reaches the calibrated threshold (`conflict.locate_threshold`, fitted on the workloads'
 dev splits). Its words are the answer: the line is quoted as the document states it.
@@ -72,16 +73,20 @@ def lines(passage: Passage) -> list[tuple[int, int]]:
     return [span for span in split_sentences(passage.text) if span[1] - span[0] >= MIN_LINE_CHARS]
 
 
-def row_value(line: str) -> str:
-    """The value of a table row or "key: value" line ("62 g" of "Weight | 62 g"), "" for any other line."""
+def row_value(line: str, asked: set[str] = frozenset()) -> str:
+    """The value of a table row or "key: value" line, "" for any other line: the cells that say none of the
+    question's words (`asked`), else the last one ("62 g" of "Weight | 62 g" for "How much does it weigh?", "B216"
+    of "B216 | −80 °C freezers" for "In which room are the freezers?")."""
     text = _MARKUP.sub("", _BULLET.sub("", line))
     if "|" in text:
         cells = [c.strip() for c in text.strip().strip("|").split("|") if c.strip()]
-        return cells[-1] if len(cells) >= 2 else ""
-    m = _ROW.match(text)
-    if m is None or len(m.group("key").split()) > 6:
+    else:
+        m = _ROW.match(text)
+        cells = [m.group("key"), m.group("value")] if m is not None and len(m.group("key").split()) <= 6 else []
+    if len(cells) < 2:
         return ""
-    return m.group("value")
+    silent = [c for c in cells if not any(am.present_in(w, asked, forms=True) for w in am.tokens(c))]
+    return " | ".join(silent) if silent and len(silent) < len(cells) else cells[-1]
 
 
 def candidates(question: str, passage: Passage, terms: dict[str, float],
@@ -95,12 +100,12 @@ def candidates(question: str, passage: Passage, terms: dict[str, float],
     out = []
     for i, (s, e) in enumerate(spans):
         line = text[s:e]
-        said = set(am.tokens(line)) | heading
+        said = set(am.tokens(text[_paragraph_start(text, s):e])) | heading
         if i:
             said |= set(am.tokens(text[spans[i - 1][0]:spans[i - 1][1]]))
         if not all(am.present_in(w, said) for w in subject):
             continue
-        cell = row_value(line)
+        cell = row_value(line, asked)
         if kind is None:
             value = cell if cell and _value_in(None, cell, asked | heading) else ""
         else:
@@ -128,6 +133,13 @@ def locate(question: str, passages: Sequence[Passage], embed: Callable[[Sequence
     n, (s, e), value = found[best]
     p = passages[n]
     return Located(replace(p, text=p.text[s:e], start=p.start + s, end=p.start + e), value.strip(), float(sims[best]))
+
+
+def _paragraph_start(text: str, at: int) -> int:
+    """Where the paragraph holding offset `at` begins: after the last blank line before it ("The Clockhouse Museum
+    ... It is open Tuesday to Sunday. Admission is €8 for adults" is one paragraph about the museum)."""
+    blank = text.rfind("\n\n", 0, at)
+    return 0 if blank < 0 else blank + 2
 
 
 def shown_line(line: str) -> str:

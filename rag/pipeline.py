@@ -359,7 +359,9 @@ class Pipeline:
                 "nothing matched"
         usable = ev.memory_usable(question, ev.memory_value(question, gen.text), confidence, 0.0,
                                   calib["memory_threshold"], unfamiliar=bool(unfamiliar),
-                                  unfamiliar_threshold=calib.get("memory_threshold_unfamiliar"))
+                                  unfamiliar_threshold=calib.get("memory_threshold_unfamiliar"),
+                                  familiar=ev.familiar_subject(self.generator.count_tokens, question),
+                                  familiar_threshold=calib.get("memory_threshold_familiar"))
         if not usable:
             decision = self._route_unsure(question, decision, run)
         if usable or not decision.retrieve:

@@ -35,7 +35,9 @@ def test_value_kind_reads_how_and_when_anywhere_in_the_question():
 
 def test_rows_give_their_last_cell_and_read_as_key_value():
     assert row_value("Weight | 62 g") == "62 g"
-    assert row_value("| B216 | −80 °C freezers |") == "−80 °C freezers"
+    assert row_value("| B216 | −80 °C freezers |") == "−80 °C freezers"  # no question: the last cell
+    assert row_value("| B216 | −80 °C freezers |", {"room", "freezers"}) == "B216"  # the cell the question lacks
+    assert row_value("Weight | 62 g", {"weigh"}) == "62 g"
     assert row_value("• **Adults:** €8") == "€8"
     assert row_value("The TideTrack T4 is a tracker.") == ""
     assert shown_line("| Weight | 62 g |") == "Weight: 62 g"
