@@ -227,12 +227,9 @@ def _question_level(rows, coefs, ta, tm, logistic, unfamiliar_threshold=None) ->
         answering = [r for r in row["readings"] if logistic(coefs, r["features"]) >= ta]
         tp += sum(r["label"] for r in answering)
         fp += sum(1 - r["label"] for r in answering)
-        from rag.evidence import memory_usable, reachable
+        from rag.evidence import memory_usable
 
-        confident = memory_usable(row["question"], row["memory_answer"], row["memory_confidence"],
-                                  max((r["features"]["coverage"] for r in row["readings"]), default=0.0), tm,
-                                  documents_could_answer=any(reachable(coefs, r["features"]) >= ta
-                                                             for r in row["readings"]),
+        confident = memory_usable(row["question"], row["memory_answer"], row["memory_confidence"], tm,
                                   unfamiliar=bool(row.get("unfamiliar")), unfamiliar_threshold=unfamiliar_threshold)
         abstain = not answering and not confident
         if row["kind"] == "unanswerable":
@@ -266,7 +263,6 @@ def simulate(rows: list[dict[str, Any]], calibration: dict[str, Any], embedder: 
         echoes,
         logistic,
         memory_usable,
-        reachable,
         subject_in_documents,
     )
     from rag.types import Generation, Passage
@@ -298,11 +294,9 @@ def simulate(rows: list[dict[str, Any]], calibration: dict[str, Any], embedder: 
                 _JUDGED[key] = (c.flagged, c.kind)
             flagged, kind = _JUDGED[key]
             answer, how = answering[0].text, "documents"
-        elif memory_usable(row["question"], row["memory_answer"], conf,
-                           max((r.features["coverage"] for r in readings), default=0.0), calibration["memory_threshold"],
+        elif memory_usable(row["question"], row["memory_answer"], conf, calibration["memory_threshold"],
                            subject_in_documents(row["question"], readings), calibration.get("memory_threshold_documents"),
-                           any(reachable(calibration["answers"], r.features) >= calibration["answers_threshold"]
-                               for r in readings), unfamiliar=bool(row.get("unfamiliar")),
+                           unfamiliar=bool(row.get("unfamiliar")),
                            unfamiliar_threshold=calibration.get("memory_threshold_unfamiliar")):
             answer, how = row["memory"], "memory"
         else:

@@ -364,16 +364,16 @@ def names_a_subject(question: str) -> bool:
     return bool(_names(question))
 
 
-def memory_usable(question: str, memory_answer: str, confidence: float, top_coverage: float,
-                  threshold: float, subject_in_documents: bool = False, documents_threshold: float | None = None,
-                  documents_could_answer: bool = True, *, unfamiliar: bool = False,
+def memory_usable(question: str, memory_answer: str, confidence: float, threshold: float,
+                  subject_in_documents: bool = False, documents_threshold: float | None = None, *, unfamiliar: bool = False,
                   unfamiliar_threshold: float | None = None, familiar: bool = False,
                   familiar_threshold: float | None = None) -> bool:
     """Whether the closed-book answer may stand when no passage answers.
 
-    A request that names nothing the documents could hold, whose words the passages barely share or that no
-    passage found could answer ("Hi there!", "What is 37 + 36?", "Rewrite this politely: ..."; see `reachable`:
-    a number in a passage does not make it a sum's answer), is the model's own business: it answers.
+    A request that names nothing ("Hi there!", "Thank you so much", "What is the opposite of 'hot'?", "Rewrite
+    this politely: ...") is the model's own business when no passage answers it: it answers, however many of its
+    words the passages share ("Thanks to everyone who played" is no reason to decline a thank-you; a blind
+    workload's greetings and word tasks were declined that way).
     A question about a named subject is answered from memory only when the model is confident and its
     answer addresses what was asked; otherwise the honest answer is that nothing was found. When the user's
     documents name that subject yet none of them answers (`subject_in_documents`: "the birthday of the chief
@@ -390,7 +390,7 @@ def memory_usable(question: str, memory_answer: str, confidence: float, top_cove
     """
     if am.is_unknown(memory_answer):
         return False
-    if not names_a_subject(question) and (top_coverage < 0.34 or not documents_could_answer):
+    if not names_a_subject(question):
         return True
     if familiar and familiar_threshold is not None and not unfamiliar:
         return confidence >= familiar_threshold and answers_the_question(question, memory_answer)
@@ -855,10 +855,9 @@ def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[
     readings = outranked(readings)
     memory_answer = memory_value(question, closed_book.text)
     confidence = memory_confidence(question, closed_book, memory_answer, readings)
-    top_coverage = max((r.features["coverage"] for r in readings), default=0.0)
-    confident = memory_usable(question, memory_answer, confidence, top_coverage, calib["memory_threshold"],
+    confident = memory_usable(question, memory_answer, confidence, calib["memory_threshold"],
                               subject_in_documents(question, readings), calib.get("memory_threshold_documents"),
-                              any(could), unfamiliar=bool(unfamiliar),
+                              unfamiliar=bool(unfamiliar),
                               unfamiliar_threshold=calib.get("memory_threshold_unfamiliar"),
                               familiar=familiar_subject(generator.count_tokens, question),
                               familiar_threshold=calib.get("memory_threshold_familiar"))

@@ -1,4 +1,4 @@
-"""The answer path for one question: decide -> retrieve -> (inject) -> evidence -> answer -> conflict -> attribute.
+"""The answer path for one question: decide -> retrieve -> (inject) -> evidence -> (locate) -> answer -> conflict -> attribute.
 
     pipeline = Pipeline.from_config(load_config())
     answer = pipeline.answer("Who wrote Dracula?")          # -> rag.types.Answer
@@ -15,6 +15,8 @@ Flow:
 - evidence (rag/evidence.py): one batch of short generations: the closed-book answer and one reading per
   passage (that passage alone, focused on the sentences near the question's words), each with a calibrated
   probability that the passage answers the question.
+- locate (rag/locate.py): when no reading answers and memory is unsure, the passage line closest in meaning to the
+  question (a sentence, a table row) answers if close enough; no model call.
 - answer, one of three:
   - some passage answers: the answer is the best reading (citing its passage), plus the other side when
     two documents disagree. Nothing is generated twice: the reading already is the grounded answer.
@@ -357,8 +359,8 @@ class Pipeline:
         confidence = round(ev.answer_confidence(gen, question), 4)
         empty = f"no passages found in {where}: it is empty (add documents with `adaptrag index add PATH`) or " \
                 "nothing matched"
-        usable = ev.memory_usable(question, ev.memory_value(question, gen.text), confidence, 0.0,
-                                  calib["memory_threshold"], unfamiliar=bool(unfamiliar),
+        usable = ev.memory_usable(question, ev.memory_value(question, gen.text), confidence, calib["memory_threshold"],
+                                  unfamiliar=bool(unfamiliar),
                                   unfamiliar_threshold=calib.get("memory_threshold_unfamiliar"),
                                   familiar=ev.familiar_subject(self.generator.count_tokens, question),
                                   familiar_threshold=calib.get("memory_threshold_familiar"))

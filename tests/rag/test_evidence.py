@@ -187,9 +187,9 @@ def test_memory_must_be_surer_about_a_subject_the_documents_name_but_do_not_answ
     so it is the user's own business; a memory answer at 0.6 confidence is not enough there, but is for a
     subject the documents never name."""
     q, memory = "What is the birthday of the chief executive of Brestead Labs?", "It is 2023"
-    assert memory_usable(q, memory, 0.6, 0.6, 0.55, subject_in_documents=False, documents_threshold=0.65)
-    assert not memory_usable(q, memory, 0.6, 0.6, 0.55, subject_in_documents=True, documents_threshold=0.65)
-    assert memory_usable(q, memory, 0.7, 0.6, 0.55, subject_in_documents=True, documents_threshold=0.65)
+    assert memory_usable(q, memory, 0.6, 0.55, subject_in_documents=False, documents_threshold=0.65)
+    assert not memory_usable(q, memory, 0.6, 0.55, subject_in_documents=True, documents_threshold=0.65)
+    assert memory_usable(q, memory, 0.7, 0.55, subject_in_documents=True, documents_threshold=0.65)
     handbook = passage("bl", "Brestead Labs staff handbook. Staff receive 21 days of annual leave.")
     other = passage("zz", "Zarby Analytics was founded in 1990.")
     terms = question_terms(q)
@@ -224,8 +224,19 @@ def test_a_number_in_a_passage_does_not_make_it_the_answer_to_a_sum():
     calib = load_calibration()
     feats = passage_features(question_terms(q), leave)
     assert feats["coverage"] >= 0.34 and reachable(calib["answers"], feats) < calib["answers_threshold"]
-    assert memory_usable(q, "14 minus 9 is 5", 0.2, feats["coverage"], 0.55, documents_could_answer=False)
-    assert not memory_usable(q, "14 minus 9 is 5", 0.2, feats["coverage"], 0.55, documents_could_answer=True)
+    assert memory_usable(q, "14 minus 9 is 5", 0.2, 0.55)
+
+
+def test_a_request_naming_nothing_is_answered_from_memory_whatever_the_passages_share():
+    """"Thank you so much" shares its words with "Thanks to everyone who played": no reason to decline it. A
+    question about a named subject still needs a confident memory; a familiar one from the lower threshold."""
+    assert memory_usable("Thank you so much", "You're welcome!", 0.1, 0.55)
+    assert memory_usable("What is the opposite of 'hot'?", "The opposite of hot is cold.", 0.2, 0.55)
+    assert not memory_usable("Who wrote Hamlet?", "Hamlet was written by William Shakespeare.", 0.4, 0.55)
+    assert memory_usable("Who wrote Hamlet?", "Hamlet was written by William Shakespeare.", 0.4, 0.55,
+                         subject_in_documents=True, documents_threshold=0.65, familiar=True, familiar_threshold=0.33)
+    assert not memory_usable("Who leads Selholt?", "Selholt is led by Ann Brook.", 0.4, 0.55, familiar=True,
+                             familiar_threshold=0.33, unfamiliar=True, unfamiliar_threshold=0.9)
 
 
 def test_a_reading_about_something_else_does_not_answer():
@@ -261,9 +272,9 @@ def test_a_name_the_model_never_saw_is_unfamiliar(hf_generator):
                      "Who wrote Romeo and Juliet?", "What is 14 minus 9?", "Hello! How are you?"):
         assert unfamiliar_name(count, familiar) == "", familiar
     q, memory = "Which bank does Selholt Brewery use?", "Selholt Brewery banks with Velby Savings."
-    assert memory_usable(q, memory, 0.8, 0.6, 0.55)
-    assert not memory_usable(q, memory, 0.8, 0.6, 0.55, unfamiliar=True, unfamiliar_threshold=0.9)
-    assert memory_usable(q, memory, 0.95, 0.6, 0.55, unfamiliar=True, unfamiliar_threshold=0.9)
+    assert memory_usable(q, memory, 0.8, 0.55)
+    assert not memory_usable(q, memory, 0.8, 0.55, unfamiliar=True, unfamiliar_threshold=0.9)
+    assert memory_usable(q, memory, 0.95, 0.55, unfamiliar=True, unfamiliar_threshold=0.9)
 
 
 def test_a_reading_that_describes_the_answer_with_the_question_does_not_answer():
@@ -283,8 +294,8 @@ def test_memory_that_copies_the_question_s_numbers_is_not_an_answer():
     """SmolLM2 answers "How many bakeries were there in Sweden in 1710?" with "There were 171 bakeries in Sweden
     in 1710" at 87% confidence: the digits come from the question, and the honest answer is that none was found."""
     q = "How many bakeries were there in Sweden in 1710?"
-    assert not memory_usable(q, "There were 171 bakeries in Sweden in 1710", 0.95, 0.6, 0.55)
-    assert memory_usable(q, "There were 42 bakeries in Sweden in 1710", 0.95, 0.6, 0.55)
+    assert not memory_usable(q, "There were 171 bakeries in Sweden in 1710", 0.95, 0.55)
+    assert memory_usable(q, "There were 42 bakeries in Sweden in 1710", 0.95, 0.55)
 
 
 @pytest.mark.parametrize("reading, value", [
