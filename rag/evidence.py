@@ -806,7 +806,7 @@ def with_located(question: str, passages: Sequence[Passage], evidence: Evidence,
     feats = reading_features(question, terms, found.passage, found.value)
     reading = Reading(found.passage, text, found.value, feats, round(found.similarity, 4), True, read=False,
                       quoted=True, located=True)
-    where = could[candidates.index(next(p for p in candidates if p.id == found.passage.id))]
+    where = next(i for i in could if passages[i].id == found.passage.id)
     readings = list(evidence.readings)
     readings[where] = reading
     return replace(evidence, readings=tuple(readings))

@@ -207,7 +207,8 @@ class Pipeline:
                                  unfamiliar=unfamiliar)
         if not evidence.answering and not evidence.memory_confident and self.attributor.embedder is not None:
             with run.stage("locate"):  # no reading answers: the line closest in meaning, if close enough
-                evidence = ev.with_located(question, found, evidence, self.attributor.embedder.embed)
+                evidence = ev.with_located(question, found, evidence, self.attributor.embedder.embed,
+                                           ev.load_calibration(self.cfg.conflict.evidence_calibration or None))
         answering = evidence.answering
         if not answering:
             if not evidence.memory_confident:
