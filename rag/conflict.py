@@ -205,7 +205,9 @@ class ConflictChecker:
         # memory vs documents: the answering reading that disagrees most with memory
         # memory must be an answer to this question: "Vietnam is a country in Southeast Asia" is no memory of its
         # currency, and a year is no counter-answer to a calling code (type_match below)
-        features["memory_applies"] = float(bool(answering) and memory_type != "none"
+        # a line found by meaning (rag/locate.py) answers only where memory was unsure: it raises no memory conflict
+        features["memory_applies"] = float(bool(answering) and not all(r.located for r in answering)
+                                           and memory_type != "none"
                                            and bool(ev._answer_words(memory, question) or memory_type == "polar")
                                            and ev.answers_the_question(question, memory))
         # A passage that holds every word of the question ("capital", "Taiwan") yet not the memory's value states

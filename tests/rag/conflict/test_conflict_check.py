@@ -188,3 +188,20 @@ def test_a_middling_memory_of_a_familiar_name_may_conflict_an_invented_one_may_n
     with pytest.raises(ValueError, match="min_confidence_familiar"):
         ConflictChecker(hf_generator, None, dataclasses.replace(Config(), conflict=ConflictConfig(
             min_confidence_familiar=1.5)))
+
+
+def test_a_line_found_by_meaning_raises_no_memory_conflict(checker):
+    """A located line (rag/locate.py) answers only where memory was unsure; the same line read by the model against
+    a confident memory is a memory conflict."""
+    import math
+
+    from rag.evidence import make_reading
+
+    q = "What is the capital of Australia?"
+    memory = Generation(text="The capital of Australia is Canberra.",
+                        tokens=("The", " capital", " of", " Australia", " is", " Canberra", "."),
+                        token_logprobs=(-0.05, -0.05, -0.05, -0.05, -0.05, math.log(0.95), -0.05))
+    sydney = make_reading(q, passage("sydney", "The capital of Australia is Sydney."), "The capital of Australia is Sydney.")
+    assert checker.judge(q, memory, [sydney]).conflict.kind == "memory_vs_documents"
+    located = dataclasses.replace(sydney, located=True, quoted=True)
+    assert not checker.judge(q, memory, [located]).conflict.flagged
