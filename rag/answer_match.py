@@ -226,14 +226,19 @@ _CLAUSE_END = re.compile(r"(?<!\b[A-Z])(?<!\d)[.!?;](\s|$)|,\s(?!\d)")
 def first_clause(answer: str) -> str:
     """The answer up to its first clause end (". ", "; ", ", ") or line break (small models ramble after it);
     an initial ("J. Smith") or a title's full stop ("Sr.", `TITLE_ABBREVIATIONS`) ends nothing."""
+    return split_first_clause(answer)[0]
+
+
+def split_first_clause(answer: str) -> tuple[str, str]:
+    """(`first_clause(answer)`, what the answer says after it), citation markers blanked."""
     text = _CITATION.sub(" ", answer).strip()
-    text = text.split("\n", 1)[0]
-    for match in _CLAUSE_END.finditer(text):
-        word = re.search(r"(\w+)$", text[: match.start()])
+    line = text.split("\n", 1)[0]
+    for match in _CLAUSE_END.finditer(line):
+        word = re.search(r"(\w+)$", line[: match.start()])
         if match.group().startswith(".") and word and word.group(1).lower() in TITLE_ABBREVIATIONS:
             continue
-        return text[: match.start()]
-    return text
+        return line[: match.start()], text[match.start():]
+    return line, text[len(line):]
 
 
 def is_unknown(answer: str) -> bool:

@@ -52,7 +52,7 @@ import json
 import math
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -62,8 +62,8 @@ from rag import answer_match as am
 from rag import prompts
 from rag.answer_text import STOPS, clean_answer
 from rag.config import Config
-from rag.generators.base import GenerationRequest, Generator, StreamEvent
-from rag.generators.common import final_generation, generate_all
+from rag.generators.base import GenerationRequest, Generator
+from rag.generators.common import generate_all, generate_streamed
 from rag.locate import locate, shown_line
 from rag.quote import quote
 from rag.types import Generation, Passage
@@ -644,11 +644,8 @@ def completed(generator: Generator, request: GenerationRequest, generation: Gene
     left = request.max_new_tokens - len(generation.tokens)
     if left < 1:
         return replace(generation, finish_reason="length")
-    more_request = replace(request, prompt=request.prompt + generation.text, max_new_tokens=left, first_clause=False)
-    if on_token is None:
-        more = generator.generate(more_request)
-    else:
-        more = final_generation(_streamed(generator.stream(more_request), on_token))
+    more = generate_streamed(generator, replace(request, prompt=request.prompt + generation.text, max_new_tokens=left,
+                                                first_clause=False), on_token)
     return Generation(
         text=generation.text + more.text, tokens=generation.tokens + more.tokens,
         token_logprobs=generation.token_logprobs + more.token_logprobs,
@@ -656,13 +653,6 @@ def completed(generator: Generator, request: GenerationRequest, generation: Gene
         finish_reason=more.finish_reason,
         timings_ms={**generation.timings_ms, "continue": more.timings_ms.get("total", 0.0)},
     )
-
-
-def _streamed(events: Iterable[StreamEvent], on_token: Callable[[str], None]) -> Iterator[StreamEvent]:
-    for event in events:
-        if event.text:
-            on_token(event.text)
-        yield event
 
 
 def reading_request(generator: Generator, question: str, passage: Passage, max_new_tokens: int) -> GenerationRequest:

@@ -46,6 +46,7 @@ from rag.attribute import Attributor
 from rag.calculate import calculate
 from rag.config import Config, DyPRAGMode, Mode
 from rag.generators.base import GenerationRequest, Generator, LoraDeltas
+from rag.generators.common import generate_streamed
 from rag.types import Answer, Conflict, Decision, Generation, Passage
 
 log = logging.getLogger(__name__)
@@ -401,17 +402,7 @@ class Pipeline:
         )
 
     def _generate(self, request: GenerationRequest, on_token: Callable[[str], None] | None) -> Generation:
-        if on_token is None:
-            return self.generator.generate(request)
-        final: Generation | None = None
-        for event in self.generator.stream(request):
-            if event.generation is not None:
-                final = event.generation
-            elif event.text:
-                on_token(event.text)
-        if final is None:
-            raise PipelineError("the generator's stream ended without a final result")
-        return final
+        return generate_streamed(self.generator, request, on_token)
 
     def _answer_prompt(self, question: str, passages: Sequence[Passage], adapter: str | None):
         from rag.decide import Decider

@@ -5,7 +5,7 @@ stop strings (also while streaming), the context-window check, and batched gener
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from rag.generators.base import ChatMessage, GenerationRequest, GeneratorError, StreamEvent
@@ -53,14 +53,13 @@ def first_clause_done(text: str) -> bool:
     """Whether the answer in `text` has written its first clause (rag.answer_match.first_clause) and begun the next:
     what follows cannot change that clause. Judged on the answer as shown (rag.answer_text.clean_answer); while
     the model is still echoing "Question: ..." nothing is done."""
-    from rag.answer_match import first_clause
+    from rag.answer_match import split_first_clause
     from rag.answer_text import clean_answer
 
     shown = clean_answer(text)
     if not shown or shown.lower().startswith("question:"):
         return False
-    clause = first_clause(shown)  # a prefix of the answer with its markers blanked
-    after = re.sub(r"\[\d+\]", " ", shown).strip()[len(clause):]
+    clause, after = split_first_clause(shown)
     return bool(clause.strip()) and re.search(r"\w", after) is not None
 
 
@@ -97,6 +96,21 @@ def final_generation(events: Iterable[StreamEvent]) -> Generation:
     if final is None:
         raise GeneratorError("the generator's stream ended without a final result")
     return final
+
+
+def generate_streamed(generator: Any, request: GenerationRequest,
+                      on_token: Callable[[str], None] | None) -> Generation:
+    """`generator.generate(request)`, its text handed to `on_token` piece by piece as it is written when given."""
+    if on_token is None:
+        return generator.generate(request)
+
+    def pieces() -> Iterator[StreamEvent]:
+        for event in generator.stream(request):
+            if event.text:
+                on_token(event.text)
+            yield event
+
+    return final_generation(pieces())
 
 
 def generate_all(generator: Any, requests: Sequence[GenerationRequest]) -> list[Generation]:
