@@ -36,7 +36,7 @@ ANSWER_IN_CORPUS = {"document", "no_conflict", "memory_conflict", "known"}
 # document_conflict readings are left out of the fit: the side that differs from the case's alias answers too.
 SHOULD_ANSWER = {"document", "no_conflict", "known"}
 HAND_SET = ("memory_threshold_documents", "memory_threshold_unfamiliar", "memory_threshold_familiar", "locate_threshold",
-            "locate_fitted_on")  # calibration keys `fit` keeps as they are
+            "locate_fitted_on", "topic_threshold", "topic_fitted_on")  # calibration keys `fit` keeps as they are
 
 
 def _label(kind: str, aliases: list[str], passage: str, reading: str) -> int:

@@ -407,7 +407,8 @@ def answer_type(answer: str) -> str:
 
 
 _EXPECT_DATE = re.compile(r"^\s*when\b|\b(?:what|which) year\b|\bbirthday\b|\bdate of\b|\bwhat date\b", re.IGNORECASE)
-_EXPECT_NUMBER = re.compile(r"^\s*how (?:many|much|large|big|long|old|tall|far|high)\b", re.IGNORECASE)
+_EXPECT_NUMBER = re.compile(r"^\s*how (?:many|much|large|big|long|old|tall|far|high|heavy)\b|\bpopulation\b|"
+                            r"\bwhat (?:percentage|percent|proportion)\b", re.IGNORECASE)
 
 
 def expected_type(question: str) -> str | None:
@@ -422,12 +423,66 @@ def expected_type(question: str) -> str | None:
 
 def fits_question(question: str, answer: str) -> bool:
     """Whether an answer is of the kind the question asks for: a date or number question is not answered by a
-    name ("The birthday of the chief executive is Ulla Quencombe"). Questions that name no kind fit anything."""
+    name ("The birthday of the chief executive is Ulla Quencombe"), nor a question asking for a price, a length of
+    time, a time of day or a phone number by a value without its unit (`asked_unit`: "2025" does not say for how
+    long a permit is valid, "1" is no price). Questions that name no kind fit anything."""
+    unit = asked_unit(question)
+    if unit is not None:
+        return states_unit(unit, answer)  # "Admission is free" answers "How much is a ticket?"
     want = expected_type(question)
     if want is None:
         return True
     got = answer_type(answer)
     return got == want or (want == "number" and got == "date") or (want == "date" and got == "number")
+
+
+_COUNT = (r"(?:\d+(?:[.,]\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
+          r"thirty|forty|fifty|sixty|ninety|half|several|few|couple)")
+_TIME_UNIT = r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|h|days?|nights?|weeks?|wks?|fortnights?|months?|years?|yrs?)"
+_LENGTH_UNIT = (r"(?:millimet(?:re|er)s?|mm|centimet(?:re|er)s?|cm|met(?:re|er)s?|m|kilomet(?:re|er)s?|km|miles?|mi|"
+                r"feet|foot|ft|inch(?:es)?|yards?|yd)")
+_MONEY_WORDS = r"(?:cost|costs|costing|charge|charges|charged|pay|paid|price|prices|priced|fee|fees|fare|fares|" \
+               r"ticket|tickets|admission|entry|membership|rent|deposit|subscription|spend)"
+_ASKS_MONEY = re.compile(rf"\bhow much\b.*\b{_MONEY_WORDS}\b|\b(?:price|prices|fee|fees|fare|fares|rent|deposit|"
+                         r"tuition)\b|\bwhat(?:'s| is| was| are)? the cost\b", re.IGNORECASE)
+_ASKS_EXTENT = re.compile(r"\bhow long\b(?!\s+ago\b)", re.IGNORECASE)
+_ASKS_CLOCK = re.compile(r"\b(?:what|which) time\b(?!\s+(?:of|zone)\b)", re.IGNORECASE)
+_ASKS_PHONE = re.compile(r"\b(?:phone|telephone|mobile|contact|fax)\s+number\b|\bwhat number\b.*\b(?:call|ring|dial)\b",
+                         re.IGNORECASE)
+_STATES = {
+    "money": re.compile(r"[£$€¥₹]|\b(?:GBP|USD|EUR|CHF|AUD|CAD|NZD|JPY|SEK|NOK|DKK|INR)\b|\d\s*(?:p|pence|pounds?|quid|"
+                        r"dollars?|cents?|euros?|yen|francs?|kr|kronor|krona|kroner|rupees?|pesos?)\b|\bfree\b|"
+                        r"\bno (?:charge|cost|fee)\b|\bnothing\b", re.IGNORECASE),
+    "extent": re.compile(rf"\b{_COUNT}(?:\s*-\s*|\s*to\s*|\s*)(?:{_COUNT}\s*)?(?:-\s*)?(?:[a-z]+\s+)?(?:{_TIME_UNIT}|{_LENGTH_UNIT})\b|"
+                         r"\b(?:overnight|indefinitely|permanently|forever|an? (?:hour|day|week|month|year|night|"
+                         r"fortnight)|hourly|daily|weekly|monthly|yearly|annually)\b|\d+h\d+", re.IGNORECASE),
+    "clock": re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s*(?:am|pm|a\.m\.|p\.m\.)|\b(?:noon|midday|midnight|"
+                        r"o'clock|o’clock)\b", re.IGNORECASE),
+    "phone": re.compile(r"\+?\(?\d[\d\s().-]{4,}\d"),
+}
+
+
+def asked_unit(question: str) -> str | None:
+    """The unit a value must carry to answer `question`, when its words ask for one: "money" (a price, a fee,
+    "how much does ... cost"), "extent" (how long: a length of time or of distance), "clock" (what time) or
+    "phone" (a phone number); None for any other question."""
+    if _ASKS_EXTENT.search(question):
+        return "extent"
+    if _ASKS_CLOCK.search(question):
+        return "clock"
+    if _ASKS_PHONE.search(question):
+        return "phone"
+    if _ASKS_MONEY.search(question) and not re.search(r"\bhow (?:many|often)\b", question, re.IGNORECASE):
+        return "money"
+    return None
+
+
+def states_unit(unit: str, text: str) -> bool:
+    """Whether `text` states a value in `unit` (`asked_unit`): "£62", "72 hours", "11:00", "01632 960 123"."""
+    found = _STATES[unit].search(text)
+    if unit != "phone" or found is None:
+        return found is not None
+    return sum(c.isdigit() for c in found.group()) >= 6
 
 
 def contains(longer: str, shorter: str) -> bool:

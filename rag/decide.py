@@ -9,7 +9,9 @@ Modes:
   A request that names no subject and that no passage could answer ("Hi!", "What is 7 + 5?") is the base
   model's to answer, without a router call. A question about a name the model's vocabulary holds only in pieces
   ("Selholt Brewery": rag.evidence.unfamiliar_name) is searched for without a router call too: the model never
-  saw the name, so its confidence about it means nothing; memory answers then only if very confident.
+  saw the name, so its confidence about it means nothing, and its memory is not asked at all (`ask_memory`: the
+  evidence batch has no closed-book row; with nothing found that answers, the answer declines). Always mode asks
+  memory about every question.
   Otherwise (nothing in the documents names what is asked) the answer path (`memory_first`) first lets a confident
   closed-book answer stand, and asks the router (`route`) only about an unsure one: below the threshold memory
   answers, above it the answer declines. Called without `memory_first`, the router is asked at once:
@@ -112,10 +114,12 @@ class Decider:
             decision = Decision(True, "always", None, "mode always: retrieving")
         elif mode == "adaptive" and readable:
             decision = Decision(True, "adaptive", None, f"your documents could answer: {readable} passage"
-                                f"{'s' if readable != 1 else ''} found name{'' if readable != 1 else 's'} what is asked")
+                                f"{'s' if readable != 1 else ''} found name{'' if readable != 1 else 's'} what is asked",
+                                ask_memory=not unfamiliar)
         elif mode == "adaptive" and unfamiliar:
             decision = Decision(True, "adaptive", None, f"the model does not know the name {unfamiliar!r}: its "
-                                "vocabulary holds it only in pieces, so its memory of it cannot be trusted")
+                                "vocabulary holds it only in pieces, so its memory of it cannot be trusted",
+                                ask_memory=False)
         elif mode == "adaptive" and not _names_a_subject(question):
             # nothing found could answer, and the request names nothing to look up ("Hi!", "What is 7 + 5?"):
             # the base model answers; the router's opinion would change nothing but the cost

@@ -64,7 +64,7 @@ from rag.answer_text import STOPS, clean_answer
 from rag.config import Config
 from rag.generators.base import GenerationRequest, Generator
 from rag.generators.common import generate_all, generate_streamed
-from rag.locate import locate, shown_line
+from rag.locate import closest_line, locate, shown_line
 from rag.quote import quote
 from rag.types import Generation, Passage
 
@@ -124,6 +124,7 @@ class Evidence:
     readings: tuple[Reading, ...]
     timings_ms: dict[str, float]
     prompt_tokens: int = 0  # over every row of the evidence batch
+    memory_asked: bool = True  # False: gathered without the closed-book row (`gather(memory=False)`)
 
     @property
     def read(self) -> int:
@@ -802,16 +803,40 @@ def with_located(question: str, passages: Sequence[Passage], evidence: Evidence,
     return replace(evidence, readings=tuple(readings))
 
 
+def on_topic(question: str, evidence: Evidence, embed: Callable[[Sequence[str]], Any],
+             calibration: dict[str, Any] | None = None) -> Evidence:
+    """`evidence` without the answering readings of passages that do not speak of what a request naming no subject
+    asks: no line of theirs is as close in meaning to it as `topic_threshold` of the evidence calibration
+    (rag/locate.py `closest_line`). With no name to look for, a passage that shares a word with the request is read
+    and its reading may "answer": "How many hours are there in one day?" by "A guest permit expires after 72 hours",
+    "How many days are there in a week?" by "You may work from home up to three days per week". A question naming
+    its subject is left as it is (the subject already picked its passages)."""
+    calib = calibration or load_calibration()
+    threshold = calib.get("topic_threshold")
+    answering = [i for i, r in enumerate(evidence.readings) if r.answers]
+    if threshold is None or not answering or names_a_subject(question):
+        return evidence
+    sims = closest_line(question, [evidence.readings[i].passage for i in answering], embed)
+    readings = list(evidence.readings)
+    for i, sim in zip(answering, sims):
+        if sim < float(threshold):
+            r = readings[i]
+            readings[i] = replace(r, answers=False, features={**r.features, "off_topic": round(sim, 4)})
+    return replace(evidence, readings=tuple(readings))
+
+
 def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[Passage],
            closed_book: Generation | None = None, calibration: dict[str, Any] | None = None,
            prune: bool = True, second_look: bool = True, unfamiliar: str | None = None,
-           quotes: bool = True) -> Evidence:
+           quotes: bool = True, memory: bool = True) -> Evidence:
     """Closed-book answer and one reading per passage that could answer, in one batch (see the module
     docstring). A passage whose own sentence states a value of the kind asked is quoted instead of read
     (`quoted_readings`). Then a second look, in one more batch, at the passages whose reading did not answer, cut
     to the sentences richest in the question's words (`SECOND_LOOK_CHARS`). `prune=False` reads every passage,
     and `second_look=False` / `quotes=False` skip the second look / the quotes (to collect fitting data: model
-    readings only). `unfamiliar`: the question's `unfamiliar_name`, when the caller has it already."""
+    readings only). `unfamiliar`: the question's `unfamiliar_name`, when the caller has it already. `memory=False`:
+    the model's memory is not asked (adaptive mode, about a name the model never saw: rag/decide.py); the evidence
+    then holds an empty memory that is never confident and conflicts with nothing (`Evidence.memory_asked`)."""
     calib = calibration or load_calibration(cfg.conflict.evidence_calibration or None)
     if unfamiliar is None:
         unfamiliar = unfamiliar_name(generator.count_tokens, question)
@@ -822,6 +847,8 @@ def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[
     to_read = [i for i in candidates if not (i in quoted and quoted[i].overrides)]
     requests = [reading_request(generator, question, focused[i], cfg.generation.max_new_tokens) for i in to_read]
     need_memory = closed_book is None or is_ret_generation(closed_book) or not closed_book.text.strip()
+    if need_memory and not memory:
+        closed_book, need_memory = Generation("", finish_reason="skipped"), False
     if need_memory:
         requests.insert(0, memory_request(generator, question, cfg.generation.max_new_tokens, bool(requests)))
     t0 = time.perf_counter()
@@ -843,6 +870,9 @@ def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[
         extra_tokens += more
     elapsed = round(elapsed + (time.perf_counter() - t1) * 1000, 2)
     readings = outranked(readings)
+    if closed_book.finish_reason == "skipped":
+        return Evidence(closed_book, "", 0.0, False, tuple(readings), {"evidence": elapsed},
+                        sum(g.prompt_tokens for g in generations) + extra_tokens, memory_asked=False)
     memory_answer = memory_value(question, closed_book.text)
     confidence = memory_confidence(question, closed_book, memory_answer, readings)
     confident = memory_usable(question, memory_answer, confidence, calib["memory_threshold"],

@@ -14,7 +14,9 @@ When no passage's reading answers and memory is unsure (the answer path would de
 passages that could answer (sentence, table row, list item) is a candidate when
 - it holds a value of the kind the question asks that the question does not (`value_kind`: a number for "how
   much/many/long/often", a date for "when", a name for "who", a place for "where"; a question naming no kind
-  takes only a table row or "key: value" line, whose value is its cells that say none of the question's words);
+  takes only a table row or "key: value" line, whose value is its cells that say none of the question's words),
+  in the unit asked for when the question asks for one (a price, a length of time, a time of day, a phone number:
+  `answer_match.asked_unit`);
 - it is about the question's subject: every name and number of the question is in the line, in the line before
   it, in its paragraph, or in the passage's title or heading (a specification sheet's rows do not repeat the
   product's name);
@@ -93,6 +95,7 @@ def candidates(question: str, passage: Passage, terms: dict[str, float],
                heading: set[str]) -> list[tuple[tuple[int, int], str]]:
     """(span, value) of the lines of `passage` that could answer `question` (see the module docstring)."""
     kind = value_kind(question)
+    unit = am.asked_unit(question)  # a price, a length of time, a time of day, a phone number: its unit too
     asked = set(am.tokens(question))
     subject = [w for w, v in terms.items() if v > 1.0]
     text = passage.text
@@ -111,7 +114,7 @@ def candidates(question: str, passage: Passage, terms: dict[str, float],
         else:
             value = _value_in(kind, cell or line, asked | heading)
             value = (cell or line) if value else ""
-        if value:
+        if value and (unit is None or am.states_unit(unit, value)):
             out.append(((s, e), value))
     return out
 
@@ -133,6 +136,23 @@ def locate(question: str, passages: Sequence[Passage], embed: Callable[[Sequence
     n, (s, e), value = found[best]
     p = passages[n]
     return Located(replace(p, text=p.text[s:e], start=p.start + s, end=p.start + e), value.strip(), float(sims[best]))
+
+
+def closest_line(question: str, passages: Sequence[Passage],
+                 embed: Callable[[Sequence[str]], np.ndarray]) -> list[float]:
+    """For each passage, the similarity in meaning of its line closest to `question` (the whole passage when it has
+    no line): whether the passage speaks of what is asked at all ("A guest permit expires after 72 hours" does not
+    speak of how many hours a day has, 0.25)."""
+    texts = [[_MARKUP.sub("", p.text[s:e]) for s, e in lines(p)] or [p.text] for p in passages]
+    if not texts:
+        return []
+    vecs = embed([question, *(t for group in texts for t in group)])
+    sims = vecs[1:] @ vecs[0]
+    out, at = [], 0
+    for group in texts:
+        out.append(float(np.max(sims[at:at + len(group)])))
+        at += len(group)
+    return out
 
 
 def _paragraph_start(text: str, at: int) -> int:

@@ -1,4 +1,5 @@
-"""The answer path for one question: decide -> retrieve -> (inject) -> evidence -> (locate) -> answer -> conflict -> attribute.
+"""The answer path for one question: decide -> retrieve -> (inject) -> evidence -> (topic, locate) -> answer -> conflict
+-> attribute.
 
     pipeline = Pipeline.from_config(load_config())
     answer = pipeline.answer("Who wrote Dracula?")          # -> rag.types.Answer
@@ -11,10 +12,13 @@ Flow:
   asked, rag.evidence.readable) are always read. When none could, a confident closed-book answer stands, and
   only an unsure one is put to the router: its first-token probability of <RET> decides between that memory
   answer and an abstention (rag/decide.py `route`).
-- retrieve: hybrid search (or passages given by the caller, e.g. an evaluation).
+- retrieve: hybrid search (or passages given by the caller, e.g. an evaluation). A question typed in lower case is
+  read from here on with its names spelt as the passages found spell them (rag/recase.py).
 - evidence (rag/evidence.py): one batch of short generations: the closed-book answer and one reading per
   passage (that passage alone, focused on the sentences near the question's words), each with a calibrated
   probability that the passage answers the question.
+- topic: a request naming no subject is answered only by passages with a line close in meaning to it ("How many
+  hours are there in one day?" is not answered by "A guest permit expires after 72 hours"; rag.evidence.on_topic).
 - locate (rag/locate.py): when no reading answers and memory is unsure, the passage line closest in meaning to the
   question (a sentence, a table row) answers if close enough; no model call.
 - answer, one of three:
@@ -47,6 +51,7 @@ from rag.calculate import calculate
 from rag.config import Config, DyPRAGMode, Mode
 from rag.generators.base import GenerationRequest, Generator, LoraDeltas
 from rag.generators.common import generate_streamed
+from rag.recase import recased
 from rag.types import Answer, Conflict, Decision, Generation, Passage
 
 log = logging.getLogger(__name__)
@@ -171,9 +176,11 @@ class Pipeline:
         question, mode, dyprag = self._validated(question, mode, dyprag)
         if self.cfg.decide.calculator and (calculated := self._calculated(question, mode, on_token)) is not None:
             return calculated
-        unfamiliar = ev.unfamiliar_name(self.generator.count_tokens, question)
-        answer = self._answer(question, mode, dyprag, passages, on_token, unfamiliar)
-        return replace(answer, unfamiliar_name=unfamiliar) if unfamiliar else answer
+        answer = self._answer(question, mode, dyprag, passages, on_token,
+                              ev.unfamiliar_name(self.generator.count_tokens, question))
+        # the answer path read the question with its names spelt as the documents spell them (rag/recase.py)
+        unfamiliar = ev.unfamiliar_name(self.generator.count_tokens, answer.question)
+        return replace(answer, question=question, unfamiliar_name=unfamiliar or answer.unfamiliar_name)
 
     def _answer(self, question: str, mode: str, dyprag: str, passages: Sequence[Passage] | None,
                 on_token: Callable[[str], None] | None, unfamiliar: str) -> Answer:
@@ -184,6 +191,7 @@ class Pipeline:
         if mode == "adaptive":  # the index's say first: passages that could answer are read (rag/decide.py)
             with run.stage("retrieve"):
                 found = self._search(question, passages)
+            question, unfamiliar = self._recased(question, found, unfamiliar)
             readable = ev.readable(self.cfg, question, found)
         if mode == "never" and on_token is not None:  # the memory answer is streamed as it is written (_from_memory)
             decision = Decision(False, "never", None, "mode never: answering from memory")
@@ -200,16 +208,21 @@ class Pipeline:
         if found is None:
             with run.stage("retrieve"):
                 found = self._search(question, passages)
+            question, unfamiliar = self._recased(question, found, unfamiliar)
         if not found:
             return self._nothing_found(question, decision, run, on_token, dyprag, unfamiliar)
 
         with run.stage("evidence"):
             evidence = ev.gather(self.generator, self.cfg, question, found, closed_book=decision.closed_book,
-                                 unfamiliar=unfamiliar)
-        if not evidence.answering and not evidence.memory_confident and self.attributor.embedder is not None:
+                                 unfamiliar=unfamiliar, memory=decision.ask_memory)
+        calibration = ev.load_calibration(self.cfg.conflict.evidence_calibration or None)
+        embedder = self.attributor.embedder
+        if evidence.answering and embedder is not None and not ev.names_a_subject(question):
+            with run.stage("topic"):  # a request naming nothing: only passages that speak of what it asks answer
+                evidence = ev.on_topic(question, evidence, embedder.embed, calibration)
+        if not evidence.answering and not evidence.memory_confident and embedder is not None:
             with run.stage("locate"):  # no reading answers: the line closest in meaning, if close enough
-                evidence = ev.with_located(question, found, evidence, self.attributor.embedder.embed,
-                                           ev.load_calibration(self.cfg.conflict.evidence_calibration or None))
+                evidence = ev.with_located(question, found, evidence, embedder.embed, calibration)
         answering = evidence.answering
         if not answering:
             if not evidence.memory_confident:
@@ -264,7 +277,7 @@ class Pipeline:
             dyprag_scale=getattr(self.injector, "scale", None) if deltas is not None else None,
             dropped_citations=attribution.dropped_citations, dropped_passages=tuple(dropped),
             prompt_tokens=prompt_tokens, warnings=tuple(run.warnings), model=self.generator.info.name,
-            memory_confidence=evidence.memory_confidence,
+            memory_confidence=evidence.memory_confidence if evidence.memory_asked else None,
         )
 
     # -- stages ---------------------------------------------------------------------------------------
@@ -289,6 +302,14 @@ class Pipeline:
 
     def _search(self, question: str, given: Sequence[Passage] | None) -> list[Passage]:
         return list(given) if given is not None else self.retriever.search(question, self.cfg.retrieval.top_k)
+
+    def _recased(self, question: str, found: Sequence[Passage], unfamiliar: str) -> tuple[str, str]:
+        """The question with the names it types in lower case spelt as the passages found spell them
+        (rag/recase.py: "the marrowgate hotel" -> "the Marrowgate Hotel"), and the unfamiliar name it then names."""
+        asked = recased(question, [p.text for p in found])
+        if asked == question:
+            return question, unfamiliar
+        return asked, ev.unfamiliar_name(self.generator.count_tokens, asked)
 
     def _from_memory(self, question: str, decision: Decision, gen: Generation | None, run: _Run,
                      on_token: Callable[[str], None] | None, dyprag: str, *, passages: Sequence[Passage] = (),
@@ -398,7 +419,7 @@ class Pipeline:
             conflict=Conflict(available=False, detail="abstained: no retrieved passage answers the question"),
             timings_ms=run.total(), prompt_tokens=evidence.prompt_tokens, warnings=tuple(run.warnings),
             model=self.generator.info.name, abstained=True, answered_from="none",
-            memory_confidence=evidence.memory_confidence,
+            memory_confidence=evidence.memory_confidence if evidence.memory_asked else None,
         )
 
     def _generate(self, request: GenerationRequest, on_token: Callable[[str], None] | None) -> Generation:

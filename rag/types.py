@@ -75,6 +75,8 @@ class Decision:
     answer_adapter: str | None = None  # the LoRA adapter the retrieved answer should use (None = base model)
     memory_first: bool = False  # adaptive, nothing found could answer: memory answers when confident, and only
     # otherwise does the router's first token decide between memory and declining (`Decider.route`)
+    ask_memory: bool = True  # False: the model's memory is not asked beside the passages (adaptive mode, about a name
+    # the model's vocabulary holds only in pieces: it cannot know it, so its memory can neither answer nor conflict)
 
 
 @dataclass(frozen=True)

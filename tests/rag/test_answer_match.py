@@ -115,6 +115,45 @@ def test_a_name_does_not_answer_a_when_or_how_many_question():
     assert answers.fits_question("What is the capital of Kenya?", "Nairobi")
 
 
+@pytest.mark.parametrize("question, unit", [
+    ("How much does an adult ticket to Pellworth Town Museum cost?", "money"),
+    ("What's the price of a hygienist appointment?", "money"),
+    ("price of the 800 g sourdough at crumb and kettle", "money"),
+    ("For how long is a guest parking permit valid?", "extent"),
+    ("How long is the ferry crossing?", "extent"),
+    ("What time do the guided tours start?", "clock"),
+    ("What is the phone number of the concierge desk?", "phone"),
+    ("How much does the TideTrack T4 weigh?", None),
+    ("Which phone extension reaches HR?", None),
+    ("How many tickets were sold?", None),
+    ("How long ago was the castle built?", None),
+    ("What time of year is best for a visit?", None),
+])
+def test_the_unit_a_question_asks_for(question, unit):
+    assert answers.asked_unit(question) == unit
+
+
+@pytest.mark.parametrize("question, answer, fits", [
+    ("For how long is a Harbour View guest parking permit valid?", "2025", False),
+    ("For how long is a Harbour View guest parking permit valid?", "A guest permit expires after 72 hours", True),
+    ("How long until my prescription is ready?", "2 working days", True),
+    ("How long until my prescription is ready?", "two weeks", True),
+    ("How long until my prescription is ready?", "2 in the box", False),
+    ("How long is the ferry crossing?", "34 km", True),
+    ("How much does an adult ticket cost?", "1", False),
+    ("How much does an adult ticket cost?", "£8", True),
+    ("How much does an adult ticket cost?", "Admission is free", True),
+    ("How much does an adult ticket cost?", "12 euros", True),
+    ("What time do the tours start?", "Saturday", False),
+    ("What time do the tours start?", "11:00", True),
+    ("What time do the tours start?", "at 2 pm", True),
+    ("What is the phone number of the concierge desk?", "08:00 to 20:00", False),
+    ("What is the phone number of the concierge desk?", "01632 960123", True),
+])
+def test_a_value_without_the_unit_asked_for_does_not_answer(question, answer, fits):
+    assert answers.fits_question(question, answer) is fits
+
+
 @pytest.mark.parametrize("a, b", [("leads", "led"), ("leading", "lead"), ("countries", "country"),
                                   ("founded", "found"), ("based", "base"), ("wrote", "written"), ("taxes", "tax")])
 def test_stem_meets_two_forms_of_a_word(a, b):

@@ -17,6 +17,7 @@ from rag.evidence import (
     make_reading,
     memory_mention,
     memory_usable,
+    on_topic,
     passage_features,
     question_terms,
     reachable,
@@ -344,3 +345,24 @@ def test_a_reading_that_wrote_a_marker_for_its_value_is_read_again_without_one(h
     assert "[1]" in first and "+60" not in first  # the habit this guards against
     reading = gather(hf_generator, load_config(), q, [p]).readings[0]
     assert reading.answers and "+60" in reading.text
+
+
+def test_a_request_naming_nothing_is_answered_only_by_a_passage_that_speaks_of_it(embedder):
+    from dataclasses import replace
+
+    from rag.types import Generation
+
+    def answering(q: str, p: Passage, text: str):
+        return replace(make_reading(q, p, text), answers=True, probability=0.9)
+
+    q = "How many hours are there in one day?"
+    permit = passage("permit", "Guest parking. A guest permit expires after 72 hours and only one permit per flat "
+                     "can be active at a time.")
+    clock = passage("clock", "Time. There are 24 hours in one day, and 60 minutes in an hour.")
+    evidence = Evidence(Generation("24"), "24", 0.4, True,
+                        (answering(q, permit, "72 hours [1]."), answering(q, clock, "24 hours [1].")), {})
+    kept = on_topic(q, evidence, embedder.embed)
+    assert [r.passage.id for r in kept.answering] == ["clock"]
+    assert "off_topic" in kept.readings[0].features
+    named = "How many hours is a Harbour View guest permit valid?"  # names its subject: left as it is
+    assert on_topic(named, evidence, embedder.embed) is evidence

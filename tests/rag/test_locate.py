@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rag.evidence import heading_words, question_terms
-from rag.locate import asking, candidates, locate, row_value, shown_line, value_kind
+from rag.locate import asking, candidates, closest_line, locate, row_value, shown_line, value_kind
 from rag.types import Passage
 
 SPEC = ("Blue Harbor Logistics — TideTrack T4 Container Tracker\n\nThe TideTrack T4 is a battery-powered tracker that "
@@ -73,3 +73,24 @@ def test_nothing_close_enough_is_no_answer():
 def test_what_is_compared_leaves_the_subject_out():
     q = "What is the best-known product of Bredale Labs?"
     assert asking(q, question_terms(q)) == "What is the best-known product of ?"
+
+
+def test_a_line_without_the_unit_asked_for_is_no_candidate():
+    spec = passage("spec", SPEC, "Blue Harbor Logistics — TideTrack T4 Container Tracker")
+    q = "How much does the TideTrack T4 cost?"  # numbers about the T4 abound, but none is a price
+    assert candidates(q, spec, question_terms(q), heading_words(spec)) == []
+    priced = passage("priced", SPEC + "\nPrice | £49", "TideTrack T4 sheet")
+    lines = [priced.text[s:e] for (s, e), _ in candidates(q, priced, question_terms(q), heading_words(priced))]
+    assert lines == ["Price | £49"]
+
+
+def test_the_closest_line_says_whether_a_passage_speaks_of_what_is_asked():
+    from indexing.embed import Embedder
+
+    permit = passage("permit", "Guest parking.\nA guest permit expires after 72 hours and only one permit per flat "
+                     "can be active at a time.", "Harbour View residents' guide")
+    quiz = passage("quiz", "Round 1.\nThe largest planet in our solar system is Saturn.\nRound 2.", "Quiz sheet")
+    embed = Embedder.shared("minilm-l6").embed
+    assert all(sim < 0.4 for sim in closest_line("How many hours are there in one day?", [permit, quiz], embed))
+    permit_sim, quiz_sim = closest_line("Which planet is the largest in our solar system?", [permit, quiz], embed)
+    assert permit_sim < 0.4 and quiz_sim > 0.8

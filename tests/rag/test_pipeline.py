@@ -282,6 +282,16 @@ def _recorded_requests(generator, monkeypatch) -> list:
     return requests
 
 
+def test_a_question_typed_in_lower_case_is_read_with_the_documents_spelling(pipeline, hf_generator, monkeypatch):
+    """"what currency does japan use" names Japan as its documents write it: the passage is read about Japan (its
+    subject), the model is shown the name spelt right, and the answer keeps the question as the user typed it."""
+    requests = _recorded_requests(hf_generator, monkeypatch)
+    answer = pipeline.answer("what currency does japan use", mode="always")
+    assert answer.question == "what currency does japan use"
+    assert "yen" in answer.answer.lower() and answer.citations[0].passage_id
+    assert any("what currency does Japan use" in r.prompt for r in requests)
+
+
 def test_adaptive_reads_passages_that_name_the_question_without_asking_the_router(pipeline, hf_generator, monkeypatch):
     """The index has its say first: a passage that could answer is read even when the model thinks it knows
     (the documents may disagree with its memory), and the router's token is not spent."""
@@ -296,14 +306,18 @@ def test_adaptive_reads_passages_that_name_the_question_without_asking_the_route
 def test_adaptive_searches_for_a_name_the_model_never_saw_without_asking_the_router(pipeline, hf_generator,
                                                                                      monkeypatch):
     """"Selholt Brewery" is in no document and the model's vocabulary splits it into pieces: the router's
-    confidence about it means nothing, so it is not asked; memory, needing 0.9 confidence for such a name,
-    does not invent a bank, and the answer says nothing was found."""
+    confidence about it means nothing, so it is not asked, and neither is the model's memory (no closed-book
+    row: it could neither answer nor conflict); the answer says nothing was found. Always mode asks memory."""
     requests = _recorded_requests(hf_generator, monkeypatch)
     answer = pipeline.answer("Which bank does Selholt Brewery use?", mode="adaptive")
     assert not any(r.adapter == "router" for r in requests)
+    assert not any("Selholt" in r.prompt for r in requests)  # neither the router nor memory was asked about it
     assert answer.unfamiliar_name == "Selholt" and answer.to_json()["unfamiliar_name"] == "Selholt"
-    assert answer.abstained and answer.retrieved and not answer.citations
+    assert answer.abstained and answer.retrieved and not answer.citations and answer.memory_confidence is None
     assert 'the model does not know the name "Selholt"' in decision_words(answer)
+    requests.clear()
+    always = pipeline.answer("Which bank does Selholt Brewery use?", mode="always")
+    assert any("Selholt" in r.prompt for r in requests) and always.memory_confidence is not None
 
 
 def test_adaptive_answers_from_memory_when_nothing_found_could_answer(pipeline):
