@@ -805,24 +805,33 @@ def with_located(question: str, passages: Sequence[Passage], evidence: Evidence,
 
 def on_topic(question: str, evidence: Evidence, embed: Callable[[Sequence[str]], Any],
              calibration: dict[str, Any] | None = None) -> Evidence:
-    """`evidence` without the answering readings of passages that do not speak of what a request naming no subject
-    asks: no line of theirs is as close in meaning to it as `topic_threshold` of the evidence calibration
-    (rag/locate.py `closest_line`). With no name to look for, a passage that shares a word with the request is read
-    and its reading may "answer": "How many hours are there in one day?" by "A guest permit expires after 72 hours",
-    "How many days are there in a week?" by "You may work from home up to three days per week". A question naming
-    its subject is left as it is (the subject already picked its passages)."""
+    """`evidence` as a request naming no subject should be judged by how close in meaning the passages read are to
+    it (rag/locate.py `closest_line`, against `topic_threshold` of the evidence calibration):
+    - a reading answers only when a line of its passage is that close: with no name to look for, a passage that
+      shares a word with the request is read and its reading may "answer" ("How many hours are there in one day?"
+      by "A guest permit expires after 72 hours", "How many days are there in a week?" by "You may work from home
+      up to three days per week");
+    - when some passage is that close yet none answers, the request is about the documents ("for how long at most
+      can I book the confocal microscope?" beside "Confocal microscope: maximum booking of 4 hours"): memory must
+      then be as confident as about a subject the documents name (`memory_threshold_documents`), not answer as
+      it does a greeting or a small task.
+    A question naming its subject is returned as it is (the subject already picked its passages)."""
     calib = calibration or load_calibration()
     threshold = calib.get("topic_threshold")
-    answering = [i for i, r in enumerate(evidence.readings) if r.answers]
-    if threshold is None or not answering or names_a_subject(question):
+    read = [i for i, r in enumerate(evidence.readings) if r.read or r.quoted or r.answers]
+    if threshold is None or not read or names_a_subject(question):
         return evidence
-    sims = closest_line(question, [evidence.readings[i].passage for i in answering], embed)
+    sims = dict(zip(read, closest_line(question, [evidence.readings[i].passage for i in read], embed)))
     readings = list(evidence.readings)
-    for i, sim in zip(answering, sims):
-        if sim < float(threshold):
+    for i, sim in sims.items():
+        if readings[i].answers and sim < float(threshold):
             r = readings[i]
             readings[i] = replace(r, answers=False, features={**r.features, "off_topic": round(sim, 4)})
-    return replace(evidence, readings=tuple(readings))
+    confident = evidence.memory_confident
+    if confident and not any(r.answers for r in readings) and max(sims.values()) >= float(threshold):
+        sure = max(calib["memory_threshold"], calib.get("memory_threshold_documents") or 0.0)
+        confident = evidence.memory_confidence >= sure and answers_the_question(question, evidence.memory_answer)
+    return replace(evidence, readings=tuple(readings), memory_confident=confident)
 
 
 def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[Passage],

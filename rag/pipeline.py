@@ -18,7 +18,8 @@ Flow:
   passage (that passage alone, focused on the sentences near the question's words), each with a calibrated
   probability that the passage answers the question.
 - topic: a request naming no subject is answered only by passages with a line close in meaning to it ("How many
-  hours are there in one day?" is not answered by "A guest permit expires after 72 hours"; rag.evidence.on_topic).
+  hours are there in one day?" is not answered by "A guest permit expires after 72 hours"); when such a passage
+  is found yet none answers, memory must be as sure as about a subject the documents name (rag.evidence.on_topic).
 - locate (rag/locate.py): when no reading answers and memory is unsure, the passage line closest in meaning to the
   question (a sentence, a table row) answers if close enough; no model call.
 - answer, one of three:
@@ -217,7 +218,7 @@ class Pipeline:
                                  unfamiliar=unfamiliar, memory=decision.ask_memory)
         calibration = ev.load_calibration(self.cfg.conflict.evidence_calibration or None)
         embedder = self.attributor.embedder
-        if evidence.answering and embedder is not None and not ev.names_a_subject(question):
+        if embedder is not None and not ev.names_a_subject(question):
             with run.stage("topic"):  # a request naming nothing: only passages that speak of what it asks answer
                 evidence = ev.on_topic(question, evidence, embedder.embed, calibration)
         if not evidence.answering and not evidence.memory_confident and embedder is not None:

@@ -11,8 +11,9 @@ The retrieved passages say how the user's things are spelt. A run of the questio
 write it when they capitalise it as a name:
 - two or more words, each capitalised ("Maple Street Chess Club", "TideTrack T4"), anywhere, headings included (a
   sentence capitalises only its first word);
-- one word capitalised in the middle of a sentence ("... played for Corrabeg in 2021"), not a word a sentence or a
-  heading would capitalise anyway, nor a question or function word.
+- one word capitalised in the middle of a sentence ("... played for Corrabeg in 2021"), standing alone (not "Farm" of
+  "Green Valley Farm", "Week" of "Lantern Week"), not a word a sentence or a heading would capitalise anyway, nor a
+  question or function word.
 A question with a capital already past its first word is left as it is: its writer said what the names are.
 
     recased("who is the head chef at the marrowgate hotel", passages)
@@ -80,9 +81,18 @@ def _as_name(phrase: str, text: str, n_words: int) -> str | None:
         capitals = sum(w[:1].isupper() for w in words)
         if n_words >= 2 and capitals >= 2:
             return spelt
+        if n_words == 1 and not _alone(text, m.start(), m.end()):
+            continue  # one word of a longer name: "Farm" of "Green Valley Farm" is no name of its own
         if _mid_sentence(text, m.start()) or (n_words >= 2 and words[0].isupper()):  # "in Corrabeg", "CHEM 204"
             return spelt
     return None
+
+
+def _alone(text: str, start: int, end: int) -> bool:
+    """Whether the word at text[start:end] stands without a capitalised word just before or after it."""
+    before = re.search(r"(\S+)[ \t]+$", text[max(0, start - 40):start])
+    after = re.match(r"[ \t]+(\S+)", text[end:end + 40])
+    return not any(m is not None and m.group(1)[:1].isupper() for m in (before, after))
 
 
 def _mid_sentence(text: str, at: int) -> bool:

@@ -366,3 +366,21 @@ def test_a_request_naming_nothing_is_answered_only_by_a_passage_that_speaks_of_i
     assert "off_topic" in kept.readings[0].features
     named = "How many hours is a Harbour View guest permit valid?"  # names its subject: left as it is
     assert on_topic(named, evidence, embedder.embed) is evidence
+
+
+def test_a_request_naming_nothing_that_the_documents_speak_of_needs_a_surer_memory(embedder):
+    """"for how long can I book the confocal microscope?" names nothing, but a passage speaks of it: it is about the
+    user's documents, and an unsure memory ("typically 1 hour and 15 minutes", 0.36) no longer answers it."""
+    from rag.types import Generation
+
+    q = "For how long at most can I book the confocal microscope in one session?"
+    from rag.evidence import Reading
+
+    def evidence(text: str) -> Evidence:
+        read = Reading(passage("p", text), "", "", {}, 0.1, False, read=True)  # read, and it did not answer
+        return Evidence(Generation(memory), memory, 0.36, True, (read,), {})
+
+    memory = "The maximum time is typically 1 hour and 15 minutes"
+    assert not on_topic(q, evidence("Equipment booking.\nConfocal microscope: maximum booking of 4 hours per session."),
+                        embedder.embed).memory_confident
+    assert on_topic(q, evidence("Parking.\nA guest permit expires after 72 hours."), embedder.embed).memory_confident
