@@ -47,7 +47,8 @@ FILLER = ARTICLES | {
 # answer need not say them ("X is a retired ice hockey player", "Y is a country located in East Asia").
 KIND_WORDS = frozenset({"year", "date", "day", "time", "place", "town", "city", "village", "country", "region",
                         "state", "continent", "person", "occupation", "profession", "job", "genre", "sport",
-                        "religion", "nationality", "color", "colour", "kind", "type", "number", "amount"})
+                        "religion", "nationality", "color", "colour", "kind", "type", "number", "amount",
+                        "temperature"})
 _CITATION = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
 _PUNCT = re.compile(f"[{re.escape(string.punctuation)}“”‘’«»–—…]")
 
@@ -407,8 +408,9 @@ def answer_type(answer: str) -> str:
 
 
 _EXPECT_DATE = re.compile(r"^\s*when\b|\b(?:what|which) year\b|\bbirthday\b|\bdate of\b|\bwhat date\b", re.IGNORECASE)
-_EXPECT_NUMBER = re.compile(r"^\s*how (?:many|much|large|big|long|old|tall|far|high|heavy)\b|\bpopulation\b|"
-                            r"\bwhat (?:percentage|percent|proportion)\b", re.IGNORECASE)
+_EXPECT_NUMBER = re.compile(r"^\s*how (?:many|much|large|big|long|old|tall|far|high|heavy|hot|cold|warm)\b|"
+                            r"\bpopulation\b|\bwhat (?:percentage|percent|proportion)\b|\btemperature\b",
+                            re.IGNORECASE)
 
 
 def expected_type(question: str) -> str | None:
@@ -424,8 +426,8 @@ def expected_type(question: str) -> str | None:
 def fits_question(question: str, answer: str) -> bool:
     """Whether an answer is of the kind the question asks for: a date or number question is not answered by a
     name ("The birthday of the chief executive is Ulla Quencombe"), nor a question asking for a price, a length of
-    time, a time of day or a phone number by a value without its unit (`asked_unit`: "2025" does not say for how
-    long a permit is valid, "1" is no price). Questions that name no kind fit anything."""
+    time, a time of day, a phone number or a colour by a value without its unit (`asked_unit`: "2025" does not say
+    for how long a permit is valid, "1" is no price, "The Herons" is no colour). Questions that name no kind fit anything."""
     unit = asked_unit(question)
     if unit is not None:
         return states_unit(unit, answer)  # "Admission is free" answers "How much is a ticket?"
@@ -447,6 +449,10 @@ _ASKS_MONEY = re.compile(rf"\bhow much\b.*\b{_MONEY_WORDS}\b|\b(?:price|prices|f
                          r"tuition)\b|\bwhat(?:'s| is| was| are)? the cost\b", re.IGNORECASE)
 _ASKS_EXTENT = re.compile(r"\bhow long\b(?!\s+ago\b)", re.IGNORECASE)
 _ASKS_CLOCK = re.compile(r"\b(?:what|which) time\b(?!\s+(?:of|zone)\b)", re.IGNORECASE)
+_ASKS_TEMPERATURE = re.compile(r"\btemperature\b|\bhow (?:hot|cold|warm)\b", re.IGNORECASE)
+_ASKS_COLOUR = re.compile(r"\b(?:what|which)\s+colou?rs?\b", re.IGNORECASE)
+_COLOURS = (r"red|orange|yellow|green|blue|purple|violet|pink|brown|black|white|gr[ae]y|gold|golden|silver|navy|maroon|"
+            r"claret|amber|teal|turquoise|cream|beige|crimson|scarlet|lilac|khaki|bronze|magenta|cyan|indigo|tan")
 _ASKS_PHONE = re.compile(r"\b(?:phone|telephone|mobile|contact|fax)\s+number\b|\bwhat number\b.*\b(?:call|ring|dial)\b",
                          re.IGNORECASE)
 _STATES = {
@@ -459,19 +465,27 @@ _STATES = {
     "clock": re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s*(?:am|pm|a\.m\.|p\.m\.)|\b(?:noon|midday|midnight|"
                         r"o'clock|o’clock)\b", re.IGNORECASE),
     "phone": re.compile(r"\+?\(?\d[\d\s().-]{4,}\d"),
+    "temperature": re.compile(r"°|\bdegrees?\b|\bdeg\b|\bcelsius\b|\bfahrenheit\b|\d\s*[CF]\b|\bgas mark\b",
+                              re.IGNORECASE),
+    "colour": re.compile(rf"\b(?:{_COLOURS})(?:ish)?\b", re.IGNORECASE),
 }
 
 
 def asked_unit(question: str) -> str | None:
     """The unit a value must carry to answer `question`, when its words ask for one: "money" (a price, a fee,
-    "how much does ... cost"), "extent" (how long: a length of time or of distance), "clock" (what time) or
-    "phone" (a phone number); None for any other question."""
+    "how much does ... cost"), "extent" (how long: a length of time or of distance), "clock" (what time), "phone"
+    (a phone number), "colour" (what colour: a colour word) or "temperature" (degrees); None for any other
+    question."""
     if _ASKS_EXTENT.search(question):
         return "extent"
     if _ASKS_CLOCK.search(question):
         return "clock"
     if _ASKS_PHONE.search(question):
         return "phone"
+    if _ASKS_COLOUR.search(question):
+        return "colour"
+    if _ASKS_TEMPERATURE.search(question):
+        return "temperature"
     if _ASKS_MONEY.search(question) and not re.search(r"\bhow (?:many|often)\b", question, re.IGNORECASE):
         return "money"
     return None

@@ -165,7 +165,8 @@ class ConflictConfig:
     # ... or than this when every name word of the question's subject is one token of the model's vocabulary
     # (rag.evidence.familiar_subject: "Nigeria", not "Halworth Textiles"): a name the model saw often enough to
     # keep whole is one it may know at middling confidence ("The capital of Nigeria is Abuja", 49%), while its
-    # middling answers about names it holds in pieces were inventions (rag/conflict.py)
+    # middling answers about names it holds in pieces were inventions (rag/conflict.py); so does a question naming
+    # no subject (common knowledge: "Which planet is the largest in our solar system?", a right "Jupiter" at 51%)
     min_confidence_familiar: float = 0.45
     threshold: float | None = None  # flag above this score; None = the thresholds fitted with the calibration
     max_passages: int = 3  # top passages that each get a reading (one row each of the evidence batch)

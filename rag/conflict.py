@@ -199,8 +199,11 @@ class ConflictChecker:
         same = lambda a, b: answers.same_answer(a, b, self.embedder, question)
         memory_type = answers.answer_type(memory)
         count_tokens = getattr(self.generator, "count_tokens", None)  # None: judged without a model (evals' fits)
+        # a familiar subject, or none at all ("Which planet is the largest in our solar system?": common knowledge,
+        # 0.51 for a right "Jupiter"), takes the lower confidence floor
         features: dict[str, float] = {"confidence": confidence, "familiar": float(
-            count_tokens is not None and ev.familiar_subject(count_tokens, question))}
+            (count_tokens is not None and ev.familiar_subject(count_tokens, question))
+            or not ev.names_a_subject(question))}
 
         # memory vs documents: the answering reading that disagrees most with memory
         # memory must be an answer to this question: "Vietnam is a country in Southeast Asia" is no memory of its

@@ -412,8 +412,9 @@ def answers_the_question(question: str, answer: str) -> bool:
     non-subject words ("The currency of Vietnam is ..."), not "Vietnam is a country in Southeast Asia", and
     saying something the question did not (`answer_match.repeats_question`). A word naming the answer's kind
     ("occupation", "genre": `answer_match.KIND_WORDS`) need not be used: "Franz Seitz Sr. is a German film director"
-    answers "What is Franz Seitz Sr.'s occupation?"."""
-    if am.repeats_question(question, answer):
+    answers "What is Franz Seitz Sr.'s occupation?". Nor does a value of another kind than asked
+    (`answer_match.fits_question`): "The pool opens on Sundays" does not say at what time."""
+    if am.repeats_question(question, answer) or not am.fits_question(question, answer):
         return False
     if len(am.tokens(am.first_clause(answer))) <= 4:
         return True
@@ -434,11 +435,15 @@ def _on_question(terms: dict[str, float], answer: str) -> float:
 def _answer_words(answer: str, question: str) -> str:
     """The answer's own content: its first clause minus question words and filler ("" when it only repeats
     the question, e.g. "The domain of Kenya is [1]"), and minus words naming a kind of answer written in lower case
-    ("country" of "China is a country in East Asia", not "City" of "Mexico City")."""
+    ("country" of "China is a country in East Asia", not "City" of "Mexico City"), minus other forms of the question's
+    words ("freezes" of "what does water freeze at") and minus lone letters: a passage writing "Water freezes at 10 °C"
+    does not state memory's "Water freezes at 0 °C"."""
     clause = am.first_clause(answer)
     kinds = {w for w in re.findall(r"\b[a-z]+\b", clause) if w in am.KIND_WORDS}
-    drop = set(am.tokens(question)) | am.FILLER | kinds
-    return " ".join(w for w in am.tokens(clause) if w not in drop)
+    asked = set(am.tokens(question))
+    drop = asked | am.FILLER | kinds
+    return " ".join(w for w in am.tokens(clause) if w not in drop and not (len(w) == 1 and w.isalpha())
+                    and not am.present_in(w, asked, forms=True))  # "freezes" of "what does water freeze at"
 
 
 def _token_recall(core: str, text: str) -> float:
@@ -530,9 +535,25 @@ def answering_sentence(question: str, sentences: Sequence[str]) -> int:
 
 
 def memory_value(question: str, generated: str) -> str:
-    """The closed-book answer's value: its first clause, or its yes/no."""
+    """The closed-book answer's value: its first clause that says more than the question ("water boils at 100
+    degrees" of "At sea level, water boils at 100 degrees", asked "At sea level, what temperature does water boil
+    at?"), or its yes/no."""
     text = clean_answer(generated)
-    return am.polar_answer(question, am.first_clause(text).strip() or text)
+    return am.polar_answer(question, am.first_clause(_past_restated(question, text)).strip() or text)
+
+
+def _past_restated(question: str, text: str) -> str:
+    """`text` from its first clause that has a word of its own: a leading clause made of the question's words
+    ("At sea level,") is left out."""
+    asked = set(am.tokens(question)) | am.FILLER
+    rest = text
+    for _ in range(3):
+        head, tail = am.split_first_clause(rest)
+        words = am.tokens(head)
+        if not words or not tail.strip() or not all(w in asked for w in words):
+            break
+        rest = tail.lstrip(" ,;")
+    return rest
 
 
 def reading_answer(question: str, text: str) -> str:

@@ -37,7 +37,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from rag import answer_match as am
-from rag.quote import _value_in, asked_kind
+from rag.quote import _clauses, _value_in, asked_kind
 from rag.sentences import split_sentences
 from rag.types import Passage
 
@@ -140,10 +140,11 @@ def locate(question: str, passages: Sequence[Passage], embed: Callable[[Sequence
 
 def closest_line(question: str, passages: Sequence[Passage],
                  embed: Callable[[Sequence[str]], np.ndarray]) -> list[float]:
-    """For each passage, the similarity in meaning of its line closest to `question` (the whole passage when it has
-    no line): whether the passage speaks of what is asked at all ("A guest permit expires after 72 hours" does not
-    speak of how many hours a day has, 0.25)."""
-    texts = [[_MARKUP.sub("", p.text[s:e]) for s, e in lines(p)] or [p.text] for p in passages]
+    """For each passage, the similarity in meaning of its line, or clause of a line, closest to `question` (the whole
+    passage when it has no line): whether the passage speaks of what is asked at all ("A guest permit expires after
+    72 hours" does not speak of how many hours a day has, 0.21; "Water freezes at 10 °C" of "Water freezes at 10 °C,
+    so any freezer will keep your pasta frozen solid" speaks of the temperature water freezes at, 0.75)."""
+    texts = [_pieces([_MARKUP.sub("", p.text[s:e]) for s, e in lines(p)]) or [p.text] for p in passages]
     if not texts:
         return []
     vecs = embed([question, *(t for group in texts for t in group)])
@@ -152,6 +153,15 @@ def closest_line(question: str, passages: Sequence[Passage],
     for group in texts:
         out.append(float(np.max(sims[at:at + len(group)])))
         at += len(group)
+    return out
+
+
+def _pieces(texts: list[str]) -> list[str]:
+    """Each line, and each clause of a line that has several."""
+    out = []
+    for text in texts:
+        clauses = [c for c in _clauses(text) if len(c) >= MIN_LINE_CHARS]
+        out += [text, *clauses] if len(clauses) > 1 else [text]
     return out
 
 

@@ -128,6 +128,8 @@ def test_a_name_does_not_answer_a_when_or_how_many_question():
     ("How many tickets were sold?", None),
     ("How long ago was the castle built?", None),
     ("What time of year is best for a visit?", None),
+    ("what colour is grass", "colour"),
+    ("At what temperature should the oven be set?", "temperature"),
 ])
 def test_the_unit_a_question_asks_for(question, unit):
     assert answers.asked_unit(question) == unit
@@ -149,6 +151,11 @@ def test_the_unit_a_question_asks_for(question, unit):
     ("What time do the tours start?", "at 2 pm", True),
     ("What is the phone number of the concierge desk?", "08:00 to 20:00", False),
     ("What is the phone number of the concierge desk?", "01632 960123", True),
+    ("What colour is Brackwater Town's away kit?", "The Herons", False),
+    ("What colour is Brackwater Town's away kit?", "sky blue with white sleeves", True),
+    ("what temperature does water freeze at in celsius", "Water freezes at 10 °C", True),
+    ("At what temperature should the oven be set?", "Preheat the oven for 20 minutes", False),
+    ("At what temperature should the oven be set?", "190C (fan 170C)", True),
 ])
 def test_a_value_without_the_unit_asked_for_does_not_answer(question, answer, fits):
     assert answers.fits_question(question, answer) is fits
