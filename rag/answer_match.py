@@ -149,6 +149,15 @@ def present_in(word: str, present: set[str], forms: bool = False) -> bool:
     return len(word) >= 5 and any(len(t) >= 5 and (t.startswith(word) or word.startswith(t)) for t in present)
 
 
+# Capitalised words that name no subject a document could hold when they stand alone: units ("in degrees
+# Celsius") and languages, the target of a task ("Translate 'good morning' into French", "Say hello in Spanish").
+# Followed by another capitalised word they are part of a name ("French Guiana", "English Channel").
+PROPER_ADJECTIVES = frozenset({
+    "celsius", "fahrenheit", "kelvin", "english", "french", "spanish", "german", "italian", "portuguese", "dutch",
+    "latin", "greek", "russian", "chinese", "mandarin", "cantonese", "japanese", "korean", "arabic", "hindi",
+    "urdu", "bengali", "turkish", "polish", "swedish", "norwegian", "danish", "finnish", "welsh", "irish",
+    "gaelic", "hebrew", "swahili", "esperanto",
+})
 NAME_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
 
 
@@ -172,6 +181,8 @@ def subject_phrase(question: str) -> str:
         before = question[: m.start()].rstrip()
         if not before or ends_sentence(before):
             run = run.split(maxsplit=1)[1] if " " in run else ""  # a sentence's first word is capitalised anyway
+        if run.lower() in PROPER_ADJECTIVES:
+            continue
         if run and run != "I":
             runs.append(run)
     if not runs:

@@ -169,13 +169,18 @@ def question_terms(question: str) -> dict[str, float]:
 
 def _names(text: str) -> list[str]:
     """Capitalised words that do not begin a sentence ("Nigeria", "Project Selstead"; not "How" in
-    "Hello! How are you?") and are not "I"."""
+    "Hello! How are you?") and are not "I", nor a unit or a language standing alone ("Celsius", "French" of
+    "into French": `answer_match.PROPER_ADJECTIVES`)."""
     out = []
     for m in _WORD.finditer(text):
         w = m.group()
         before = text[:m.start()].rstrip()
-        if w[:1].isupper() and w != "I" and before and not am.ends_sentence(before):
-            out.append(w)
+        if not (w[:1].isupper() and w != "I" and before and not am.ends_sentence(before)):
+            continue
+        after = text[m.end():].lstrip()
+        if w.lower() in am.PROPER_ADJECTIVES and not after[:1].isupper():
+            continue
+        out.append(w)
     return out
 
 
@@ -658,16 +663,17 @@ def memory_request(generator: Generator, question: str, max_new_tokens: int, bes
 
 
 def completed(generator: Generator, request: GenerationRequest, generation: Generation,
-              on_token: Callable[[str], None] | None = None) -> Generation:
+              on_token: Callable[[str], None] | None = None, *, clause: bool = False) -> Generation:
     """`generation` written to its end when it stopped after its first clause (finish "clause"): the same request
-    goes on from its text (the continuation is streamed to `on_token`); any other generation as it is."""
+    goes on from its text (the continuation is streamed to `on_token`); any other generation as it is. `clause`:
+    only to the end of the continuation's own first clause."""
     if generation.finish_reason != "clause":
         return generation
     left = request.max_new_tokens - len(generation.tokens)
     if left < 1:
         return replace(generation, finish_reason="length")
     more = generate_streamed(generator, replace(request, prompt=request.prompt + generation.text, max_new_tokens=left,
-                                                first_clause=False), on_token)
+                                                first_clause=clause), on_token)
     return Generation(
         text=generation.text + more.text, tokens=generation.tokens + more.tokens,
         token_logprobs=generation.token_logprobs + more.token_logprobs,
@@ -699,6 +705,18 @@ def readable(cfg: Config, question: str, passages: Sequence[Passage]) -> int:
     index's own say in whether retrieval can help (rag/decide.py, adaptive mode)."""
     calib = load_calibration(cfg.conflict.evidence_calibration or None)
     return sum(_plan(cfg, question, passages, calib)[2])
+
+
+def topical(cfg: Config, question: str, passages: Sequence[Passage], embed: Callable[[Sequence[str]], Any]) -> int:
+    """How many of `passages` could answer `question` (`readable`) and have a line as close in meaning to it as
+    `topic_threshold` (`on_topic`): for a request naming no subject, the passages worth reading."""
+    calib = load_calibration(cfg.conflict.evidence_calibration or None)
+    focused, _, could = _plan(cfg, question, passages, calib)
+    threshold = calib.get("topic_threshold")
+    chosen = [p for p, c in zip(focused, could) if c]
+    if threshold is None or not chosen:
+        return len(chosen)
+    return sum(sim >= float(threshold) for sim in closest_line(question, chosen, embed))
 
 
 def unread(passage: Passage, features: dict[str, float], calibration: dict[str, Any]) -> Reading:
@@ -886,6 +904,10 @@ def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[
     elapsed = round((time.perf_counter() - t0) * 1000, 2)
     if need_memory:
         closed_book, generations = generations[0], generations[1:]
+        shown = clean_answer(closed_book.text)
+        if closed_book.finish_reason == "clause" and _past_restated(question, shown) != shown:
+            # its first clause only restated the question ("At sea level, ..."): memory's value is in the next one
+            closed_book = completed(generator, requests[0], closed_book, clause=True)
     assert closed_book is not None
     texts = dict(zip(to_read, (g.text for g in generations)))
     readings = [make_reading(question, p, texts[i], calib, terms) if i in texts else quoted[i] if i in quoted

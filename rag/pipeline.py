@@ -193,7 +193,7 @@ class Pipeline:
             with run.stage("retrieve"):
                 found = self._search(question, passages)
             question, unfamiliar = self._recased(question, found, unfamiliar)
-            readable = ev.readable(self.cfg, question, found)
+            readable = self._readable(question, found, run)
         if mode == "never" and on_token is not None:  # the memory answer is streamed as it is written (_from_memory)
             decision = Decision(False, "never", None, "mode never: answering from memory")
         else:
@@ -303,6 +303,18 @@ class Pipeline:
 
     def _search(self, question: str, given: Sequence[Passage] | None) -> list[Passage]:
         return list(given) if given is not None else self.retriever.search(question, self.cfg.retrieval.top_k)
+
+    def _readable(self, question: str, found: Sequence[Passage], run: _Run) -> int:
+        """Adaptive mode: how many passages found could answer (rag.evidence.readable). For a request naming no
+        subject, only those with a line close in meaning to it (rag.evidence.on_topic's test, before reading): "How
+        many hours are there in one day?" shares "hours" with a parking permit's rules, and reading them would only
+        cost time (always mode reads them, and sets their readings aside)."""
+        readable = ev.readable(self.cfg, question, found)
+        embedder = self.attributor.embedder
+        if not readable or embedder is None or ev.names_a_subject(question):
+            return readable
+        with run.stage("topic"):
+            return ev.topical(self.cfg, question, found, embedder.embed)
 
     def _recased(self, question: str, found: Sequence[Passage], unfamiliar: str) -> tuple[str, str]:
         """The question with the names it types in lower case spelt as the passages found spell them

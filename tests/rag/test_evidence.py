@@ -53,6 +53,10 @@ def test_a_greeting_names_no_subject_but_a_question_about_a_company_does():
     assert not names_a_subject("What is 7 plus 5?")
     assert names_a_subject("Which bank does Selholt Brewery use?")
     assert names_a_subject("How many bakeries were there in Nigeria in 1695?")
+    # a unit or a language standing alone names no subject; followed by a name it is part of one
+    assert not names_a_subject("Translate 'good morning' into French.")
+    assert not names_a_subject("At sea level, what temperature does water boil at in degrees Celsius?")
+    assert names_a_subject("What is the capital of French Guiana?")
     assert names_a_subject("Who directed St. Elmo's Fire?")  # an abbreviation does not end a sentence
 
 
@@ -384,3 +388,12 @@ def test_a_request_naming_nothing_that_the_documents_speak_of_needs_a_surer_memo
     assert not on_topic(q, evidence("Equipment booking.\nConfocal microscope: maximum booking of 4 hours per session."),
                         embedder.embed).memory_confident
     assert on_topic(q, evidence("Parking.\nA guest permit expires after 72 hours."), embedder.embed).memory_confident
+
+
+def test_memory_s_value_is_its_first_clause_that_says_more_than_the_question():
+    from rag.evidence import memory_value
+
+    q = "At sea level, what temperature does water boil at in degrees Celsius?"
+    assert memory_value(q, "At sea level, water boils at 100 degrees Celsius.") == "water boils at 100 degrees Celsius"
+    assert memory_value("What is the capital of France?", "The capital of France is Paris, a city.") == \
+        "The capital of France is Paris"

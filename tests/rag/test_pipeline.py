@@ -331,6 +331,20 @@ def test_adaptive_answers_from_memory_when_nothing_found_could_answer(pipeline):
     assert words.startswith("answered from memory") and ("none of the 2 passages" in words or "confident" in words)
 
 
+def test_adaptive_reads_for_a_request_naming_nothing_only_passages_that_speak_of_it(pipeline, hf_generator,
+                                                                                   monkeypatch):
+    """"Which country has the most islands?" names nothing and shares "country" and "island" with both documents,
+    which say nothing of it: adaptive mode does not read them (the model answers); always mode reads them and sets
+    their readings aside."""
+    requests = _recorded_requests(hf_generator, monkeypatch)
+    answer = pipeline.answer("Which country has the most islands?", mode="adaptive")
+    assert not answer.retrieved and answer.answered_from == "memory" and len(requests) == 1
+    assert "topic" in answer.timings_ms and "evidence" not in answer.timings_ms
+    requests.clear()
+    always = pipeline.answer("Which country has the most islands?", mode="always")
+    assert always.answered_from == "memory" and not always.citations[0].passage_id and len(requests) > 1
+
+
 def test_adaptive_asks_the_router_only_when_memory_is_unsure(pipeline, hf_generator, monkeypatch):
     """Nothing found names what is asked (no passage about France or Swedish bakeries). A confident closed-book
     answer stands without the router's token (always mode answers it the same way, at the same cost); an unsure
