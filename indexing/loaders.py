@@ -49,7 +49,8 @@ class Document:
 
     doc_id: str  # stable key: `path_key` of the file, or "path#id" for a JSONL line
     source: str  # what a user can open: the file path (or the JSONL `source` field)
-    title: str  # document title (markdown front matter/first h1, html <title>, JSONL `title`, else file stem)
+    title: str  # document title (markdown front matter/first h1, html <title>, JSONL `title`, a plain-text file's
+    # title line or email subject (`text_title`), else file stem)
     text: str  # extracted text (markup resolved: indexing/markup.py); chunk offsets point into this string
     content_hash: str  # sha256 of the raw bytes this document came from
     file: str  # the file it was read from (a JSONL file yields several documents)
@@ -289,7 +290,7 @@ def _load(path: Path, key: str, max_file_mb: float) -> Loaded:
         body, title, headings = markdown_text(text)
         title = title or stem
     else:
-        body, title, headings = text, stem, ()
+        body, title, headings = text, _with_stem(text_title(text), stem), ()
     if not body.strip():
         return skip("no text to index (only whitespace or markup)")
     return Loaded(key, (Document(key, key, title, body, file_hash, key, tuple(headings)),), size=size)
@@ -297,6 +298,40 @@ def _load(path: Path, key: str, max_file_mb: float) -> Loaded:
 
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
          (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+
+
+_EMAIL_HEADER = re.compile(r"^(?:from|to|cc|date|sent|subject)\s*:", re.IGNORECASE)
+_SUBJECT = re.compile(r"^subject\s*:\s*(?P<subject>\S.*)$", re.IGNORECASE | re.MULTILINE)
+MAX_TITLE_CHARS = 100
+
+
+def text_title(text: str) -> str:
+    """A plain-text document's title, "" when it has none: an email's subject ("Subject: CHEM 204 final exam
+    arrangements"), else its first line when that line reads as a title (short, no sentence ending: "GREEN VALLEY
+    FARM COOPERATIVE", "MATCH REPORT — COUNTY CUP FINAL"). Every chunk carries it, so a chunk from the middle of
+    the minutes still says whose minutes they are."""
+    head = text[:2000].lstrip("\ufeff")
+    lines = [line.strip() for line in head.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    if _EMAIL_HEADER.match(lines[0]):
+        m = _SUBJECT.search("\n".join(lines[:12]))
+        return m.group("subject").strip()[:MAX_TITLE_CHARS] if m else ""
+    first = lines[0].strip("=-*#_ \t")
+    if (not first or len(first) > MAX_TITLE_CHARS or first[-1] in ".!?,;:" or len(first.split()) > 15
+            or not any(c.isalpha() for c in first)):
+        return ""
+    return first
+
+
+def _with_stem(title: str, stem: str) -> str:
+    """A plain-text title with the file's name after it when the name says more ("CONTRACT SUMMARY - FOR INTERNAL
+    USE (blue_harbor_contract_summary)"); the name alone when there is no title."""
+    if not title:
+        return stem
+    said = set(re.findall(r"[a-z0-9]+", title.lower()))
+    more = [w for w in re.findall(r"[a-z]+", stem.lower()) if len(w) > 2 and w not in said]
+    return f"{title} ({stem})" if more else title
 
 
 def decode(data: bytes) -> str:

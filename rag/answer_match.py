@@ -259,6 +259,16 @@ def is_unknown(answer: str) -> bool:
     return not normalize(text) or bool(UNKNOWN_PATTERNS.search(text))
 
 
+_ASKING = re.compile(r"^\s*(?:what|what's|whats|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|"
+                     r"did|can|could|should|will|would|has|have|had)\b", re.IGNORECASE)
+
+
+def is_question(text: str) -> bool:
+    """Whether `text` asks something (a question mark, or a question word first: "how long is the free trial"),
+    rather than thanking, greeting or asking for a task ("Thank you so much", "Translate 'hello' into French")."""
+    return "?" in text or _ASKING.match(text) is not None
+
+
 def is_polar_question(question: str) -> bool:
     """A yes/no question ("Is Paris the capital of France?")."""
     return bool(_POLAR_QUESTION.match(question))

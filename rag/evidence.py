@@ -437,18 +437,20 @@ def _on_question(terms: dict[str, float], answer: str) -> float:
     return sum(am.present_in(w, said, forms=True) for w in predicate) / len(predicate)
 
 
-def _answer_words(answer: str, question: str) -> str:
+def _answer_words(answer: str, question: str, *, forms: bool = False) -> str:
     """The answer's own content: its first clause minus question words and filler ("" when it only repeats
     the question, e.g. "The domain of Kenya is [1]"), and minus words naming a kind of answer written in lower case
-    ("country" of "China is a country in East Asia", not "City" of "Mexico City"), minus other forms of the question's
-    words ("freezes" of "what does water freeze at") and minus lone letters: a passage writing "Water freezes at 10 °C"
-    does not state memory's "Water freezes at 0 °C"."""
+    ("country" of "China is a country in East Asia", not "City" of "Mexico City"). `forms`: minus other forms of the
+    question's words too ("freezes" of "what does water freeze at") and lone letters, as a passage's mention of
+    memory is judged: "Water freezes at 10 °C" does not state memory's "Water freezes at 0°C"."""
     clause = am.first_clause(answer)
     kinds = {w for w in re.findall(r"\b[a-z]+\b", clause) if w in am.KIND_WORDS}
     asked = set(am.tokens(question))
     drop = asked | am.FILLER | kinds
-    return " ".join(w for w in am.tokens(clause) if w not in drop and not (len(w) == 1 and w.isalpha())
-                    and not am.present_in(w, asked, forms=True))  # "freezes" of "what does water freeze at"
+    words = [w for w in am.tokens(clause) if w not in drop]
+    if forms:
+        words = [w for w in words if not (len(w) == 1 and w.isalpha()) and not am.present_in(w, asked, forms=True)]
+    return " ".join(words)
 
 
 def _token_recall(core: str, text: str) -> float:
@@ -619,7 +621,7 @@ def memory_mention(question: str, memory: str, text: str) -> float:
     question). For yes/no questions memory cannot be read off the text: 0.5."""
     if am.is_polar_question(question):
         return 0.5
-    return _token_recall(_answer_words(memory, question), text)
+    return _token_recall(_answer_words(memory, question, forms=True), text)
 
 
 def distinct_mention(question: str, answer: str, other: str, text: str) -> float:
@@ -850,7 +852,7 @@ def on_topic(question: str, evidence: Evidence, embed: Callable[[Sequence[str]],
       shares a word with the request is read and its reading may "answer" ("How many hours are there in one day?"
       by "A guest permit expires after 72 hours", "How many days are there in a week?" by "You may work from home
       up to three days per week");
-    - when some passage is that close yet none answers, the request is about the documents ("for how long at most
+    - when some passage is that close yet none answers, a question is about the documents ("for how long at most
       can I book the confocal microscope?" beside "Confocal microscope: maximum booking of 4 hours"): memory must
       then be as confident as about a subject the documents name (`memory_threshold_documents`), not answer as
       it does a greeting or a small task.
@@ -867,7 +869,8 @@ def on_topic(question: str, evidence: Evidence, embed: Callable[[Sequence[str]],
             r = readings[i]
             readings[i] = replace(r, answers=False, features={**r.features, "off_topic": round(sim, 4)})
     confident = evidence.memory_confident
-    if confident and not any(r.answers for r in readings) and max(sims.values()) >= float(threshold):
+    asks = am.is_question(question)  # "Thank you so much" is close to "Thanks to all our volunteers", and asks nothing
+    if confident and asks and not any(r.answers for r in readings) and max(sims.values()) >= float(threshold):
         sure = max(calib["memory_threshold"], calib.get("memory_threshold_documents") or 0.0)
         confident = evidence.memory_confidence >= sure and answers_the_question(question, evidence.memory_answer)
     return replace(evidence, readings=tuple(readings), memory_confident=confident)

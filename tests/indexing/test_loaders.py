@@ -254,3 +254,14 @@ def test_large_html_is_skipped_with_a_hint(tmp_path: Path, monkeypatch):
     (tmp_path / "big.html").write_text("<p>word</p>" * 2000)
     (skip,) = load_paths([tmp_path]).skipped
     assert "HTML page too large" in skip.reason and skip.error
+
+
+def test_a_plain_text_file_is_titled_by_its_title_line_or_email_subject(tmp_path: Path):
+    (tmp_path / "green_valley_minutes.txt").write_text(
+        "GREEN VALLEY FARM COOPERATIVE\nMinutes of the monthly members' meeting\n\nThe first delivery is in June.\n")
+    (tmp_path / "exam.txt").write_text("From: Dr Okonjo <a@b.example>\nTo: students\nSubject: CHEM 204 final exam\n\n"
+                                       "Dear all, the exam is on 16 December.\n")
+    (tmp_path / "notes.txt").write_text("This file opens with a sentence. It has no title line.\n")
+    titles = {Path(d.source).name: d.title for d in load_paths([tmp_path]).documents}
+    assert titles == {"green_valley_minutes.txt": "GREEN VALLEY FARM COOPERATIVE (green_valley_minutes)",
+                      "exam.txt": "CHEM 204 final exam", "notes.txt": "notes"}
