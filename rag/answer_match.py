@@ -492,6 +492,29 @@ _STATES = {
 }
 
 
+_MEASURES = {
+    "time": re.compile(rf"\d\s*(?:{_TIME_UNIT})\b|\b(?:{_COUNT})\s+(?:{_TIME_UNIT})\b", re.IGNORECASE),
+    "length": re.compile(rf"\d\s*(?:{_LENGTH_UNIT})\b", re.IGNORECASE),
+    "money": re.compile(r"[£$€¥₹]\s*\d|\d\s*(?:pence|pounds?|dollars?|cents?|euros?)\b", re.IGNORECASE),
+    "temperature": re.compile(r"\d\s*(?:°|degrees?\b)", re.IGNORECASE),
+    "percent": re.compile(r"\d\s*(?:%|per ?cent\b)", re.IGNORECASE),
+}
+
+
+def measure(text: str) -> str | None:
+    """What the first value of `text` measures when its unit says: "time" ("1 hour 40 minutes"), "length" ("34
+    km"), "money", "temperature", "percent"; None for a bare number, a name, or more than one kind."""
+    found = {kind for kind, pattern in _MEASURES.items() if pattern.search(first_clause(text))}
+    return found.pop() if len(found) == 1 else None
+
+
+def same_measure(a: str, b: str) -> bool:
+    """Whether two values may be compared: not a length of time against a distance ("1 hour 40 minutes" and "34 km"
+    both answer "How long is the ferry crossing?", and do not disagree)."""
+    ma, mb = measure(a), measure(b)
+    return ma is None or mb is None or ma == mb
+
+
 def asked_unit(question: str) -> str | None:
     """The unit a value must carry to answer `question`, when its words ask for one: "money" (a price, a fee,
     "how much does ... cost"), "extent" (how long: a length of time or of distance), "clock" (what time), "phone"

@@ -134,6 +134,9 @@ class ConflictChecker:
         between_score = (logistic(self.calibration["between_documents"], features)
                          if features.get("between_applies") else 0.0)
         floor = self.cfg.min_confidence_familiar if features.get("familiar") else self.cfg.min_confidence
+        if features.get("unfamiliar"):  # memory about a name the model never saw: only as sure as it must be to answer
+            floor = max(floor, float(ev.load_calibration(self.cfg.evidence_calibration or None).get(
+                "memory_threshold_unfamiliar") or floor))
         memory_flag = memory_score >= self.thresholds["memory_vs_documents"] and features.get("confidence", 0.0) >= floor
         return (memory_score, between_score, bool(features.get("memory_applies")) and memory_flag,
                 bool(features.get("between_applies")) and between_score >= self.thresholds["between_documents"])
@@ -203,7 +206,8 @@ class ConflictChecker:
         # 0.51 for a right "Jupiter"), takes the lower confidence floor
         features: dict[str, float] = {"confidence": confidence, "familiar": float(
             (count_tokens is not None and ev.familiar_subject(count_tokens, question))
-            or not ev.names_a_subject(question))}
+            or not ev.names_a_subject(question)),
+            "unfamiliar": float(count_tokens is not None and bool(ev.unfamiliar_name(count_tokens, question)))}
 
         # memory vs documents: the answering reading that disagrees most with memory
         # memory must be an answer to this question: "Vietnam is a country in Southeast Asia" is no memory of its
@@ -234,7 +238,8 @@ class ConflictChecker:
             worst, worst_r = min(agreements, key=lambda x: x[0])
             features["disagree"] = 1.0 - worst
             features["mentioned"] = max(ev.memory_mention(question, memory, r.passage.text) for r in answering)
-            features["type_match"] = float(answers.answer_type(worst_r.answer) == memory_type)
+            features["type_match"] = float(answers.answer_type(worst_r.answer) == memory_type
+                                           and answers.same_measure(worst_r.answer, memory))
             against = [r for s, r in agreements if s < 0.5]
             if contrary and features["mentioned"] < 0.99 and not states:
                 features.update(disagree=1.0, mentioned=0.0, type_match=1.0)
@@ -247,6 +252,8 @@ class ConflictChecker:
         pair_same = 1.0
         for i, a in enumerate(answering):
             for b in answering[i + 1:]:
+                if not answers.same_measure(a.answer, b.answer):
+                    continue  # a length of time and a distance both answer "how long", and do not disagree
                 s = same(a.answer, b.answer)
                 if s < pair_same:
                     pair, pair_same = (a, b), s
@@ -262,7 +269,8 @@ class ConflictChecker:
             features["disagree_pair"] = 1.0 - pair_same
             features["cross_mentioned"] = max(ev.distinct_mention(question, a.answer, b.answer, b.passage.text),
                                               ev.distinct_mention(question, b.answer, a.answer, a.passage.text))
-            features["type_match_pair"] = float(answers.answer_type(a.answer) == answers.answer_type(b.answer))
+            features["type_match_pair"] = float(answers.answer_type(a.answer) == answers.answer_type(b.answer)
+                                                and answers.same_measure(a.answer, b.answer))  # not time vs km
         else:
             features.update(disagree_pair=0.0, cross_mentioned=0.0, type_match_pair=0.0)
 
@@ -286,6 +294,7 @@ class ConflictChecker:
         else:
             reason = ("no retrieved passage answers the question" if not answering
                       else "memory not confident enough to compare" if memory_score >= self.thresholds["memory_vs_documents"]
+                      else "the model's memory has no sure answer to compare" if not features.get("memory_applies")
                       else "memory and documents agree")
             conflict = Conflict(flagged=False, kind=None, score=round(max(memory_score, between_score), 4),
                                 passage_ids=tuple(r.passage.id for r in answering), **kw, detail=reason)

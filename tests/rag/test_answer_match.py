@@ -226,3 +226,10 @@ def test_one_phrase_with_one_slot_filled_differently_disagrees(embedder):
 ])
 def test_no_swapped_slot_in_rewordings(a, b):
     assert answers.swapped_slot(a.split(), b.split()) is None
+
+
+def test_a_length_of_time_and_a_distance_are_not_compared():
+    assert answers.measure("The ferry crossing is 1 hour 40 minutes") == "time"
+    assert answers.measure("The ferry crossing is 34 km") == "length"
+    assert not answers.same_measure("1 hour 40 minutes", "34 km")
+    assert answers.same_measure("£4.20", "£3.80") and answers.same_measure("Paris", "Rome")
