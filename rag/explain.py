@@ -189,8 +189,9 @@ def decision_words(answer: Answer, threshold: float | None = None, requested_mod
         return f"answered from memory ({why})" if by_mode else f"answered from memory: {why}"
     n = len(answer.passages)
     if answer.abstained:
-        memory = f"the model's memory is not confident enough ({conf:.0%})" if conf is not None else \
-            "the model's memory is not confident enough"
+        memory = (f"the model's memory is not confident enough ({conf:.0%})" if conf is not None
+                  else f"the model's memory was not asked (it cannot know the name {answer.unfamiliar_name!r})"
+                  if answer.unfamiliar_name else "the model's memory is not confident enough")
         outcome = (f"searched your documents, none answers; {memory}" if n
                    else f"searched your documents, found nothing; {memory}")
     elif answer.answered_from == "memory":

@@ -315,6 +315,7 @@ def test_adaptive_searches_for_a_name_the_model_never_saw_without_asking_the_rou
     assert answer.unfamiliar_name == "Selholt" and answer.to_json()["unfamiliar_name"] == "Selholt"
     assert answer.abstained and answer.retrieved and not answer.citations and answer.memory_confidence is None
     assert 'the model does not know the name "Selholt"' in decision_words(answer)
+    assert "the model's memory was not asked (it cannot know the name 'Selholt')" in decision_words(answer)
     requests.clear()
     always = pipeline.answer("Which bank does Selholt Brewery use?", mode="always")
     assert any("Selholt" in r.prompt for r in requests) and always.memory_confidence is not None
