@@ -13,7 +13,7 @@ write it when they capitalise it as a name:
   sentence capitalises only its first word);
 - one word capitalised in the middle of a sentence ("... played for Corrabeg in 2021"), standing alone (not "Farm" of
   "Green Valley Farm", "Week" of "Lantern Week"), not a word a sentence or a heading would capitalise anyway, nor a
-  question or function word.
+  question or function word, a day or a month (a run neither begins nor ends with one).
 A question with a capital already past its first word is left as it is: its writer said what the names are.
 
     recased("who is the head chef at the marrowgate hotel", passages)
@@ -29,7 +29,11 @@ from rag import answer_match as am
 
 MAX_RUN = 5  # words in one name ("Elmfield Residents' Association Quiz Night")
 _WORD = re.compile(r"[\w][\w'’.-]*\w|\w")
-_COMMON = am.FILLER | am.QUESTION_WORDS | frozenset({
+_CALENDAR = frozenset({
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march",
+    "april", "may", "june", "july", "august", "september", "october", "november", "december",
+})  # written with a capital, and never what a question is about ("she's turning 30 on saturday")
+_COMMON = am.FILLER | am.QUESTION_WORDS | _CALENDAR | frozenset({
     "i", "you", "we", "my", "your", "our", "me", "us", "do", "does", "did", "can", "could", "should", "would", "will",
     "much", "many", "long", "often", "not", "no", "yes", "a", "an", "or", "but", "if", "then", "so", "per", "each",
 })

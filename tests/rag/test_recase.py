@@ -12,7 +12,7 @@ DOCS = [
     "Maple Street Chess Club\n\nAdult membership costs £35 a year. Brackwater Town won the County Cup final 2-1.",
     "The TideTrack T4 weighs 62 g. Ellis played for Corrabeg in 2021. The CHEM 204 final is on Tuesday.",
     "Days off. You may work from home three days per week. Week one starts on Monday. Who sang at Lantern Week?",
-    "Barn Hall, Green Valley Farm. The farm sells eggs.",
+    "Barn Hall, Green Valley Farm. The farm sells eggs. The market opens on Saturday.",
 ]
 
 
@@ -36,6 +36,7 @@ def test_names_are_spelt_as_the_documents_spell_them(question, expected):
     "How many days are there in a week?",  # "Days" and "Week" open a heading and a sentence: not names
     "which farm animal says moo",  # "Farm" is a word of "Green Valley Farm", no name of its own
     "thanks!",
+    "write a birthday message for my sister, she turns 30 on saturday",  # a day is no subject
     "What is the capital of France?",  # capitals of its own: left as written
     "who is the head chef at the marrowgate inn",  # the documents name no "Marrowgate Inn"
 ])
