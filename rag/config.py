@@ -168,6 +168,10 @@ class ConflictConfig:
     # middling answers about names it holds in pieces were inventions (rag/conflict.py); so does a question naming
     # no subject (common knowledge: "Which planet is the largest in our solar system?", a right "Jupiter" at 51%)
     min_confidence_familiar: float = 0.45
+    # ... or than this about a name the model's vocabulary holds only in pieces (rag.evidence.unfamiliar_name:
+    # "Quennick"): the confidence memory needs to answer about such a name (memory_threshold_unfamiliar); a 63%
+    # "2 hours and 20 minutes" for the Isle of Quennick's ferry was a false memory conflict
+    min_confidence_unfamiliar: float = 0.9
     threshold: float | None = None  # flag above this score; None = the thresholds fitted with the calibration
     max_passages: int = 3  # top passages that each get a reading (one row each of the evidence batch)
     # Not read since the evidence stage (rag/evidence.py) writes the closed-book answer and the readings with

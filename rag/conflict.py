@@ -103,9 +103,10 @@ class ConflictChecker:
         if c.max_passages <= 0:
             raise ValueError(f"conflict.max_passages must be greater than 0. Currently it is {c.max_passages}")
         if ((c.threshold is not None and not 0.0 <= c.threshold <= 1.0) or not 0.0 <= c.min_confidence <= 1.0
-                or not 0.0 <= c.min_confidence_familiar <= 1.0):
-            raise ValueError(f"conflict.threshold, conflict.min_confidence and conflict.min_confidence_familiar must "
-                             f"be in [0, 1]; got {c.threshold}, {c.min_confidence} and {c.min_confidence_familiar}")
+                or not 0.0 <= c.min_confidence_familiar <= 1.0 or not 0.0 <= c.min_confidence_unfamiliar <= 1.0):
+            raise ValueError(f"conflict.threshold, conflict.min_confidence, conflict.min_confidence_familiar and "
+                             f"conflict.min_confidence_unfamiliar must be in [0, 1]; got {c.threshold}, "
+                             f"{c.min_confidence}, {c.min_confidence_familiar} and {c.min_confidence_unfamiliar}")
         self.generator = generator
         self.embedder = embedder
         self.full_cfg = cfg
@@ -135,8 +136,7 @@ class ConflictChecker:
                          if features.get("between_applies") else 0.0)
         floor = self.cfg.min_confidence_familiar if features.get("familiar") else self.cfg.min_confidence
         if features.get("unfamiliar"):  # memory about a name the model never saw: only as sure as it must be to answer
-            floor = max(floor, float(ev.load_calibration(self.cfg.evidence_calibration or None).get(
-                "memory_threshold_unfamiliar") or floor))
+            floor = max(floor, self.cfg.min_confidence_unfamiliar)
         memory_flag = memory_score >= self.thresholds["memory_vs_documents"] and features.get("confidence", 0.0) >= floor
         return (memory_score, between_score, bool(features.get("memory_applies")) and memory_flag,
                 bool(features.get("between_applies")) and between_score >= self.thresholds["between_documents"])

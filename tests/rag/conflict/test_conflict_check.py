@@ -52,10 +52,17 @@ def test_low_confidence_memory_never_raises_a_memory_conflict(checker, hf_genera
     assert not (a.conflict.flagged and a.conflict.kind == "memory_vs_documents")
     # Same evidence without the confidence floor: the score alone would flag it, so the gate is what held it.
     lax = ConflictChecker(hf_generator, embedder, dataclasses.replace(Config(), conflict=ConflictConfig(
-        min_confidence=0.0, threshold=0.0)))
+        min_confidence=0.0, min_confidence_unfamiliar=0.0, threshold=0.0)))
     lax_c = lax.assess(question, [passage("p", text)], "Curaçao is in North America [1].",
                        closed_book=a.closed_book, passage_answers=a.readings).conflict
     assert lax_c.flagged and lax_c.kind == "memory_vs_documents"
+    # "Curaçao" comes in 3+ pieces of the model's vocabulary: memory about it raises a conflict only at the
+    # confidence it needs to answer (conflict.min_confidence_unfamiliar), whatever the general floor
+    unfamiliar = ConflictChecker(hf_generator, embedder, dataclasses.replace(Config(), conflict=ConflictConfig(
+        min_confidence=0.0, threshold=0.0)))
+    held = unfamiliar.assess(question, [passage("p", text)], "Curaçao is in North America [1].",
+                             closed_book=a.closed_book, passage_answers=a.readings)
+    assert held.features["unfamiliar"] == 1.0 and not held.conflict.flagged
 
 
 def test_two_disagreeing_passages_are_a_document_conflict(checker):
