@@ -166,8 +166,9 @@ def test_badges_explain_the_decision_in_words():
     assert "searched your documents: passages found name what is asked" in text(
         render.badge_html(replace(retrieved_answer(), ret_probability=None), "adaptive"))
     unfamiliar = replace(retrieved_answer(), ret_probability=None, unfamiliar_name="Selholt", abstained=True)
-    assert 'searched your documents, none answers; the model\'s memory is not confident enough' in text(
-        render.badge_html(unfamiliar, "adaptive"))
+    # adaptive mode does not ask memory about a name the model never saw (no memory confidence): the badge says so
+    assert "searched your documents, none answers; the model's memory was not asked (it cannot know the name " \
+           "'Selholt')" in text(render.badge_html(unfamiliar, "adaptive"))
     assert 'searched because the model does not know the name "Selholt"' in text(render.badge_html(unfamiliar,
                                                                                                  "adaptive"))
     searched = replace(memory_answer(None), searched_passages=3, memory_confidence=0.8)
