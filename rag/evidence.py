@@ -711,7 +711,8 @@ def readable(cfg: Config, question: str, passages: Sequence[Passage]) -> int:
 
 def topical(cfg: Config, question: str, passages: Sequence[Passage], embed: Callable[[Sequence[str]], Any]) -> int:
     """How many of `passages` could answer `question` (`readable`) and have a line as close in meaning to it as
-    `topic_threshold` (`on_topic`): for a request naming no subject, the passages worth reading."""
+    `topic_threshold` (`on_topic`): for a request naming no subject, the passages worth reading. Nothing is
+    embedded when none could answer."""
     calib = load_calibration(cfg.conflict.evidence_calibration or None)
     focused, _, could = _plan(cfg, question, passages, calib)
     threshold = calib.get("topic_threshold")
@@ -898,8 +899,9 @@ def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[
     to_read = [i for i in candidates if not (i in quoted and quoted[i].overrides)]
     requests = [reading_request(generator, question, focused[i], cfg.generation.max_new_tokens) for i in to_read]
     need_memory = closed_book is None or is_ret_generation(closed_book) or not closed_book.text.strip()
-    if need_memory and not memory:
-        closed_book, need_memory = Generation("", finish_reason="skipped"), False
+    skip_memory = need_memory and not memory
+    if skip_memory:
+        closed_book, need_memory = Generation(""), False
     if need_memory:
         requests.insert(0, memory_request(generator, question, cfg.generation.max_new_tokens, bool(requests)))
     t0 = time.perf_counter()
@@ -925,7 +927,7 @@ def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[
         extra_tokens += more
     elapsed = round(elapsed + (time.perf_counter() - t1) * 1000, 2)
     readings = outranked(readings)
-    if closed_book.finish_reason == "skipped":
+    if skip_memory:
         return Evidence(closed_book, "", 0.0, False, tuple(readings), {"evidence": elapsed},
                         sum(g.prompt_tokens for g in generations) + extra_tokens, memory_asked=False)
     memory_answer = memory_value(question, closed_book.text)

@@ -177,11 +177,10 @@ class Pipeline:
         question, mode, dyprag = self._validated(question, mode, dyprag)
         if self.cfg.decide.calculator and (calculated := self._calculated(question, mode, on_token)) is not None:
             return calculated
-        answer = self._answer(question, mode, dyprag, passages, on_token,
-                              ev.unfamiliar_name(self.generator.count_tokens, question))
+        count = self.generator.count_tokens
+        answer = self._answer(question, mode, dyprag, passages, on_token, ev.unfamiliar_name(count, question))
         # the answer path read the question with its names spelt as the documents spell them (rag/recase.py)
-        unfamiliar = ev.unfamiliar_name(self.generator.count_tokens, answer.question)
-        return replace(answer, question=question, unfamiliar_name=unfamiliar or answer.unfamiliar_name)
+        return replace(answer, question=question, unfamiliar_name=ev.unfamiliar_name(count, answer.question))
 
     def _answer(self, question: str, mode: str, dyprag: str, passages: Sequence[Passage] | None,
                 on_token: Callable[[str], None] | None, unfamiliar: str) -> Answer:
@@ -309,10 +308,9 @@ class Pipeline:
         subject, only those with a line close in meaning to it (rag.evidence.on_topic's test, before reading): "How
         many hours are there in one day?" shares "hours" with a parking permit's rules, and reading them would only
         cost time (always mode reads them, and sets their readings aside)."""
-        readable = ev.readable(self.cfg, question, found)
         embedder = self.attributor.embedder
-        if not readable or embedder is None or ev.names_a_subject(question):
-            return readable
+        if embedder is None or ev.names_a_subject(question):
+            return ev.readable(self.cfg, question, found)
         with run.stage("topic"):
             return ev.topical(self.cfg, question, found, embedder.embed)
 
