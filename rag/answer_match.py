@@ -269,6 +269,31 @@ def is_question(text: str) -> bool:
     return "?" in text or _ASKING.match(text) is not None
 
 
+# The user speaking of their own affairs: "my flat", "our road", "what number do I text", "will we be paying".
+_FIRST_PERSON = re.compile(r"\b(?:my|our|ours|mine|i|we|i'm|i've|i'd|i'll|we're|we've|we'd|we'll)\b", re.IGNORECASE)
+# ... but not "our" shared by everyone ("our solar system", "our planet"), nor asking for general advice
+# ("How do I boil an egg?", "What should we pack for a hike?"): common knowledge phrased in the first person.
+_EVERYONE_S = re.compile(r"\bour\s+(?:own\s+)?(?:solar\s+system|planet|world|galaxy|universe|sun|moon|species|"
+                         r"bodies|body|brains?|ancestors|history|language|sky|oceans?)\b", re.IGNORECASE)
+_ADVICE = re.compile(r"^\s*(?:(?:how|what|when|where|why)\s+(?:do|can|should|could|would|shall|must)|should|shall)\s+"
+                     r"(?:i|we)\b", re.IGNORECASE)
+
+
+def about_the_user(question: str) -> bool:
+    """Whether a question asks about the user's own affairs, in the first person ("which day do they empty the
+    brown bins on our road", "what number do I text to let the coordinator know?", "how much council tax will I
+    be paying for the marsh lane flat"): facts the model's memory cannot hold, whatever the question names. Not
+    a task ("give me another word for tired", "write me a birthday message for my sister": not questions), not
+    "our solar system", and not general advice asked in the first person ("How do I boil an egg?", "What
+    should we pack for a day hike?") unless it speaks of something the user has ("How do I reset my router?")."""
+    if not is_question(question):
+        return False
+    words = _EVERYONE_S.sub(" ", question)
+    if _ADVICE.match(words) and not re.search(r"\b(?:my|our|ours|mine)\b", words, re.IGNORECASE):
+        return False
+    return _FIRST_PERSON.search(words) is not None
+
+
 def is_polar_question(question: str) -> bool:
     """A yes/no question ("Is Paris the capital of France?")."""
     return bool(_POLAR_QUESTION.match(question))
@@ -474,7 +499,8 @@ _ASKS_TEMPERATURE = re.compile(r"\btemperature\b|\bhow (?:hot|cold|warm)\b", re.
 _ASKS_COLOUR = re.compile(r"\b(?:what|which)\s+colou?rs?\b", re.IGNORECASE)
 _COLOURS = (r"red|orange|yellow|green|blue|purple|violet|pink|brown|black|white|gr[ae]y|gold|golden|silver|navy|maroon|"
             r"claret|amber|teal|turquoise|cream|beige|crimson|scarlet|lilac|khaki|bronze|magenta|cyan|indigo|tan")
-_ASKS_PHONE = re.compile(r"\b(?:phone|telephone|mobile|contact|fax)\s+number\b|\bwhat number\b.*\b(?:call|ring|dial)\b",
+_ASKS_PHONE = re.compile(r"\b(?:phone|telephone|mobile|contact|fax)\s+number\b|"
+                         r"\b(?:what|which) number\b.*\b(?:call|ring|dial|text|phone|message|whatsapp)\b",
                          re.IGNORECASE)
 _STATES = {
     "money": re.compile(r"[£$€¥₹]|\b(?:GBP|USD|EUR|CHF|AUD|CAD|NZD|JPY|SEK|NOK|DKK|INR)\b|\d\s*(?:p|pence|pounds?|quid|"

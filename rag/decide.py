@@ -243,9 +243,11 @@ def router_prefix(generator: Generator) -> str:
 
 
 def _names_a_subject(question: str) -> bool:
+    """Whether the question names something to look up: a name, or the user's own affairs ("our road")."""
+    from rag.answer_match import about_the_user
     from rag.evidence import names_a_subject
 
-    return names_a_subject(question)
+    return names_a_subject(question) or about_the_user(question)
 
 
 def _read_card(folder: Path) -> dict[str, Any]:

@@ -376,7 +376,8 @@ def memory_usable(question: str, memory_answer: str, confidence: float, threshol
                   familiar_threshold: float | None = None) -> bool:
     """Whether the closed-book answer may stand when no passage answers.
 
-    A request that names nothing ("Hi there!", "Thank you so much", "What is the opposite of 'hot'?", "Rewrite
+    A request that names nothing, and is not about the user's own affairs (`answer_match.about_the_user`: "which
+    day do they empty the bins on our road"), ("Hi there!", "Thank you so much", "What is the opposite of 'hot'?", "Rewrite
     this politely: ...") is the model's own business when no passage answers it: it answers, however many of its
     words the passages share ("Thanks to everyone who played" is no reason to decline a thank-you; a blind
     workload's greetings and word tasks were declined that way).
@@ -396,7 +397,7 @@ def memory_usable(question: str, memory_answer: str, confidence: float, threshol
     """
     if am.is_unknown(memory_answer):
         return False
-    if not names_a_subject(question):
+    if not names_a_subject(question) and not am.about_the_user(question):
         return True
     if familiar and familiar_threshold is not None and not unfamiliar:
         return confidence >= familiar_threshold and answers_the_question(question, memory_answer)

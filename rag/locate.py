@@ -138,6 +138,20 @@ def locate(question: str, passages: Sequence[Passage], embed: Callable[[Sequence
     return Located(replace(p, text=p.text[s:e], start=p.start + s, end=p.start + e), value.strip(), float(sims[best]))
 
 
+def remembered(embed: Callable[[Sequence[str]], np.ndarray]) -> Callable[[Sequence[str]], np.ndarray]:
+    """`embed`, embedding each distinct text once: an answer's steps look at the same passage lines more than once
+    (adaptive mode's `topical` before reading, `on_topic` and `with_located` after). Use one per answer."""
+    seen: dict[str, np.ndarray] = {}
+
+    def embed_once(texts: Sequence[str]) -> np.ndarray:
+        new = list(dict.fromkeys(t for t in texts if t not in seen))
+        if new:
+            seen.update(zip(new, embed(new)))
+        return np.stack([seen[t] for t in texts]) if texts else embed(texts)
+
+    return embed_once
+
+
 def closest_line(question: str, passages: Sequence[Passage],
                  embed: Callable[[Sequence[str]], np.ndarray]) -> list[float]:
     """For each passage, the similarity in meaning of its line, or clause of a line, closest to `question` (the whole

@@ -41,8 +41,9 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Protocol, get_args
+from typing import Any, Protocol, get_args
 
+from rag import answer_match as am
 from rag import evidence as ev
 from rag import prompts
 from rag.answer_text import STOPS, clean_answer
@@ -52,6 +53,7 @@ from rag.calculate import calculate
 from rag.config import Config, DyPRAGMode, Mode
 from rag.generators.base import GenerationRequest, Generator, LoraDeltas
 from rag.generators.common import generate_streamed
+from rag.locate import remembered
 from rag.recase import recased
 from rag.types import Answer, Conflict, Decision, Generation, Passage
 
@@ -87,8 +89,10 @@ class InjectorLike(Protocol):
 
 @dataclass
 class _Run:
-    """What one answer accumulates across stages: timings and warnings for the user."""
+    """What one answer accumulates across stages: timings and warnings for the user, and the embedding of text
+    in meaning (None without an embedder), each distinct line embedded once (rag.locate.remembered)."""
 
+    embed: Callable[[Sequence[str]], Any] | None = None
     t0: float = field(default_factory=time.perf_counter)
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -184,7 +188,8 @@ class Pipeline:
 
     def _answer(self, question: str, mode: str, dyprag: str, passages: Sequence[Passage] | None,
                 on_token: Callable[[str], None] | None, unfamiliar: str) -> Answer:
-        run = _Run()
+        embedder = self.attributor.embedder
+        run = _Run(embed=remembered(embedder.embed) if embedder is not None else None)
 
         found: list[Passage] | None = None
         readable = 0
@@ -216,13 +221,12 @@ class Pipeline:
             evidence = ev.gather(self.generator, self.cfg, question, found, closed_book=decision.closed_book,
                                  unfamiliar=unfamiliar, memory=decision.ask_memory)
         calibration = ev.load_calibration(self.cfg.conflict.evidence_calibration or None)
-        embedder = self.attributor.embedder
-        if embedder is not None and not ev.names_a_subject(question):
+        if run.embed is not None and not ev.names_a_subject(question):
             with run.stage("topic"):  # a request naming nothing: only passages that speak of what it asks answer
-                evidence = ev.on_topic(question, evidence, embedder.embed, calibration)
-        if not evidence.answering and not evidence.memory_confident and embedder is not None:
+                evidence = ev.on_topic(question, evidence, run.embed, calibration)
+        if not evidence.answering and not evidence.memory_confident and run.embed is not None:
             with run.stage("locate"):  # no reading answers: the line closest in meaning, if close enough
-                evidence = ev.with_located(question, found, evidence, embedder.embed, calibration)
+                evidence = ev.with_located(question, found, evidence, run.embed, calibration)
         answering = evidence.answering
         if not answering:
             if not evidence.memory_confident:
@@ -307,12 +311,13 @@ class Pipeline:
         """Adaptive mode: how many passages found could answer (rag.evidence.readable). For a request naming no
         subject, only those with a line close in meaning to it (rag.evidence.on_topic's test, before reading): "How
         many hours are there in one day?" shares "hours" with a parking permit's rules, and reading them would only
-        cost time (always mode reads them, and sets their readings aside)."""
-        embedder = self.attributor.embedder
-        if embedder is None or ev.names_a_subject(question):
+        cost time (always mode reads them, and sets their readings aside). A question about the user's own affairs
+        ("which day do they empty the brown bins on our road") is read like one naming its subject: the documents
+        are its only source."""
+        if run.embed is None or ev.names_a_subject(question) or am.about_the_user(question):
             return ev.readable(self.cfg, question, found)
         with run.stage("topic"):
-            return ev.topical(self.cfg, question, found, embedder.embed)
+            return ev.topical(self.cfg, question, found, run.embed)
 
     def _recased(self, question: str, found: Sequence[Passage], unfamiliar: str) -> tuple[str, str]:
         """The question with the names it types in lower case spelt as the passages found spell them

@@ -123,6 +123,7 @@ def test_a_name_does_not_answer_a_when_or_how_many_question():
     ("How long is the ferry crossing?", "extent"),
     ("What time do the guided tours start?", "clock"),
     ("What is the phone number of the concierge desk?", "phone"),
+    ("I can't make my shift - what number do I text to let the coordinator know?", "phone"),
     ("How much does the TideTrack T4 weigh?", None),
     ("Which phone extension reaches HR?", None),
     ("How many tickets were sold?", None),
@@ -233,3 +234,21 @@ def test_a_length_of_time_and_a_distance_are_not_compared():
     assert answers.measure("The ferry crossing is 34 km") == "length"
     assert not answers.same_measure("1 hour 40 minutes", "34 km")
     assert answers.same_measure("£4.20", "£3.80") and answers.same_measure("Paris", "Rome")
+
+
+@pytest.mark.parametrize(("question", "personal"), [
+    ("which day do they empty the brown bins on our road from april", True),
+    ("what number do I text to let the coordinator know?", True),
+    ("how much council tax will I be paying each month for the marsh lane flat", True),
+    ("How do I reset my router?", True),  # advice, but about something the user has
+    ("Can I bring my dog to the allotment?", True),
+    ("What's the largest planet in our solar system?", False),  # "our" shared by everyone
+    ("How do I boil an egg?", False),  # general advice in the first person
+    ("What should we pack for a day hike?", False),
+    ("give me another word for tired", False),  # a task, not a question
+    ("write me a short birthday message for my sister, she's turning 30 on saturday", False),
+    ("Thanks, that helps me a lot!", False),
+    ("How many days are there in a week?", False),
+])
+def test_a_question_about_the_user_s_own_affairs(question, personal):
+    assert answers.about_the_user(question) is personal

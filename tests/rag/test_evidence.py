@@ -397,3 +397,12 @@ def test_memory_s_value_is_its_first_clause_that_says_more_than_the_question():
     assert memory_value(q, "At sea level, water boils at 100 degrees Celsius.") == "water boils at 100 degrees Celsius"
     assert memory_value("What is the capital of France?", "The capital of France is Paris, a city.") == \
         "The capital of France is Paris"
+
+
+def test_memory_about_the_user_s_own_affairs_must_be_confident():
+    """A question naming nothing is the model's to answer ("How many days are there in a week?"), but not one about
+    the user's own affairs: the model cannot remember which day the bins on the user's road are emptied."""
+    general, personal = "How many days are there in a week?", "which day do they empty the brown bins on our road"
+    assert memory_usable(general, "Seven days", 0.2, 0.55)
+    assert not memory_usable(personal, "Monday", 0.2, 0.55)
+    assert memory_usable(personal, "Monday", 0.8, 0.55)

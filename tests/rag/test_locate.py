@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from rag.evidence import heading_words, question_terms
-from rag.locate import asking, candidates, closest_line, locate, row_value, shown_line, value_kind
+from rag.locate import asking, candidates, closest_line, locate, remembered, row_value, shown_line, value_kind
 from rag.types import Passage
 
 SPEC = ("Blue Harbor Logistics — TideTrack T4 Container Tracker\n\nThe TideTrack T4 is a battery-powered tracker that "
@@ -94,3 +96,18 @@ def test_the_closest_line_says_whether_a_passage_speaks_of_what_is_asked():
     assert all(sim < 0.4 for sim in closest_line("How many hours are there in one day?", [permit, quiz], embed))
     permit_sim, quiz_sim = closest_line("Which planet is the largest in our solar system?", [permit, quiz], embed)
     assert permit_sim < 0.4 and quiz_sim > 0.8
+
+
+def test_remembered_embeds_each_distinct_text_once(embedder):
+    calls: list[list[str]] = []
+
+    def embed(texts):
+        calls.append(list(texts))
+        return embedder.embed(texts)
+
+    once = remembered(embed)
+    first = once(["Water boils at 100 °C.", "The pool opens at 7.", "Water boils at 100 °C."])
+    again = once(["The pool opens at 7.", "Parking is free."])
+    assert calls == [["Water boils at 100 °C.", "The pool opens at 7."], ["Parking is free."]]
+    assert first.shape[0] == 3 and np.allclose(first[0], first[2]) and np.allclose(again[0], first[1])
+    assert np.allclose(again[1], embedder.embed(["Parking is free."])[0], atol=1e-5)

@@ -408,3 +408,13 @@ def test_a_table_row_no_reading_answered_is_found_by_meaning_and_quoted(hf_gener
             assert cited and spec[cited[0].start:cited[0].end] == "Weight | 62 g"  # the row itself, exact offsets
         else:
             assert answer.abstained and "62 g" not in answer.answer
+
+
+def test_adaptive_reads_for_a_question_about_the_user_s_own_affairs(pipeline, hf_generator, monkeypatch):
+    """The same question about the user's own affairs ("my trip") is read like one naming its subject: memory cannot
+    know the user's trip, so the passages that could answer are read (the same question without "on my trip" is
+    not: test above)."""
+    requests = _recorded_requests(hf_generator, monkeypatch)
+    answer = pipeline.answer("Which country has the most islands on my trip?", mode="adaptive")
+    assert "evidence" in answer.timings_ms and len(requests) > 1
+    assert answer.retrieved and "passages found name what is asked" in decision_words(answer)
