@@ -212,16 +212,21 @@ def content_words(question: str) -> list[str]:
     return [w for w in tokens(question) if w not in FILLER and w not in QUESTION_WORDS]
 
 
+_ITEM_NUMBER = re.compile(r"^\s*(?:\|\s*)?(?:#|no\.?\s*|q)?\d{1,3}\s*(?:[|):]|\.(?=\s)|\s-\s)\s*", re.IGNORECASE)
+
+
 def repeats_question(question: str, answer: str) -> bool:
     """Whether the answer's first clause only repeats the question: every word is the question's or filler,
     and every number is one of the question's or a piece of one ("There were 171 bakeries in Sweden in 1710",
-    "In 1716"): a small model that does not know copies digits from the question. A question offering a
-    choice ("Which is larger, Mars or Venus?") is answered by repeating one of its words, so never repeats."""
+    "In 1716"): a small model that does not know copies digits from the question. A row's or an item's number
+    copied with it is no answer either ("1 | What is the largest planet in our solar system?" from a quiz sheet's
+    table). A question offering a choice ("Which is larger, Mars or Venus?") is answered by repeating one of its
+    words, so never repeats."""
     asked = set(tokens(question))
     if "or" in asked:
         return False
     numbers = [w for w in asked if w.isdigit()]
-    words = tokens(first_clause(answer))
+    words = tokens(_ITEM_NUMBER.sub("", first_clause(answer), count=1))
 
     def echoed(word: str) -> bool:
         return word in asked or word in FILLER or (word.isdigit() and any(word in n for n in numbers))

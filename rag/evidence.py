@@ -579,11 +579,12 @@ def answers(question: str, answer: str, probability: float, calibration: dict[st
     """A reading answers when its calibrated probability reaches the threshold, its value is of the kind asked
     for (a name does not answer "when" or "how many": answer_match.fits_question), it is more than the
     document's own name, it is about what was asked (`_off_question`), and its value is not the question's own
-    description again (`restates_question`)."""
+    description again (`restates_question`) nor the question's own words (`answer_match.repeats_question`: a quiz
+    sheet's row "1 | What is the largest planet in our solar system?" copied without its answer)."""
     features = features or {}
     return (probability >= calibration["answers_threshold"] and am.fits_question(question, answer)
             and not features.get("names_document") and not features.get("off_question")
-            and not features.get("restates"))
+            and not features.get("restates") and not am.repeats_question(question, answer))
 
 
 def echoes(question: str, memory: str, readings: Sequence[Reading]) -> int:

@@ -3,7 +3,8 @@ sentence ends.
 
 Sentences end at a line break or at . ! ? followed by a space and a word that is not lower case; abbreviations,
 initials, decimals ("336.3") and domain names (".ke") do not end one; a citation marker after the stop ("Paris. [1]")
-stays with its sentence.
+stays with its sentence. A table row (cells between " | ", as the indexer writes Markdown tables) is one
+sentence, whatever its cells say.
 
     split_sentences("Dr. Smith lives in Nairobi. The code is .ke [1]. It is 336.3 km.")
     # -> [(0, 27), (28, 48), (49, 64)]
@@ -43,13 +44,15 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     """Character spans of the sentences of `text` (markers stay with their sentence).
 
     Sentences end at a line break or at . ! ? followed by a space and a word that is not lower case;
-    abbreviations, initials, decimals ("336.3") and domain names (".ke") do not end one.
+    abbreviations, initials, decimals ("336.3") and domain names (".ke") do not end one. A table row (a
+    line of cells between " | ") is one sentence.
     """
     spans: list[tuple[int, int]] = []
     line_start = 0
     for line_end in [m.start() for m in re.finditer("\n", text)] + [len(text)]:
         start = line_start
-        for m in _END.finditer(text, line_start, line_end):
+        row = " | " in text[line_start:line_end] or text[line_start:line_end].lstrip().startswith("|")
+        for m in () if row else _END.finditer(text, line_start, line_end):  # a table row: "1 | What is ...? | Saturn"
             if m.start() < start or not _ends_sentence(text, line_start, m):
                 continue
             end = m.end()

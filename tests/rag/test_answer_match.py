@@ -181,6 +181,13 @@ def test_stem_keeps_different_words_apart(a, b):
     ("What was the population of Peru in 1700?", "The population of Peru in 1700 was 1.2 million.", False),
     ("What is the capital of France?", "The capital of France is Paris.", False),
     ("Which is larger, Mars or Venus?", "Venus", False),  # a choice is answered with the question's words
+    # a quiz sheet's row copied with its number, not its answer
+    ("What's the largest planet in our solar system?", "1 | What is the largest planet in our solar system?", True),
+    ("What's the largest planet in our solar system?", "3. What is the largest planet in our solar system?", True),
+    ("What's the largest planet in our solar system?", "1 | Jupiter", False),
+    ("How many moons does Mars have?", "2. How many moons does Mars have?", True),
+    ("How many moons does Mars have?", "2. Mars has 2 moons.", False),  # the item number aside, it answers
+    ("How many moons does Mars have?", "2", False),
 ])
 def test_an_answer_that_only_copies_the_question_says_nothing(question, answer, repeats):
     assert answers.repeats_question(question, answer) is repeats

@@ -76,6 +76,10 @@ def test_lexical_only_mode_without_embedder(passages):
      ["Dr. Smith and J. R. R. Tolkien met in the U.S. in 1950.", "They talked."]),
     ("See www.example.com for approx. five pages. Done!", ["See www.example.com for approx. five pages.", "Done!"]),
     ("Its code is 15. Really? Yes.\nA new line", ["Its code is 15.", "Really?", "Yes.", "A new line"]),
+    # a table row is one sentence, whatever its cells say
+    ("| 1 | What is the largest planet? | Saturn |\nDone. Next.",
+     ["| 1 | What is the largest planet? | Saturn |", "Done.", "Next."]),
+    ("1 | What is the largest planet? | Saturn\n2 | Gold? | Au", ["1 | What is the largest planet? | Saturn", "2 | Gold? | Au"]),
 ])
 def test_split_sentences_survives_abbreviations_decimals_and_domains(text, sentences):
     assert [text[s:e] for s, e in split_sentences(text)] == sentences
