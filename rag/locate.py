@@ -18,8 +18,8 @@ passages that could answer (sentence, table row, list item) is a candidate when
   in the unit asked for when the question asks for one (a price, a length of time, a time of day, a phone number:
   `answer_match.asked_unit`);
 - it is about the question's subject: every name and number of the question is in the line, in the line before
-  it, in its paragraph, or in the passage's title or heading (a specification sheet's rows do not repeat the
-  product's name);
+  it, in its paragraph, in a heading above it, or in the passage's title or heading (a specification sheet's rows
+  do not repeat the product's name; a letter's "Cost: £18.50 per child" leaves "Year 4 trip" to its heading);
 and the candidate closest in meaning to the question (sentence embeddings; the line read with its document's title)
 answers when its similarity reaches the calibrated threshold (`conflict.locate_threshold`, fitted on the workloads'
 dev splits). Its words are the answer: the line is quoted as the document states it.
@@ -97,13 +97,15 @@ def candidates(question: str, passage: Passage, terms: dict[str, float],
     kind = value_kind(question)
     unit = am.asked_unit(question)  # a price, a length of time, a time of day, a phone number: its unit too
     asked = set(am.tokens(question))
-    subject = [w for w, v in terms.items() if v > 1.0]
+    # a number written into a description ("my 11-year-old", "a 3-bedroom flat") is no name to look for
+    described = {m.group(1) for m in re.finditer(r"\b(\d+)-[a-z]", question)}
+    subject = [w for w, v in terms.items() if v > 1.0 and w not in described]
     text = passage.text
     spans = lines(passage)
     out = []
     for i, (s, e) in enumerate(spans):
         line = text[s:e]
-        said = set(am.tokens(text[_paragraph_start(text, s):e])) | heading
+        said = set(am.tokens(text[_paragraph_start(text, s):e])) | heading | _headings_before(text, s)
         if i:
             said |= set(am.tokens(text[spans[i - 1][0]:spans[i - 1][1]]))
         if not all(am.present_in(w, said) for w in subject):
@@ -111,9 +113,8 @@ def candidates(question: str, passage: Passage, terms: dict[str, float],
         cell = row_value(line, asked)
         if kind is None:
             value = cell if cell and _value_in(None, cell, asked | heading) else ""
-        else:
-            value = _value_in(kind, cell or line, asked | heading)
-            value = (cell or line) if value else ""
+        else:  # the row's silent cells, else the whole line ("Cost: £18.50 per child" for "... for each child?")
+            value = next((part for part in (cell, line) if part and _value_in(kind, part, asked | heading)), "")
         if value and (unit is None or am.states_unit(unit, value)):
             out.append(((s, e), value))
     return out
@@ -124,6 +125,7 @@ def locate(question: str, passages: Sequence[Passage], embed: Callable[[Sequence
     """The line closest in meaning to `question` among the candidates of every passage, if it reaches `threshold`."""
     found: list[tuple[int, tuple[int, int], str]] = []
     for n, (passage, heading) in enumerate(zip(passages, headings)):
+        heading = heading | _headings_of_chunk_before(passage, passages)
         found += [(n, span, value) for span, value in candidates(question, passage, terms, heading)]
     if not found:
         return None
@@ -177,6 +179,31 @@ def _pieces(texts: list[str]) -> list[str]:
         clauses = [c for c in _clauses(text) if len(c) >= MIN_LINE_CHARS]
         out += [text, *clauses] if len(clauses) > 1 else [text]
     return out
+
+
+_UNDERLINE = re.compile(r"^\s*[-=~_]{3,}\s*$")
+
+
+def _headings_before(text: str, at: int) -> set[str]:
+    """The words of the headings above offset `at`: lines standing alone as a paragraph (or underlined), short
+    and not a sentence ("YEAR 4 TRIP TO THE PEMBERLY SCIENCE & DISCOVERY CENTRE" above "Trip details" above
+    "Cost: £18.50 per child"). A section's lines leave its subject to them."""
+    words: set[str] = set()
+    for block in re.split(r"\n\s*\n", text[:at]):
+        rows = [r for r in block.strip().splitlines() if r.strip() and not _UNDERLINE.match(r)]
+        if len(rows) == 1 and len(rows[0]) <= 80 and not rows[0].rstrip().endswith((".", "!", "?", ",", ":")) \
+                and "|" not in rows[0]:
+            words |= set(am.tokens(rows[0]))
+    return words
+
+
+def _headings_of_chunk_before(passage: Passage, passages: Sequence[Passage]) -> set[str]:
+    """The headings of the passage found just before `passage` in its document, when one was (chunks end where the
+    indexer cut them: "Cost: £18.50 per child" may open a chunk whose section heading ended the one before)."""
+    for other in passages:
+        if other.source == passage.source and other.start < passage.start <= other.end:
+            return _headings_before(other.text, len(other.text))
+    return set()
 
 
 def _paragraph_start(text: str, at: int) -> int:
