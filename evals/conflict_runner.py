@@ -118,7 +118,7 @@ class Runner:
             singles[i] = self.one_passage(case.question, passages[i])
             return self.checker.read_passage_answer(case.question, passages[i], singles[i][0])
 
-        pas = ev.read_or_quote(len(passages), self.checker.quotes(case.question, passages), read)
+        pas = ev.read_or_quote(len(passages), self.checker.quotes(case.question, passages), read, case.question)
         # The grounded answer over one passage is the one-passage answer itself (same prompt): reuse it.
         document = pas[0].text if len(passages) == 1 else self._grounded(case.question, passages)
         a = self.checker.assess(case.question, passages, document, closed, pas)

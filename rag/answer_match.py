@@ -433,10 +433,14 @@ def _dates_agree(a: Date, b: Date) -> bool:
     return a[0] == b[0] and all(x is None or y is None or x == y for x, y in zip(a[1:], b[1:]))
 
 
-def values_agree(a: str, b: str) -> bool | None:
-    """True/False when both answers state dates or numbers and they do (not) match; None otherwise."""
+def values_agree(a: str, b: str, question: str = "") -> bool | None:
+    """True/False when both answers state dates or numbers and they do (not) match; None otherwise. The
+    question's own dates and numbers are no answer's values ("2025/26" in "The subscription for 2025/26 is £45"
+    and "... for 2025/26 will be £52")."""
+    asked_dates, asked_numbers = values(question) if question else (set(), set())
     da, na = values(a)
     db, nb = values(b)
+    da, db, na, nb = da - asked_dates, db - asked_dates, na - asked_numbers, nb - asked_numbers
     if da and db:
         return any(_dates_agree(x, y) for x in da for y in db)
     if na and nb:
@@ -501,6 +505,8 @@ _ASKS_MONEY = re.compile(rf"\bhow much\b.*\b{_MONEY_WORDS}\b|\bwhat (?:will|woul
 _ASKS_EXTENT = re.compile(r"\bhow long\b(?!\s+ago\b)", re.IGNORECASE)
 _ASKS_CLOCK = re.compile(r"\b(?:what|which) time\b(?!\s+(?:of|zone)\b)", re.IGNORECASE)
 _ASKS_TEMPERATURE = re.compile(r"\btemperature\b|\bhow (?:hot|cold|warm)\b", re.IGNORECASE)
+_ASKS_CODE = re.compile(r"(?<!\bdress )(?<!\bcolour )(?<!\bcolor )(?<!\bhighway )(?<!\bsource )(?<!\bmorse )"
+                        r"\b(?:code|reference|ref|pin)\b(?!\s+of\s+(?:conduct|practice|ethics)\b)", re.IGNORECASE)
 _ASKS_COLOUR = re.compile(r"\b(?:what|which)\s+colou?rs?\b", re.IGNORECASE)
 _COLOURS = (r"red|orange|yellow|green|blue|purple|violet|pink|brown|black|white|gr[ae]y|gold|golden|silver|navy|maroon|"
             r"claret|amber|teal|turquoise|cream|beige|crimson|scarlet|lilac|khaki|bronze|magenta|cyan|indigo|tan")
@@ -517,6 +523,8 @@ _STATES = {
     "clock": re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s*(?:am|pm|a\.m\.|p\.m\.)|\b(?:noon|midday|midnight|"
                         r"o'clock|o’clock)\b", re.IGNORECASE),
     "phone": re.compile(r"\+?\(?\d[\d\s().-]{4,}\d"),
+    # a code: two or more digits ("+84", "4471"), letters with digits ("QXT4829", "BHL-2024-0311"), or capitals ("PE")
+    "code": re.compile(r"(?<![\w-])\+?(?:(?=[\w-]*\d)[A-Za-z\d-]{2,}|[A-Z]{2,})(?![\w-])"),
     "temperature": re.compile(r"°|\bdegrees?\b|\bdeg\b|\bcelsius\b|\bfahrenheit\b|\d\s*[CF]\b|\bgas mark\b",
                               re.IGNORECASE),
     "colour": re.compile(rf"\b(?:{_COLOURS})(?:ish)?\b", re.IGNORECASE),
@@ -549,8 +557,8 @@ def same_measure(a: str, b: str) -> bool:
 def asked_unit(question: str) -> str | None:
     """The unit a value must carry to answer `question`, when its words ask for one: "money" (a price, a fee,
     "how much does ... cost"), "extent" (how long: a length of time or of distance), "clock" (what time), "phone"
-    (a phone number), "colour" (what colour: a colour word) or "temperature" (degrees); None for any other
-    question."""
+    (a phone number), "colour" (what colour: a colour word), "temperature" (degrees) or "code" (a reference, a
+    code, a PIN: a value with digits, "QXT4829", "+84", "4471"); None for any other question."""
     if _ASKS_EXTENT.search(question):
         return "extent"
     if _ASKS_CLOCK.search(question):
@@ -559,11 +567,19 @@ def asked_unit(question: str) -> str | None:
         return "phone"
     if _ASKS_COLOUR.search(question):
         return "colour"
+    if _ASKS_CODE.search(question) and is_question(question):
+        return "code"
     if _ASKS_TEMPERATURE.search(question):
         return "temperature"
     if _ASKS_MONEY.search(question) and not re.search(r"\bhow (?:many|often)\b", question, re.IGNORECASE):
         return "money"
     return None
+
+
+def unit_value(unit: str, text: str) -> str:
+    """The first value in `unit` that `text` states ("£45" of "The subscription is £45."), "" for none."""
+    found = _STATES[unit].search(text)
+    return found.group() if found is not None and states_unit(unit, found.group()) else ""
 
 
 def states_unit(unit: str, text: str) -> bool:
@@ -628,7 +644,7 @@ def same_answer(a: str, b: str, embedder: TextEmbedder | None = None, question: 
     if pa is not None and pb is not None:
         return 1.0 if pa == pb else 0.0
     ca, cb = core(a, question), core(b, question)
-    agree = values_agree(first_clause(a), first_clause(b))  # raw text: normalising would split "67,000,000"
+    agree = values_agree(first_clause(a), first_clause(b), question)  # raw text: normalising splits "67,000,000"
     if agree is not None:
         return 0.97 if agree else 0.02
     if ca == cb:

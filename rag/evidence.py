@@ -801,24 +801,36 @@ def with_quotes(readings: Sequence[Reading], quoted: dict[int, Reading]) -> list
             for i, r in enumerate(readings)]
 
 
-def read_or_quote(count: int, quoted: dict[int, Reading], read: Callable[[int], Reading]) -> list[Reading]:
+def read_or_quote(count: int, quoted: dict[int, Reading], read: Callable[[int], Reading],
+                  question: str = "") -> list[Reading]:
     """The readings of `count` passages: `read(i)` for each passage without a firm quote, then `with_quotes` and
     `outranked` (the evidence stage's order, for callers that read one passage at a time: the conflict check's
     own assessment and its benchmark)."""
     return outranked(with_quotes([quoted[i] if i in quoted and quoted[i].overrides else read(i)
-                                  for i in range(count)], quoted))
+                                  for i in range(count)], quoted), question)
 
 
-def outranked(readings: Sequence[Reading]) -> list[Reading]:
+def outranked(readings: Sequence[Reading], question: str = "") -> list[Reading]:
     """When some passage states the answer in a sentence of its own (a quote), the model's readings of the passages
     that do not stop answering: they neither answer nor stand against the quote as another document's value. Read
     off a directory line ("Member of the valley business association since it joined the register.") SmolLM2-135M
     answers "Halworth Textiles is located in the valley business association", and off a handbook "The best-known
     product of Ravgate Textiles is the Ravgate Textiles handbook": each against the profile's quote was a false
-    alarm between documents. Two documents that state different values are both quoted, and still conflict."""
+    alarm between documents. Two documents that state different values are both quoted, and still conflict. So
+    does a reading whose value is in the unit the question asks for and stands in its passage as written
+    (`stated_value`: "£45" read off a council's price list, against the minutes' quote "... will be £52 per bin")."""
     if not any(r.quoted for r in readings):
         return list(readings)
-    return [r if r.quoted or r.quotable or not r.answers else replace(r, answers=False) for r in readings]
+    return [r if r.quoted or r.quotable or not r.answers or stated_value(question, r) else replace(r, answers=False)
+            for r in readings]
+
+
+def stated_value(question: str, reading: Reading) -> bool:
+    """Whether the reading's value carries the unit the question asks for (answer_match.asked_unit: a price, a
+    length of time, a phone number, a code) and its passage states that value as written."""
+    unit = am.asked_unit(question) if question else None
+    found = am.unit_value(unit, reading.answer) if unit else ""
+    return bool(found) and " ".join(found.split()) in " ".join(reading.passage.text.split())
 
 
 def with_located(question: str, passages: Sequence[Passage], evidence: Evidence,
@@ -928,7 +940,7 @@ def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[
         readings, more = _second_look(generator, cfg, question, passages, readings, to_read, calib, terms)
         extra_tokens += more
     elapsed = round(elapsed + (time.perf_counter() - t1) * 1000, 2)
-    readings = outranked(readings)
+    readings = outranked(readings, question)
     if skip_memory:
         return Evidence(closed_book, "", 0.0, False, tuple(readings), {"evidence": elapsed},
                         sum(g.prompt_tokens for g in generations) + extra_tokens, memory_asked=False)

@@ -41,6 +41,14 @@ def test_close_years_differ_even_though_their_embeddings_are_close(embedder):
     assert same_answer("The war ended in 1945.", "The war ended in 1944.", embedder) < 0.1
 
 
+def test_the_question_s_own_numbers_are_no_answer_s_values():
+    q = "how much is the garden waste subscription in dunmore for 2025/26"
+    a, b = "The garden waste subscription in 2025/26 is £45.", "The subscription for 2025/26 will be £52 per bin"
+    assert answers.values_agree(a, b) is True  # the shared "2025" alone
+    assert answers.values_agree(a, b, q) is False and same_answer(a, b, None, q) < 0.1
+    assert answers.values_agree(a, "It is £45 for 2025/26.", q) is True
+
+
 def test_values_ignores_text_without_numbers():
     assert answers.values("Paris") == (set(), set())
     assert answers.values_agree("Paris", "1999") is None
@@ -157,6 +165,11 @@ def test_the_unit_a_question_asks_for(question, unit):
     ("what temperature does water freeze at in celsius", "Water freezes at 10 °C", True),
     ("At what temperature should the oven be set?", "Preheat the oven for 20 minutes", False),
     ("At what temperature should the oven be set?", "190C (fan 170C)", True),
+    ("What's the booking reference for the train to Lowenmoor?", "The booking reference is 3", False),
+    ("What's the booking reference for the train to Lowenmoor?", "Booking ref QXT4830", True),
+    ("What is the international calling code of Vietnam?", "+84", True),
+    ("What is the ISO code of Peru?", "PE", True),
+    ("What is the dress code?", "smart casual", True),  # a dress code is no code
 ])
 def test_a_value_without_the_unit_asked_for_does_not_answer(question, answer, fits):
     assert answers.fits_question(question, answer) is fits

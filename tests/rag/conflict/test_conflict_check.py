@@ -212,3 +212,15 @@ def test_a_line_found_by_meaning_raises_no_memory_conflict(checker):
     assert checker.judge(q, memory, [sydney]).conflict.kind == "memory_vs_documents"
     located = dataclasses.replace(sydney, located=True, quoted=True)
     assert not checker.judge(q, memory, [located]).conflict.flagged
+
+
+def test_memory_of_a_price_raises_a_conflict_only_when_sure(checker):
+    """A price, a phone number, a time of day are the user's world's values: the closed-book "$1.00" for a
+    council's garden waste subscription (60% confident) is no memory to set against the documents' "£45"."""
+    flat = {"confidence": 0.6, "familiar": 1.0, "unfamiliar": 0.0, "memory_applies": 1.0, "disagree": 0.98,
+            "mentioned": 0.0, "type_match": 1.0, "between_applies": 0.0}
+    assert checker.decide({**flat, "local_value": 0.0})[2]  # a value of common knowledge: flagged
+    assert not checker.decide({**flat, "local_value": 1.0})[2]
+    assert checker.decide({**flat, "local_value": 1.0, "confidence": 0.95})[2]
+    assert checker.judge("How much is the garden waste subscription?", checker.closed_book("Hi"), []).features[
+        "local_value"] == 1.0
