@@ -577,9 +577,18 @@ def asked_unit(question: str) -> str | None:
 
 
 def unit_value(unit: str, text: str) -> str:
-    """The first value in `unit` that `text` states ("£45" of "The subscription is £45."), "" for none."""
+    """The first value in `unit` that `text` states, as written there, whole words ("£45" of "The subscription is
+    £45.", "72 hours" of "It expires after 72 hours"), "" for none."""
     found = _STATES[unit].search(text)
-    return found.group() if found is not None and states_unit(unit, found.group()) else ""
+    if found is None:
+        return ""
+    start, end = found.start(), found.end()
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    value = text[start:end].strip("\"'“”‘’([").rstrip(".,;:!?)]")
+    return value if states_unit(unit, value) else ""
 
 
 def states_unit(unit: str, text: str) -> bool:

@@ -18,6 +18,7 @@ from rag.evidence import (
     memory_mention,
     memory_usable,
     on_topic,
+    outranked,
     passage_features,
     question_terms,
     reachable,
@@ -406,3 +407,20 @@ def test_memory_about_the_user_s_own_affairs_must_be_confident():
     assert memory_usable(general, "Seven days", 0.2, 0.55)
     assert not memory_usable(personal, "Monday", 0.2, 0.55)
     assert memory_usable(personal, "Monday", 0.8, 0.55)
+
+
+def test_a_reading_of_a_value_in_the_unit_asked_and_in_its_passage_is_not_outranked():
+    """Another document's quote outranks the model's readings, unless a reading's value carries the unit asked and
+    its passage states it as written: then two documents state two prices, and both stand."""
+    from dataclasses import replace
+
+    q = "How much is the garden waste subscription for 2025/26?"
+    council = passage("c", "Garden waste subscription 2025/26\n\nAnnual charge per bin: £45")
+    minutes = passage("m", "Cllr Sheikh confirmed the garden waste subscription for 2025/26 will be £52 per bin.")
+    quote = replace(make_reading(q, minutes, minutes.text), quoted=True, answers=True)
+    priced = replace(make_reading(q, council, "The garden waste subscription in 2025/26 is £45."), answers=True)
+    invented = replace(make_reading(q, council, "The garden waste subscription in 2025/26 is £40."), answers=True)
+    kept = outranked([priced, quote], q)
+    assert kept[0].answers and kept[1].answers
+    assert not outranked([invented, quote], q)[0].answers  # "£40" is not in its passage
+    assert not outranked([priced, quote])[0].answers  # without the question, no unit to check

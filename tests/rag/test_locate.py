@@ -111,3 +111,28 @@ def test_remembered_embeds_each_distinct_text_once(embedder):
     assert calls == [["Water boils at 100 °C.", "The pool opens at 7."], ["Parking is free."]]
     assert first.shape[0] == 3 and np.allclose(first[0], first[2]) and np.allclose(again[0], first[1])
     assert np.allclose(again[1], embedder.embed(["Parking is free."])[0], atol=1e-5)
+
+
+LETTER = ("St Aldric's Primary School\n\nDear Parents and Carers,\n\nYEAR 4 TRIP TO THE PEMBERLY SCIENCE CENTRE\n\n"
+          "Year 4 will be visiting the Pemberly Science Centre.\n\nTrip details\n------------\n"
+          "Date:     Friday 14 March 2025\nReturn to school:  approximately 3:30pm\n")
+REST = "Return to school:  approximately 3:30pm\nCost:     £18.50 per child (covers coach and entry)\n"
+
+
+def test_a_line_leaves_its_subject_to_the_headings_above_it_even_in_the_chunk_before():
+    """"Cost: £18.50 per child" names neither Year 4 nor the trip: its section's heading does, and here that heading
+    ended the chunk found just before this one (the indexer cut the letter there)."""
+    q = "How much do we have to pay for the Year 4 science centre trip for each child?"
+    first = Passage("a", "letter.txt", "St Aldric's Primary School", LETTER, 0, len(LETTER), 1.0)
+    start = len(LETTER) - len("Return to school:  approximately 3:30pm\n")
+    rest = Passage("b", "letter.txt", "St Aldric's Primary School", REST, start, start + len(REST), 1.0)
+    alone = found(q, rest, threshold=0.3)
+    assert alone is None  # nothing in the chunk says whose cost it is
+    both = found(q, rest, first, threshold=0.3)
+    assert both is not None and "£18.50" in both.value and both.passage.id == "b"
+    other = Passage("c", "other.txt", "St Aldric's Primary School", REST, start, start + len(REST), 1.0)
+    assert found(q, other, first, threshold=0.3) is None  # a chunk of another document is no heading of this one
+    # a number inside a description ("my 11-year-old") is no subject to look for
+    fees = passage("fees", "Hollowbrook FC fees\n\nJunior (U8–U16) | £95\nAdult | £180", "Hollowbrook FC")
+    asked = "What will it cost to sign my 11-year-old up as a junior at Hollowbrook FC next season?"
+    assert found(asked, fees, threshold=0.3) is not None
