@@ -269,9 +269,10 @@ _ASKING = re.compile(r"^\s*(?:what|what's|whats|which|who|whom|whose|when|where|
 
 
 def is_question(text: str) -> bool:
-    """Whether `text` asks something (a question mark, or a question word first: "how long is the free trial"),
-    rather than thanking, greeting or asking for a task ("Thank you so much", "Translate 'hello' into French")."""
-    return "?" in text or _ASKING.match(text) is not None
+    """Whether `text` asks something (a question mark, or a question word opening it or one of its clauses: "how long
+    is the free trial", "forgot the code for the front door, what is it"), rather than thanking, greeting or asking
+    for a task ("Thank you so much", "Translate 'hello' into French")."""
+    return "?" in text or any(_ASKING.match(part) for part in re.split(r"[,;:]\s+|\s[-–—]\s", text))
 
 
 # The user speaking of their own affairs: "my flat", "our road", "what number do I text", "will we be paying".

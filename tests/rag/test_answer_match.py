@@ -262,6 +262,7 @@ def test_a_length_of_time_and_a_distance_are_not_compared():
     ("how much council tax will I be paying each month for the marsh lane flat", True),
     ("How do I reset my router?", True),  # advice, but about something the user has
     ("Can I bring my dog to the allotment?", True),
+    ("forgot the code for the main front door at my flat on marsh lane, what is it", True),  # the question at the end
     ("What's the largest planet in our solar system?", False),  # "our" shared by everyone
     ("How do I boil an egg?", False),  # general advice in the first person
     ("What should we pack for a day hike?", False),
