@@ -268,11 +268,27 @@ _ASKING = re.compile(r"^\s*(?:what|what's|whats|which|who|whom|whose|when|where|
                      r"did|can|could|should|will|would|has|have|had)\b", re.IGNORECASE)
 
 
+_CLAUSE_BREAK = re.compile(r"[,;:]\s+|\s[-–—]\s|(?<=[.!])\s+")
+
+
+def question_part(text: str, min_words: int = 3) -> str:
+    """The clause that asks, when the request opens with context ("I can't make my food bank shift - what number do
+    I text to let the coordinator know?" -> "what number do I text to let the coordinator know?") and that clause
+    says enough on its own (`min_words` content words); otherwise the whole text ("My son is in 4K ... Which day is
+    it on?" keeps its context: "which day is it on" alone says nothing)."""
+    parts = _CLAUSE_BREAK.split(text.strip())
+    for i in range(len(parts) - 1, 0, -1):
+        if _ASKING.match(parts[i]):
+            rest = " ".join(parts[i:])
+            return rest if len(content_words(rest)) >= min_words else text
+    return text
+
+
 def is_question(text: str) -> bool:
     """Whether `text` asks something (a question mark, or a question word opening it or one of its clauses: "how long
     is the free trial", "forgot the code for the front door, what is it"), rather than thanking, greeting or asking
     for a task ("Thank you so much", "Translate 'hello' into French")."""
-    return "?" in text or any(_ASKING.match(part) for part in re.split(r"[,;:]\s+|\s[-–—]\s", text))
+    return "?" in text or any(_ASKING.match(part) for part in _CLAUSE_BREAK.split(text))
 
 
 # The user speaking of their own affairs: "my flat", "our road", "what number do I text", "will we be paying".

@@ -227,5 +227,6 @@ def asking(question: str, terms: dict[str, float]) -> str:
     weigh?". The subject picked the candidates; what is compared is what is said of it, so a line that only names
     the subject ("Bredale Labs: a research laboratory.") is not close to every question about it."""
     subject = {w for w, v in terms.items() if v > 1.0}
-    kept = [w for w in re.findall(r"[\w'’-]+|[^\w\s]", question) if am.fold(w) not in subject]
-    return " ".join(kept) or question
+    asked = am.question_part(question)  # "I can't make my shift - what number do I text ...?": the part that asks
+    kept = [w for w in re.findall(r"[\w'’-]+|[^\w\s]", asked) if am.fold(w) not in subject]
+    return " ".join(kept) or asked

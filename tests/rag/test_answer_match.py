@@ -273,3 +273,14 @@ def test_a_length_of_time_and_a_distance_are_not_compared():
 ])
 def test_a_question_about_the_user_s_own_affairs(question, personal):
     assert answers.about_the_user(question) is personal
+
+
+@pytest.mark.parametrize(("text", "part"), [
+    ("I can't make my food bank shift - what number do I text to let the coordinator know?",
+     "what number do I text to let the coordinator know?"),
+    ("My son is in 4K and I help on his class trip to the science centre. Which day is it on?",
+     "My son is in 4K and I help on his class trip to the science centre. Which day is it on?"),  # too short alone
+    ("What is the capital of France?", "What is the capital of France?"),
+])
+def test_the_part_of_a_request_that_asks(text, part):
+    assert answers.question_part(text) == part
