@@ -65,7 +65,7 @@ from rag.config import Config
 from rag.generators.base import GenerationRequest, Generator
 from rag.generators.common import generate_all, generate_streamed
 from rag.locate import closest_line, locate, shown_line
-from rag.quote import quote
+from rag.quote import asked_kind, quote
 from rag.types import Generation, Passage
 
 CALIBRATION_FILE = Path(__file__).with_name("evidence_calibration.json")
@@ -425,7 +425,22 @@ def answers_the_question(question: str, answer: str) -> bool:
     if len(am.tokens(am.first_clause(answer))) <= 4:
         return True
     terms = {w: v for w, v in question_terms(question).items() if w not in am.KIND_WORDS}
-    return _on_question(terms, answer) >= 0.5
+    return _on_question(terms, answer) >= 0.5 or _names_the_one_asked(question, answer)
+
+
+def _names_the_one_asked(question: str, answer: str) -> bool:
+    """A "who" question answered with a person's full name it does not hold (two or more capitalised words), or a
+    "where" question with a name it does not hold, in other words than its own ("Who wrote Romeo and Juliet?":
+    'The play "Romeo and Juliet" by William Shakespeare ...'; not '... a play about two lovers in Verona')."""
+    kind = asked_kind(question)
+    if kind not in ("person", "place"):
+        return False
+    asked = set(am.tokens(question))
+    clause = am.first_clause(answer)
+    named = set(_names(clause))
+    runs = [m.group().split() for m in am.NAME_RUN.finditer(clause)]
+    new = [[w for w in run if w in named and am.fold(w) not in asked] for run in runs]
+    return any(len(words) >= (2 if kind == "person" else 1) for words in new)
 
 
 def _on_question(terms: dict[str, float], answer: str) -> float:

@@ -8,6 +8,7 @@ from rag import answer_match as am
 from rag.config import load_config
 from rag.evidence import (
     Evidence,
+    answers_the_question,
     closed_book_request,
     completed,
     focus,
@@ -424,3 +425,10 @@ def test_a_reading_of_a_value_in_the_unit_asked_and_in_its_passage_is_not_outran
     assert kept[0].answers and kept[1].answers
     assert not outranked([invented, quote], q)[0].answers  # "£40" is not in its passage
     assert not outranked([priced, quote])[0].answers  # without the question, no unit to check
+
+
+def test_a_who_question_is_answered_by_a_full_name_in_other_words():
+    q = "Who wrote Romeo and Juliet?"
+    assert answers_the_question(q, 'The play "Romeo and Juliet" by William Shakespeare is attributed to him')
+    assert not answers_the_question(q, "Romeo and Juliet is a famous play about two lovers in Verona")
+    assert answers_the_question("Where is the Eiffel Tower?", "The Eiffel Tower is a famous landmark located in Paris")
