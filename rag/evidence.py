@@ -351,7 +351,9 @@ def unfamiliar_name(count_tokens: Callable[[str], int], question: str) -> str:
     used often as one or two pieces; a name it splits further is rare or invented, and the model's memory of
     it is not to be trusted (`memory_usable`; adaptive mode searches for it, rag/decide.py)."""
     for word in am.subject_phrase(question).split():
-        if any(c.isalpha() for c in word) and count_tokens(" " + word) >= UNFAMILIAR_PIECES:
+        # a hyphen parts a word's pieces anyway ("Eighty-Four" is " Eighty", "-", "Four"): each part must be familiar
+        parts = [p for p in re.split(r"[-‐–]", word) if any(c.isalpha() for c in p)]
+        if any(count_tokens(" " + part) >= UNFAMILIAR_PIECES for part in parts):
             return word
     return ""
 
@@ -360,7 +362,8 @@ def familiar_subject(count_tokens: Callable[[str], int], question: str) -> bool:
     """Whether the question's named subject is spelt, every capitalised word of it, as single tokens of the
     model's vocabulary ("Nigeria", "Australia", "Earth"): names its training text used often. False when the
     question names nothing, or any name word comes in pieces ("Halworth" of "Halworth Textiles", "Calmus")."""
-    words = [w for w in am.subject_phrase(question).split() if w[:1].isupper() and any(c.isalpha() for c in w)]
+    words = [p for w in am.subject_phrase(question).split() if w[:1].isupper()
+             for p in re.split(r"[-‐–]", w) if any(c.isalpha() for c in p)]
     return bool(words) and all(count_tokens(" " + w) == 1 for w in words)
 
 

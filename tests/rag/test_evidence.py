@@ -276,8 +276,10 @@ def test_a_name_the_model_never_saw_is_unfamiliar(hf_generator):
     assert unfamiliar_name(count, "Which bank does Selholt Brewery use?") == "Selholt"
     assert unfamiliar_name(count, "What is the internet country domain of Prymouthovia?") == "Prymouthovia"
     for familiar in ("What is the capital of Peru?", "What is the capital of the United Kingdom?",
-                     "Who wrote Romeo and Juliet?", "What is 14 minus 9?", "Hello! How are you?"):
+                     "Who wrote Romeo and Juliet?", "What is 14 minus 9?", "Hello! How are you?",
+                     "Who is the author of Nineteen Eighty-Four?"):  # a hyphen parts a word anyway
         assert unfamiliar_name(count, familiar) == "", familiar
+    assert unfamiliar_name(count, "Who founded Selholt-Marrow Works?") == "Selholt-Marrow"
     q, memory = "Which bank does Selholt Brewery use?", "Selholt Brewery banks with Velby Savings."
     assert memory_usable(q, memory, 0.8, 0.55)
     assert not memory_usable(q, memory, 0.8, 0.55, unfamiliar=True, unfamiliar_threshold=0.9)
