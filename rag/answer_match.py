@@ -274,14 +274,22 @@ _CLAUSE_BREAK = re.compile(r"[,;:]\s+|\s[-–—]\s|(?<=[.!])\s+")
 def question_part(text: str, min_words: int = 3) -> str:
     """The clause that asks, when the request opens with context ("I can't make my food bank shift - what number do
     I text to let the coordinator know?" -> "what number do I text to let the coordinator know?") and that clause
-    says enough on its own (`min_words` content words); otherwise the whole text ("My son is in 4K ... Which day is
-    it on?" keeps its context: "which day is it on" alone says nothing)."""
+    says enough on its own (`min_words` content words besides names) and does not point back at it ("it", "they");
+    otherwise the whole text ("If I order a repeat prescription, how long until it's ready?" keeps its context)."""
     parts = _CLAUSE_BREAK.split(text.strip())
     for i in range(len(parts) - 1, 0, -1):
         if _ASKING.match(parts[i]):
             rest = " ".join(parts[i:])
-            return rest if len(content_words(rest)) >= min_words else text
+            if _BACK_REFERENCE.search(rest):  # "how long until it's ready?": the context says what "it" is
+                return text
+            names = {fold(w) for w in re.findall(r"\b[A-Z][\w'’-]*", rest)}
+            said = [w for w in content_words(rest) if w not in names]
+            return rest if len(said) >= min_words else text
     return text
+
+
+_BACK_REFERENCE = re.compile(r"\b(?:it|its|it's|it’s|they|them|their|this|that|these|those|he|she|him|her|his|"
+                             r"there)\b", re.IGNORECASE)
 
 
 def is_question(text: str) -> bool:

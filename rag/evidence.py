@@ -589,7 +589,24 @@ def reading_answer(question: str, text: str) -> str:
     spans = [] if am.is_polar_question(question) else sentence_spans(text)
     start = spans[answering_sentence(question, [text[s:e] for s, e in spans])][0] if spans else 0
     rest = text[start:]
-    return am.polar_answer(question, am.first_clause(rest).strip() or rest)
+    return am.polar_answer(question, _clause_in_unit(question, rest) or am.first_clause(rest).strip() or rest)
+
+
+def _clause_in_unit(question: str, text: str) -> str:
+    """When the question asks for a unit its first clause lacks, the first later clause that states one ("The shop
+    will be open on Sundays from 10:00, with a price increase to EUR 4.20 per dozen" -> "with a price increase to
+    EUR 4.20 per dozen" for what eggs will cost); "" otherwise."""
+    unit = am.asked_unit(question)
+    first, after = am.split_first_clause(text)
+    if unit is None or am.states_unit(unit, first):
+        return ""
+    for _ in range(6):
+        clause, after = am.split_first_clause(after.lstrip(" ,;.!?"))
+        if not clause.strip():
+            return ""
+        if am.states_unit(unit, clause):
+            return clause.strip()
+    return ""
 
 
 def answers(question: str, answer: str, probability: float, calibration: dict[str, Any],

@@ -281,6 +281,8 @@ def test_a_question_about_the_user_s_own_affairs(question, personal):
     ("My son is in 4K and I help on his class trip to the science centre. Which day is it on?",
      "My son is in 4K and I help on his class trip to the science centre. Which day is it on?"),  # too short alone
     ("What is the capital of France?", "What is the capital of France?"),
+    ("If I order a repeat prescription, how long until it's ready? (Maple Street Clinic)",
+     "If I order a repeat prescription, how long until it's ready? (Maple Street Clinic)"),  # "it" points back
 ])
 def test_the_part_of_a_request_that_asks(text, part):
     assert answers.question_part(text) == part

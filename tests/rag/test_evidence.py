@@ -23,6 +23,7 @@ from rag.evidence import (
     passage_features,
     question_terms,
     reachable,
+    reading_answer,
     reading_features,
     reading_request,
     subject_in_documents,
@@ -434,3 +435,12 @@ def test_a_who_question_is_answered_by_a_full_name_in_other_words():
     assert answers_the_question(q, 'The play "Romeo and Juliet" by William Shakespeare is attributed to him')
     assert not answers_the_question(q, "Romeo and Juliet is a famous play about two lovers in Verona")
     assert answers_the_question("Where is the Eiffel Tower?", "The Eiffel Tower is a famous landmark located in Paris")
+
+
+def test_a_reading_s_value_is_the_clause_in_the_unit_asked():
+    """SmolLM2 opens with what the passage is about and gives the price in a later clause."""
+    q = "From April, what will a dozen free-range eggs cost at the Green Valley farm shop?"
+    text = ("The Green Valley Farm Shop will be open on Sundays from 10:00 to 14:00, with a price increase to EUR 4.20 "
+            "per dozen from 1 April.")
+    assert "EUR 4.20" in reading_answer(q, text)
+    assert reading_answer("How much is a ticket?", "A ticket is 5 pounds, or 3 for members.") == "A ticket is 5 pounds"
