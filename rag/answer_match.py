@@ -525,8 +525,9 @@ _LENGTH_UNIT = (r"(?:millimet(?:re|er)s?|mm|centimet(?:re|er)s?|cm|met(?:re|er)s
                 r"feet|foot|ft|inch(?:es)?|yards?|yd)")
 _MONEY_WORDS = r"(?:cost|costs|costing|charge|charges|charged|pay|paid|price|prices|priced|fee|fees|fare|fares|" \
                r"ticket|tickets|admission|entry|membership|rent|deposit|subscription|spend)"
-_ASKS_MONEY = re.compile(rf"\bhow much\b.*\b{_MONEY_WORDS}\b|\bwhat (?:will|would|does|did|do)\b.{{0,40}}\bcost\b|\b(?:price|prices|fee|fees|fare|fares|rent|deposit|"
-                         r"tuition)\b|\bwhat(?:'s| is| was| are)? the cost\b", re.IGNORECASE)
+_ASKS_MONEY = re.compile(rf"\bhow much\b.*\b{_MONEY_WORDS}\b|\bwhat (?:will|would|does|did|do)\b.{{0,40}}\bcost\b|"
+                         r"\b(?:price|prices|fee|fees|fare|fares|rent|deposit|tuition)\b|"
+                         r"\bwhat(?:'s| is| was| are)? the cost\b", re.IGNORECASE)
 _ASKS_EXTENT = re.compile(r"\bhow long\b(?!\s+ago\b)", re.IGNORECASE)
 _ASKS_CLOCK = re.compile(r"\b(?:what|which) time\b(?!\s+(?:of|zone)\b)", re.IGNORECASE)
 _ASKS_TEMPERATURE = re.compile(r"\btemperature\b|\bhow (?:hot|cold|warm)\b", re.IGNORECASE)

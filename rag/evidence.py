@@ -379,8 +379,8 @@ def memory_usable(question: str, memory_answer: str, confidence: float, threshol
                   familiar_threshold: float | None = None) -> bool:
     """Whether the closed-book answer may stand when no passage answers.
 
-    A request that names nothing, and is not about the user's own affairs (`answer_match.about_the_user`: "which
-    day do they empty the bins on our road"), ("Hi there!", "Thank you so much", "What is the opposite of 'hot'?", "Rewrite
+    A request that names nothing and is not about the user's own affairs (`answer_match.about_the_user`: "which day
+    do they empty the bins on our road") ("Hi there!", "Thank you so much", "What is the opposite of 'hot'?", "Rewrite
     this politely: ...") is the model's own business when no passage answers it: it answers, however many of its
     words the passages share ("Thanks to everyone who played" is no reason to decline a thank-you; a blind
     workload's greetings and word tasks were declined that way).
