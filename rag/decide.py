@@ -243,11 +243,9 @@ def router_prefix(generator: Generator) -> str:
 
 
 def _names_a_subject(question: str) -> bool:
-    """Whether the question names something to look up: a name, or the user's own affairs ("our road")."""
-    from rag.answer_match import about_the_user
-    from rag.evidence import names_a_subject
+    from rag.evidence import looks_something_up
 
-    return names_a_subject(question) or about_the_user(question)
+    return looks_something_up(question)
 
 
 def _read_card(folder: Path) -> dict[str, Any]:

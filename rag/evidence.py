@@ -373,6 +373,12 @@ def names_a_subject(question: str) -> bool:
     return bool(_names(question))
 
 
+def looks_something_up(question: str) -> bool:
+    """Whether the question names something documents could hold: a subject by name (`names_a_subject`), or the
+    user's own affairs (`answer_match.about_the_user`: "which day do they empty the bins on our road")."""
+    return names_a_subject(question) or am.about_the_user(question)
+
+
 def memory_usable(question: str, memory_answer: str, confidence: float, threshold: float,
                   subject_in_documents: bool = False, documents_threshold: float | None = None, *, unfamiliar: bool = False,
                   unfamiliar_threshold: float | None = None, familiar: bool = False,
@@ -400,7 +406,7 @@ def memory_usable(question: str, memory_answer: str, confidence: float, threshol
     """
     if am.is_unknown(memory_answer):
         return False
-    if not names_a_subject(question) and not am.about_the_user(question):
+    if not looks_something_up(question):
         return True
     if familiar and familiar_threshold is not None and not unfamiliar:
         return confidence >= familiar_threshold and answers_the_question(question, memory_answer)
@@ -856,14 +862,14 @@ def outranked(readings: Sequence[Reading], question: str = "") -> list[Reading]:
     (`stated_value`: "£45" read off a council's price list, against the minutes' quote "... will be £52 per bin")."""
     if not any(r.quoted for r in readings):
         return list(readings)
-    return [r if r.quoted or r.quotable or not r.answers or stated_value(question, r) else replace(r, answers=False)
+    unit = am.asked_unit(question) if question else None
+    return [r if r.quoted or r.quotable or not r.answers or stated_value(unit, r) else replace(r, answers=False)
             for r in readings]
 
 
-def stated_value(question: str, reading: Reading) -> bool:
-    """Whether the reading's value carries the unit the question asks for (answer_match.asked_unit: a price, a
-    length of time, a phone number, a code) and its passage states that value as written."""
-    unit = am.asked_unit(question) if question else None
+def stated_value(unit: str | None, reading: Reading) -> bool:
+    """Whether the reading's value carries `unit`, the unit the question asks for (answer_match.asked_unit: a price,
+    a length of time, a phone number, a code), and its passage states that value as written."""
     found = am.unit_value(unit, reading.answer) if unit else ""
     return bool(found) and " ".join(found.split()) in " ".join(reading.passage.text.split())
 

@@ -43,7 +43,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, get_args
 
-from rag import answer_match as am
 from rag import evidence as ev
 from rag import prompts
 from rag.answer_text import STOPS, clean_answer
@@ -314,7 +313,7 @@ class Pipeline:
         cost time (always mode reads them, and sets their readings aside). A question about the user's own affairs
         ("which day do they empty the brown bins on our road") is read like one naming its subject: the documents
         are its only source."""
-        if run.embed is None or ev.names_a_subject(question) or am.about_the_user(question):
+        if run.embed is None or ev.looks_something_up(question):
             return ev.readable(self.cfg, question, found)
         with run.stage("topic"):
             return ev.topical(self.cfg, question, found, run.embed)

@@ -108,7 +108,6 @@ def test_words_naming_the_kind_asked_are_no_part_of_the_value():
     """"On which continent is China?": "China is a country located in East Asia" answers it (no "continent"
     needed), and its value is "East Asia": a passage saying "a country on the continent of Americas" does not
     state it for sharing the word "country"."""
-    from rag.evidence import answers_the_question
 
     q = "On which continent is China?"
     memory = "China is a country located in East Asia."
