@@ -64,8 +64,9 @@ from rag.answer_text import STOPS, clean_answer
 from rag.config import Config
 from rag.generators.base import GenerationRequest, Generator
 from rag.generators.common import generate_all, generate_streamed
-from rag.locate import closest_line, locate, shown_line
+from rag.locate import closest_line, locate, shown_line, value_kind
 from rag.quote import asked_kind, quote
+from rag.sentences import split_sentences
 from rag.types import Generation, Passage
 
 CALIBRATION_FILE = Path(__file__).with_name("evidence_calibration.json")
@@ -672,7 +673,9 @@ def distinct_mention(question: str, answer: str, other: str, text: str) -> float
     the other answer lacks ("rupee" of "the Indian Rupee" against "the Comorian Franc") found in `text`. Words
     echoing the question ("Indian" of "India") count only when nothing else differs. 1.0 when the answer says
     nothing the other does not; 0.5 for yes/no questions (nothing to read off the text), except those naming a
-    value (`answer_match.polar_claim`): a passage states "yes" when it holds the value, "no" when it does not."""
+    value (`answer_match.polar_claim`): a passage states "yes" when it holds the value, "no" when it does not.
+    When a value is asked, only the answer's values are looked for, and only in sentences on the question's subject
+    (`_on_subject`)."""
     if am.is_polar_question(question):
         said = am.polar_stance(question, text)
         return 0.5 if said is None or answer not in ("yes", "no") else float(said == answer)
@@ -680,10 +683,21 @@ def distinct_mention(question: str, answer: str, other: str, text: str) -> float
     distinct = [w for w in _answer_words(answer, question).split() if not _present(w, theirs)]
     asked = set(am.tokens(question))
     distinct = [w for w in distinct if not _present(w, asked)] or distinct
+    if am.expected_type(question) or am.asked_unit(question):  # a value is asked: "per bin per year" is no value
+        distinct = [w for w in distinct if any(c.isdigit() for c in w)] or distinct
     if not distinct:
         return 1.0
-    present = set(am.tokens(text))
+    present = set(am.tokens(_on_subject(question, text)))
     return sum(_present(w, present) for w in distinct) / len(distinct)
+
+
+def _on_subject(question: str, text: str) -> str:
+    """The sentences of `text` that share a subject word with the question, or all of it when none does: a value
+    stated about something else ("Spent: £96 on hall hire, £45 on printing") does not mention a garden-waste price."""
+    words = [w for w in am.content_words(question) if not w.isdigit()]
+    sentences = [text[start:end] for start, end in split_sentences(text)]
+    kept = [s for s in sentences if any(_present(w, set(am.tokens(s)), forms=True) for w in words)]
+    return " ".join(kept) if kept else text
 
 
 # -- the model calls ----------------------------------------------------------------------------------
@@ -894,6 +908,43 @@ def with_located(question: str, passages: Sequence[Passage], evidence: Evidence,
     feats = reading_features(question, terms, found.passage, found.value)
     reading = Reading(found.passage, text, found.value, feats, round(found.similarity, 4), True, read=False,
                       quoted=True, located=True)
+    where = next(i for i in could if passages[i].id == found.passage.id)
+    readings = list(evidence.readings)
+    readings[where] = reading
+    return replace(evidence, readings=tuple(readings))
+
+
+def with_second_value(question: str, passages: Sequence[Passage], evidence: Evidence,
+                      embed: Callable[[Sequence[str]], Any], calibration: dict[str, Any] | None = None) -> Evidence:
+    """`evidence` with one more answering reading when the passages answering a question that asks for a value (a
+    date, a number, a price: rag/locate.py `value_kind`, answer_match.asked_unit) all come from one document, and
+    another document's passage the model read without an answer states a different value on a line close in meaning
+    to the question (`locate`, as `with_located`). A school's letter lists "Date: Friday 14 March 2025" in a table
+    the small model does not read, beside an email's "The trip is now on Friday 21 March 2025": two documents that
+    disagree, and the conflict check must see both values. A line stating the same value adds nothing."""
+    calib = calibration or load_calibration()
+    threshold = calib.get("locate_threshold")
+    answering = [r for r in evidence.readings if r.answers]
+    if threshold is None or not answering or not (value_kind(question) in ("date", "number") or am.asked_unit(question)):
+        return evidence
+    sources = {r.passage.source for r in answering}
+    if len(sources) > 1:
+        return evidence
+    answer = answering[0].answer
+    if am.answer_type(answer) not in ("date", "number"):
+        return evidence
+    could = [i for i, r in enumerate(evidence.readings) if (r.read or r.quoted) and not r.answers
+             and i < len(passages) and passages[i].source not in sources]
+    if not could:
+        return evidence
+    candidates = [passages[i] for i in could]
+    terms = question_terms(question)
+    found = locate(question, candidates, embed, terms, [heading_words(p) for p in candidates], float(threshold))
+    if found is None or am.values_agree(found.value, answer, question) is not False:
+        return evidence
+    feats = reading_features(question, terms, found.passage, found.value)
+    reading = Reading(found.passage, shown_line(found.passage.text), found.value, feats, round(found.similarity, 4),
+                      True, read=False, quoted=True, located=True)
     where = next(i for i in could if passages[i].id == found.passage.id)
     readings = list(evidence.readings)
     readings[where] = reading

@@ -214,12 +214,13 @@ def _paragraph_start(text: str, at: int) -> int:
 
 
 def shown_line(line: str) -> str:
-    """The line as an answer shows it: a table row's cells as "key: value", without bullets or markup."""
+    """The line as an answer shows it: a table row's cells as "key: value", without bullets or markup, and columns
+    aligned with spaces closed up ("Date:              Friday 14 March 2025" as "Date: Friday 14 March 2025")."""
     text = _MARKUP.sub("", _BULLET.sub("", line)).strip()
     if "|" in text:
         cells = [c.strip() for c in text.strip("|").split("|") if c.strip()]
         return ": ".join(cells) if len(cells) >= 2 else text
-    return text
+    return " ".join(text.split())
 
 
 def asking(question: str, terms: dict[str, float]) -> str:
