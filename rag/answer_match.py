@@ -212,6 +212,14 @@ def content_words(question: str) -> list[str]:
     return [w for w in tokens(question) if w not in FILLER and w not in QUESTION_WORDS]
 
 
+_DESCRIBED_NUMBER = re.compile(r"\b(\d+)-[a-z]", re.IGNORECASE)
+
+
+def described_numbers(question: str) -> set[str]:
+    """Numbers written into a description ("my 11-year-old", "a 3-bedroom flat"): no name to look for."""
+    return {m.group(1) for m in _DESCRIBED_NUMBER.finditer(question)}
+
+
 _ITEM_NUMBER = re.compile(r"^\s*(?:\|\s*)?(?:#|no\.?\s*|q)?\d{1,3}\s*(?:[|):]|\.(?=\s)|\s-\s)\s*", re.IGNORECASE)
 
 

@@ -162,9 +162,11 @@ def load_calibration(path: str | Path | None = None) -> dict[str, Any]:
 
 def question_terms(question: str) -> dict[str, float]:
     """Content words of the question -> weight; names and numbers (capitalised after the first word, or with
-    digits) weigh 3: they pick the subject out of near-identical documents."""
+    digits) weigh 3: they pick the subject out of near-identical documents. A number written into a description
+    ("my 11-year-old") is no name (`answer_match.described_numbers`)."""
+    described = am.described_numbers(question)
     names = {am.fold(w) for w in _names(question)} | {am.fold(w) for w in _WORD.findall(question)
-                                                       if any(c.isdigit() for c in w)}
+                                                       if any(c.isdigit() for c in w) and w not in described}
     return {w: (3.0 if w in names else 1.0) for w in am.content_words(question)}
 
 
@@ -840,7 +842,8 @@ def quoted_readings(question: str, passages: Sequence[Passage], candidates: Sequ
         quoted = quote(question, passages[i], terms, heading_words(passages[i]))
         if quoted is None:
             continue
-        reading = make_reading(question, quoted.passage, quoted.passage.text, calib, terms, value=quoted.value)
+        reading = make_reading(question, quoted.passage, quoted.shown or quoted.passage.text, calib, terms,
+                               value=quoted.value)
         if reading.answers:
             out[i] = replace(reading, quoted=True, overrides=quoted.firm)
     return out

@@ -22,7 +22,9 @@ passages that could answer (sentence, table row, list item) is a candidate when
   do not repeat the product's name; a letter's "Cost: £18.50 per child" leaves "Year 4 trip" to its heading);
 and the candidate closest in meaning to the question (sentence embeddings; the line read with its document's title)
 answers when its similarity reaches the calibrated threshold (`conflict.locate_threshold`, fitted on the workloads'
-dev splits). Its words are the answer: the line is quoted as the document states it.
+dev splits). A table row keyed by a name or code the question asks about ("E4 | Wi-Fi pairing failed | ...") is
+the document's entry for it, and answers down to `KEYED_MARGIN` below that threshold. Its words are the answer: the
+line is quoted as the document states it.
 
     located = locate(question, passages, embedder.embed, threshold=0.55)
     # -> Located(passage narrowed to "Weight | 62 g", value="62 g", similarity=0.61) or None
@@ -48,6 +50,8 @@ _ROW = re.compile(r"^\s*(?P<key>[^|:\n]{1,60}?)\s*(?:\||:)\s*(?P<value>.+?)\s*$"
 _BULLET = re.compile(r"^\s*(?:[•\-*–]|\d+[.)])\s+")
 _MARKUP = re.compile(r"\*\*|__|`")
 MIN_LINE_CHARS = 3
+# a row keyed by a name the question asks about (`keyed_by`) answers a little further in meaning than other lines
+KEYED_MARGIN = 0.15
 
 
 @dataclass(frozen=True)
@@ -97,8 +101,7 @@ def candidates(question: str, passage: Passage, terms: dict[str, float],
     kind = value_kind(question)
     unit = am.asked_unit(question)  # a price, a length of time, a time of day, a phone number: its unit too
     asked = set(am.tokens(question))
-    # a number written into a description ("my 11-year-old", "a 3-bedroom flat") is no name to look for
-    described = {m.group(1) for m in re.finditer(r"\b(\d+)-[a-z]", question)}
+    described = am.described_numbers(question)
     subject = [w for w, v in terms.items() if v > 1.0 and w not in described]
     text = passage.text
     spans = lines(passage)
@@ -122,7 +125,8 @@ def candidates(question: str, passage: Passage, terms: dict[str, float],
 
 def locate(question: str, passages: Sequence[Passage], embed: Callable[[Sequence[str]], np.ndarray],
            terms: dict[str, float], headings: Sequence[set[str]], threshold: float) -> Located | None:
-    """The line closest in meaning to `question` among the candidates of every passage, if it reaches `threshold`."""
+    """The line closest in meaning to `question` among the candidates of every passage, if it reaches `threshold`;
+    a row keyed by the question's name or code (`keyed_by`) comes first, down to `KEYED_MARGIN` below it."""
     found: list[tuple[int, tuple[int, int], str]] = []
     for n, (passage, heading) in enumerate(zip(passages, headings)):
         heading = heading | _headings_of_chunk_before(passage, passages)
@@ -132,12 +136,28 @@ def locate(question: str, passages: Sequence[Passage], embed: Callable[[Sequence
     texts = [_MARKUP.sub("", passages[n].text[s:e]) for n, (s, e), _ in found]
     vecs = embed([asking(question, terms), *texts])
     sims = vecs[1:] @ vecs[0]
-    best = int(np.argmax(sims))
-    if float(sims[best]) < threshold:
+    names = {w for w, v in terms.items() if v > 1.0}
+    keyed = [i for i, text in enumerate(texts) if sims[i] >= threshold - KEYED_MARGIN and keyed_by(text, names)]
+    best = max(keyed, key=lambda i: sims[i]) if keyed else int(np.argmax(sims))
+    if not keyed and float(sims[best]) < threshold:
         return None
     n, (s, e), value = found[best]
     p = passages[n]
     return Located(replace(p, text=p.text[s:e], start=p.start + s, end=p.start + e), value.strip(), float(sims[best]))
+
+
+def keyed_by(line: str, names: set[str]) -> bool:
+    """Whether `line` is a table row or "key: value" line whose key is a name or code the question asks about: the
+    row "E4 | Wi-Fi pairing failed | Hold the Keep Warm button ..." is the document's entry for "E4" in "My kettle
+    is showing E4, what does that mean?", however its words compare in meaning."""
+    text = _MARKUP.sub("", _BULLET.sub("", line)).strip()
+    if "|" in text:
+        key = next((c for c in text.strip("|").split("|") if c.strip()), "")
+    else:
+        m = _ROW.match(text)
+        key = m.group("key") if m is not None else ""
+    words = am.tokens(key)
+    return bool(words) and all(w in names for w in words)
 
 
 def remembered(embed: Callable[[Sequence[str]], np.ndarray]) -> Callable[[Sequence[str]], np.ndarray]:

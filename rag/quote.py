@@ -20,7 +20,9 @@ A quote needs no model call. It is the sentence of a passage that
   .ke."), all but one when it has three or more ("The international calling code of Poland is +48." for "Which
   telephone calling code does Poland use?"), and a word of the sentence's own beside them; a yes/no question,
   or one naming only its subject, gets no quote.
-The value is read off the clause that holds it and says most of the question's words (`_value_in`).
+The value is read off the clause that holds it and says most of the question's words (`_value_in`). A document
+that asks the question itself and answers it (a quiz sheet's row "| 2 | What is the chemical symbol for gold? | Ag |",
+an FAQ's "Q: ..." and "A: ..." lines) is quoted for its answer, whatever the kind asked (`answered_in_place`).
 
 The caller (rag/evidence.py) judges the quote as it judges a reading (`make_reading`): the sentence is the
 reading's text, so it is grounded word for word, and it still has to reach the calibrated threshold.
@@ -51,6 +53,10 @@ _COPULA = re.compile(r"\s(?:is|are|was|were|became|becomes|remains)\s", re.IGNOR
 _RELATIVE = re.compile(r"^\s*(?:where|which|who|whom|whose|when|that|while)\b", re.IGNORECASE)
 _PARENTHESES = re.compile(r"\s*\([^)]*\)")
 _CLAUSE = re.compile(r",\s(?!\d)|;\s|\s[–—-]\s")
+_MARKUP = re.compile(r"\*\*|__|`|(?<!\w)\*(?=\w)|(?<=\w)\*(?!\w)")
+_FAQ_QUESTION = re.compile(r"^\s*(?:Q|Question)\s*[:.)]\s*(?P<q>.+\?)\s*$", re.IGNORECASE)
+_FAQ_ANSWER = re.compile(r"^\s*(?:A|Answer)\s*[:.)]\s*(?P<a>.+?)\s*$", re.IGNORECASE | re.DOTALL)
+RESTATES_SHARE = 0.75  # of the question's content words a document's own question must say to restate it
 _PLACE_BEFORE = re.compile(r"\b(?:in|at|near|outside|from)\s+(?:the\s+(?:town|city|village|country|region|state|"
                            r"province|district)\s+of\s+)?$", re.IGNORECASE)
 
@@ -74,6 +80,7 @@ class Quote:
     # stands over the model's reading of its passage; otherwise it only answers where that reading does not
     value: str  # what the sentence states: "Quinn Tarnley", "founded in 1992." (of "X is a mill, founded in 1992."),
     # "Ankara" (of "Its capital and largest administrative centre is Ankara, where ...")
+    shown: str = ""  # the quote as an answer shows it, when not its passage's text (`answered_in_place`)
 
 
 def quote(question: str, passage: Passage, terms: dict[str, float], heading: set[str]) -> Quote | None:
@@ -81,6 +88,9 @@ def quote(question: str, passage: Passage, terms: dict[str, float], heading: set
     value of the kind `question` asks for (see the module docstring), and the clause holding it; or None.
     `terms`: the question's weighted content words (rag/evidence.py `question_terms`); `heading`: the words naming
     the passage's document."""
+    answered = answered_in_place(question, passage, terms)
+    if answered is not None:
+        return answered
     kind = asked_kind(question)
     if kind is None and am.is_polar_question(question):
         return None  # yes/no: the passage's stance is read off its words elsewhere (answer_match.polar_stance)
@@ -128,6 +138,49 @@ def quote(question: str, passage: Passage, terms: dict[str, float], heading: set
         return None
     _, s, e, value, firm = best
     return Quote(replace(passage, text=text[s:e], start=passage.start + s, end=passage.start + e), firm, value)
+
+
+def answered_in_place(question: str, passage: Passage, terms: dict[str, float]) -> Quote | None:
+    """A question the document asks and answers itself: a table row whose cell restates `question` ("| 2 | What is
+    the chemical symbol for gold? | Ag |" of a quiz sheet's answers), with its answer in the next cell, or an FAQ's
+    "Q: ..." line restating it, with the "A: ..." line after it. The document's answer is a firm quote, whatever the
+    kind asked: a quiz sheet's "Ag" stands over the model's memory of gold, and the conflict check sees them differ."""
+    subject = [w for w, v in terms.items() if v > 1.0]
+    text = passage.text
+    spans = split_sentences(text)  # a table row is one sentence (rag/sentences.py)
+    for i, (s, e) in enumerate(spans):
+        line = _MARKUP.sub("", text[s:e])
+        if "|" in line:
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            for j, cell in enumerate(cells[:-1]):
+                answer = next((c for c in cells[j + 1:] if c), "")
+                if cell.endswith("?") and _restates(question, cell, subject) and _short_answer(answer):
+                    return Quote(replace(passage, text=text[s:e], start=passage.start + s, end=passage.start + e),
+                                 True, answer, f"{cell.rstrip('?').rstrip()}: {answer.rstrip('.')}.")
+        asked = _FAQ_QUESTION.match(line)
+        if asked is None or i + 1 >= len(spans) or not _restates(question, asked.group("q"), subject):
+            continue
+        told = _FAQ_ANSWER.match(text[spans[i + 1][0]:spans[i + 1][1]])
+        if told is not None and told.group("a").strip():
+            end = spans[i + 1][1]
+            return Quote(replace(passage, text=text[s:end], start=passage.start + s, end=passage.start + end),
+                         True, told.group("a").strip(), told.group("a").strip())
+    return None
+
+
+def _restates(question: str, asked: str, subject: list[str]) -> bool:
+    """Whether `asked`, a question a document writes, is `question` in its words: every name and number of it, and
+    `RESTATES_SHARE` of its other content words."""
+    said = set(am.tokens(asked))
+    words = am.content_words(question)
+    if not words or not all(am.present_in(w, said, forms=True) for w in subject):
+        return False
+    return sum(am.present_in(w, said, forms=True) for w in words) / len(words) >= RESTATES_SHARE
+
+
+def _short_answer(cell: str) -> bool:
+    """A cell that could be a quiz sheet's answer: a few words, not another question."""
+    return bool(cell) and not cell.endswith("?") and len(cell.split()) <= 12
 
 
 def _predicate(words: list[str], kind: str | None) -> list[str]:

@@ -443,3 +443,54 @@ def test_a_reading_s_value_is_the_clause_in_the_unit_asked():
             "per dozen from 1 April.")
     assert "EUR 4.20" in reading_answer(q, text)
     assert reading_answer("How much is a ticket?", "A ticket is 5 pounds, or 3 for members.") == "A ticket is 5 pounds"
+
+
+LETTER = ("St Aldric's Primary School\n\nDear Parents and Carers,\n\nYEAR 4 TRIP TO THE PEMBERLY SCIENCE & DISCOVERY "
+          "CENTRE\n\nAs part of our science topic, Year 4 will visit the Pemberly Science & Discovery Centre.\n\n"
+          "Date:              Friday 14 March 2025\nLeave school:      8:45am\nCost:              £18.50 per child")
+
+
+def test_another_document_s_different_value_is_located_beside_one_document_s_answer(embedder):
+    """One document answers (the email's new date); another, read without an answer, states a different date on a
+    line close to the question (the letter's "Date:" row): both values reach the conflict check. The same date, or a
+    second passage of the answering document, adds nothing."""
+    from dataclasses import replace
+
+    from rag.evidence import Reading, with_second_value
+    from rag.types import Generation
+
+    q = "When is the Year 4 trip to the Pemberly Science & Discovery Centre?"
+    email = Passage("e", "email.txt", "CHANGE OF DATE", "The Year 4 Pemberly trip is now on Friday 21 March 2025.",
+                    0, 56, 1.0)
+    letter = Passage("l", "letter.txt", "St Aldric's Primary School", LETTER, 0, len(LETTER), 1.0)
+
+    def evidence(answer: str, other: Passage) -> Evidence:
+        said = replace(make_reading(q, email, answer), answers=True, probability=0.9)
+        silent = Reading(other, "", "", {}, 0.3, False, read=True)
+        return Evidence(Generation(""), "", 0.0, False, (said, silent), {})
+
+    passages = [email, letter]
+    added = with_second_value(q, passages, evidence("The trip is now on March 21, 2025 [1].", letter), embedder.embed)
+    assert [r.passage.source for r in added.answering] == ["email.txt", "letter.txt"]
+    assert added.readings[1].located and added.readings[1].text == "Date: Friday 14 March 2025"
+    same = with_second_value(q, passages, evidence("The trip is on 14 March 2025 [1].", letter), embedder.embed)
+    assert len(same.answering) == 1
+    sibling = replace(letter, source="email.txt")
+    alone = evidence("The trip is now on March 21, 2025 [1].", sibling)
+    assert with_second_value(q, [email, sibling], alone, embedder.embed) is alone
+    who = "Who wrote the letter about the Year 4 Pemberly trip?"  # no value asked: nothing to compare
+    assert with_second_value(who, passages, alone, embedder.embed) is alone
+
+
+def test_a_value_mentioned_about_something_else_is_no_mention_of_an_answer():
+    """Cross-mentions are read in the sentences on the question's subject, and only the answers' values: the minutes'
+    "£45 on printing" does not mention the council's £45 subscription, and "per bin per year" is no value."""
+    from rag.evidence import distinct_mention
+
+    q = "How much is the garden waste subscription for 2025/26?"
+    minutes = ("Cllr Sheikh confirmed the garden waste subscription for 2025/26 will be £52 per bin per year. "
+               "Spent: £96 on hall hire, £45 on printing.")
+    council = "A garden waste subscription costs £45 per bin per year and runs from 1 April 2025."
+    assert distinct_mention(q, "The subscription is £45.", "It will be £52 per bin per year", minutes) == 0.0
+    assert distinct_mention(q, "It will be £52 per bin per year", "The subscription is £45.", council) == 0.0
+    assert distinct_mention(q, "The subscription is £45.", "It will be £52", council + " It was £52 last year.") == 1.0

@@ -136,3 +136,23 @@ def test_a_line_leaves_its_subject_to_the_headings_above_it_even_in_the_chunk_be
     fees = passage("fees", "Hollowbrook FC fees\n\nJunior (U8–U16) | £95\nAdult | £180", "Hollowbrook FC")
     asked = "What will it cost to sign my 11-year-old up as a junior at Hollowbrook FC next season?"
     assert found(asked, fees, threshold=0.3) is not None
+
+
+def test_a_row_keyed_by_the_code_asked_about_answers_below_the_threshold():
+    """"E4 | Wi-Fi pairing failed | ..." is the manual's entry for E4: it answers "showing E4, what does that mean?"
+    though its words compare less closely in meaning than other rows that merely mention E4."""
+    from rag.locate import keyed_by
+
+    table = ("7.1 Error codes\nError codes appear on the small display on the handle.\nCode | Meaning | What to do\n"
+             "E1 | Kettle boiled dry | Let it cool for 15 minutes, then refill.\n"
+             "E4 | Wi-Fi pairing failed | Hold the Keep Warm button for 5 seconds, then add the kettle again.\n"
+             "App says \"Kettle offline\" | Router changed or too far away | Re-pair (see E4).")
+    manual = passage("k", table, "Kettlewave K2 User Manual — Troubleshooting")
+    q = "My Kettlewave kettle is showing E4 on the handle. What does that mean?"
+    assert keyed_by("E4 | Wi-Fi pairing failed | Hold the button", {"e4", "kettlewave"})
+    assert not keyed_by('App says "Kettle offline" | Router changed | see E4', {"e4", "kettlewave"})
+    assert not keyed_by("The E4 light means pairing failed.", {"e4"})
+    got = found(q, manual, threshold=0.45)
+    assert got is not None and got.passage.text.startswith("E4 |") and got.value.startswith("Wi-Fi pairing failed")
+    assert found("My Kettlewave kettle is showing E7 on the handle. What does that mean?", manual,
+                 threshold=0.45) is None

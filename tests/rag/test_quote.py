@@ -281,3 +281,34 @@ def test_a_reading_kept_over_its_passages_quote_is_not_outranked_by_another_quot
     conflict = ConflictChecker(None, embedder, load_config(env={})).judge(
         q, Generation("I don't know.", (), ()), readings).conflict
     assert conflict.flagged and conflict.kind == "between_documents"
+
+
+QUIZ = ("### Round 1 — Science\n\n| # | Question | Answer |\n|---|----------|--------|\n"
+        "| 1 | What is the largest planet in our solar system? | Saturn |\n| 2 | What is the chemical symbol for gold? | Ag |\n"
+        "| 3 | At sea level, water boils at how many degrees Celsius? | 90 |\n")
+FAQ = ("APP AND WI-FI\n\nQ: Which app do I need?\nA: The free Kettlewave Home app for iPhone and Android.\n\n"
+       "Q: Can I boil water from the app?\nA: Yes, once the kettle is paired.\n")
+
+
+@pytest.mark.parametrize(("question", "row", "value"), [
+    ("what is the chemical symbol for gold", "| 2 | What is the chemical symbol for gold? | Ag |", "Ag"),
+    ("What's the largest planet in our solar system?", "| 1 | What is the largest planet in our solar system? | Saturn |",
+     "Saturn"),
+    ("at sea level, what temperature does water boil at in celsius?",
+     "| 3 | At sea level, water boils at how many degrees Celsius? | 90 |", "90"),
+])
+def test_a_question_the_document_asks_itself_is_answered_by_its_own_answer(question, row, value):
+    """A quiz sheet's row restating the question is quoted firmly, its answer cell the value: whatever the model
+    remembers of gold, the document says "Ag", and the conflict check compares the two."""
+    got = _quote(question, _passage(QUIZ, "quiz"))
+    assert got is not None and got.firm and got.value == value
+    assert got.passage.text == row and QUIZ[got.passage.start - 100:got.passage.end - 100] == row
+    assert got.shown.endswith(f": {value}.")
+
+
+def test_an_faq_answers_the_question_it_restates_and_no_other():
+    got = _quote("which app do i need?", _passage(FAQ, "faq"))
+    assert got is not None and got.value == "The free Kettlewave Home app for iPhone and Android."
+    assert got.passage.text.startswith("Q: Which app") and got.passage.text.endswith("Android.")
+    assert _quote("What is the largest moon of Saturn?", _passage(QUIZ, "quiz")) is None  # Saturn is an answer here
+    assert _quote("Which planet has the most moons?", _passage(QUIZ, "quiz")) is None
