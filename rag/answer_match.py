@@ -481,15 +481,19 @@ def values_agree(a: str, b: str, question: str = "") -> bool | None:
     return None
 
 
-def answer_type(answer: str) -> str:
+def answer_type(answer: str, question: str = "") -> str:
     """The kind of value an answer states: "polar" (yes/no), "date" (a year or a date), "number", "entity"
     (anything else), or "none" (a refusal). A memory conflict compares answers of one type only: a year
-    is no counter-answer to a calling code."""
+    is no counter-answer to a calling code. The question's own dates and numbers are not the answer's ("Nineteen
+    Eighty-Four" in "The novel by George Orwell is Nineteen Eighty-Four")."""
     if is_unknown(answer):
         return "none"
     if polarity(answer) is not None:
         return "polar"
     dates, numbers = values(first_clause(answer))
+    if question:
+        asked_dates, asked_numbers = values(question)
+        dates, numbers = dates - asked_dates, numbers - asked_numbers
     if dates:
         return "date"
     return "number" if numbers else "entity"

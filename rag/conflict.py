@@ -208,7 +208,7 @@ class ConflictChecker:
         confidence = ev.memory_confidence(question, closed_book, memory, readings)
         answering = sorted((r for r in readings if r.answers), key=lambda r: -r.probability)
         same = lambda a, b: answers.same_answer(a, b, self.embedder, question)
-        memory_type = answers.answer_type(memory)
+        memory_type = answers.answer_type(memory, question)
         count_tokens = getattr(self.generator, "count_tokens", None)  # None: judged without a model (evals' fits)
         # a familiar subject, or none at all ("Which planet is the largest in our solar system?": common knowledge,
         # 0.51 for a right "Jupiter"), takes the lower confidence floor
@@ -247,7 +247,7 @@ class ConflictChecker:
             worst, worst_r = min(agreements, key=lambda x: x[0])
             features["disagree"] = 1.0 - worst
             features["mentioned"] = max(ev.memory_mention(question, memory, r.passage.text) for r in answering)
-            features["type_match"] = float(answers.answer_type(worst_r.answer) == memory_type
+            features["type_match"] = float(answers.answer_type(worst_r.answer, question) == memory_type
                                            and answers.same_measure(worst_r.answer, memory))
             against = [r for s, r in agreements if s < 0.5]
             if contrary and features["mentioned"] < 0.99 and not states:
@@ -278,7 +278,8 @@ class ConflictChecker:
             features["disagree_pair"] = 1.0 - pair_same
             features["cross_mentioned"] = max(ev.distinct_mention(question, a.answer, b.answer, b.passage.text),
                                               ev.distinct_mention(question, b.answer, a.answer, a.passage.text))
-            features["type_match_pair"] = float(answers.answer_type(a.answer) == answers.answer_type(b.answer)
+            features["type_match_pair"] = float(answers.answer_type(a.answer, question)
+                                                == answers.answer_type(b.answer, question)
                                                 and answers.same_measure(a.answer, b.answer))  # not time vs km
         else:
             features.update(disagree_pair=0.0, cross_mentioned=0.0, type_match_pair=0.0)

@@ -130,6 +130,10 @@ def test_answer_types_keep_years_apart_from_codes():
     assert am.answer_type("The code is +254.") == "number"
     assert am.answer_type("Tokyo") == "entity"
     assert am.answer_type("I don't know") == "none"
+    # the question's own numbers are not the answer's: a name answers "Who is the author of Nineteen Eighty-Four?"
+    novel = "Who is the author of Nineteen Eighty-Four?"
+    assert am.answer_type("The novel by George Orwell is Nineteen Eighty-Four", novel) == "entity"
+    assert am.answer_type("The novel by George Orwell is Nineteen Eighty-Four") == "number"
 
 
 def test_missing_explicit_calibration_file_is_a_clear_error(tmp_path):
