@@ -924,7 +924,8 @@ def with_second_value(question: str, passages: Sequence[Passage], evidence: Evid
     another document's passage the model read without an answer states a different value on a line close in meaning
     to the question (`locate`, as `with_located`). A school's letter lists "Date: Friday 14 March 2025" in a table
     the small model does not read, beside an email's "The trip is now on Friday 21 March 2025": two documents that
-    disagree, and the conflict check must see both values. A line stating the same value adds nothing."""
+    disagree, and the conflict check must see both values. A line stating the same value adds nothing, and so does a
+    passage that does not speak of what is asked (`_says_the_predicate`)."""
     calib = calibration or load_calibration()
     threshold = calib.get("locate_threshold")
     answering = [r for r in evidence.readings if r.answers]
@@ -940,8 +941,9 @@ def with_second_value(question: str, passages: Sequence[Passage], evidence: Evid
              and i < len(passages) and passages[i].source not in sources]
     if not could:
         return evidence
-    candidates = [passages[i] for i in could]
     terms = question_terms(question)
+    could = [i for i in could if _says_the_predicate(terms, passages[i])]
+    candidates = [passages[i] for i in could]
     found = locate(question, candidates, embed, terms, [heading_words(p) for p in candidates], float(threshold))
     if found is None or am.values_agree(found.value, answer, question) is not False:
         return evidence
@@ -952,6 +954,15 @@ def with_second_value(question: str, passages: Sequence[Passage], evidence: Evid
     readings = list(evidence.readings)
     readings[where] = reading
     return replace(evidence, readings=tuple(readings))
+
+
+def _says_the_predicate(terms: dict[str, float], passage: Passage) -> bool:
+    """Whether a passage (with its title) says half the question's words beside its names, those naming the kind of
+    value aside: a bakery's price list names Crumb & Kettle and prices its loaves, but says nothing of the
+    "bread-making class" whose cost is asked."""
+    words = [w for w, v in terms.items() if v == 1.0 and w not in am.KIND_WORDS]
+    said = set(am.tokens(f"{passage.title}\n{passage.text}"))
+    return not words or sum(am.present_in(w, said, forms=True) for w in words) / len(words) >= 0.5
 
 
 def on_topic(question: str, evidence: Evidence, embed: Callable[[Sequence[str]], Any],
