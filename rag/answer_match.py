@@ -118,7 +118,7 @@ def stem(word: str) -> str:
     """A word's plain form for matching inflections: "leads", "led", "leading" -> "lead"; "countries" ->
     "country"; "based", "base" -> "bas". Crude (no dictionary) but symmetric: two forms of one word meet."""
     if word in _IRREGULAR:
-        return _IRREGULAR[word]
+        return _drop_final_e(_IRREGULAR[word])  # "gave" -> "giv", as "give" and "gives"
     if not word.isalpha() or len(word) <= 3:
         return word
     for suffix, repl, min_len in (("ies", "y", 5), ("sses", "ss", 5), ("ing", "", 6), ("ed", "", 5),

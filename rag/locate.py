@@ -23,7 +23,8 @@ passages that could answer (sentence, table row, list item) is a candidate when
 and the candidate closest in meaning to the question (sentence embeddings; the line read with its document's title)
 answers when its similarity reaches the calibrated threshold (`conflict.locate_threshold`, fitted on the workloads'
 dev splits). A table row keyed by a name or code the question asks about ("E4 | Wi-Fi pairing failed | ...") is
-the document's entry for it, and answers down to `KEYED_MARGIN` below that threshold. Its words are the answer: the
+the document's entry for it, and a line saying every other word of the question states what is asked in its words:
+either answers down to `KEYED_MARGIN` below that threshold. Its words are the answer: the
 line is quoted as the document states it.
 
     located = locate(question, passages, embedder.embed, threshold=0.55)
@@ -50,7 +51,8 @@ _ROW = re.compile(r"^\s*(?P<key>[^|:\n]{1,60}?)\s*(?:\||:)\s*(?P<value>.+?)\s*$"
 _BULLET = re.compile(r"^\s*(?:[•\-*–]|\d+[.)])\s+")
 _MARKUP = re.compile(r"\*\*|__|`")
 MIN_LINE_CHARS = 3
-# a row keyed by a name the question asks about (`keyed_by`) answers a little further in meaning than other lines
+# a row keyed by a name the question asks about (`keyed_by`), or a line saying all its other words
+# (`says_every_word`), answers a little further in meaning than other lines
 KEYED_MARGIN = 0.15
 
 
@@ -126,7 +128,8 @@ def candidates(question: str, passage: Passage, terms: dict[str, float],
 def locate(question: str, passages: Sequence[Passage], embed: Callable[[Sequence[str]], np.ndarray],
            terms: dict[str, float], headings: Sequence[set[str]], threshold: float) -> Located | None:
     """The line closest in meaning to `question` among the candidates of every passage, if it reaches `threshold`;
-    a row keyed by the question's name or code (`keyed_by`) comes first, down to `KEYED_MARGIN` below it."""
+    a row keyed by the question's name or code (`keyed_by`), or a line saying all its other words (`says_every_word`),
+    comes first, down to `KEYED_MARGIN` below it."""
     found: list[tuple[int, tuple[int, int], str]] = []
     for n, (passage, heading) in enumerate(zip(passages, headings)):
         heading = heading | _headings_of_chunk_before(passage, passages)
@@ -137,7 +140,9 @@ def locate(question: str, passages: Sequence[Passage], embed: Callable[[Sequence
     vecs = embed([asking(question, terms), *texts])
     sims = vecs[1:] @ vecs[0]
     names = {w for w, v in terms.items() if v > 1.0}
-    keyed = [i for i, text in enumerate(texts) if sims[i] >= threshold - KEYED_MARGIN and keyed_by(text, names)]
+    predicate = [w for w, v in terms.items() if v == 1.0 and w not in am.KIND_WORDS]
+    keyed = [i for i, text in enumerate(texts) if sims[i] >= threshold - KEYED_MARGIN
+             and (keyed_by(text, names) or says_every_word(text, predicate))]
     best = max(keyed, key=lambda i: sims[i]) if keyed else int(np.argmax(sims))
     if not keyed and float(sims[best]) < threshold:
         return None
@@ -158,6 +163,14 @@ def keyed_by(line: str, names: set[str]) -> bool:
         key = m.group("key") if m is not None else ""
     words = am.tokens(key)
     return bool(words) and all(w in names for w in words)
+
+
+def says_every_word(line: str, predicate: Sequence[str]) -> bool:
+    """Whether `line` says every one of the question's words beside its names, in some form, and there are two or
+    more: "Last month (February) we gave out 312 food parcels" for "how many food parcels did Greenfold give out in
+    February" (its name in the title)."""
+    said = set(am.tokens(line))
+    return len(predicate) >= 2 and all(am.present_in(w, said, forms=True) for w in predicate)
 
 
 def remembered(embed: Callable[[Sequence[str]], np.ndarray]) -> Callable[[Sequence[str]], np.ndarray]:

@@ -176,7 +176,8 @@ def test_a_value_without_the_unit_asked_for_does_not_answer(question, answer, fi
 
 
 @pytest.mark.parametrize("a, b", [("leads", "led"), ("leading", "lead"), ("countries", "country"),
-                                  ("founded", "found"), ("based", "base"), ("wrote", "written"), ("taxes", "tax")])
+                                  ("founded", "found"), ("based", "base"), ("wrote", "written"), ("taxes", "tax"),
+                                  ("gave", "give"), ("made", "makes"), ("wrote", "write")])
 def test_stem_meets_two_forms_of_a_word(a, b):
     assert stem(a) == stem(b)
 

@@ -156,3 +156,19 @@ def test_a_row_keyed_by_the_code_asked_about_answers_below_the_threshold():
     assert got is not None and got.passage.text.startswith("E4 |") and got.value.startswith("Wi-Fi pairing failed")
     assert found("My Kettlewave kettle is showing E7 on the handle. What does that mean?", manual,
                  threshold=0.45) is None
+
+
+def test_a_line_saying_every_word_of_the_question_answers_below_the_threshold():
+    """"Last month (February) we gave out 312 food parcels" says what "how many food parcels did Greenfold give out
+    in February" asks in its own words (gave ~ give); the same line does not answer for April."""
+    from rag.locate import says_every_word
+
+    line = "- Last month (February) we gave out 312 food parcels, up from 274 in January."
+    assert says_every_word(line, ["food", "parcels", "give", "out", "february"])
+    assert not says_every_word(line, ["food", "parcels", "give", "out", "april"])
+    assert not says_every_word(line, ["parcels"])  # one word says too little
+    rota = passage("r", "Greenfold Food Bank\n\nNotes\n" + line + "\n- Thursday is now so busy that we need 4 people.",
+                   "Greenfold Food Bank — volunteer rota")
+    got = found("How many food parcels did Greenfold give out in February?", rota, threshold=0.45)
+    assert got is not None and "312" in got.value
+    assert found("How many food parcels did Greenfold give out in April?", rota, threshold=0.45) is None
