@@ -227,5 +227,6 @@ def load_cases(path: Path) -> list[Case]:
 
 
 def as_passages(texts: Sequence[str], prefix: str) -> list[Passage]:
-    return [Passage(id=f"{prefix}-p{i}", source=prefix, title="", text=t, start=0, end=len(t), score=1.0)
+    """A case's passages, each its own document (two chunks of one document never conflict between documents)."""
+    return [Passage(id=f"{prefix}-p{i}", source=f"{prefix}-p{i}", title="", text=t, start=0, end=len(t), score=1.0)
             for i, t in enumerate(texts, 1)]

@@ -256,19 +256,23 @@ class ConflictChecker:
         else:
             features.update(disagree=0.0, mentioned=0.0, type_match=0.0)
 
-        # between documents: the most different pair of answering readings
+        # between documents: the most different pair of answering readings of two documents (two chunks of one
+        # status report, "go-live 14 October" and a misread "16 September" of its steering committee, are not two
+        # documents disagreeing)
         pair: tuple[Reading, Reading] | None = None
         pair_same = 1.0
         for i, a in enumerate(answering):
             for b in answering[i + 1:]:
-                if not answers.same_measure(a.answer, b.answer):
+                if a.passage.source == b.passage.source or not answers.same_measure(a.answer, b.answer):
                     continue  # a length of time and a distance both answer "how long", and do not disagree
                 s = same(a.answer, b.answer)
                 if s < pair_same:
                     pair, pair_same = (a, b), s
-        split = memory_ok and bool(states) and bool(silent)  # on-topic passages: one states memory's value, one not
+        # on-topic passages of two documents: one states memory's value, one not
+        split_pairs = [(a, b) for a in states for b in silent if a.passage.source != b.passage.source]
+        split = memory_ok and bool(split_pairs)
         if pair is None and split:
-            pair, pair_same = (states[0], silent[0]), 0.0
+            pair, pair_same = split_pairs[0], 0.0
         features["between_applies"] = float(pair is not None)
         if pair is not None and pair_same == 0.0 and split and pair[0] in states:
             a, b = pair  # the passage stating memory's value against an on-topic one that does not
