@@ -259,10 +259,12 @@ class ConflictChecker:
         # between documents: the most different pair of answering readings of two documents (two chunks of one
         # status report, "go-live 14 October" and a misread "16 September" of its steering committee, are not two
         # documents disagreeing)
+        # whose values their passages state on the question's subject (ev.stated_on_subject)
         pair: tuple[Reading, Reading] | None = None
         pair_same = 1.0
-        for i, a in enumerate(answering):
-            for b in answering[i + 1:]:
+        sides = [r for r in answering if ev.stated_on_subject(question, r)]
+        for i, a in enumerate(sides):
+            for b in sides[i + 1:]:
                 if a.passage.source == b.passage.source or not answers.same_measure(a.answer, b.answer):
                     continue  # a length of time and a distance both answer "how long", and do not disagree
                 s = same(a.answer, b.answer)

@@ -64,7 +64,7 @@ from rag.answer_text import STOPS, clean_answer
 from rag.config import Config
 from rag.generators.base import GenerationRequest, Generator
 from rag.generators.common import generate_all, generate_streamed
-from rag.locate import closest_line, locate, shown_line, value_kind
+from rag.locate import closest_line, headings_before, locate, shown_line, value_kind
 from rag.quote import asked_kind, quote
 from rag.sentences import split_sentences
 from rag.types import Generation, Passage
@@ -691,6 +691,41 @@ def distinct_mention(question: str, answer: str, other: str, text: str) -> float
         return 1.0
     present = set(am.tokens(_on_subject(question, text)))
     return sum(_present(w, present) for w in distinct) / len(distinct)
+
+
+def stated_on_subject(question: str, reading: Reading) -> bool:
+    """Whether the reading's value stands in its own passage in a sentence that says one of the question's words
+    beside its names (those naming the kind of value aside), or after one, under a heading or in a document titled
+    so, as a document states its answer. A small model's
+    reading can take a value from a sentence about something else ("Sports Hall B", where the CHEM 204 exam is held,
+    for where Dr Okonjo holds office hours): such a reading is no document's answer to set against another's. A quote
+    or a located line is the passage's own statement, and stands."""
+    if reading.quoted or reading.located:
+        return True
+    words = _answer_words(reading.answer, question).split()
+    words = [w for w in words if any(c.isdigit() for c in w)] or words  # a date's or a price's figures
+    text = reading.passage.text
+    titled = set(am.tokens(reading.passage.title))
+    anywhere = set(am.tokens(text)) | titled  # a word the passage never says ("going") tells nothing
+    predicate = [w for w, v in question_terms(question).items() if v == 1.0 and w not in am.KIND_WORDS
+                 and am.present_in(w, anywhere, forms=True)]
+    if not words:
+        return True
+    spans = split_sentences(text)
+    for i, (start, end) in enumerate(spans):
+        said = set(am.tokens(text[start:end]))
+        if sum(_present(w, said) for w in words) / len(words) < 0.5:
+            continue  # the value is not in this sentence; in none, and the model made it up or misread it
+        if not predicate:
+            return True
+        # a line leaves its subject to the sentence before it, the headings above it or the document's title
+        # ("Date: Friday 14 March 2025" under "YEAR 4 TRIP TO THE PEMBERLY SCIENCE & DISCOVERY CENTRE")
+        context = said | titled | headings_before(text, start)
+        if i:
+            context |= set(am.tokens(text[spans[i - 1][0]:spans[i - 1][1]]))
+        if any(am.present_in(w, context, forms=True) for w in predicate):
+            return True
+    return False
 
 
 def _on_subject(question: str, text: str) -> str:

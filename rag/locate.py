@@ -110,7 +110,7 @@ def candidates(question: str, passage: Passage, terms: dict[str, float],
     out = []
     for i, (s, e) in enumerate(spans):
         line = text[s:e]
-        said = set(am.tokens(text[_paragraph_start(text, s):e])) | heading | _headings_before(text, s)
+        said = set(am.tokens(text[_paragraph_start(text, s):e])) | heading | headings_before(text, s)
         if i:
             said |= set(am.tokens(text[spans[i - 1][0]:spans[i - 1][1]]))
         if not all(am.present_in(w, said) for w in subject):
@@ -217,7 +217,7 @@ def _pieces(texts: list[str]) -> list[str]:
 _UNDERLINE = re.compile(r"^\s*[-=~_]{3,}\s*$")
 
 
-def _headings_before(text: str, at: int) -> set[str]:
+def headings_before(text: str, at: int) -> set[str]:
     """The words of the headings above offset `at`: lines standing alone as a paragraph (or underlined), short
     and not a sentence ("YEAR 4 TRIP TO THE PEMBERLY SCIENCE & DISCOVERY CENTRE" above "Trip details" above
     "Cost: £18.50 per child"). A section's lines leave its subject to them."""
@@ -235,7 +235,7 @@ def _headings_of_chunk_before(passage: Passage, passages: Sequence[Passage]) -> 
     indexer cut them: "Cost: £18.50 per child" may open a chunk whose section heading ended the one before)."""
     for other in passages:
         if other.source == passage.source and other.start < passage.start <= other.end:
-            return _headings_before(other.text, len(other.text))
+            return headings_before(other.text, len(other.text))
     return set()
 
 

@@ -498,3 +498,22 @@ def test_a_value_mentioned_about_something_else_is_no_mention_of_an_answer():
     assert distinct_mention(q, "The subscription is £45.", "It will be £52 per bin per year", minutes) == 0.0
     assert distinct_mention(q, "It will be £52 per bin per year", "The subscription is £45.", council) == 0.0
     assert distinct_mention(q, "The subscription is £45.", "It will be £52", council + " It was £52 last year.") == 1.0
+
+
+def test_a_reading_s_value_must_stand_in_its_passage_on_the_question_s_subject():
+    """"Sports Hall B" is where the CHEM 204 exam is held: a reading giving it for Dr Okonjo's office hours took it
+    from a sentence about something else, and is no document's answer to set against another's. A line under a
+    heading that names the subject, and a quote, stand."""
+    from dataclasses import replace
+
+    from rag.evidence import stated_on_subject
+
+    q = "Where does Dr Okonjo hold her office hours for CHEM 204?"
+    email = passage("e", "Office hours: see the syllabus.\n\nPast papers are on the module page. The CHEM 204 final "
+                    "exam will take place on Tuesday 16 December 2025 at 09:30 in Sports Hall B.")
+    misread = replace(make_reading(q, email, "Dr Okonjo holds her office hours at the Sports Hall B."), answers=True)
+    assert not stated_on_subject(q, misread)
+    assert stated_on_subject(q, replace(misread, quoted=True))
+    syllabus = passage("s", "CHEM 204 syllabus\n\nOffice hours\n\nRoom B214, Wednesdays 14:00-16:00")
+    assert stated_on_subject(q, make_reading(q, syllabus, "Dr Okonjo holds her office hours in Room B214."))
+    assert not stated_on_subject(q, make_reading(q, syllabus, "Dr Okonjo holds her office hours in the library."))
