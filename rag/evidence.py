@@ -700,8 +700,8 @@ def stated_on_subject(question: str, reading: Reading) -> bool:
     reading can take a value from a sentence about something else ("Sports Hall B", where the CHEM 204 exam is held,
     for where Dr Okonjo holds office hours): such a reading is no document's answer to set against another's. A quote
     or a located line is the passage's own statement, and stands."""
-    if reading.quoted or reading.located:
-        return True
+    if reading.quoted or reading.located or am.is_polar_question(question):
+        return True  # a yes or a no is read off the passage's stance, not found in it
     words = _answer_words(reading.answer, question).split()
     words = [w for w in words if any(c.isdigit() for c in w)] or words  # a date's or a price's figures
     text = reading.passage.text
