@@ -64,7 +64,7 @@ from rag.answer_text import STOPS, clean_answer
 from rag.config import Config
 from rag.generators.base import GenerationRequest, Generator
 from rag.generators.common import generate_all, generate_streamed
-from rag.locate import closest_line, headings_before, locate, shown_line, value_kind
+from rag.locate import Located, closest_line, headings_before, locate, predicate_words, shown_line, value_kind
 from rag.quote import asked_kind, quote
 from rag.sentences import split_sentences
 from rag.types import Generation, Passage
@@ -695,22 +695,20 @@ def distinct_mention(question: str, answer: str, other: str, text: str) -> float
 
 def stated_on_subject(question: str, reading: Reading) -> bool:
     """Whether the reading's value stands in its own passage in a sentence that says one of the question's words
-    beside its names (those naming the kind of value aside), or after one, under a heading or in a document titled
-    so, as a document states its answer. A small model's
-    reading can take a value from a sentence about something else ("Sports Hall B", where the CHEM 204 exam is held,
-    for where Dr Okonjo holds office hours): such a reading is no document's answer to set against another's. A quote
-    or a located line is the passage's own statement, and stands."""
+    beside its names (`predicate_words`), or after one, under a heading or in a document titled so, as a document
+    states its answer. A small model's reading can take a value from a sentence about something else ("Sports Hall
+    B", where the CHEM 204 exam is held, for where Dr Okonjo holds office hours): such a reading is no document's
+    answer to set against another's. A quote or a located line is the passage's own statement, and stands."""
     if reading.quoted or reading.located or am.is_polar_question(question):
         return True  # a yes or a no is read off the passage's stance, not found in it
     words = _answer_words(reading.answer, question).split()
     words = [w for w in words if any(c.isdigit() for c in w)] or words  # a date's or a price's figures
+    if not words:
+        return True
     text = reading.passage.text
     titled = set(am.tokens(reading.passage.title))
     anywhere = set(am.tokens(text)) | titled  # a word the passage never says ("going") tells nothing
-    predicate = [w for w, v in question_terms(question).items() if v == 1.0 and w not in am.KIND_WORDS
-                 and am.present_in(w, anywhere, forms=True)]
-    if not words:
-        return True
+    predicate = [w for w in predicate_words(question_terms(question)) if am.present_in(w, anywhere, forms=True)]
     spans = split_sentences(text)
     for i, (start, end) in enumerate(spans):
         said = set(am.tokens(text[start:end]))
@@ -942,11 +940,17 @@ def with_located(question: str, passages: Sequence[Passage], evidence: Evidence,
     found = locate(question, candidates, embed, terms, [heading_words(p) for p in candidates], float(threshold))
     if found is None:
         return evidence
-    text = shown_line(found.passage.text)
+    return _with_line(question, terms, found, candidates, could, evidence)
+
+
+def _with_line(question: str, terms: dict[str, float], found: Located, candidates: Sequence[Passage],
+               indexes: Sequence[int], evidence: Evidence) -> Evidence:
+    """`evidence` with the located line as the answering reading of its passage (candidates[k] is reading
+    indexes[k]): the line as the document states it, its similarity to the question as its probability."""
     feats = reading_features(question, terms, found.passage, found.value)
-    reading = Reading(found.passage, text, found.value, feats, round(found.similarity, 4), True, read=False,
-                      quoted=True, located=True)
-    where = next(i for i in could if passages[i].id == found.passage.id)
+    reading = Reading(found.passage, shown_line(found.passage.text), found.value, feats, round(found.similarity, 4),
+                      True, read=False, quoted=True, located=True)
+    where = next(i for p, i in zip(candidates, indexes) if p.id == found.passage.id)
     readings = list(evidence.readings)
     readings[where] = reading
     return replace(evidence, readings=tuple(readings))
@@ -982,20 +986,14 @@ def with_second_value(question: str, passages: Sequence[Passage], evidence: Evid
     found = locate(question, candidates, embed, terms, [heading_words(p) for p in candidates], float(threshold))
     if found is None or am.values_agree(found.value, answer, question) is not False:
         return evidence
-    feats = reading_features(question, terms, found.passage, found.value)
-    reading = Reading(found.passage, shown_line(found.passage.text), found.value, feats, round(found.similarity, 4),
-                      True, read=False, quoted=True, located=True)
-    where = next(i for i in could if passages[i].id == found.passage.id)
-    readings = list(evidence.readings)
-    readings[where] = reading
-    return replace(evidence, readings=tuple(readings))
+    return _with_line(question, terms, found, candidates, could, evidence)
 
 
 def _says_the_predicate(terms: dict[str, float], passage: Passage) -> bool:
     """Whether a passage (with its title) says half the question's words beside its names, those naming the kind of
     value aside: a bakery's price list names Crumb & Kettle and prices its loaves, but says nothing of the
     "bread-making class" whose cost is asked."""
-    words = [w for w, v in terms.items() if v == 1.0 and w not in am.KIND_WORDS]
+    words = predicate_words(terms)
     said = set(am.tokens(f"{passage.title}\n{passage.text}"))
     return not words or sum(am.present_in(w, said, forms=True) for w in words) / len(words) >= 0.5
 

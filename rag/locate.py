@@ -140,7 +140,7 @@ def locate(question: str, passages: Sequence[Passage], embed: Callable[[Sequence
     vecs = embed([asking(question, terms), *texts])
     sims = vecs[1:] @ vecs[0]
     names = {w for w, v in terms.items() if v > 1.0}
-    predicate = [w for w, v in terms.items() if v == 1.0 and w not in am.KIND_WORDS]
+    predicate = predicate_words(terms)
     keyed = [i for i, text in enumerate(texts) if sims[i] >= threshold - KEYED_MARGIN
              and (keyed_by(text, names) or says_every_word(text, predicate))]
     best = max(keyed, key=lambda i: sims[i]) if keyed else int(np.argmax(sims))
@@ -163,6 +163,12 @@ def keyed_by(line: str, names: set[str]) -> bool:
         key = m.group("key") if m is not None else ""
     words = am.tokens(key)
     return bool(words) and all(w in names for w in words)
+
+
+def predicate_words(terms: dict[str, float]) -> list[str]:
+    """The question's words beside its names and numbers (weight 1 in `terms`), those naming the kind of value asked
+    ("date", "year") aside: what a line must speak of to state what is asked ("bread-making class", "office hours")."""
+    return [w for w, v in terms.items() if v == 1.0 and w not in am.KIND_WORDS]
 
 
 def says_every_word(line: str, predicate: Sequence[str]) -> bool:
