@@ -520,6 +520,8 @@ def fits_question(question: str, answer: str) -> bool:
     name ("The birthday of the chief executive is Ulla Quencombe"), nor a question asking for a price, a length of
     time, a time of day, a phone number or a colour by a value without its unit (`asked_unit`: "2025" does not say
     for how long a permit is valid, "1" is no price, "The Herons" is no colour). Questions that name no kind fit anything."""
+    if not counts_the_unit_asked(question, answer):
+        return False
     unit = asked_unit(question)
     if unit is not None:
         return states_unit(unit, answer)  # "Admission is free" answers "How much is a ticket?"
@@ -567,6 +569,29 @@ _STATES = {
                               re.IGNORECASE),
     "colour": re.compile(rf"\b(?:{_COLOURS})(?:ish)?\b", re.IGNORECASE),
 }
+
+
+_UNIT_NAMES = {"second": "second|seconds|sec|secs", "minute": "minute|minutes|min|mins", "hour": "hour|hours|hr|hrs|h",
+               "day": "day|days", "night": "night|nights", "week": "week|weeks|wk|wks", "fortnight": "fortnight|fortnights",
+               "month": "month|months", "year": "year|years|yr|yrs",
+               "millimetre": "millimetre|millimetres|millimeter|millimeters|mm",
+               "centimetre": "centimetre|centimetres|centimeter|centimeters|cm",
+               "metre": "metre|metres|meter|meters|m", "kilometre": "kilometre|kilometres|kilometer|kilometers|km",
+               "mile": "mile|miles|mi", "foot": "foot|feet|ft", "inch": "inch|inches", "yard": "yard|yards|yd"}
+_UNIT_OF = {form: name for name, forms in _UNIT_NAMES.items() for form in forms.split("|")}
+_ASKS_COUNT_OF = re.compile(rf"\bhow many\s+({_TIME_UNIT}|{_LENGTH_UNIT})\b", re.IGNORECASE)
+_COUNTED = re.compile(rf"(?:\d|\b{_COUNT})\s*-?\s*({_TIME_UNIT}|{_LENGTH_UNIT})\b", re.IGNORECASE)
+
+
+def counts_the_unit_asked(question: str, answer: str) -> bool:
+    """False when the question counts a unit of time or distance ("how many days will the soup keep") and the
+    answer's values are all in others ("simmer for 25 minutes"); True when it counts none, or the answer states a
+    bare number or the unit asked ("3 days", "366")."""
+    asked = _ASKS_COUNT_OF.search(question)
+    if asked is None:
+        return True
+    stated = {_UNIT_OF.get(m.group(1).lower()) for m in _COUNTED.finditer(answer)}
+    return not stated or _UNIT_OF.get(asked.group(1).lower()) in stated
 
 
 _MEASURES = {

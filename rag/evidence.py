@@ -421,8 +421,14 @@ def memory_usable(question: str, memory_answer: str, confidence: float, threshol
 
 
 def subject_in_documents(question: str, readings: Sequence[Reading]) -> bool:
-    """Whether some passage found names every subject the question names ("Brestead Labs")."""
-    return names_a_subject(question) and any(r.features.get("subject_all") == 1.0 for r in readings)
+    """Whether some passage found names every subject the question names ("Brestead Labs"): its names, whatever
+    numbers the question adds ("What was the score in Hollowbrook's under-14s game?" is about the club whose
+    newsletter was found, though no passage says "14s")."""
+    names = {am.fold(w) for w in _names(question)}
+    return bool(names) and any(
+        r.features.get("subject_all") == 1.0
+        or all(_present(w, set(am.tokens(f"{r.passage.title}\n{r.passage.text}"))) for w in names)
+        for r in readings)
 
 
 def answers_the_question(question: str, answer: str) -> bool:

@@ -120,9 +120,19 @@ def candidates(question: str, passage: Passage, terms: dict[str, float],
             value = cell if cell and _value_in(None, cell, asked | heading) else ""
         else:  # the row's silent cells, else the whole line ("Cost: £18.50 per child" for "... for each child?")
             value = next((part for part in (cell, line) if part and _value_in(kind, part, asked | heading)), "")
-        if value and (unit is None or am.states_unit(unit, value)):
-            out.append(((s, e), value))
+        if value and (unit is None or am.states_unit(unit, value)) and am.counts_the_unit_asked(question, value):
+            out.append(((_lead_in(text, spans, i), e), value))
     return out
+
+
+def _lead_in(text: str, spans: list[tuple[int, int]], i: int) -> int:
+    """Where line `i` starts, with the line before it when that line leads into it and it is no row of its own:
+    "The Year 4 trip ... will now take place on:" above "FRIDAY 21 MARCH 2025" says what the date is of."""
+    s, e = spans[i]
+    if not i or _ROW.match(_BULLET.sub("", text[s:e])) is not None:
+        return s
+    before = text[spans[i - 1][0]:spans[i - 1][1]].rstrip()
+    return spans[i - 1][0] if before.endswith(":") and len(before) > 1 else s
 
 
 def locate(question: str, passages: Sequence[Passage], embed: Callable[[Sequence[str]], np.ndarray],
@@ -198,8 +208,10 @@ def closest_line(question: str, passages: Sequence[Passage],
     """For each passage, the similarity in meaning of its line, or clause of a line, closest to `question` (the whole
     passage when it has no line): whether the passage speaks of what is asked at all ("A guest permit expires after
     72 hours" does not speak of how many hours a day has, 0.21; "Water freezes at 10 °C" of "Water freezes at 10 °C,
-    so any freezer will keep your pasta frozen solid" speaks of the temperature water freezes at, 0.75)."""
-    texts = [_pieces([_MARKUP.sub("", p.text[s:e]) for s, e in lines(p)]) or [p.text] for p in passages]
+    so any freezer will keep your pasta frozen solid" speaks of the temperature water freezes at, 0.75). A line is
+    also read under its document's title (`in_context`): a school letter's "Date: Friday 14 March 2025" leaves its
+    trip to the letter, and speaks of "when's the school science museum trip happening" only there."""
+    texts = [in_context(p.title, [_MARKUP.sub("", p.text[s:e]) for s, e in lines(p)]) or [p.text] for p in passages]
     if not texts:
         return []
     vecs = embed([question, *(t for group in texts for t in group)])
@@ -209,6 +221,13 @@ def closest_line(question: str, passages: Sequence[Passage],
         out.append(float(np.max(sims[at:at + len(group)])))
         at += len(group)
     return out
+
+
+def in_context(title: str, texts: list[str]) -> list[str]:
+    """Each line and each clause of a line that has several (`_pieces`), and each line after the passage's title
+    (its document's title and headings), when it has one."""
+    pieces = _pieces(texts)
+    return pieces + [f"{title}: {t}" for t in texts] if title.strip() else pieces
 
 
 def _pieces(texts: list[str]) -> list[str]:
