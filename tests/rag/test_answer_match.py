@@ -170,6 +170,11 @@ def test_the_unit_a_question_asks_for(question, unit):
     ("What is the international calling code of Vietnam?", "+84", True),
     ("What is the ISO code of Peru?", "PE", True),
     ("What is the dress code?", "smart casual", True),  # a dress code is no code
+    ("how many days will the lentil soup keep in the fridge", "simmer for 25 minutes", False),  # days are counted
+    ("how many days will the lentil soup keep in the fridge", "up to 3 days", True),
+    ("How many days are there in a leap year?", "366", True),
+    ("how many metres is 3.5 km", "3.5 km is 3500 m", True),
+    ("How many miles is the ridge walk?", "It is 14 km long", False),
 ])
 def test_a_value_without_the_unit_asked_for_does_not_answer(question, answer, fits):
     assert answers.fits_question(question, answer) is fits

@@ -209,6 +209,16 @@ def test_memory_must_be_surer_about_a_subject_the_documents_name_but_do_not_answ
     assert not subject_in_documents("Hello! How are you?", unread_)
 
 
+def test_the_documents_name_a_subject_whatever_numbers_the_question_adds():
+    """The newsletter names Hollowbrook and never "14s": the under-14s' score is still the club's own business."""
+    newsletter = passage("hb", "Hollowbrook FC — Club Newsletter. The first team won 3-1 at home on Saturday.")
+    q = "What was the score in Hollowbrook's under-14s game?"
+    read = [unread(newsletter, passage_features(question_terms(q), newsletter), load_calibration())]
+    assert read[0].features["subject_all"] == 0.0
+    assert subject_in_documents(q, read)
+    assert not subject_in_documents("What was the score in Fenwick's under-14s game?", read)
+
+
 def test_a_reading_that_only_names_the_document_does_not_answer():
     handbook = Passage("z", "orgs/zarby-analytics-handbook.txt", "zarby-analytics-handbook",
                        "Zarby Analytics staff handbook\n\nProjects. Project Griscombe is led by Falk Astwick.", 0, 80, 1.0)

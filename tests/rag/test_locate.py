@@ -98,6 +98,32 @@ def test_the_closest_line_says_whether_a_passage_speaks_of_what_is_asked():
     assert permit_sim < 0.4 and quiz_sim > 0.8
 
 
+def test_a_line_is_also_read_under_its_documents_title():
+    """A letter's "Date: Friday 14 March 2025" speaks of the trip its title names: under the title it is as close
+    to the question as the line alone at best, and closer here."""
+    from indexing.embed import Embedder
+
+    embed = Embedder.shared("minilm-l6").embed
+    q = "when's the school science museum trip happening"
+    letter = passage("letter", "Dear Parents and Carers,\nDate: Friday 14 March 2025\nLeave school: 8:45am",
+                     "Year 4 school trip to the Pemberly Science Museum")
+    untitled = passage("letter", letter.text, "")
+    titled_sim, untitled_sim = closest_line(q, [letter, untitled], embed)
+    assert titled_sim > untitled_sim + 0.1
+    permit = passage("permit", "A guest permit expires after 72 hours.", "Harbour View residents' guide")
+    assert closest_line("How many hours are there in one day?", [permit], embed)[0] < 0.4
+
+
+def test_a_value_set_apart_is_read_with_the_line_leading_into_it():
+    q = "when's the school trip happening"
+    email = passage("email", "We are sorry about the coaches.\n\nThe Year 4 trip to the museum will now take place "
+                    "on:\n\n    FRIDAY 21 MARCH 2025\n\nAll other arrangements are unchanged.", "Change of date")
+    lines = [email.text[s:e] for (s, e), _ in candidates(q, email, question_terms(q), heading_words(email))]
+    assert any(line.startswith("The Year 4 trip") and line.endswith("FRIDAY 21 MARCH 2025") for line in lines)
+    located = found(q, email, threshold=0.45)
+    assert located is not None and "21 MARCH" in located.value
+
+
 def test_remembered_embeds_each_distinct_text_once(embedder):
     calls: list[list[str]] = []
 
