@@ -634,7 +634,15 @@ def answers(question: str, answer: str, probability: float, calibration: dict[st
     features = features or {}
     return (probability >= calibration["answers_threshold"] and am.fits_question(question, answer)
             and not features.get("names_document") and not features.get("off_question")
-            and not features.get("restates") and not am.repeats_question(question, answer))
+            and not features.get("restates") and not am.repeats_question(question, answer)
+            and not asks_back(answer))
+
+
+def asks_back(answer: str) -> bool:
+    """Whether a reading is a question of its own ("Q: What is the temperature of water boil at in Celsius?", copied
+    from an FAQ's question line): it answers nothing."""
+    text = answer.strip()
+    return text.endswith("?") or re.match(r"(?i)q\s*[:.]", text) is not None
 
 
 def echoes(question: str, memory: str, readings: Sequence[Reading]) -> int:

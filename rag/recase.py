@@ -13,7 +13,8 @@ write it when they capitalise it as a name:
   sentence capitalises only its first word);
 - one word capitalised in the middle of a sentence ("... played for Corrabeg in 2021"), standing alone (not "Farm" of
   "Green Valley Farm", "Week" of "Lantern Week"), not a word a sentence or a heading would capitalise anyway, nor a
-  question or function word, a day or a month (a run neither begins nor ends with one).
+  question or function word, a day or a month (a run neither begins nor ends with one), nor a word the passages
+  also write in lower case ("boil" beside a kettle's "Boil" preset and a quiz sheet's "water boils at").
 A question with a capital already past its first word is left as it is: its writer said what the names are.
 
     recased("who is the head chef at the marrowgate hotel", passages)
@@ -69,11 +70,19 @@ def recased(question: str, texts: Sequence[str]) -> str:
     return out
 
 
+def _written_lower(word: str, text: str) -> bool:
+    """Whether `text` writes `word`, or it with an ending ("boils", "boiled"), in lower case: a word, not a name."""
+    lower = re.compile(r"(?<![\w'’-])" + re.escape(word.lower()) + r"(?:s|es|ed|d|ing)?(?![\w'’-])")
+    return lower.search(text) is not None
+
+
 def _as_name(phrase: str, text: str, n_words: int) -> str | None:
     """How `text` spells `phrase` as a name (the same words, same length, capitalised as the module docstring says),
     or None."""
     pattern = re.compile(r"(?<![\w'’-])" + r"\s+".join(re.escape(w) for w in phrase.split()) + r"(?![\w'’-])",
                          re.IGNORECASE)
+    if n_words == 1 and _written_lower(phrase, text):
+        return None  # "boil": the kettle's "Boil" preset, yet the quiz sheet's "water boils at" is the word
     for m in pattern.finditer(text):
         found = m.group()
         words = found.split()

@@ -8,6 +8,7 @@ from rag import answer_match as am
 from rag.config import load_config
 from rag.evidence import (
     Evidence,
+    answers,
     answers_the_question,
     closed_book_request,
     completed,
@@ -207,6 +208,14 @@ def test_memory_must_be_surer_about_a_subject_the_documents_name_but_do_not_answ
     unread_ = [unread(p, passage_features(terms, p), load_calibration()) for p in (handbook, other)]
     assert subject_in_documents(q, unread_) and not subject_in_documents(q, unread_[1:])
     assert not subject_in_documents("Hello! How are you?", unread_)
+
+
+def test_a_reading_that_asks_a_question_answers_nothing():
+    q = "at sea level, what temperature does water boil at in celsius?"
+    calib = load_calibration()
+    assert not answers(q, "Q: What is the temperature of water boil at in Celsius?", 0.9, calib)
+    assert not answers(q, "What temperature does water boil at?", 0.9, calib)
+    assert answers(q, "Water boils at 100 °C at sea level.", 0.9, calib)
 
 
 def test_the_documents_name_a_subject_whatever_numbers_the_question_adds():

@@ -13,6 +13,7 @@ DOCS = [
     "The TideTrack T4 weighs 62 g. Ellis played for Corrabeg in 2021. The CHEM 204 final is on Tuesday.",
     "Days off. You may work from home three days per week. Week one starts on Monday. Who sang at Lantern Week?",
     "Barn Hall, Green Valley Farm. The farm sells eggs. The market opens on Saturday.",
+    "Presets: 40 °C, 70 °C, 95 °C and Boil. At sea level, water boils at 100 degrees Celsius.",
 ]
 
 
@@ -39,6 +40,7 @@ def test_names_are_spelt_as_the_documents_spell_them(question, expected):
     "write a birthday message for my sister, she turns 30 on saturday",  # a day is no subject
     "What is the capital of France?",  # capitals of its own: left as written
     "who is the head chef at the marrowgate inn",  # the documents name no "Marrowgate Inn"
+    "at sea level, what temperature does water boil at",  # a preset's "Boil", and "water boils" in lower case
 ])
 def test_words_the_documents_do_not_write_as_names_stay_as_typed(question):
     assert recased(question, DOCS) == question
