@@ -437,13 +437,18 @@ def answers_the_question(question: str, answer: str) -> bool:
     saying something the question did not (`answer_match.repeats_question`). A word naming the answer's kind
     ("occupation", "genre": `answer_match.KIND_WORDS`) need not be used: "Franz Seitz Sr. is a German film director"
     answers "What is Franz Seitz Sr.'s occupation?". Nor does a value of another kind than asked
-    (`answer_match.fits_question`): "The pool opens on Sundays" does not say at what time."""
+    (`answer_match.fits_question`): "The pool opens on Sundays" does not say at what time. A value in the unit asked
+    needs only a quarter of those words ("water boils at approximately 100°C" for "at sea level, what temperature does
+    water boil at in celsius?")."""
     if am.repeats_question(question, answer) or not am.fits_question(question, answer):
         return False
     if len(am.tokens(am.first_clause(answer))) <= 4:
         return True
     terms = {w: v for w, v in question_terms(question).items() if w not in am.KIND_WORDS}
-    return _on_question(terms, answer) >= 0.5 or _names_the_one_asked(question, answer)
+    on_question = _on_question(terms, answer)
+    unit = am.asked_unit(question)  # "water boils at approximately 100°C": the unit asked, in the question's words
+    in_unit = unit is not None and am.states_unit(unit, am.first_clause(answer)) and on_question >= 0.25
+    return on_question >= 0.5 or in_unit or _names_the_one_asked(question, answer)
 
 
 def _names_the_one_asked(question: str, answer: str) -> bool:
@@ -625,14 +630,16 @@ def _clause_in_unit(question: str, text: str) -> str:
 
 
 def answers(question: str, answer: str, probability: float, calibration: dict[str, Any],
-            features: dict[str, float] | None = None) -> bool:
+            features: dict[str, float] | None = None, *, stated_in: str = "") -> bool:
     """A reading answers when its calibrated probability reaches the threshold, its value is of the kind asked
     for (a name does not answer "when" or "how many": answer_match.fits_question), it is more than the
     document's own name, it is about what was asked (`_off_question`), and its value is not the question's own
     description again (`restates_question`) nor the question's own words (`answer_match.repeats_question`: a quiz
-    sheet's row "1 | What is the largest planet in our solar system?" copied without its answer)."""
+    sheet's row "1 | What is the largest planet in our solar system?" copied without its answer). `stated_in`: the
+    words stating the answer, when its kind or unit is there rather than in the value ("... how many degrees
+    Celsius: 90." of a quiz sheet's row)."""
     features = features or {}
-    return (probability >= calibration["answers_threshold"] and am.fits_question(question, answer)
+    return (probability >= calibration["answers_threshold"] and am.fits_question(question, stated_in or answer)
             and not features.get("names_document") and not features.get("off_question")
             and not features.get("restates") and not am.repeats_question(question, answer)
             and not asks_back(answer))
@@ -815,10 +822,19 @@ def readable(cfg: Config, question: str, passages: Sequence[Passage]) -> int:
     return sum(_plan(cfg, question, passages, calib)[2])
 
 
+def asks_nothing(question: str) -> bool:
+    """Whether a request neither asks a question nor speaks of the user's own affairs, and names nothing: a
+    greeting, a thank-you, a word task ("hi!", "thanks, that sorted it", "spell necessary backwards"). The documents
+    do not answer it, however close a line comes ("Hi all," of an email is no answer to "hi!"): the model does."""
+    return not names_a_subject(question) and not am.is_question(question) and not am.about_the_user(question)
+
+
 def topical(cfg: Config, question: str, passages: Sequence[Passage], embed: Callable[[Sequence[str]], Any]) -> int:
     """How many of `passages` could answer `question` (`readable`) and have a line as close in meaning to it as
     `topic_threshold` (`on_topic`): for a request naming no subject, the passages worth reading. Nothing is
     embedded when none could answer."""
+    if asks_nothing(question):
+        return 0
     calib = load_calibration(cfg.conflict.evidence_calibration or None)
     focused, _, could = _plan(cfg, question, passages, calib)
     threshold = calib.get("topic_threshold")
@@ -891,6 +907,9 @@ def quoted_readings(question: str, passages: Sequence[Passage], candidates: Sequ
             continue
         reading = make_reading(question, quoted.passage, quoted.shown or quoted.passage.text, calib, terms,
                                value=quoted.value)
+        if quoted.shown and not reading.answers:  # a quiz row's "90" has its unit in its own question's cell
+            reading = replace(reading, answers=answers(question, quoted.value, reading.probability, calib,
+                                                       reading.features, stated_in=quoted.shown))
         if reading.answers:
             out[i] = replace(reading, quoted=True, overrides=quoted.firm)
     return out
@@ -1024,11 +1043,18 @@ def on_topic(question: str, evidence: Evidence, embed: Callable[[Sequence[str]],
       can I book the confocal microscope?" beside "Confocal microscope: maximum booking of 4 hours"): memory must
       then be as confident as about a subject the documents name (`memory_threshold_documents`), not answer as
       it does a greeting or a small task.
-    A question naming its subject is returned as it is (the subject already picked its passages)."""
+    A question naming its subject is returned as it is (the subject already picked its passages); a request asking
+    nothing (`asks_nothing`: "hi!") is answered by no passage."""
     calib = calibration or load_calibration()
     threshold = calib.get("topic_threshold")
     read = [i for i, r in enumerate(evidence.readings) if r.read or r.quoted or r.answers]
-    if threshold is None or not read or names_a_subject(question):
+    if not read or names_a_subject(question):
+        return evidence
+    if asks_nothing(question):
+        readings = [replace(r, answers=False, features={**r.features, "asks_nothing": 1.0}) if r.answers else r
+                    for r in evidence.readings]
+        return replace(evidence, readings=tuple(readings))
+    if threshold is None:
         return evidence
     sims = dict(zip(read, closest_line(question, [evidence.readings[i].passage for i in read], embed)))
     readings = list(evidence.readings)
