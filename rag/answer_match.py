@@ -273,7 +273,8 @@ def is_unknown(answer: str) -> bool:
 
 
 _ASKING = re.compile(r"^\s*(?:what|what's|whats|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|"
-                     r"did|can|could|should|will|would|has|have|had)\b", re.IGNORECASE)
+                     r"did|can|could|should|will|would|has|have|had|(?:please\s+)?(?:tell|remind)\s+me)\b",
+                     re.IGNORECASE)
 
 
 _CLAUSE_BREAK = re.compile(r"[,;:]\s+|\s[-–—]\s|(?<=[.!])\s+")

@@ -10,6 +10,7 @@ from rag.evidence import (
     Evidence,
     answers,
     answers_the_question,
+    asks_nothing,
     closed_book_request,
     completed,
     focus,
@@ -218,6 +219,12 @@ def test_a_reading_that_asks_a_question_answers_nothing():
     assert answers(q, "Water boils at 100 °C at sea level.", 0.9, calib)
 
 
+def test_a_value_in_the_unit_asked_answers_with_few_of_the_questions_words():
+    q = "at sea level, what temperature does water boil at in celsius?"
+    assert answers_the_question(q, "water boils at a temperature of approximately 100°C.")
+    assert not answers_the_question(q, "The kettle has five presets and a keep-warm mode for your tea.")
+
+
 def test_the_documents_name_a_subject_whatever_numbers_the_question_adds():
     """The newsletter names Hollowbrook and never "14s": the under-14s' score is still the club's own business."""
     newsletter = passage("hb", "Hollowbrook FC — Club Newsletter. The first team won 3-1 at home on Saturday.")
@@ -397,6 +404,30 @@ def test_a_request_naming_nothing_is_answered_only_by_a_passage_that_speaks_of_i
     assert "off_topic" in kept.readings[0].features
     named = "How many hours is a Harbour View guest permit valid?"  # names its subject: left as it is
     assert on_topic(named, evidence, embedder.embed) is evidence
+
+
+@pytest.mark.parametrize("request_, nothing", [
+    ("hi!", True), ("thanks, that sorted it", True), ("spell necessary backwards", True),
+    ("what is the deposit for the flat", False),  # a question
+    ("tell me the rent of my flat", False),  # the user's own affairs
+    ("Tell me about Brestead Labs", False),  # names its subject
+])
+def test_a_request_that_asks_nothing_and_names_nothing(request_, nothing):
+    assert asks_nothing(request_) is nothing
+
+
+def test_a_greeting_is_answered_by_no_passage_however_close_a_line_comes(embedder):
+    """"Hi all," opens a user's email; "hi!" is no question about it."""
+    from dataclasses import replace
+
+    from rag.types import Generation
+
+    email = passage("email", "Hi all,\nHere is the weekend rota. Saturday opening shift is covered by Tomasz Reilly.")
+    read = replace(make_reading("hi!", email, "Hi all, [1]."), answers=True, probability=0.9)
+    evidence = Evidence(Generation("Hi!"), "Hi!", 0.2, True, (read,), {})
+    kept = on_topic("hi!", evidence, embedder.embed)
+    assert not kept.answering and kept.memory_confident
+    assert kept.readings[0].features["asks_nothing"] == 1.0
 
 
 def test_a_request_naming_nothing_that_the_documents_speak_of_needs_a_surer_memory(embedder):

@@ -306,6 +306,15 @@ def test_a_question_the_document_asks_itself_is_answered_by_its_own_answer(quest
     assert got.shown.endswith(f": {value}.")
 
 
+def test_a_quiz_rows_bare_value_answers_in_the_unit_its_own_question_names():
+    """"90" says no degrees, but its row asks "how many degrees Celsius": the quote answers, and its value is "90"."""
+    from rag.evidence import load_calibration, quoted_readings
+
+    q = "at sea level, what temperature does water boil at in celsius?"
+    got = quoted_readings(q, [_passage(QUIZ, "quiz")], [0], load_calibration(), question_terms(q))
+    assert got[0].answers and got[0].answer == "90" and got[0].overrides
+
+
 def test_an_faq_answers_the_question_it_restates_and_no_other():
     got = _quote("which app do i need?", _passage(FAQ, "faq"))
     assert got is not None and got.value == "The free Kettlewave Home app for iPhone and Android."
