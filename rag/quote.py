@@ -114,9 +114,9 @@ def quote(question: str, passage: Passage, terms: dict[str, float], heading: set
             continue
         if header:  # a table row: its cell holding the value asked, the rest left to its header and the title
             value = _cell_value(question, kind, sentence, asked | heading)
-            if value and all(am.present_in(w, said | heading | set(am.tokens(header))) for w in subject):
-                if best is None or share > best[0]:
-                    best = (share, s, e, value, True)
+            about = all(am.present_in(w, said | heading | set(am.tokens(header))) for w in subject)
+            if value and about and (best is None or share > best[0]):
+                best = (share, s, e, value, True)
             continue
         holding = [(c, v) for c in _clauses(sentence) if (v := _value_in(kind, c, asked | heading))]
         if not holding:
