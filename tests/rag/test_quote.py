@@ -306,6 +306,28 @@ def test_a_question_the_document_asks_itself_is_answered_by_its_own_answer(quest
     assert got.shown.endswith(f": {value}.")
 
 
+CLUB = ("# The Thornbury Kite Flying Club\n\n## Membership fees\n\n| Membership type | Annual fee | Includes |\n"
+        "|-----------------|-----------|----------|\n| Adult | £42 | insurance, newsletter |\n"
+        "| Junior (under 16) | £15 | insurance |\n| Family | £85 | insurance, newsletter, two spare lines |\n")
+
+
+@pytest.mark.parametrize("question, row, value", [
+    ("how much is the family membership fee", "| Family | £85 | insurance, newsletter, two spare lines |", "£85"),
+    ("what is the junior membership fee", "| Junior (under 16) | £15 | insurance |", "£15"),
+    ("How much does adult membership cost at the Thornbury Kite Flying Club?", "| Adult | £42 | insurance, newsletter |",
+     "£42"),
+])
+def test_a_table_row_is_read_with_its_header(question, row, value):
+    """"Family" says one word of the question; its header says the rest ("Membership type | Annual fee"): the row
+    is the document's answer, its fee cell the value (the model read the first row's "£42")."""
+    got = _quote(question, _passage(CLUB, "The Thornbury Kite Flying Club"))
+    assert got is not None and got.firm and got.value == value and got.passage.text == row
+
+
+def test_a_row_without_the_value_asked_is_no_quote():
+    assert _quote("what does the family membership include", _passage(CLUB, "The Thornbury Kite Flying Club")) is None
+
+
 def test_a_quiz_rows_bare_value_answers_in_the_unit_its_own_question_names():
     """"90" says no degrees, but its row asks "how many degrees Celsius": the quote answers, and its value is "90"."""
     from rag.evidence import load_calibration, quoted_readings
