@@ -19,6 +19,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import get_args
 
 from rag.cli_common import add_common_args, config_from_args, quiet_third_party
@@ -77,6 +78,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from rag.pipeline import Pipeline
 
     cfg = ask_config(args)
+    if args.index and not cfg.index.qdrant_url and not Path(args.index).expanduser().exists():
+        raise ConfigError(f"the index folder {args.index} does not exist: build it with `adaptrag index add "
+                          f"--index {args.index} PATH`, or leave out --index to ask the default index")
     pipeline = Pipeline.from_config(cfg)
     on_token = None
     if args.stream and not args.json:

@@ -89,6 +89,15 @@ def test_bad_setting_is_one_line_and_exit_2_before_any_model_loads(capsys):
     assert err.strip().splitlines() == ["adaptrag: error: invalid value 'abc' for retrieval.top_k; expected int"]
 
 
+def test_asking_an_index_folder_that_does_not_exist_is_one_line_before_any_model_loads(tmp_path, capsys):
+    """A mistyped --index would otherwise be an empty index: every answer from memory, and no word of why."""
+    missing = tmp_path / "no-such-index"
+    assert main(["ask", "who is the treasurer of the club", "--index", str(missing)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and str(missing) in err and "adaptrag index add" in err
+    assert not missing.exists()
+
+
 def test_ask_help_points_only_at_documents_in_the_repository(capsys):
     import re
     from pathlib import Path
