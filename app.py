@@ -179,7 +179,8 @@ def main() -> None:
     if not history and not clicked:
         with welcome.container():
             _welcome(base, stats, documents, job)
-    question = st.chat_input("Ask a question", key="question") or clicked
+    # disabled from a submission until the answer is in: a question sent meanwhile would stop the one being answered
+    question = st.chat_input("Ask a question", key="question", submit_mode="disable") or clicked
     if not question:
         return
     welcome.empty()

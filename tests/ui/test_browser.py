@@ -285,6 +285,21 @@ def test_memory_answer(page):
     shot(page, "memory_answer.png")
 
 
+def test_the_chat_box_waits_while_a_question_is_answered(page):
+    """A question sent while another was answered used to stop that one: it was never shown nor saved, and the
+    conversation kept the lost question's name. The box is disabled until the answer is in."""
+    set_select(page, "Retrieval mode", "never")
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.fill("What is the capital of Spain?")
+    box.press("Enter")
+    page.wait_for_function("() => document.querySelector('[data-testid=stChatInputTextArea]').disabled",
+                           timeout=10_000)
+    page.locator(".ar-latency").first.wait_for(timeout=ANSWER_TIMEOUT_MS)
+    page.wait_for_function("() => !document.querySelector('[data-testid=stChatInputTextArea]').disabled",
+                           timeout=30_000)
+    assert questions(page) == ["What is the capital of Spain?"]
+
+
 def test_retrieved_answer_with_highlighted_citation(page):
     set_select(page, "Retrieval mode", "always")
     msg = ask(page, "What is the height of Mount Kilimanjaro?", 1)
