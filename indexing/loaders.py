@@ -324,9 +324,14 @@ def text_title(text: str) -> str:
     return first
 
 
+_UPLOAD_TAG = re.compile(r"-[0-9a-f]{8}$")
+
+
 def _with_stem(title: str, stem: str) -> str:
     """A plain-text title with the file's name after it when the name says more ("CONTRACT SUMMARY - FOR INTERNAL
-    USE (blue_harbor_contract_summary)"); the name alone when there is no title."""
+    USE (blue_harbor_contract_summary)"); the name alone when there is no title. A random tag ending the name (the
+    app's uploads are stored as "email_rota-1797ea7b.txt": ui/uploads.py `stored_name`) is no part of it."""
+    stem = _UPLOAD_TAG.sub("", stem) or stem
     if not title:
         return stem
     said = set(re.findall(r"[a-z0-9]+", title.lower()))

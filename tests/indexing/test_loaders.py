@@ -265,3 +265,14 @@ def test_a_plain_text_file_is_titled_by_its_title_line_or_email_subject(tmp_path
     titles = {Path(d.source).name: d.title for d in load_paths([tmp_path]).documents}
     assert titles == {"green_valley_minutes.txt": "GREEN VALLEY FARM COOPERATIVE (green_valley_minutes)",
                       "exam.txt": "CHEM 204 final exam", "notes.txt": "notes"}
+
+
+def test_a_plain_text_title_names_its_file_without_the_apps_upload_tag(tmp_path: Path):
+    """The app stores an upload as "email_rota-1797ea7b.txt"; a passage card shows "(email_rota)", not the tag."""
+    email = tmp_path / "email_rota-1797ea7b.txt"
+    email.write_text("From: Priya <priya@example.org>\nSubject: Weekend rota for the bakery\n\nHi all,\nHere it is.\n")
+    (doc,), _ = load_file(email)
+    assert doc.title == "Weekend rota for the bakery (email_rota)"
+    plain = tmp_path / "rota-notes.txt"
+    plain.write_text("Some notes on the rota, with no title line.\n")
+    assert load_file(plain)[0][0].title == "rota-notes"
