@@ -1032,7 +1032,7 @@ def _says_the_predicate(terms: dict[str, float], passage: Passage) -> bool:
 
 
 def on_topic(question: str, evidence: Evidence, embed: Callable[[Sequence[str]], Any],
-             calibration: dict[str, Any] | None = None) -> Evidence:
+             calibration: dict[str, Any] | None = None, passages: Sequence[Passage] = ()) -> Evidence:
     """`evidence` as a request naming no subject should be judged by how close in meaning the passages read are to
     it (rag/locate.py `closest_line`, against `topic_threshold` of the evidence calibration):
     - a reading answers only when a line of its passage is that close: with no name to look for, a passage that
@@ -1056,7 +1056,9 @@ def on_topic(question: str, evidence: Evidence, embed: Callable[[Sequence[str]],
         return replace(evidence, readings=tuple(readings))
     if threshold is None:
         return evidence
-    sims = dict(zip(read, closest_line(question, [evidence.readings[i].passage for i in read], embed)))
+    # each passage whole where the caller has them: a quote is narrowed to its line, a table row without its header
+    whole = [passages[i] if i < len(passages) else evidence.readings[i].passage for i in read]
+    sims = dict(zip(read, closest_line(question, whole, embed)))
     readings = list(evidence.readings)
     for i, sim in sims.items():
         if readings[i].answers and sim < float(threshold):

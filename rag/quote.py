@@ -278,9 +278,10 @@ def _cell_value(question: str, kind: str | None, row: str, asked: set[str]) -> s
 
 
 def table_header(text: str, at: int) -> str:
-    """The header row of the Markdown table whose row starts at offset `at` ("Membership type | Annual fee | Includes"
-    above "| Family | £85 | ..."), "" when the line there is no row below one: a row leaves what its cells are to its
-    header, as a reader does."""
+    """The header row of the table whose row starts at offset `at` ("Membership type | Annual fee | Includes" above
+    "Family | £85 | ..."): a Markdown table's first row above its separator, or the first of the "cell | cell" lines
+    an indexed table became (indexing/loaders.py); "" when the line there is no row below one. A row leaves what its
+    cells are to its header, as a reader does."""
     lines = text[:at].splitlines()
     if "|" not in text[at:].split("\n", 1)[0]:
         return ""
@@ -292,7 +293,8 @@ def table_header(text: str, at: int) -> str:
     block.reverse()
     if len(block) >= 2 and _SEPARATOR.match(block[1]):
         return block[0]
-    return ""
+    # an indexed table: its rows as "cell | cell" lines without the Markdown separator, the first the header
+    return block[0] if block and not any(_SEPARATOR.match(line) for line in block) else ""
 
 
 _SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")

@@ -416,6 +416,24 @@ def test_a_request_that_asks_nothing_and_names_nothing(request_, nothing):
     assert asks_nothing(request_) is nothing
 
 
+def test_a_quoted_row_is_judged_on_topic_by_its_whole_passage(embedder):
+    """The quote "Family | £85 | ..." is narrowed to its row; the passage it came from has the table's header and
+    heading ("Membership fees"), which speak of "how much is the family membership fee"."""
+    from dataclasses import replace
+
+    from rag.types import Generation
+
+    text = ("Membership fees\n\nMembership type | Annual fee | Includes\nAdult | £42 | insurance, newsletter\n"
+            "Family | £85 | insurance, newsletter, two spare lines")
+    whole = passage("club", text)
+    start = text.index("Family")
+    row = replace(whole, text=text[start:], start=start)
+    q = "how much is the family membership fee"
+    quoted = replace(make_reading(q, row, row.text, value="£85"), answers=True, probability=0.8, quoted=True)
+    evidence = Evidence(Generation("£50"), "£50", 0.2, True, (quoted,), {})
+    assert on_topic(q, evidence, embedder.embed, passages=[whole]).answering
+
+
 def test_a_greeting_is_answered_by_no_passage_however_close_a_line_comes(embedder):
     """"Hi all," opens a user's email; "hi!" is no question about it."""
     from dataclasses import replace

@@ -324,6 +324,16 @@ def test_a_table_row_is_read_with_its_header(question, row, value):
     assert got is not None and got.firm and got.value == value and got.passage.text == row
 
 
+def test_an_indexed_tables_rows_are_read_with_its_first_row():
+    """Indexed, the table above is "cell | cell" lines with no separator: its first line is still the header."""
+    from indexing.loaders import markdown_text
+
+    body = markdown_text(CLUB)[0]
+    assert "---" not in body
+    got = _quote("how much is the family membership fee", _passage(body, "The Thornbury Kite Flying Club"))
+    assert got is not None and got.value == "£85" and got.passage.text.startswith("Family")
+
+
 def test_a_row_without_the_value_asked_is_no_quote():
     assert _quote("what does the family membership include", _passage(CLUB, "The Thornbury Kite Flying Club")) is None
 
