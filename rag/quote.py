@@ -56,6 +56,8 @@ _CLAUSE = re.compile(r",\s(?!\d)|;\s|\s[–—-]\s")
 _MARKUP = re.compile(r"\*\*|__|`|(?<!\w)\*(?=\w)|(?<=\w)\*(?!\w)")
 _FAQ_QUESTION = re.compile(r"^\s*(?:Q|Question)\s*[:.)]\s*(?P<q>.+\?)\s*$", re.IGNORECASE)
 _FAQ_ANSWER = re.compile(r"^\s*(?:A|Answer)\s*[:.)]\s*(?P<a>.+?)\s*$", re.IGNORECASE | re.DOTALL)
+# a quiz sheet's line holding its question and answer: "2. What is the capital of Canada? — Toronto"
+_ASKED_AND_ANSWERED = re.compile(r"^\s*(?:\d+\s*[.)]\s*)?(?P<q>[^?\n]{8,}\?)\s*(?:—|–|-|:)\s*(?P<a>[^\n]+?)\s*$")
 RESTATES_SHARE = 0.75  # of the question's content words a document's own question must say to restate it
 _PLACE_BEFORE = re.compile(r"\b(?:in|at|near|outside|from)\s+(?:the\s+(?:town|city|village|country|region|state|"
                            r"province|district)\s+of\s+)?$", re.IGNORECASE)
@@ -148,12 +150,22 @@ def quote(question: str, passage: Passage, terms: dict[str, float], heading: set
 
 
 def answered_in_place(question: str, passage: Passage, terms: dict[str, float]) -> Quote | None:
-    """A question the document asks and answers itself: a table row whose cell restates `question` ("| 2 | What is
-    the chemical symbol for gold? | Ag |" of a quiz sheet's answers), with its answer in the next cell, or an FAQ's
-    "Q: ..." line restating it, with the "A: ..." line after it. The document's answer is a firm quote, whatever the
+    """A question the document asks and answers itself: a line restating `question` with its answer after a dash
+    ("2. What is the capital of Canada? — Toronto"), a table row whose cell restates it ("| 2 | What is the chemical
+    symbol for gold? | Ag |" of a quiz sheet's answers), with its answer in the next cell, or an FAQ's "Q: ..." line
+    restating it, with the "A: ..." line after it. The document's answer is a firm quote, whatever the
     kind asked: a quiz sheet's "Ag" stands over the model's memory of gold, and the conflict check sees them differ."""
     subject = [w for w, v in terms.items() if v > 1.0]
     text = passage.text
+    at = 0
+    for line in text.splitlines(keepends=True):
+        m = _ASKED_AND_ANSWERED.match(line)
+        if m is not None and _restates(question, m.group("q"), subject) and _short_answer(m.group("a")):
+            s, e = at + m.start("q"), at + m.end("a")
+            answer = m.group("a")
+            return Quote(replace(passage, text=text[s:e], start=passage.start + s, end=passage.start + e),
+                         True, answer, f"{m.group('q').rstrip('?').rstrip()}: {answer.rstrip('.')}.")
+        at += len(line)
     spans = split_sentences(text)  # a table row is one sentence (rag/sentences.py)
     for i, (s, e) in enumerate(spans):
         line = _MARKUP.sub("", text[s:e])

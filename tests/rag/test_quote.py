@@ -324,6 +324,25 @@ def test_a_table_row_is_read_with_its_header(question, row, value):
     assert got is not None and got.firm and got.value == value and got.passage.text == row
 
 
+ANSWER_SHEET = ("ROUND 2 — SCIENCE AND NATURE\n1. The largest planet in our solar system is Saturn.\n"
+                "2. What is the chemical symbol for gold? — Au\n5. How many bones are in the adult human body? — 206\n")
+
+
+@pytest.mark.parametrize("question, value", [
+    ("what is the chemical symbol for gold", "Au"),
+    ("How many bones are in the adult human body?", "206"),
+    ("What is the chemical symbol for silver?", None),  # a question the sheet does not ask
+])
+def test_a_line_asking_and_answering_the_question_is_its_quote(question, value):
+    got = _quote(question, _passage(ANSWER_SHEET, "Quiz night answers"))
+    if value is None:
+        assert got is None or got.value != "Au"
+        return
+    assert got is not None and got.firm and got.value == value
+    assert ANSWER_SHEET[got.passage.start - 100:got.passage.end - 100] == got.passage.text
+    assert got.passage.text.endswith(f"— {value}")
+
+
 def test_an_indexed_tables_rows_are_read_with_its_first_row():
     """Indexed, the table above is "cell | cell" lines with no separator: its first line is still the header."""
     from indexing.loaders import markdown_text
