@@ -277,6 +277,9 @@ _ASKING = re.compile(r"^\s*(?:what|what's|whats|which|who|whom|whose|when|where|
                      re.IGNORECASE)
 
 
+# a question word and its verb inside a request typed without commas: "if I press keep warm how long will it stay hot"
+_ASKING_INSIDE = re.compile(r"\b(?:what|which|who|when|where|why|how(?:\s+(?:long|much|many|often|old|far|soon))?)\s+"
+                            r"(?:is|are|was|were|do|does|did|can|could|should|will|would|has|have)\b", re.IGNORECASE)
 _CLAUSE_BREAK = re.compile(r"[,;:]\s+|\s[-–—]\s|(?<=[.!])\s+")
 
 
@@ -303,9 +306,11 @@ _BACK_REFERENCE = re.compile(r"\b(?:it|its|it's|it’s|they|them|their|this|that
 
 def is_question(text: str) -> bool:
     """Whether `text` asks something (a question mark, or a question word opening it or one of its clauses: "how long
-    is the free trial", "forgot the code for the front door, what is it"), rather than thanking, greeting or asking
-    for a task ("Thank you so much", "Translate 'hello' into French")."""
-    return "?" in text or any(_ASKING.match(part) for part in _CLAUSE_BREAK.split(text))
+    is the free trial", "forgot the code for the front door, what is it", or followed by its verb anywhere: "if I
+    press keep warm how long will it stay hot"), rather than thanking, greeting or asking for a task ("Thank you so
+    much", "Translate 'hello' into French")."""
+    return ("?" in text or any(_ASKING.match(part) for part in _CLAUSE_BREAK.split(text))
+            or _ASKING_INSIDE.search(text) is not None)
 
 
 # The user speaking of their own affairs: "my flat", "our road", "what number do I text", "will we be paying".

@@ -54,6 +54,9 @@ MIN_LINE_CHARS = 3
 # a row keyed by a name the question asks about (`keyed_by`), or a line saying all its other words
 # (`says_every_word`), answers a little further in meaning than other lines
 KEYED_MARGIN = 0.15
+# how far a line's closeness to a request may rise when it is read under its passage's title (`closest_line`): enough
+# to tip a line near `topic_threshold`, never to make an unrelated line speak of the request (set by hand, session 13)
+TITLE_LIFT = 0.05
 
 
 @dataclass(frozen=True)
@@ -209,25 +212,25 @@ def closest_line(question: str, passages: Sequence[Passage],
     passage when it has no line): whether the passage speaks of what is asked at all ("A guest permit expires after
     72 hours" does not speak of how many hours a day has, 0.21; "Water freezes at 10 °C" of "Water freezes at 10 °C,
     so any freezer will keep your pasta frozen solid" speaks of the temperature water freezes at, 0.75). A line is
-    also read under its document's title (`in_context`): a school letter's "Date: Friday 14 March 2025" leaves its
-    trip to the letter, and speaks of "when's the school science museum trip happening" only there."""
-    texts = [in_context(p.title, [_MARKUP.sub("", p.text[s:e]) for s, e in lines(p)]) or [p.text] for p in passages]
-    if not texts:
+    also read under its passage's title, which may lift it by `TITLE_LIFT` at most: a school letter's lines leave
+    its trip to the letter's title ("when's the school science museum trip happening", 0.545 -> 0.564), but a fee
+    guide's title does not make its payment terms speak of "how much is a root canal at brightsmile" (0.28 -> 0.62
+    unbounded)."""
+    groups = [[_MARKUP.sub("", p.text[s:e]) for s, e in lines(p)] for p in passages]
+    plain = [_pieces(g) or [p.text] for g, p in zip(groups, passages)]
+    titled = [[f"{p.title}: {t}" for t in g] if p.title.strip() else [] for g, p in zip(groups, passages)]
+    if not passages:
         return []
-    vecs = embed([question, *(t for group in texts for t in group)])
+    flat = [t for a, b in zip(plain, titled) for t in (*a, *b)]
+    vecs = embed([question, *flat])
     sims = vecs[1:] @ vecs[0]
     out, at = [], 0
-    for group in texts:
-        out.append(float(np.max(sims[at:at + len(group)])))
-        at += len(group)
+    for a, b in zip(plain, titled):
+        own = float(np.max(sims[at:at + len(a)]))
+        under = float(np.max(sims[at + len(a):at + len(a) + len(b)])) if b else own
+        out.append(max(own, min(under, own + TITLE_LIFT)))
+        at += len(a) + len(b)
     return out
-
-
-def in_context(title: str, texts: list[str]) -> list[str]:
-    """Each line and each clause of a line that has several (`_pieces`), and each line after the passage's title
-    (its document's title and headings), when it has one."""
-    pieces = _pieces(texts)
-    return pieces + [f"{title}: {t}" for t in texts] if title.strip() else pieces
 
 
 def _pieces(texts: list[str]) -> list[str]:

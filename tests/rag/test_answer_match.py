@@ -292,3 +292,16 @@ def test_a_question_about_the_user_s_own_affairs(question, personal):
 ])
 def test_the_part_of_a_request_that_asks(text, part):
     assert answers.question_part(text) == part
+
+
+@pytest.mark.parametrize("text, asks", [
+    ("how long is the free trial", True),
+    ("forgot the code for the front door, what is it", True),
+    ("if I press keep warm on the kettlewave how long will it stay hot before it turns itself off", True),
+    ("tell me the rent of my flat", True),
+    ("thanks, that sorted it", False),
+    ("Translate 'good morning' into French.", False),
+    ("Put these in alphabetical order: pear, apple, mango, fig", False),
+])
+def test_a_question_is_told_from_a_thank_you_or_a_task(text, asks):
+    assert answers.is_question(text) is asks

@@ -98,20 +98,24 @@ def test_the_closest_line_says_whether_a_passage_speaks_of_what_is_asked():
     assert permit_sim < 0.4 and quiz_sim > 0.8
 
 
-def test_a_line_is_also_read_under_its_documents_title():
-    """A letter's "Date: Friday 14 March 2025" speaks of the trip its title names: under the title it is as close
-    to the question as the line alone at best, and closer here."""
+def test_a_line_is_also_read_under_its_documents_title_which_lifts_it_a_little():
+    """A letter's lines leave its trip to the title: read under it they come closer to the question, by
+    `TITLE_LIFT` at most, so a fee guide's payment terms do not come to speak of a root canal's price."""
     from indexing.embed import Embedder
+    from rag.locate import TITLE_LIFT
 
     embed = Embedder.shared("minilm-l6").embed
     q = "when's the school science museum trip happening"
-    letter = passage("letter", "Dear Parents and Carers,\nDate: Friday 14 March 2025\nLeave school: 8:45am",
-                     "Year 4 school trip to the Pemberly Science Museum")
-    untitled = passage("letter", letter.text, "")
-    titled_sim, untitled_sim = closest_line(q, [letter, untitled], embed)
-    assert titled_sim > untitled_sim + 0.1
-    permit = passage("permit", "A guest permit expires after 72 hours.", "Harbour View residents' guide")
-    assert closest_line("How many hours are there in one day?", [permit], embed)[0] < 0.4
+    text = "Dear Parents and Carers,\nYear 4 will visit the museum.\nDate: Friday 14 March 2025"
+    titled, untitled = passage("letter", text, "School trip to the Pemberly Science Museum"), passage("letter", text, "")
+    titled_sim, untitled_sim = closest_line(q, [titled, untitled], embed)
+    assert untitled_sim < titled_sim <= untitled_sim + TITLE_LIFT + 1e-6
+    payment = "We accept card and cash.\nPayment is due on the day of treatment.\nPlease give 24 hours' notice."
+    guide = passage("guide", payment, "Brightsmile Dental Studio — Private Fee Guide 2024 › Payment and appointments")
+    bare = passage("guide", payment, "")
+    q = "how much is a root canal at brightsmile"
+    with_title, without = closest_line(q, [guide, bare], embed)
+    assert with_title <= without + TITLE_LIFT + 1e-6 and with_title < 0.5
 
 
 def test_a_value_set_apart_is_read_with_the_line_leading_into_it():
