@@ -323,6 +323,22 @@ _ADVICE = re.compile(r"^\s*(?:(?:how|what|when|where|why)\s+(?:do|can|should|cou
                      r"(?:i|we)\b", re.IGNORECASE)
 
 
+# the words of greetings, thanks and farewells: a closed class, like the function words (`is_social`)
+_SOCIAL = frozenset({
+    "hi", "hiya", "hello", "hey", "howdy", "greetings", "morning", "afternoon", "evening", "night", "day", "good",
+    "today", "doing", "going", "nice", "meet", "meeting", "pleased", "glad", "thanks", "thank", "thx", "ta", "cheers",
+    "appreciate", "appreciated", "great", "lot", "lots", "much", "helped", "helpful", "sorted", "perfect", "brilliant",
+    "awesome", "lovely", "cool", "ok", "okay", "bye", "goodbye", "later", "soon", "care", "welcome", "again", "everyone",
+    "all", "folks", "there", "really", "very", "well"})
+
+
+def is_social(text: str) -> bool:
+    """Whether `text` only greets, thanks or says goodbye ("hi!", "thanks, that sorted it", "Hello! How are you
+    today?"): every content word is one of a greeting's, a thank-you's or a farewell's."""
+    words = content_words(text)
+    return bool(words) and all(w in _SOCIAL for w in words)
+
+
 def about_the_user(question: str) -> bool:
     """Whether a question asks about the user's own affairs, in the first person ("which day do they empty the
     brown bins on our road", "what number do I text to let the coordinator know?", "how much council tax will I

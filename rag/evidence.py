@@ -823,10 +823,11 @@ def readable(cfg: Config, question: str, passages: Sequence[Passage]) -> int:
 
 
 def asks_nothing(question: str) -> bool:
-    """Whether a request neither asks a question nor speaks of the user's own affairs, and names nothing: a
-    greeting, a thank-you, a word task ("hi!", "thanks, that sorted it", "spell necessary backwards"). The documents
-    do not answer it, however close a line comes ("Hi all," of an email is no answer to "hi!"): the model does."""
-    return not names_a_subject(question) and not am.is_question(question) and not am.about_the_user(question)
+    """Whether a request only greets, thanks or says goodbye, and names nothing (`answer_match.is_social`: "hi!",
+    "thanks, that sorted it", "Hello! How are you today?"). The documents do not answer it, however close a line
+    comes ("Hi all," of an email is no answer to "hi!"): the model does. A request of a few words that names a thing
+    ("deposit for the flat", "price of the 800 g sourdough at crumb and kettle") asks for it."""
+    return not names_a_subject(question) and am.is_social(question)
 
 
 def topical(cfg: Config, question: str, passages: Sequence[Passage], embed: Callable[[Sequence[str]], Any]) -> int:
