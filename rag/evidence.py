@@ -67,6 +67,7 @@ from rag.generators.common import generate_all, generate_streamed
 from rag.locate import Located, closest_line, headings_before, locate, predicate_words, shown_line, value_kind
 from rag.quote import asked_kind, quote
 from rag.sentences import split_sentences
+from rag.tables import from_another_row, says_named_row
 from rag.types import Generation, Passage
 
 CALIBRATION_FILE = Path(__file__).with_name("evidence_calibration.json")
@@ -911,6 +912,8 @@ def quoted_readings(question: str, passages: Sequence[Passage], candidates: Sequ
         if quoted.shown and not reading.answers:  # a quiz row's "90" has its unit in its own question's cell
             reading = replace(reading, answers=answers(question, quoted.value, reading.probability, calib,
                                                        reading.features, stated_in=quoted.shown))
+        if quoted.row and not reading.answers:  # the row named by the question states a value of the kind asked
+            reading = replace(reading, answers=am.fits_question(question, quoted.shown))
         if reading.answers:
             out[i] = replace(reading, quoted=True, overrides=quoted.firm)
     return out
@@ -951,6 +954,13 @@ def outranked(readings: Sequence[Reading], question: str = "") -> list[Reading]:
             for r in readings]
 
 
+def off_row(question: str, reading: Reading, whole: Passage) -> bool:
+    """Whether the reading's value stands on another row of a table in its passage (`whole`: as found, not focused)
+    than the row the question names (rag/tables.py): "£27/month" read off "Student | £27/month" for the corporate
+    membership, whose row says "Corporate | Contact us". It does not answer."""
+    return from_another_row(question, whole.text, reading.answer)
+
+
 def stated_value(unit: str | None, reading: Reading) -> bool:
     """Whether the reading's value carries `unit`, the unit the question asks for (answer_match.asked_unit: a price,
     a length of time, a phone number, a code), and its passage states that value as written."""
@@ -984,6 +994,10 @@ def _with_line(question: str, terms: dict[str, float], found: Located, candidate
     feats = reading_features(question, terms, found.passage, found.value)
     reading = Reading(found.passage, shown_line(found.passage.text), found.value, feats, round(found.similarity, 4),
                       True, read=False, quoted=True, located=True)
+    where_from = next(p for p in candidates if p.id == found.passage.id)
+    if from_another_row(question, where_from.text, found.value) or not says_named_row(question, where_from.text,
+                                                                                          found.passage.text):
+        return evidence  # not the row the question names, in a table where it names one
     where = next(i for p, i in zip(candidates, indexes) if p.id == found.passage.id)
     readings = list(evidence.readings)
     readings[where] = reading
@@ -1123,7 +1137,8 @@ def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[
         readings, more = _second_look(generator, cfg, question, passages, readings, to_read, calib, terms)
         extra_tokens += more
     elapsed = round(elapsed + (time.perf_counter() - t1) * 1000, 2)
-    readings = outranked(readings, question)
+    readings = [replace(r, answers=False) if r.answers and not r.quoted and off_row(question, r, p) else r
+                for r, p in zip(outranked(readings, question), passages)]
     if skip_memory:
         return Evidence(closed_book, "", 0.0, False, tuple(readings), {"evidence": elapsed},
                         sum(g.prompt_tokens for g in generations) + extra_tokens, memory_asked=False)

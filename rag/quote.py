@@ -37,6 +37,7 @@ import re
 from dataclasses import dataclass, replace
 
 from rag import answer_match as am
+from rag import tables
 from rag.sentences import split_sentences
 from rag.types import Passage
 
@@ -83,6 +84,7 @@ class Quote:
     value: str  # what the sentence states: "Quinn Tarnley", "founded in 1992." (of "X is a mill, founded in 1992."),
     # "Ankara" (of "Its capital and largest administrative centre is Ankara, where ...")
     shown: str = ""  # the quote as an answer shows it, when not its passage's text (`answered_in_place`)
+    row: bool = False  # a table row the question names (`row_quote`)
 
 
 def quote(question: str, passage: Passage, terms: dict[str, float], heading: set[str]) -> Quote | None:
@@ -90,7 +92,7 @@ def quote(question: str, passage: Passage, terms: dict[str, float], heading: set
     value of the kind `question` asks for (see the module docstring), and the clause holding it; or None.
     `terms`: the question's weighted content words (rag/evidence.py `question_terms`); `heading`: the words naming
     the passage's document."""
-    answered = answered_in_place(question, passage, terms)
+    answered = answered_in_place(question, passage, terms) or row_quote(question, passage, terms, heading)
     if answered is not None:
         return answered
     kind = asked_kind(question)
@@ -178,6 +180,28 @@ def answered_in_place(question: str, passage: Passage, terms: dict[str, float]) 
             return Quote(replace(passage, text=text[s:end], start=passage.start + s, end=passage.start + end),
                          True, told.group("a").strip(), told.group("a").strip())
     return None
+
+
+def row_quote(question: str, passage: Passage, terms: dict[str, float], heading: set[str]) -> Quote | None:
+    """The table row `question` names by its first cell, narrowed to its cell holding what is asked (rag/tables.py),
+    in a passage naming the question's subject ("Off-peak | £24/month | ..." of Brindle Gym's price table, for "how
+    much is off-peak at brindle"), shown as "Off-peak: £24/month."; None when no row is named or it states
+    nothing of the kind asked. Firm: the row says which thing the value belongs to, where the model's reading of a
+    table takes a value off any of its rows."""
+    row = tables.named_row(question, passage.text)
+    if row is None:
+        return None
+    subject = [w for w, v in terms.items() if v > 1.0]
+    said = set(am.tokens(passage.text)) | heading
+    if not all(am.present_in(w, said) for w in subject):
+        return None
+    value, _ = tables.row_value(question, row)
+    if not value:
+        return None
+    shown = f"{_MARKUP.sub('', row.label)}: {value}"
+    s, e = row.start, row.end
+    return Quote(replace(passage, text=passage.text[s:e], start=passage.start + s, end=passage.start + e), True,
+                 value, shown.rstrip(".") + ".", row=True)
 
 
 def _restates(question: str, asked: str, subject: list[str]) -> bool:

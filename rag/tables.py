@@ -1,0 +1,179 @@
+"""Table rows: the row a question names, and the value that row states.
+
+Indexing writes a Markdown or HTML table as lines of cells joined by " | " (indexing/markup.py), one line per row.
+SmolLM2-135M reads such a passage as a bag of values: asked "how much is the corporate membership at Brindle Gym per
+person", it answered "£27/month" off the row above ("Student | £27/month | ..."), while the row it was asked about
+says "Corporate | Contact us | ..."; asked what accidental damage would add to a policy, it took "£1,500" off "Any
+single item | £1,500" where "Accidental damage | Not included" stands. A row is named by its first cell (its label):
+
+- `named_row`: the row whose label's words (parentheses aside) are all in the question, more of them than any other
+  row's; None when no row is named, or two rows are named as well as each other.
+- `row_value`: the named row's cell holding a value of the kind asked (a price for "how much does ... cost", a
+  number for "how many", a time for "what time"), preferring the column whose header the question names ("joining
+  fee" of "Membership | Monthly fee | Joining fee"); "" when the row states none ("Contact us").
+- `from_another_row`: whether an answer's value is stated on another row of the table holding the named row, and
+  not on the named row: such an answer does not answer (rag/evidence.py); `says_named_row`: whether a line found
+  by meaning (rag/locate.py) speaks of the named row at all.
+
+    named_row("how much is the corporate membership", "Standard | £32/month\\nCorporate | Contact us")
+    # -> Row(cells=("Corporate", "Contact us"), ...)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag import answer_match as am
+
+_PARENTHESES = re.compile(r"\([^)]*\)")
+_SEPARATOR = " | "
+_ASKS_LENGTH = re.compile(r"\bhow (?:high|tall|far|deep|wide)\b|\b(?:height|distance|depth|width)\b", re.IGNORECASE)
+_ASKS_WEIGHT = re.compile(r"\bhow heavy\b|\bweigh(?:s|t)?\b", re.IGNORECASE)
+_WEIGHT = re.compile(r"\d\s*(?:g|kg|grams?|kilos?|kilograms?|lbs?|pounds?|oz|ounces?|tonnes?|tons?|st|stone)\b",
+                     re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Row:
+    start: int  # offsets of the row's line in the text it was found in
+    end: int
+    cells: tuple[str, ...]
+    header: tuple[str, ...] = ()  # the table's first row when it names columns (no values in it), else ()
+
+    @property
+    def label(self) -> str:
+        return self.cells[0]
+
+
+def rows(text: str) -> list[Row]:
+    """The table rows of `text`: lines of two or more cells joined by " | ", each with its table's header."""
+    out: list[Row] = []
+    header: tuple[str, ...] = ()
+    first = True  # the next row starts a table
+    at = 0
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip()
+        if _SEPARATOR not in stripped:
+            first, header = True, ()
+            at += len(line)
+            continue
+        cells = tuple(c.strip() for c in stripped.strip("|").split("|"))
+        if first and len(cells) >= 2 and not any(_holds_value(c) for c in cells):
+            header = cells
+        else:
+            out.append(Row(at, at + len(line.rstrip("\r\n")), cells, header))
+        first = False
+        at += len(line)
+    return out
+
+
+def _holds_value(cell: str) -> bool:
+    return any(ch.isdigit() for ch in cell) or bool(re.search(r"[£$€¥₹]", cell))
+
+
+def _label_words(label: str) -> list[str]:
+    return [w for w in am.tokens(_PARENTHESES.sub(" ", label)) if w not in am.FILLER and not w.isdigit()]
+
+
+def named_row(question: str, text: str) -> Row | None:
+    """The row of `text` whose label the question names (see the module docstring), or None."""
+    asked = set(am.tokens(question))
+    best: list[tuple[int, Row]] = []
+    for row in rows(text):
+        words = _label_words(row.label)
+        if not words or not all(am.present_in(w, asked, forms=True) for w in words):
+            continue
+        best.append((len(words), row))
+    if not best:
+        return None
+    top = max(n for n, _ in best)
+    named = [r for n, r in best if n == top]
+    return named[0] if len({r.cells for r in named}) == 1 else None
+
+
+def _fits(question: str, cell: str) -> bool:
+    """Whether `cell` holds a value of the kind `question` asks: in its unit (answer_match.asked_unit), else a date
+    for "when", a number that is not a clock time for "how many" / "how high" (a tour's "10:30–15:00" is no height)."""
+    unit = am.asked_unit(question)
+    if unit is not None:
+        return am.states_unit(unit, cell)
+    kind = am.expected_type(question)
+    dates, numbers = am.values(cell)
+    if _ASKS_LENGTH.search(question) and am.measure(cell) != "length":
+        return False
+    if _ASKS_WEIGHT.search(question) and not _WEIGHT.search(cell):
+        return False
+    if kind == "date":
+        return bool(dates)
+    if kind == "number":
+        return bool(numbers) and not am.states_unit("clock", cell) and am.counts_the_unit_asked(question, cell)
+    return False
+
+
+def row_value(question: str, row: Row) -> tuple[str, str]:
+    """(the cell of `row` holding what `question` asks, its column's header or ""), or ("", ""): the cell of a
+    value of the kind asked (`_fits`), of the column whose header the question names where several are; for a
+    question whose words name no kind of value, the row's one other cell, or the cell of the one column whose
+    header the question names ("Collection day" for "which day ..."). A yes/no question gets none."""
+    if am.is_polar_question(question):
+        return "", ""
+    headed = len(row.header) == len(row.cells)
+    asked = set(am.tokens(question))
+
+    def said(j: int) -> float:
+        words = _label_words(row.header[j]) if headed else []
+        return sum(am.present_in(w, asked, forms=True) for w in words) / len(words) if words else 0.0
+
+    cells = [(j, c) for j, c in list(enumerate(row.cells))[1:] if c]
+    if am.asked_unit(question) is None and am.expected_type(question) is None:
+        if len(row.cells) == 2:
+            fitting = cells
+        else:
+            scores = [said(j) for j, _ in cells]
+            top = max(scores, default=0.0)
+            fitting = [cells[scores.index(top)]] if top > 0 and scores.count(top) == 1 else []
+    else:
+        fitting = [(j, c) for j, c in cells if _fits(question, c)]
+        if len(fitting) > 1:
+            scores = [said(j) for j, _ in fitting]
+            if scores.count(max(scores)) == 1:
+                fitting = [fitting[scores.index(max(scores))]]
+    if not fitting:
+        return "", ""
+    j, cell = fitting[0]
+    return cell, row.header[j] if headed else ""
+
+
+def from_another_row(question: str, text: str, answer: str) -> bool:
+    """Whether `answer`'s value (its value in the unit asked, else its first number) stands on a row of `text`'s
+    tables other than the row `question` names, and not on the named row."""
+    row = named_row(question, text)
+    if row is None:
+        return False
+    unit = am.asked_unit(question)
+    found = _numbers(am.unit_value(unit, answer) if unit else "") or _numbers(answer)[:1]
+    if not found:
+        return False
+    number = found[0]
+    if number in _numbers(" ".join(row.cells)):
+        return False
+    return any(number in _numbers(" ".join(r.cells)) for r in rows(text) if r.cells != row.cells)
+
+
+_NUMBER = re.compile(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\w.,])\d+(?:\.\d+)?")
+
+
+def _numbers(text: str) -> list[float]:
+    """The numbers written in `text`, in order ("£1,500" -> 1500.0, "£27/month" -> 27.0)."""
+    return [float(m.group().replace(",", "")) for m in _NUMBER.finditer(text)]
+
+
+def says_named_row(question: str, text: str, line: str) -> bool:
+    """Whether `line` of `text` speaks of the row `question` names there, when it names one: it says every word of
+    the row's label ("Joining fee: £15" does not speak of "Corporate | Contact us"). True when no row is named."""
+    row = named_row(question, text)
+    if row is None:
+        return True
+    said = set(am.tokens(line))
+    return all(am.present_in(w, said, forms=True) for w in _label_words(row.label))
