@@ -344,6 +344,8 @@ def decode(data: bytes) -> str:
     Western text; raise UnicodeDecodeError otherwise."""
     for bom, codec in _BOMS:
         if data.startswith(bom):
+            if codec == "utf-16" and _eight_bit(data[len(bom):len(bom) + 8192]):
+                raise UnicodeDecodeError(codec, data, 0, len(bom), "a UTF-16 mark before 8-bit text")
             return data.decode(codec)
     codec = _utf16_without_bom(data[:8192])  # before UTF-8: ASCII in UTF-16 is valid UTF-8 full of NULs
     if codec:
@@ -361,6 +363,13 @@ def decode(data: bytes) -> str:
     if not _looks_like_text(text, ascii_share=0.6):  # Western text in cp1252 is still mostly ASCII
         raise UnicodeDecodeError("cp1252", data, 0, len(data), "does not look like text")
     return text
+
+
+def _eight_bit(sample: bytes) -> bool:
+    """Whether bytes after a UTF-16 mark are plain 8-bit text (mostly printable ASCII): UTF-16 text has a NUL
+    or a non-ASCII byte in most pairs, and these decode to a run of unrelated CJK characters."""
+    plain = sum(32 <= b < 127 or b in (9, 10, 13) for b in sample)
+    return len(sample) >= 4 and plain >= 0.7 * len(sample)
 
 
 def _utf16_without_bom(sample: bytes) -> str | None:

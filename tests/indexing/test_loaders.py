@@ -205,6 +205,16 @@ def test_utf16_and_utf32_are_text_not_binary(tmp_path: Path):
     assert decode(b"ELF\x00\x01\x02" * 20).count("\x00") == 20  # NULs, not UTF-16: load_file calls it binary
 
 
+def test_a_utf16_mark_before_8bit_text_is_skipped_not_indexed_as_cjk(tmp_path: Path):
+    """A file starting with a UTF-16 mark whose bytes are plain 8-bit text decoded to a run of CJK characters and
+    was indexed as such (a new user's test file): it is undecodable, and says so; real UTF-16 still reads."""
+    (tmp_path / "latin.txt").write_bytes(b"\xff\xfe\xfd garbage \x80\x81")
+    (tmp_path / "real.txt").write_bytes("\ufeff東京は日本の首都です。".encode("utf-16-le"))
+    result = load_paths([tmp_path])
+    assert [Path(d.file).name for d in result.documents] == ["real.txt"]
+    assert [(Path(s.path).name, s.reason.split(":")[0]) for s in result.skipped] == [("latin.txt", "undecodable")]
+
+
 def test_jsonl_ids_default_to_line_numbers_that_never_collide(tmp_path: Path):
     (tmp_path / "ids.jsonl").write_text(
         '{"text": "one"}\n{"id": 1, "text": "explicit one"}\n{"id": null, "text": "null a"}\n'
