@@ -154,8 +154,9 @@ def main() -> None:
             except ConfigError as e:
                 st.error(render.md_escape(str(e)))
                 choice = None
-            render_index_stats(base.index.qdrant_url or str(base.index_path()), stats, stats_error)
-        render_documents_panel(base, group_documents(documents, uploaded), names)
+            rows = group_documents(documents, uploaded)
+            render_index_stats(base.index.qdrant_url or str(base.index_path()), stats, stats_error, len(rows))
+        render_documents_panel(base, rows, names)
         render_upload_panel(base, names)
     cfg = choice.cfg if choice else base
     if conv is not None and choice is not None and current_settings() != dict(conv.settings):

@@ -142,8 +142,9 @@ def render_settings(base: Config) -> Choice:
     return Choice(cfg=build_config(values), mode=mode, dyprag=dyprag)
 
 
-def render_index_stats(path_label: str, stats: dict[str, Any] | None, error: str = "") -> None:
-    """The index in use and its numbers."""
+def render_index_stats(path_label: str, stats: dict[str, Any] | None, error: str = "", files: int | None = None) -> None:
+    """The index in use and its numbers. `files`: how many files the Documents panel lists; the count shown, so
+    both say the same (a JSONL file is one file of many documents, one per line)."""
     st.subheader("Index")
     st.caption(f"`{path_label}`")
     if error:
@@ -153,7 +154,10 @@ def render_index_stats(path_label: str, stats: dict[str, Any] | None, error: str
         st.info("The index is empty. Upload documents below or run `adaptrag index add PATH`.")
         return
     cols = st.columns(2)
-    cols[0].metric("Documents", stats.get("documents", "?"))
+    entries = stats.get("documents", "?")
+    shown = entries if files is None else files
+    cols[0].metric("Documents", shown, help=None if shown == entries else
+                   f"{files} files holding {entries} documents (a JSONL file holds one per line)")
     cols[1].metric("Chunks", stats.get("chunks", "?"))
     size = stats.get("bytes_on_disk")
     extra = []

@@ -376,3 +376,21 @@ def test_open_document_of_a_passage_gone_from_the_index_shows_the_passage(app_en
     (view,) = [b for b in html_bodies(at) if 'class="ar-docview"' in b]
     assert "no longer in the index" in view and "Showing the cited passage only." in view
     assert '<mark class="ar-span">Paris is the capital of France.</mark>' in view
+
+
+def test_the_documents_count_is_the_same_in_settings_and_the_panel(app_env):
+    """A JSONL file is one file holding a document per line: the Settings metric counted 21 documents where the
+    Documents panel listed 16 files (a new user's check). Both count files; the metric's help says the rest."""
+    docs = app_env["tmp"] / "docs"
+    docs.mkdir()
+    (docs / "notes.md").write_text("# Notes\n\nThe lantern festival is in October.")
+    (docs / "lines.jsonl").write_text("".join(f'{{"id": "{i}", "text": "Line {i} of three."}}\n' for i in range(3)))
+    from rag.config import load_config
+
+    index = resources.open_index(load_config())
+    index.add([docs], progress=False)
+    index.close()
+    at = run(AppTest.from_file(APP, default_timeout=60))
+    metric = next(m for m in at.sidebar.metric if m.label == "Documents")
+    assert metric.value == "2" and "2 files holding 4 documents" in metric.help
+    assert [e.label for e in at.sidebar.expander if e.label.startswith("Documents (")] == ["Documents (2 · 4 chunks)"]
