@@ -69,6 +69,7 @@ def render_upload_panel(cfg: Config, names=None) -> None:
                 path = save_upload(folder, f.name, f.getvalue(), max_upload_bytes(cfg))
             except (UploadError, OSError) as e:
                 problems.append(str(e))
+                st.toast(md_escape(f"{f.name}: not uploaded (see Upload documents)"), icon=":material/error:")
                 continue
             saved.append(path)
             display[path.name] = f.name
@@ -102,6 +103,21 @@ def render_job_progress(jobs: list[IndexJob], key: str, last: int = 3) -> None:
                 st.rerun(scope="app")
 
     progress()
+    announced: set[int] = st.session_state.setdefault(f"{key}-announced", set())
+    for job in jobs[-last:]:
+        state = job.snapshot()
+        if state.finished and id(job) not in announced:
+            announced.add(id(job))
+            _announce(state)
+
+
+def _announce(state: JobState) -> None:
+    """A toast when an upload's files were not all indexed: the reasons stay in the upload panel at the bottom of
+    the sidebar, which a user watching the chat does not see (a new user's check)."""
+    failed = [r for r in state.results if not r.ok]
+    if failed or state.error:
+        what = failed[0].path if len(failed) == 1 else f"{len(failed) or state.total} of {state.total} files"
+        st.toast(md_escape(f"{what}: not indexed (the reason is under Upload documents)"), icon=":material/error:")
 
 
 def draw_state(state: JobState) -> None:

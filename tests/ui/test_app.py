@@ -197,6 +197,7 @@ def test_upload_sanitises_names_and_reports_per_file(app_env, monkeypatch):
         ("tool.exe", b"MZ", "application/octet-stream"),
     ])
     run(at)
+    toasts = shown(at.toast)  # the job may finish within this run
     folder = app_env["tmp"] / "index-app" / "uploads"  # the app's data folder, beside the index
     names = sorted(p.name for p in folder.iterdir())
     assert [re.sub(r"-[0-9a-f]{8}\.", ".", n) for n in names] == [
@@ -214,6 +215,8 @@ def test_upload_sanitises_names_and_reports_per_file(app_env, monkeypatch):
     assert sorted(re.sub(r"-[0-9a-f]{8}\.", ".", p.name) for p in RecordingIndex.added) == [
         "escape.txt", "etc_cron.d_evil.md", "img_src_x_onerror_alert_1.html"]
     assert any("bad.txt" in e and "save it as UTF-8" in e for e in shown(at.sidebar.error))
+    toasts += shown(at.toast)
+    assert sum("bad.txt: not indexed (the reason is under Upload documents)" in t for t in toasts) == 1, toasts
 
 
 def test_upload_over_the_size_limit_is_refused_with_a_message(app_env, monkeypatch):
@@ -226,6 +229,7 @@ def test_upload_over_the_size_limit_is_refused_with_a_message(app_env, monkeypat
     at.sidebar.get("file_uploader")[0].set_value(("huge.txt", b"x" * (2**20 + 10), "text/plain"))
     run(at)
     assert any("huge.txt" in e and "over the upload limit of 1 MB" in e for e in shown(at.sidebar.error))
+    assert any("huge.txt: not uploaded" in t for t in shown(at.toast)), [t.value for t in at.toast]
     assert not list((app_env["tmp"] / "index-app" / "uploads").glob("huge*"))
     time.sleep(0.3)
     assert RecordingIndex.added == []
