@@ -142,7 +142,7 @@ def _why(answer: Answer, threshold: float | None, requested_mode: str | None) ->
     if p is None and answer.retrieved and answer.unfamiliar_name:  # rag/decide.py: a name the model never saw
         return f"the model does not know the name \"{answer.unfamiliar_name}\"", False
     if p is None and answer.retrieved:  # adaptive read the documents without asking the router: they name it
-        return "passages found name what is asked", False
+        return "your documents name what you asked about", False
     if p is None:  # adaptive answered without the router: nothing to look up (rag/decide.py)
         return "the request names nothing to look up", False
     if p is None:

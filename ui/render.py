@@ -486,7 +486,8 @@ def _conflict_inner(answer: Answer, anchor: str, names: Names | None) -> str:
     if d is None:
         memory = (f'<div class="ar-status">the model\'s memory (closed-book) says: {esc(c.parametric_answer)}</div>'
                   if c.parametric_answer else "")
-        return (f'<div class="ar-status">no conflict detected · score {c.score:.2f}</div>' + memory
+        return (f'<div class="ar-status" title="conflict check score {c.score:.2f}">no conflict found between your '
+                f"documents, or with the model's memory</div>" + memory
                 + _sources_line(answer, anchor, names))
     quotes = [_passage_refs(answer, d.first.passage_ids, anchor, names)]
     if d.kind == "between_documents":
@@ -498,7 +499,7 @@ def _conflict_inner(answer: Answer, anchor: str, names: Names | None) -> str:
     else:
         klass = "ar-conflict-memory"
     # c.detail says what the line above says (values and sources); the fold holds the passages' own words
-    evidence = (f"<details><summary>what the passages say · conflict score {c.score:.2f}</summary>"
+    evidence = (f"<details><summary title=\"conflict check score {c.score:.2f}\">what the passages say</summary>"
                 f"{'<br>'.join(quotes)}</details>")
     return (
         f'<div class="ar-conflict {klass}" role="alert"><div class="ar-conflict-title">⚠ {esc(d.title)}</div>'

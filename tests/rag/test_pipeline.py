@@ -300,7 +300,7 @@ def test_adaptive_reads_passages_that_name_the_question_without_asking_the_route
     assert answer.retrieved and answer.mode == "adaptive" and answer.ret_probability is None
     assert "Nairobi" in answer.answer and answer.citations[0].passage_id
     assert not any(r.adapter == "router" for r in requests)  # the router was not asked
-    assert "passages found name what is asked" in decision_words(answer)
+    assert "your documents name what you asked about" in decision_words(answer)
 
 
 def test_adaptive_searches_for_a_name_the_model_never_saw_without_asking_the_router(pipeline, hf_generator,
@@ -417,4 +417,4 @@ def test_adaptive_reads_for_a_question_about_the_user_s_own_affairs(pipeline, hf
     requests = _recorded_requests(hf_generator, monkeypatch)
     answer = pipeline.answer("Which country has the most islands on my trip?", mode="adaptive")
     assert "evidence" in answer.timings_ms and len(requests) > 1
-    assert answer.retrieved and "passages found name what is asked" in decision_words(answer)
+    assert answer.retrieved and "your documents name what you asked about" in decision_words(answer)

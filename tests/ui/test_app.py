@@ -81,7 +81,7 @@ def test_chat_flow_renders_answer_citations_and_keeps_history(app_env):
     assert "searched your documents: the model was unsure (P(&lt;RET&gt;) 0.87 ≥ threshold 0.61)" in bodies
     assert 'href="#m' in bodies and "<mark" in bodies  # drawn from the stored conversation
     assert ">france.txt<" in bodies and "docs/france.txt" not in bodies  # the document's name, not a path
-    assert "from model memory" in bodies and "no conflict detected" in bodies
+    assert "from model memory" in bodies and "no conflict found" in bodies
     assert "first token" in bodies and "retrieval 30 ms" in bodies
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in bodies  # the document's script, as text
     app_env["state"]["answer"] = memory_answer(0.04)

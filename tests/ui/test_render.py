@@ -133,7 +133,7 @@ def test_banner_uses_the_names_users_know_and_falls_back_without_detail():
 
 def test_conflict_status_lines_never_fake():
     assert "conflict check not available" in render.conflict_html(memory_answer(), "t")
-    assert "no conflict detected" in render.conflict_html(retrieved_answer(), "t")
+    assert "no conflict found" in render.conflict_html(retrieved_answer(), "t")
 
 
 def test_conflict_banner_in_the_reserved_slot_for_both_kinds():
@@ -163,7 +163,7 @@ def test_badges_explain_the_decision_in_words():
     # adaptive without a router call: nothing to look up ("Hi!"), or documents that name the subject
     assert "answered from memory: the request names nothing to look up" in text(
         render.badge_html(memory_answer(None), "adaptive"))
-    assert "searched your documents: passages found name what is asked" in text(
+    assert "searched your documents: your documents name what you asked about" in text(
         render.badge_html(replace(retrieved_answer(), ret_probability=None), "adaptive"))
     unfamiliar = replace(retrieved_answer(), ret_probability=None, unfamiliar_name="Selholt", abstained=True)
     # adaptive mode does not ask memory about a name the model never saw (no memory confidence): the badge says so
