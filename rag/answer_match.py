@@ -556,9 +556,22 @@ def fits_question(question: str, answer: str) -> bool:
 
 _COUNT = (r"(?:\d+(?:[.,]\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
           r"thirty|forty|fifty|sixty|ninety|half|several|few|couple)")
-_TIME_UNIT = r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|h|days?|nights?|weeks?|wks?|fortnights?|months?|years?|yrs?)"
-_LENGTH_UNIT = (r"(?:millimet(?:re|er)s?|mm|centimet(?:re|er)s?|cm|met(?:re|er)s?|m|kilomet(?:re|er)s?|km|miles?|mi|"
-                r"feet|foot|ft|inch(?:es)?|yards?|yd)")
+# each unit of time or length by name, and the forms it is written in
+_TIME_UNITS = {"second": "second|seconds|sec|secs", "minute": "minute|minutes|min|mins", "hour": "hour|hours|hr|hrs|h",
+               "day": "day|days", "night": "night|nights", "week": "week|weeks|wk|wks", "fortnight": "fortnight|fortnights",
+               "month": "month|months", "year": "year|years|yr|yrs"}
+_LENGTH_UNITS = {"millimetre": "millimetre|millimetres|millimeter|millimeters|mm",
+                 "centimetre": "centimetre|centimetres|centimeter|centimeters|cm",
+                 "metre": "metre|metres|meter|meters|m", "kilometre": "kilometre|kilometres|kilometer|kilometers|km",
+                 "mile": "mile|miles|mi", "foot": "foot|feet|ft", "inch": "inch|inches", "yard": "yard|yards|yd"}
+
+
+def _any_form(units: dict[str, str]) -> str:
+    return "(?:" + "|".join(sorted((f for forms in units.values() for f in forms.split("|")), key=len, reverse=True)) + ")"
+
+
+_TIME_UNIT = _any_form(_TIME_UNITS)
+_LENGTH_UNIT = _any_form(_LENGTH_UNITS)
 _MONEY_WORDS = r"(?:cost|costs|costing|charge|charges|charged|pay|paid|price|prices|priced|fee|fees|fare|fares|" \
                r"ticket|tickets|admission|entry|membership|rent|deposit|subscription|spend)"
 _ASKS_MONEY = re.compile(rf"\bhow much\b.*\b{_MONEY_WORDS}\b|\bwhat (?:will|would|does|did|do)\b.{{0,40}}\bcost\b|"
@@ -593,14 +606,7 @@ _STATES = {
 }
 
 
-_UNIT_NAMES = {"second": "second|seconds|sec|secs", "minute": "minute|minutes|min|mins", "hour": "hour|hours|hr|hrs|h",
-               "day": "day|days", "night": "night|nights", "week": "week|weeks|wk|wks", "fortnight": "fortnight|fortnights",
-               "month": "month|months", "year": "year|years|yr|yrs",
-               "millimetre": "millimetre|millimetres|millimeter|millimeters|mm",
-               "centimetre": "centimetre|centimetres|centimeter|centimeters|cm",
-               "metre": "metre|metres|meter|meters|m", "kilometre": "kilometre|kilometres|kilometer|kilometers|km",
-               "mile": "mile|miles|mi", "foot": "foot|feet|ft", "inch": "inch|inches", "yard": "yard|yards|yd"}
-_UNIT_OF = {form: name for name, forms in _UNIT_NAMES.items() for form in forms.split("|")}
+_UNIT_OF = {form: name for name, forms in (_TIME_UNITS | _LENGTH_UNITS).items() for form in forms.split("|")}
 _ASKS_COUNT_OF = re.compile(rf"\bhow many\s+({_TIME_UNIT}|{_LENGTH_UNIT})\b", re.IGNORECASE)
 _COUNTED = re.compile(rf"(?:\d|\b{_COUNT})\s*-?\s*({_TIME_UNIT}|{_LENGTH_UNIT})\b", re.IGNORECASE)
 
