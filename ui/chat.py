@@ -123,16 +123,22 @@ def draw_turn(turn: Turn, names: render.Names | None = None) -> None:
 
 
 def stage_text(mode: str, text: str, idle_s: float, elapsed_s: float) -> str:
-    """What the answer path is doing, as far as the stream shows it."""
+    """What the answer path is doing, as far as the stream shows it; past `SLOW_S`, why it takes long."""
     if not text:
         first = {"never": "answering from model memory",
                  "always": "searching the documents and reading the passages"}.get(
             mode, "deciding whether to search the documents")
-        return f"{first}… {elapsed_s:.0f} s"
-    if idle_s < IDLE_AFTER_TOKENS_S:
-        return f"writing the answer… {elapsed_s:.0f} s"
-    return (f"checking the answer against the model's memory (conflict check) and linking sentences to "
-            f"passages… {elapsed_s:.0f} s")
+        doing = f"{first}… {elapsed_s:.0f} s"
+    elif idle_s < IDLE_AFTER_TOKENS_S:
+        doing = f"writing the answer… {elapsed_s:.0f} s"
+    else:
+        doing = (f"checking the answer against the model's memory (conflict check) and linking sentences to "
+                 f"passages… {elapsed_s:.0f} s")
+    return doing + (SLOW_NOTE if elapsed_s >= SLOW_S else "")
+
+
+SLOW_S = 15.0  # a new user waited 40 s under load with no word of why (answers usually take a few seconds)
+SLOW_NOTE = " · still working: the model runs on this computer's processor, slower while it is busy"
 
 
 def ask(turn: Turn, pipeline: Any, lock: Any, dyprag: str, where: str,

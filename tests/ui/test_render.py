@@ -327,3 +327,14 @@ def test_a_file_name_title_is_not_repeated_on_the_card():
     a = replace(retrieved_answer(), passages=(replace(p, title="notes-1a2b3c4d"),), citations=())
     html = render.passages_html(a, "t", names=lambda s: "notes.txt")
     assert "notes.txt" in html and "1a2b3c4d" not in html
+
+
+def test_the_status_line_says_what_runs_and_why_a_long_wait_is_long():
+    from ui.chat import SLOW_NOTE, SLOW_S, stage_text
+
+    assert stage_text("always", "", 0.0, 3.0) == "searching the documents and reading the passages… 3 s"
+    assert stage_text("adaptive", "Paris", 0.2, 4.0) == "writing the answer… 4 s"
+    assert stage_text("never", "Paris", 9.0, 12.0).startswith("checking the answer against the model's memory")
+    slow = stage_text("adaptive", "", 0.0, SLOW_S + 25)
+    assert slow == f"deciding whether to search the documents… {SLOW_S + 25:.0f} s{SLOW_NOTE}"
+    assert SLOW_NOTE not in stage_text("adaptive", "", 0.0, SLOW_S - 1)
