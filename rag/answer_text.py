@@ -24,7 +24,8 @@ _ANSWER_LABEL = re.compile(r"^\s*(?:Answer:|The answer(?: to (?:the|your) questi
 
 
 def clean_answer(text: str) -> str:
-    """The answer without an echoed "Question: ... Answer:" lead, invented passage blocks or fences."""
+    """The answer without an echoed "Question: ... Answer:" lead, invented passage blocks or fences, or the opening
+    mark of a quotation it never closes."""
     text = _ECHO.sub("", text, count=1)
     text = _ANSWER_LABEL.sub("", text, count=1)
     cut = _FAKE_PASSAGE.search(text)
@@ -33,4 +34,8 @@ def clean_answer(text: str) -> str:
     for stop in _CUTS:
         if stop in text:
             text = text.split(stop, 1)[0]
-    return text.strip()
+    text = text.strip()
+    for mark, closing in (('"', '"'), ("“", "”")):  # a quotation opened and never closed: the model began to quote
+        if text.startswith(mark) and closing not in text[1:]:
+            text = text[1:].lstrip()
+    return text

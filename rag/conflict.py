@@ -204,7 +204,10 @@ class ConflictChecker:
               document_answer: str = "") -> Assessment:
         """The conflict from memory and readings (no model calls)."""
         memory = ev.memory_value(question, closed_book.text)
-        readings = [r for r in readings if not r.second_look]  # second looks answer, never conflict (evidence.py)
+        # second looks answer, and conflict only with a value in the unit asked that their passage states as written
+        # ("£45 per bin per year" of a council's page): a one-sentence misreading is no document's answer (evidence.py)
+        unit = answers.asked_unit(question)
+        readings = [r for r in readings if not r.second_look or ev.stated_value(unit, r)]
         confidence = ev.memory_confidence(question, closed_book, memory, readings)
         answering = sorted((r for r in readings if r.answers), key=lambda r: -r.probability)
         same = lambda a, b: answers.same_answer(a, b, self.embedder, question)
@@ -284,8 +287,9 @@ class ConflictChecker:
             features["disagree_pair"] = 1.0 - pair_same
             features["cross_mentioned"] = max(ev.distinct_mention(question, a.answer, b.answer, b.passage.text),
                                               ev.distinct_mention(question, b.answer, a.answer, a.passage.text))
-            features["type_match_pair"] = float(answers.answer_type(a.answer, question)
-                                                == answers.answer_type(b.answer, question)
+            features["type_match_pair"] = float((answers.answer_type(a.answer, question)
+                                                 == answers.answer_type(b.answer, question)
+                                                 or _both_in(unit, a.answer, b.answer))
                                                 and answers.same_measure(a.answer, b.answer))  # not time vs km
         else:
             features.update(disagree_pair=0.0, cross_mentioned=0.0, type_match_pair=0.0)
@@ -315,6 +319,12 @@ class ConflictChecker:
             conflict = Conflict(flagged=False, kind=None, score=round(max(memory_score, between_score), 4),
                                 passage_ids=tuple(r.passage.id for r in answering), **kw, detail=reason)
         return Assessment(conflict, memory_score, between_score, features, tuple(readings), closed_book)
+
+
+def _both_in(unit: str | None, a: str, b: str) -> bool:
+    """Whether two answers both state a value in `unit`, the unit the question asks for: "£45 per bin per year and
+    runs from 1 April 2025" is a price, as "£52 per bin per year" is, though it also holds a date."""
+    return unit is not None and answers.states_unit(unit, a) and answers.states_unit(unit, b)
 
 
 def _name(passage: Passage) -> str:

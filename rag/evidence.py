@@ -860,8 +860,10 @@ def _second_look(generator: Generator, cfg: Config, question: str, passages: Seq
     sentence "Project Fenvern is led by Wim Calmere." answers. A second reading counts only if it answers with
     words all written in what it read: a one-sentence window invites the model to pad a non-answer with the
     document's description ("The Quenvern Brewery staff handbook is a document from a non-profit ...").
-    Second readings answer; they do not take part in the conflict check: on one sentence the model misreads
-    more often ("extension 2328" for days of leave), and a misreading against a first reading is a false alarm."""
+    Second readings answer; they take part in the conflict check only with a value in the unit the question asks
+    that their passage states as written (`stated_value`: "£45 per bin per year"): on one sentence the model
+    misreads more often ("extension 2328" for days of leave), and a misreading against a first reading is a false
+    alarm."""
     again = [i for i in read if not readings[i].answers and len(readings[i].passage.text) > SECOND_LOOK_CHARS]
     if not again:
         return readings, 0

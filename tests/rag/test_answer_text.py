@@ -19,6 +19,9 @@ from rag.answer_text import STOPS, clean_answer
     ("The Brestead Labs staff handbook is a reference to the [1] (title: Brestead-Labs-Handbook) and the",
      "The Brestead Labs staff handbook is a reference to the"),
     ("What is the question? It asks about Q: nothing.", "What is the question? It asks about Q: nothing."),
+    # a quotation opened and never closed loses its mark; a closed one stays
+    ('"A subscription costs £45 per bin per year.', "A subscription costs £45 per bin per year."),
+    ("“Keep left” is the rule.", "“Keep left” is the rule."),
 ])
 def test_clean_answer(raw, clean):
     assert clean_answer(raw) == clean

@@ -50,3 +50,31 @@ def test_second_looks_answer_but_never_raise_a_conflict(embedder):
     memory = Generation("I don't know.", (), ())
     assert checker.judge(q, memory, [first, other]).conflict.kind == "between_documents"  # two first readings
     assert not checker.judge(q, memory, [first, replace(other, second_look=True)]).conflict.flagged
+
+
+def test_a_second_look_stating_a_price_as_written_takes_part_in_the_conflict_check(embedder):
+    """A second look whose value carries the unit asked and stands in its passage as written ("£45 per bin per
+    year", a council's page read narrowed) is that document's answer: against the minutes' "£52" it is flagged, and
+    its date-laden clause is still a price to compare with a price."""
+    from dataclasses import replace
+
+    from rag.conflict import ConflictChecker
+    from rag.evidence import make_reading
+    from rag.types import Generation
+
+    q = "What does it cost per year to have a green bin collected in Fallowby?"
+    council = ("Green bins (Fallowby). A subscription costs £45 per bin per year and runs from 1 April 2025 to 31 "
+               "March 2026.")
+    minutes = "Fallowby residents' meeting. The green bin subscription will be £52 per bin per year from April."
+    a = Passage("a", "council.html", "Fallowby council bins", council, 0, len(council), 1.0)
+    b = Passage("b", "minutes.txt", "Fallowby residents' meeting", minutes, 0, len(minutes), 1.0)
+    second = replace(make_reading(q, a, "A subscription costs £45 per bin per year and runs from 1 April 2025 to 31 "
+                                        "March 2026."), second_look=True)
+    first = make_reading(q, b, "The green bin subscription will be £52 per bin per year.")
+    assert first.answers and second.answers
+    checker = ConflictChecker(None, embedder, load_config(env={}))
+    memory = Generation("I don't know.", (), ())
+    judged = checker.judge(q, memory, [first, second])
+    assert judged.conflict.kind == "between_documents" and judged.features["type_match_pair"] == 1.0
+    misread = replace(make_reading(q, a, "It costs £60 per bin per year."), second_look=True)  # not in its passage
+    assert not checker.judge(q, memory, [first, misread]).conflict.flagged
