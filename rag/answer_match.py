@@ -488,6 +488,15 @@ def _dates_agree(a: Date, b: Date) -> bool:
     return a[0] == b[0] and all(x is None or y is None or x == y for x, y in zip(a[1:], b[1:]))
 
 
+_WRITTEN_NUMBER = re.compile(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\w.,])\d+(?:\.\d+)?")
+
+
+def written_numbers(text: str) -> list[float]:
+    """The numbers written in `text` in figures, in order, each whole ("£1,500" -> 1500.0, "£3.80" -> 3.8,
+    "£27/month" -> 27.0): not read as dates (`values` takes "1,500" for a year)."""
+    return [float(m.group().replace(",", "")) for m in _WRITTEN_NUMBER.finditer(text)]
+
+
 def values_agree(a: str, b: str, question: str = "") -> bool | None:
     """True/False when both answers state dates or numbers and they do (not) match; None otherwise. The
     question's own dates and numbers are no answer's values ("2025/26" in "The subscription for 2025/26 is £45"

@@ -24,8 +24,8 @@ _ANSWER_LABEL = re.compile(r"^\s*(?:Answer:|The answer(?: to (?:the|your) questi
 
 
 def clean_answer(text: str) -> str:
-    """The answer without an echoed "Question: ... Answer:" lead, invented passage blocks or fences, or the opening
-    mark of a quotation it never closes."""
+    """The answer without an echoed "Question: ... Answer:" lead, invented passage blocks or fences, or the marks
+    of a quotation that is all of it or never closes."""
     text = _ECHO.sub("", text, count=1)
     text = _ANSWER_LABEL.sub("", text, count=1)
     cut = _FAKE_PASSAGE.search(text)
@@ -35,7 +35,12 @@ def clean_answer(text: str) -> str:
         if stop in text:
             text = text.split(stop, 1)[0]
     text = text.strip()
-    for mark, closing in (('"', '"'), ("“", "”")):  # a quotation opened and never closed: the model began to quote
-        if text.startswith(mark) and closing not in text[1:]:
-            text = text[1:].lstrip()
+    for mark, closing in (('"', '"'), ("“", "”")):  # a quotation opened and never closed, or closed only at the
+        if not text.startswith(mark):                  # end: the model quoted its passage, and the answer is that
+            continue
+        rest = text[1:]
+        if closing not in rest:
+            text = rest.lstrip()
+        elif rest.rstrip(".").endswith(closing) and closing not in rest.rstrip(".")[:-1]:
+            text = rest.rstrip(".")[:-1].strip()
     return text

@@ -393,7 +393,8 @@ def memory_usable(question: str, memory_answer: str, confidence: float, threshol
     do they empty the bins on our road") ("Hi there!", "Thank you so much", "What is the opposite of 'hot'?", "Rewrite
     this politely: ...") is the model's own business when no passage answers it: it answers, however many of its
     words the passages share ("Thanks to everyone who played" is no reason to decline a thank-you; a blind
-    workload's greetings and word tasks were declined that way).
+    workload's greetings and word tasks were declined that way), unless it counts in one unit and memory in another
+    ("how many days will the lentil soup keep": "24 hours").
     A question about a named subject is answered from memory only when the model is confident and its
     answer addresses what was asked; otherwise the honest answer is that nothing was found. When the user's
     documents name that subject yet none of them answers (`subject_in_documents`: "the birthday of the chief
@@ -411,7 +412,7 @@ def memory_usable(question: str, memory_answer: str, confidence: float, threshol
     if am.is_unknown(memory_answer):
         return False
     if not looks_something_up(question):
-        return True
+        return am.counts_the_unit_asked(question, memory_answer)  # "24 hours" is no count of days
     if familiar and familiar_threshold is not None and not unfamiliar:
         return confidence >= familiar_threshold and answers_the_question(question, memory_answer)
     if subject_in_documents and documents_threshold is not None:
@@ -703,6 +704,14 @@ def distinct_mention(question: str, answer: str, other: str, text: str) -> float
     if am.is_polar_question(question):
         said = am.polar_stance(question, text)
         return 0.5 if said is None or answer not in ("yes", "no") else float(said == answer)
+    if am.asked_unit(question) and am.written_numbers(answer) and am.written_numbers(other):
+        # a price or a length against another: its figures whole ("£3.80" is not "3" and "80": a bakery's address
+        # at "3 Tanner's Row" mentions no £3.80)
+        ours = [n for n in am.written_numbers(answer) if n not in am.written_numbers(other)]
+        if not ours:
+            return 1.0
+        present = am.written_numbers(_on_subject(question, text))
+        return sum(n in present for n in ours) / len(ours)
     theirs = set(_answer_words(other, question).split())
     distinct = [w for w in _answer_words(answer, question).split() if not _present(w, theirs)]
     asked = set(am.tokens(question))

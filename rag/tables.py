@@ -152,21 +152,13 @@ def from_another_row(question: str, text: str, answer: str) -> bool:
     if row is None:
         return False
     unit = am.asked_unit(question)
-    found = _numbers(am.unit_value(unit, answer) if unit else "") or _numbers(answer)[:1]
+    found = am.written_numbers(am.unit_value(unit, answer) if unit else "") or am.written_numbers(answer)[:1]
     if not found:
         return False
     number = found[0]
-    if number in _numbers(" ".join(row.cells)):
+    if number in am.written_numbers(" ".join(row.cells)):
         return False
-    return any(number in _numbers(" ".join(r.cells)) for r in rows(text) if r.cells != row.cells)
-
-
-_NUMBER = re.compile(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\w.,])\d+(?:\.\d+)?")
-
-
-def _numbers(text: str) -> list[float]:
-    """The numbers written in `text`, in order ("£1,500" -> 1500.0, "£27/month" -> 27.0)."""
-    return [float(m.group().replace(",", "")) for m in _NUMBER.finditer(text)]
+    return any(number in am.written_numbers(" ".join(r.cells)) for r in rows(text) if r.cells != row.cells)
 
 
 def says_named_row(question: str, text: str, line: str) -> bool:

@@ -22,6 +22,7 @@ from rag.answer_text import STOPS, clean_answer
     # a quotation opened and never closed loses its mark; a closed one stays
     ('"A subscription costs £45 per bin per year.', "A subscription costs £45 per bin per year."),
     ("“Keep left” is the rule.", "“Keep left” is the rule."),
+    ('"A white loaf costs £3.80.".', "A white loaf costs £3.80."),  # the whole answer quoted
 ])
 def test_clean_answer(raw, clean):
     assert clean_answer(raw) == clean

@@ -269,6 +269,9 @@ def test_a_request_naming_nothing_is_answered_from_memory_whatever_the_passages_
     question about a named subject still needs a confident memory; a familiar one from the lower threshold."""
     assert memory_usable("Thank you so much", "You're welcome!", 0.1, 0.55)
     assert memory_usable("What is the opposite of 'hot'?", "The opposite of hot is cold.", 0.2, 0.55)
+    # unless it counts in another unit than asked: "24 hours" is no count of days
+    assert not memory_usable("how many days will the soup keep in the fridge", "It will keep for 24 hours.", 0.9, 0.55)
+    assert memory_usable("how many days will the soup keep in the fridge", "It will keep for 3 days.", 0.9, 0.55)
     assert not memory_usable("Who wrote Hamlet?", "Hamlet was written by William Shakespeare.", 0.4, 0.55)
     assert memory_usable("Who wrote Hamlet?", "Hamlet was written by William Shakespeare.", 0.4, 0.55,
                          subject_in_documents=True, documents_threshold=0.65, familiar=True, familiar_threshold=0.33)
