@@ -329,7 +329,7 @@ _SOCIAL = frozenset({
     "today", "doing", "going", "nice", "meet", "meeting", "pleased", "glad", "thanks", "thank", "thx", "ta", "cheers",
     "appreciate", "appreciated", "great", "lot", "lots", "much", "helped", "helpful", "sorted", "perfect", "brilliant",
     "awesome", "lovely", "cool", "ok", "okay", "bye", "goodbye", "later", "soon", "care", "welcome", "again", "everyone",
-    "all", "folks", "there", "really", "very", "well"})
+    "all", "folks", "there", "really", "very", "well", "so"})
 
 
 def is_social(text: str) -> bool:

@@ -411,6 +411,7 @@ def test_a_request_naming_nothing_is_answered_only_by_a_passage_that_speaks_of_i
 
 @pytest.mark.parametrize("request_, nothing", [
     ("hi!", True), ("thanks, that sorted it", True), ("Hello! How are you today?", True), ("cheers, that's great", True),
+    ("Thank you so much", True),
     ("what is the deposit for the flat", False),  # a question
     ("deposit for the flat", False), ("price of the 800 g sourdough at crumb and kettle", False),  # asking, tersely
     ("Hi, what's the rent at Larkspur Road?", False),  # a greeting, then a question
