@@ -100,6 +100,9 @@ def quote(question: str, passage: Passage, terms: dict[str, float], heading: set
         return None  # yes/no: the passage's stance is read off its words elsewhere (answer_match.polar_stance)
     subject = [w for w, v in terms.items() if v > 1.0]
     predicate = _predicate([w for w, v in terms.items() if v == 1.0], kind)
+    # nothing named: a kind word the question does not ask for is what it is about, and a sentence must say it
+    # ("year" of "How many months are there in a year?": a padlock code changing "every 3 months" is no answer)
+    about = [w for w in terms if w in am.KIND_WORDS and w not in _asked_nouns(question)] if kind and not subject else []
     if kind is None and not predicate:
         return None  # "What is Kenya?": any sentence about Kenya would do
     need = PREDICATE_SHARE if kind is not None else 1.0 if len(predicate) < 3 else (len(predicate) - 1) / len(predicate)
@@ -112,6 +115,8 @@ def quote(question: str, passage: Passage, terms: dict[str, float], heading: set
         if i == 0 and sentence[:1].islower():
             continue  # the tail of a sentence cut off by chunking ("the capital of Kenya in 1907.")
         said = set(am.tokens(sentence))
+        if not all(am.present_in(w, said, forms=True) for w in about):
+            continue
         share = _share(predicate, sentence)
         if share < need - 1e-9 or (predicate and share == 0.0):
             continue
@@ -228,6 +233,15 @@ def _predicate(words: list[str], kind: str | None) -> list[str]:
         return [w for w in words if w not in am.KIND_WORDS]
     said = [w for w in words if w not in am.KIND_WORDS and w not in LIGHT_VERBS]
     return said or words
+
+
+_ASKED_NOUN = re.compile(r"\b(?:how\s+(?:many|much)|what|which|whose)\s+(?:\w+\s+)?(\w+)", re.IGNORECASE)
+
+
+def _asked_nouns(question: str) -> set[str]:
+    """The words naming what a question asks for ("months" of "How many months are there in a year?", "time" of
+    "what time does the pool open"), as question tokens."""
+    return {w for m in _ASKED_NOUN.finditer(question) for w in am.tokens(m.group(0))}
 
 
 def _subject_part(sentence: str) -> str:
