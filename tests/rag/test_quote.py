@@ -340,3 +340,17 @@ def test_an_faq_answers_the_question_it_restates_and_no_other():
     assert got.passage.text.startswith("Q: Which app") and got.passage.text.endswith("Android.")
     assert _quote("What is the largest moon of Saturn?", _passage(QUIZ, "quiz")) is None  # Saturn is an answer here
     assert _quote("Which planet has the most moons?", _passage(QUIZ, "quiz")) is None
+
+
+def test_a_question_naming_nothing_is_quoted_only_by_a_sentence_saying_what_it_is_about():
+    """"How many months are there in a year?" names nothing: "year", a kind word it does not ask for, is what it is
+    about. A padlock code changing "every 3 months" says months and a number, and was quoted (and flagged against
+    memory's 12); a sentence about the year is still quoted."""
+    q = "How many months are there in a year?"
+    rules = _passage("Site rules. The padlock code on the main gate changes every 3 months.", "allotment rules")
+    assert _quote(q, rules) is None
+    calendar = _passage("The calendar. A year has 12 months and 365 days.", "calendar notes")
+    got = _quote(q, calendar)
+    assert got is not None and "12 months" in got.passage.text
+    pool = _passage("Opening hours. The pool opens at 07:00 on Sundays.", "leisure centre")
+    assert _quote("what time does the pool open on sundays", pool) is not None  # "time" is what it asks for
