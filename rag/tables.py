@@ -4,10 +4,11 @@ Indexing writes a Markdown or HTML table as lines of cells joined by " | " (inde
 SmolLM2-135M reads such a passage as a bag of values: asked "how much is the corporate membership at Brindle Gym per
 person", it answered "£27/month" off the row above ("Student | £27/month | ..."), while the row it was asked about
 says "Corporate | Contact us | ..."; asked what accidental damage would add to a policy, it took "£1,500" off "Any
-single item | £1,500" where "Accidental damage | Not included" stands. A row is named by its first cell (its label):
+single item | £1,500" where "Accidental damage | Not included" stands. A row is named by its first cell (its label), or by another cell of text ("Harvest Century" of a ride table's
+"Sat 21 September | Harvest Century | 62 miles | ..."):
 
-- `named_row`: the row whose label's words (parentheses aside) are all in the question, more of them than any other
-  row's; None when no row is named, or two rows are named as well as each other.
+- `named_row`: the row with a cell whose words (parentheses aside) are all in the question, more of them than any
+  other row's; None when no row is named, or two rows are named as well as each other.
 - `row_value`: the named row's cell holding a value of the kind asked (a price for "how much does ... cost", a
   number for "how many", a time for "what time"), preferring the column whose header the question names ("joining
   fee" of "Membership | Monthly fee | Joining fee"); "" when the row states none ("Contact us").
@@ -22,7 +23,7 @@ single item | £1,500" where "Accidental damage | Not included" stands. A row is
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rag import answer_match as am
 
@@ -40,10 +41,11 @@ class Row:
     end: int
     cells: tuple[str, ...]
     header: tuple[str, ...] = ()  # the table's first row when it names columns (no values in it), else ()
+    key: int = 0  # the cell naming the row: its first, or the text cell the question names (`named_row`)
 
     @property
     def label(self) -> str:
-        return self.cells[0]
+        return self.cells[self.key]
 
 
 def rows(text: str) -> list[Row]:
@@ -81,10 +83,14 @@ def named_row(question: str, text: str) -> Row | None:
     asked = set(am.tokens(question))
     best: list[tuple[int, Row]] = []
     for row in rows(text):
-        words = _label_words(row.label)
-        if not words or not all(am.present_in(w, asked, forms=True) for w in words):
-            continue
-        best.append((len(words), row))
+        for j, cell in enumerate(row.cells):
+            if j and _holds_value(cell):
+                continue  # a value ("62 miles", "Sat 21 September") names no row; its first cell may ("E4")
+            words = _label_words(cell)
+            if j and len(words) < 2:
+                continue  # a one-word cell elsewhere in a row ("white" of "Salt | white | 1 coin") is no name for it
+            if words and all(am.present_in(w, asked, forms=True) for w in words):
+                best.append((len(words), replace(row, key=j)))
     if not best:
         return None
     top = max(n for n, _ in best)
@@ -125,9 +131,9 @@ def row_value(question: str, row: Row) -> tuple[str, str]:
         words = _label_words(row.header[j]) if headed else []
         return sum(am.present_in(w, asked, forms=True) for w in words) / len(words) if words else 0.0
 
-    cells = [(j, c) for j, c in list(enumerate(row.cells))[1:] if c]
+    cells = [(j, c) for j, c in enumerate(row.cells) if c and j != row.key]
     if am.asked_unit(question) is None and am.expected_type(question) is None:
-        if len(row.cells) == 2:
+        if len(row.cells) == 2:  # "Ingress protection | IP67"
             fitting = cells
         else:
             scores = [said(j) for j, _ in cells]

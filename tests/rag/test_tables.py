@@ -139,3 +139,14 @@ def test_the_named_row_is_a_firm_quote_in_a_passage_naming_the_subject():
     assert quote(other, passage, question_terms(other), heading_words(passage)) is None  # another club's family
     readings = quoted_readings(q, [passage], [0], load_calibration(), question_terms(q))
     assert readings[0].answers and readings[0].overrides
+
+
+def test_a_row_is_named_by_a_cell_of_text_other_than_its_first():
+    """A ride list keyed by date: "Harvest Loop" names its row from the second cell; a one-word cell ("gravel") or a
+    value ("40 miles") names none."""
+    text = "Date | Ride | Distance | Surface\nSat 5 Oct | Harvest Loop | 40 miles | gravel\nSun 6 Oct | Coast Run | 25 miles | road\n"
+    q = "How far is the Harvest Loop ride?"
+    row = named_row(q, text)
+    assert row is not None and row.label == "Harvest Loop" and row_value(q, row) == ("40 miles", "Distance")
+    assert named_row("which ride is on gravel", text) is None
+    assert from_another_row(q, text, "The Harvest Loop is 25 miles.")  # the Coast Run's distance
