@@ -339,7 +339,8 @@ def test_conflict_banner_for_counter_memory_document(page):
     assert banner.count() == 1, msg.inner_text()
     text = banner.inner_text()
     print(text)
-    assert "Lyon" in text and "score" in text
+    assert "Lyon" in text and "Paris" in text and "score" not in text  # the values, not the check's score
+    assert "conflict check score" in banner.locator("summary").get_attribute("title")  # which is in a tooltip
     # the banner sits above the answer text
     assert banner.bounding_box()["y"] < msg.locator(".ar-answer").bounding_box()["y"]
 
