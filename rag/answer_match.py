@@ -497,6 +497,20 @@ def written_numbers(text: str) -> list[float]:
     return [float(m.group().replace(",", "")) for m in _WRITTEN_NUMBER.finditer(text)]
 
 
+_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_RE})\b", re.IGNORECASE)
+_MONTH_DAY = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?![\d:.])", re.IGNORECASE)
+
+
+def calendar_days(text: str) -> set[tuple[int, int]]:
+    """The days of the year written in `text` as (month, day), with or without their year ("Tuesday 16 December
+    2025", "16th of December", "December 16"): a date compared whole, as `written_numbers` compares a price. The
+    "16" of a tutorial's "16:00" is no 16 December."""
+    folded = fold(text)
+    days = {(_MONTHS[m[2].lower()], int(m[1])) for m in _DAY_MONTH.finditer(folded)}
+    days |= {(_MONTHS[m[1].lower()], int(m[2])) for m in _MONTH_DAY.finditer(folded)}
+    return {(month, day) for month, day in days if 1 <= day <= 31}
+
+
 def values_agree(a: str, b: str, question: str = "") -> bool | None:
     """True/False when both answers state dates or numbers and they do (not) match; None otherwise. The
     question's own dates and numbers are no answer's values ("2025/26" in "The subscription for 2025/26 is £45"

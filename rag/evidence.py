@@ -213,8 +213,12 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 
 def focus(passage: Passage, terms: dict[str, float], max_chars: int = FOCUS_CHARS) -> Passage:
-    """The passage cut to the run of sentences around the ones richest in question words (at most
-    `max_chars`), so a reading's prompt stays short. Start/end stay exact offsets into the document."""
+    """The passage cut to at most `max_chars` of whole sentences, so a reading's prompt stays short: the run around
+    the sentence richest in question words, unless another run's words, with the passage's title, cover more of
+    the question. A match report's line-up names both teams ("Brackwater Town: ...; Pellow Rovers: ...") and
+    outscores "The winning goal was scored by Tomas Revell in the 88th minute"; the run holding that sentence and
+    "Brackwater keeper ..." before it covers more of "Which Brackwater player got the 88th-minute winner against
+    Pellow Rovers?". Start/end stay exact offsets into the document."""
     text = passage.text
     if len(text) <= max_chars:
         return passage
@@ -222,9 +226,25 @@ def focus(passage: Passage, terms: dict[str, float], max_chars: int = FOCUS_CHAR
     if not spans:
         return passage
     scores = [coverage(terms, text[s:e]) for s, e in spans]
-    best = max(range(len(spans)), key=lambda i: (scores[i], -i))
+    lo, hi = _around(spans, max(range(len(spans)), key=lambda i: (scores[i], -i)), max_chars)
+    covered = coverage(terms, f"{passage.title}\n{text[spans[lo][0]:spans[hi][1]]}")
+    runs = [(coverage(terms, f"{passage.title}\n{text[spans[a][0]:spans[b][1]]}"), max(scores[a:b + 1]), a, b)
+            for a, b in _runs(spans, max_chars)]
+    most, _, a, b = max(runs)
+    if most > covered + 1e-9:
+        lo, hi = a, b
+    s, e = spans[lo][0], spans[hi][1]
+    while s < e and text[s].isspace():
+        s += 1
+    if e - s > max_chars:
+        e = s + max_chars
+    return replace(passage, text=text[s:e], start=passage.start + s, end=passage.start + e)
+
+
+def _around(spans: Sequence[tuple[int, int]], best: int, max_chars: int) -> tuple[int, int]:
+    """The run of sentences grown from `best` within `max_chars`: to the next sentence first (the answer often
+    follows the sentence naming the subject), then back."""
     lo = hi = best
-    # grow to the next sentence first (the answer often follows the sentence naming the subject), then back
     while True:
         grown = False
         for cand in (hi + 1, lo - 1):
@@ -234,13 +254,18 @@ def focus(passage: Passage, terms: dict[str, float], max_chars: int = FOCUS_CHAR
                     lo, hi, grown = a, b, True
                     break
         if not grown:
-            break
-    s, e = spans[lo][0], spans[hi][1]
-    while s < e and text[s].isspace():
-        s += 1
-    if e - s > max_chars:
-        e = s + max_chars
-    return replace(passage, text=text[s:e], start=passage.start + s, end=passage.start + e)
+            return lo, hi
+
+
+def _runs(spans: Sequence[tuple[int, int]], max_chars: int) -> list[tuple[int, int]]:
+    """Each sentence's longest run forward within `max_chars` (a sentence longer than that alone)."""
+    runs = []
+    for lo in range(len(spans)):
+        hi = lo
+        while hi + 1 < len(spans) and spans[hi + 1][1] - spans[lo][0] <= max_chars:
+            hi += 1
+        runs.append((lo, hi))
+    return runs
 
 
 GENERATED = ("grounded", "near", "on_question", "unknown")  # features that depend on what the model wrote
@@ -700,10 +725,17 @@ def distinct_mention(question: str, answer: str, other: str, text: str) -> float
     nothing the other does not; 0.5 for yes/no questions (nothing to read off the text), except those naming a
     value (`answer_match.polar_claim`): a passage states "yes" when it holds the value, "no" when it does not.
     When a value is asked, only the answer's values are looked for, and only in sentences on the question's subject
-    (`_on_subject`)."""
+    (`_on_subject`); dates and prices are looked for whole."""
     if am.is_polar_question(question):
         said = am.polar_stance(question, text)
         return 0.5 if said is None or answer not in ("yes", "no") else float(said == answer)
+    days, other_days = am.calendar_days(answer), am.calendar_days(other)
+    if days and other_days:  # a date against another: whole ("16 December" is not the "16" of "16:00")
+        ours_days = days - other_days
+        if not ours_days:
+            return 1.0
+        stated = am.calendar_days(_on_subject(question, text))
+        return sum(d in stated for d in ours_days) / len(ours_days)
     if am.asked_unit(question) and am.written_numbers(answer) and am.written_numbers(other):
         # a price or a length against another: its figures whole ("£3.80" is not "3" and "80": a bakery's address
         # at "3 Tanner's Row" mentions no £3.80)
