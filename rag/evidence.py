@@ -939,15 +939,17 @@ def _without_markers(generator: Generator, cfg: Config, question: str, focused: 
 
 
 def quoted_readings(question: str, passages: Sequence[Passage], candidates: Sequence[int],
-                    calib: dict[str, Any], terms: dict[str, float]) -> dict[int, Reading]:
+                    calib: dict[str, Any], terms: dict[str, float],
+                    similar: Callable[[str, str], float] | None = None) -> dict[int, Reading]:
     """Passage index -> the reading that is the passage's own sentence stating a value of the kind asked
     (rag/quote.py), for the candidates where that sentence, judged as a reading, answers. Where the document states
     the value in one sentence, its words are the answer rather than the model's reading of them, which may misread
     ("Grisillon" for "Grisridge") or miss it ("1" for 25 days); and the model need not read that passage at all. No
-    model call; a quote takes part in the conflict check (its value is written in the document, not misread)."""
+    model call; a quote takes part in the conflict check (its value is written in the document, not misread).
+    `similar`: closeness in meaning (rag/locate.py `similarity`), for a document's own question in other words."""
     out: dict[int, Reading] = {}
     for i in candidates:
-        quoted = quote(question, passages[i], terms, heading_words(passages[i]))
+        quoted = quote(question, passages[i], terms, heading_words(passages[i]), similar)
         if quoted is None:
             continue
         reading = make_reading(question, quoted.passage, quoted.shown or quoted.passage.text, calib, terms,
@@ -1134,7 +1136,8 @@ def on_topic(question: str, evidence: Evidence, embed: Callable[[Sequence[str]],
 def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[Passage],
            closed_book: Generation | None = None, calibration: dict[str, Any] | None = None,
            prune: bool = True, second_look: bool = True, unfamiliar: str | None = None,
-           quotes: bool = True, memory: bool = True) -> Evidence:
+           quotes: bool = True, memory: bool = True,
+           similar: Callable[[str, str], float] | None = None) -> Evidence:
     """Closed-book answer and one reading per passage that could answer, in one batch (see the module
     docstring). A passage whose own sentence states a value of the kind asked is quoted instead of read
     (`quoted_readings`). Then a second look, in one more batch, at the passages whose reading did not answer, cut
@@ -1142,14 +1145,15 @@ def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[
     and `second_look=False` / `quotes=False` skip the second look / the quotes (to collect fitting data: model
     readings only). `unfamiliar`: the question's `unfamiliar_name`, when the caller has it already. `memory=False`:
     the model's memory is not asked (adaptive mode, about a name the model never saw: rag/decide.py); the evidence
-    then holds an empty memory that is never confident and conflicts with nothing (`Evidence.memory_asked`)."""
+    then holds an empty memory that is never confident and conflicts with nothing (`Evidence.memory_asked`).
+    `similar`: closeness in meaning, for quoting a document's own question asked in other words (`quoted_readings`)."""
     calib = calibration or load_calibration(cfg.conflict.evidence_calibration or None)
     if unfamiliar is None:
         unfamiliar = unfamiliar_name(generator.count_tokens, question)
     terms = question_terms(question)
     focused, before, could = _plan(cfg, question, passages, calib)
     candidates = [i for i, c in enumerate(could) if c or not prune]
-    quoted = quoted_readings(question, passages, candidates, calib, terms) if quotes else {}
+    quoted = quoted_readings(question, passages, candidates, calib, terms, similar) if quotes else {}
     to_read = [i for i in candidates if not (i in quoted and quoted[i].overrides)]
     requests = [reading_request(generator, question, focused[i], cfg.generation.max_new_tokens) for i in to_read]
     need_memory = closed_book is None or is_ret_generation(closed_book) or not closed_book.text.strip()

@@ -206,6 +206,16 @@ def remembered(embed: Callable[[Sequence[str]], np.ndarray]) -> Callable[[Sequen
     return embed_once
 
 
+def similarity(embed: Callable[[Sequence[str]], np.ndarray]) -> Callable[[str, str], float]:
+    """Closeness in meaning of two texts (cosine of their embeddings; `embed` normalises), for
+    rag/quote.py's documents' own questions."""
+    def similar(a: str, b: str) -> float:
+        first, second = embed([a, b])
+        return float(first @ second)
+
+    return similar
+
+
 def closest_line(question: str, passages: Sequence[Passage],
                  embed: Callable[[Sequence[str]], np.ndarray]) -> list[float]:
     """For each passage, the similarity in meaning of its line, or clause of a line, closest to `question` (the whole

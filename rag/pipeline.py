@@ -52,7 +52,7 @@ from rag.calculate import calculate
 from rag.config import Config, DyPRAGMode, Mode
 from rag.generators.base import GenerationRequest, Generator, LoraDeltas
 from rag.generators.common import generate_streamed
-from rag.locate import remembered
+from rag.locate import remembered, similarity
 from rag.recase import recased
 from rag.types import Answer, Conflict, Decision, Generation, Passage
 
@@ -218,7 +218,8 @@ class Pipeline:
 
         with run.stage("evidence"):
             evidence = ev.gather(self.generator, self.cfg, question, found, closed_book=decision.closed_book,
-                                 unfamiliar=unfamiliar, memory=decision.ask_memory)
+                                 unfamiliar=unfamiliar, memory=decision.ask_memory,
+                                 similar=similarity(run.embed) if run.embed is not None else None)
         calibration = ev.load_calibration(self.cfg.conflict.evidence_calibration or None)
         if run.embed is not None and not ev.names_a_subject(question):
             with run.stage("topic"):  # a request naming nothing: only passages that speak of what it asks answer

@@ -73,6 +73,27 @@ def test_focus_keeps_the_sentences_near_the_question_with_exact_offsets():
     assert HANDBOOK[f.start - p.start:f.end - p.start] == f.text  # offsets still point into the document
 
 
+REPORT = ("Brackwater keeper Sam Achterberg then made two fine saves to keep the Herons level.\n\n"
+          "The winning goal was scored by Tomas Revell in the 88th minute. The winger cut in from the left and curled "
+          "a shot into the top corner, sending the Brackwater fans behind the goal into raptures.\n\n"
+          "Pellow's Owen Clarke was sent off in stoppage time for a second yellow card.\n\n"
+          "Brackwater manager Kieran Holt said afterwards: \"I'm so proud of this group. We kept going right to the "
+          "end.\"\n\nBrackwater Town: Achterberg; Asante, Doyle, Marsh, Quinn; Penhallow, Moreno, Akers; Revell, "
+          "Varga, Lund.\nPellow Rovers: Hale; Brook, Clarke, Ndiaye, Fox; Morrow, Pryce, Soto; Keane, Gill, Vance.")
+
+
+def test_focus_takes_the_run_covering_most_of_the_question():
+    """The line-up names both teams and is the sentence richest in the question's names; the run holding the
+    winning-goal sentence covers more of the question, and is what the model reads."""
+    p = passage("report", REPORT)
+    q = "Which Brackwater player got the 88th-minute winner against Pellow Rovers?"
+    f = focus(p, question_terms(q))
+    assert "scored by Tomas Revell in the 88th minute" in f.text and len(f.text) <= 480
+    assert REPORT[f.start - p.start:f.end - p.start] == f.text
+    short = passage("s", REPORT[:200])
+    assert focus(short, question_terms(q)) is short  # a passage within the limit is read whole
+
+
 def test_a_passage_about_another_subject_misses_the_subject_words():
     terms = question_terms("What is the capital of Japan?")
     on = reading_features("What is the capital of Japan?", terms, passage("jp", "Japan's capital is Tokyo."),
@@ -571,6 +592,21 @@ def test_a_value_mentioned_about_something_else_is_no_mention_of_an_answer():
     assert distinct_mention(q, "The subscription is £45.", "It will be £52 per bin per year", minutes) == 0.0
     assert distinct_mention(q, "It will be £52 per bin per year", "The subscription is £45.", council) == 0.0
     assert distinct_mention(q, "The subscription is £45.", "It will be £52", council + " It was £52 last year.") == 1.0
+
+
+def test_dates_are_mentioned_whole():
+    """The syllabus's "Tutorials: Tuesdays, 16:00" does not mention the email's "Tuesday 16 December 2025": the two
+    documents disagree about the exam date, and the check must see that neither mentions the other's date."""
+    from rag.evidence import distinct_mention
+
+    q = "When is the CHEM 204 final exam?"
+    email = "The CHEM 204 final exam will take place on Tuesday 16 December 2025 at 09:30 in Sports Hall B."
+    syllabus = ("CHEM 204 schedule. Tutorials: Tuesdays, 16:00-17:00. "
+                "Final exam: Thursday 11 December 2025, 09:30, Sports Hall B.")
+    assert distinct_mention(q, email, "Final exam: Thursday 11 December 2025", syllabus) == 0.0
+    assert distinct_mention(q, "Final exam: Thursday 11 December 2025", email, email) == 0.0
+    assert distinct_mention(q, email, "11 Dec", syllabus + " The CHEM 204 exam was moved to December 16.") == 1.0
+    assert am.calendar_days("on the 3rd of May and March 21, 2025; Tuesdays 16:00") == {(5, 3), (3, 21)}
 
 
 def test_a_reading_s_value_must_stand_in_its_passage_on_the_question_s_subject():

@@ -334,6 +334,30 @@ def test_a_quiz_rows_bare_value_answers_in_the_unit_its_own_question_names():
     assert got[0].answers and got[0].answer == "90" and got[0].overrides
 
 
+BOOKS = ("### Round 2 — Books\n\n| # | Question | Answer |\n|---|----------|--------|\n"
+         "| 1 | Who wrote *Pride and Prejudice*? | Charlotte Brontë |\n| 2 | Who wrote *Nineteen Eighty-Four*? | "
+         "George Orwell |\n| 3 | About how tall is Mount Everest in metres? | 8,849 |\n")
+
+
+def test_a_question_the_document_asks_in_other_words_is_answered_given_closeness_in_meaning(embedder):
+    """"Who wrote Pride and Prejudice?" is the user's "who was the author of Pride and Prejudice" in other words:
+    with closeness in meaning the quiz row answers it; word for word it does not. A question on the same subject
+    that asks something else ("which country is Mount Everest in") is not restated, however close."""
+    from rag.locate import similarity
+
+    similar = similarity(embedder.embed)
+    terms = question_terms("who was the author of Pride and Prejudice")
+    books = _passage(BOOKS, "quiz")
+    assert quote("who was the author of Pride and Prejudice", books, terms, heading_words(books)) is None
+    got = quote("who was the author of Pride and Prejudice", books, terms, heading_words(books), similar)
+    assert got is not None and got.firm and got.value == "Charlotte Brontë"
+    assert got.passage.text.startswith("| 1 | Who wrote")
+    everest = "which country is Mount Everest in"
+    assert quote(everest, books, question_terms(everest), heading_words(books), similar) is None
+    orwell = "Who was the author of Animal Farm?"  # a name the row does not hold is never restated
+    assert quote(orwell, books, question_terms(orwell), heading_words(books), similar) is None
+
+
 def test_an_faq_answers_the_question_it_restates_and_no_other():
     got = _quote("which app do i need?", _passage(FAQ, "faq"))
     assert got is not None and got.value == "The free Kettlewave Home app for iPhone and Android."
