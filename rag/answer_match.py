@@ -50,7 +50,7 @@ KIND_WORDS = frozenset({"year", "date", "day", "time", "place", "town", "city", 
                         "religion", "nationality", "color", "colour", "kind", "type", "number", "amount",
                         "temperature"})
 _CITATION = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
-_PUNCT = re.compile(f"[{re.escape(string.punctuation)}“”‘’«»–—…]")
+_PUNCT = re.compile(f"[{re.escape(string.punctuation)}“”‘’«»–—…‐‑‒−]")
 
 UNKNOWN_PATTERNS = re.compile(
     r"^\s*(unknown|n/?a|none|no answer|not (mentioned|stated|given|specified|provided|known)|"

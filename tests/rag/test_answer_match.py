@@ -305,3 +305,10 @@ def test_the_part_of_a_request_that_asks(text, part):
 ])
 def test_a_question_is_told_from_a_thank_you_or_a_task(text, asks):
     assert answers.is_question(text) is asks
+
+
+def test_typographic_minus_and_hyphens_split_words_as_a_hyphen_does():
+    """A lab wiki's "−80 °C freezers" (U+2212) holds the "80" of "minus-80 freezers"; "re‑use" (U+2011) is "re use"."""
+    assert answers.tokens("| B216 | −80 °C freezers |") == ["b216", "80", "°c", "freezers"]
+    assert answers.tokens("minus-80") == answers.tokens("minus‐80") == ["minus", "80"]
+    assert answers.tokens("re‑use") == ["re", "use"]
