@@ -668,6 +668,12 @@ def same_measure(a: str, b: str) -> bool:
     return ma is None or mb is None or ma == mb
 
 
+# Values asked in these units (`asked_unit`) are the user's world's, not common knowledge: a price, a phone number,
+# a time of day. Memory answering one, or conflicting with a document about one, must be as sure as about a name the
+# model never saw (rag/evidence.py `memory_usable`, rag/conflict.py).
+LOCAL_UNITS = frozenset({"money", "phone", "clock"})
+
+
 def asked_unit(question: str) -> str | None:
     """The unit a value must carry to answer `question`, when its words ask for one: "money" (a price, a fee,
     "how much does ... cost"), "extent" (how long: a length of time or of distance), "clock" (what time), "phone"

@@ -55,10 +55,6 @@ CALIBRATION_FILE = Path(__file__).with_name("conflict_calibration.json")
 MEMORY_FEATURES = ("confidence", "disagree", "mentioned", "type_match")
 BETWEEN_FEATURES = ("disagree_pair", "cross_mentioned", "type_match_pair")
 KINDS = ("memory_vs_documents", "between_documents")
-# Values asked in these units (answer_match.asked_unit) are the user's world's, not common knowledge: a price, a
-# phone number, a time of day. A memory conflict about one needs the confidence asked of memory about a name the
-# model never saw (conflict.min_confidence_unfamiliar).
-LOCAL_UNITS = frozenset({"money", "phone", "clock"})
 # Used when no calibration file exists: a clear disagreement of one type with a confident memory lands
 # well above 0.5; agreement, another type or a memory value the passage also states well below.
 DEFAULT_CALIBRATION: dict[str, Any] = {
@@ -142,8 +138,8 @@ class ConflictChecker:
         floor = self.cfg.min_confidence_familiar if features.get("familiar") else self.cfg.min_confidence
         if features.get("unfamiliar") or features.get("local_value"):
             # memory about a name the model never saw, or of a value no training text holds (a price, a phone
-            # number, a time of day: "$1.00" for a council's garden waste subscription): only as sure as it must
-            # be to answer about a name it never saw
+            # number, a time of day: "$1.00" for a council's garden waste subscription; answer_match.LOCAL_UNITS):
+            # only as sure as it must be to answer about a name it never saw
             floor = max(floor, self.cfg.min_confidence_unfamiliar)
         memory_flag = memory_score >= self.thresholds["memory_vs_documents"] and features.get("confidence", 0.0) >= floor
         return (memory_score, between_score, bool(features.get("memory_applies")) and memory_flag,
@@ -221,7 +217,7 @@ class ConflictChecker:
             (count_tokens is not None and ev.familiar_subject(count_tokens, question))
             or not ev.names_a_subject(question)),
             "unfamiliar": float(count_tokens is not None and bool(ev.unfamiliar_name(count_tokens, question))),
-            "local_value": float(answers.asked_unit(question) in LOCAL_UNITS)}
+            "local_value": float(answers.asked_unit(question) in answers.LOCAL_UNITS)}
 
         # memory vs documents: the answering reading that disagrees most with memory
         # memory must be an answer to this question: "Vietnam is a country in Southeast Asia" is no memory of its

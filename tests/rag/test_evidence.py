@@ -216,6 +216,19 @@ def test_a_passage_missing_the_subject_cannot_reach_the_threshold():
         assert logistic(calib["answers"], feats) <= reachable(calib["answers"], off_subject) + 1e-9
 
 
+def test_memory_giving_a_value_of_the_users_world_must_be_as_sure_as_about_a_name_it_never_saw():
+    """"Harbour View" is two familiar words, but the phone number of its concierge desk is no common knowledge: a
+    memory answer at 68% is not enough (90% would be), where the same confidence answers a familiar subject's
+    question asking no such value."""
+    kw = {"unfamiliar_threshold": 0.9, "familiar": True, "familiar_threshold": 0.33}
+    phone = "What is the phone number of the Harbour View concierge desk?"
+    assert not memory_usable(phone, "123-456-7890", 0.68, 0.55, **kw)
+    assert memory_usable(phone, "123-456-7890", 0.92, 0.55, **kw)
+    price = "How much does a ticket for the Harbour View open day cost?"
+    assert not memory_usable(price, "$10", 0.68, 0.55, **kw)
+    assert memory_usable("What is the capital of Peru?", "Lima", 0.4, 0.55, **kw)
+
+
 def test_memory_must_be_surer_about_a_subject_the_documents_name_but_do_not_answer():
     """"The birthday of Brestead Labs' chief executive": the documents hold Brestead Labs and say nothing of it,
     so it is the user's own business; a memory answer at 0.6 confidence is not enough there, but is for a
