@@ -1008,7 +1008,8 @@ def outranked(readings: Sequence[Reading], question: str = "") -> list[Reading]:
 def off_row(question: str, reading: Reading, whole: Passage) -> bool:
     """Whether the reading's value stands on another row of a table in its passage (`whole`: as found, not focused)
     than the row the question names (rag/tables.py): "£27/month" read off "Student | £27/month" for the corporate
-    membership, whose row says "Corporate | Contact us". It does not answer."""
+    membership, whose row says "Corporate | Contact us"; or off that row at all when it states no value in the unit
+    asked ("£5/month" of the freezing rule under the table). It does not answer."""
     return from_another_row(question, whole.text, reading.answer)
 
 

@@ -153,7 +153,9 @@ def row_value(question: str, row: Row) -> tuple[str, str]:
 
 def from_another_row(question: str, text: str, answer: str) -> bool:
     """Whether `answer`'s value (its value in the unit asked, else its first number) stands on a row of `text`'s
-    tables other than the row `question` names, and not on the named row."""
+    tables other than the row `question` names, and not on the named row; or, when the question asks for a unit
+    the named row states no value in ("Corporate | Contact us" for "how much is the corporate membership"), anywhere
+    off that row ("Freezing: up to 2 months per year for £5/month", under the table, is another thing's price)."""
     row = named_row(question, text)
     if row is None:
         return False
@@ -162,8 +164,12 @@ def from_another_row(question: str, text: str, answer: str) -> bool:
     if not found:
         return False
     number = found[0]
-    if number in am.written_numbers(" ".join(row.cells)):
+    # on the named row, a value in the unit asked: "Minimum 5 employees" states no £5
+    stated = [n for cell in row.cells for n in am.written_numbers(am.unit_value(unit, cell) if unit else cell)]
+    if number in stated:
         return False
+    if unit is not None and not row_value(question, row)[0] and number in am.written_numbers(text):
+        return True
     return any(number in am.written_numbers(" ".join(r.cells)) for r in rows(text) if r.cells != row.cells)
 
 

@@ -117,6 +117,12 @@ def test_a_value_off_another_row_does_not_answer_the_row_named():
     assert not from_another_row(q, text, "The extra would be £2,000.")  # stated on no row: not this check's to judge
     assert not from_another_row("what is the limit for garden plants", text, "The limit is £750.")
     assert not from_another_row("how much does cover cost", text, "£1,500")  # no row named
+    gym = ("Membership | Monthly fee | Notes\nStandard | £38/month | Gym floor\nCorporate | Contact us | Minimum 5 "
+           "employees\n\n- Freezing: up to 2 months per year for £5/month\n")
+    corporate = "how much is the corporate membership per person"
+    assert from_another_row(corporate, gym, "The corporate membership is £5.")  # the named row states no price
+    assert from_another_row(corporate, gym, "£38")
+    assert not from_another_row(corporate, gym, "£12")  # stated nowhere: not this check's to judge
 
 
 def test_a_line_found_by_meaning_must_speak_of_the_named_row():
