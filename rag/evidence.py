@@ -272,9 +272,10 @@ GENERATED = ("grounded", "near", "on_question", "unknown")  # features that depe
 
 
 def passage_features(terms: dict[str, float], passage: Passage) -> dict[str, float]:
-    """The features known before the model reads the passage: how well it matches the question's words."""
+    """The features known before the model reads the passage: how well it matches the question's words. Its
+    subject's names may be said in its document's other chunks found with it (`Passage.beside`)."""
     haystack = f"{passage.title}\n{passage.text}"
-    subject = coverage(terms, haystack, subject_only=True)
+    subject = coverage(terms, f"{passage.title}\n{passage.beside}\n{passage.text}", subject_only=True)
     predicate = {w: v for w, v in terms.items() if v == 1.0}
     return {
         "coverage": coverage(terms, haystack),
@@ -853,12 +854,21 @@ def reading_request(generator: Generator, question: str, passage: Passage, max_n
     )
 
 
+def beside_their_document(passages: Sequence[Passage]) -> list[Passage]:
+    """Each passage with the text of the other passages found of its document (`Passage.beside`). A match report's
+    chunk "The winning goal was scored by Tomas Revell in the 88th minute" names neither team nor the year; its
+    first chunk, "Brackwater Town 2-1 Pellow Rovers, Saturday 3 May 2025", found with it, does: the later chunk is
+    about the match asked of, and may answer it."""
+    return [replace(p, beside="\n".join(q.text for j, q in enumerate(passages) if j != i and q.source == p.source))
+            for i, p in enumerate(passages)]
+
+
 def _plan(cfg: Config, question: str, passages: Sequence[Passage],
           calib: dict[str, Any]) -> tuple[list[Passage], list[dict[str, float]], list[bool]]:
-    """The passages as the model would read them (focused), their features before reading, and whether each
-    could answer at all (`reachable` >= the threshold)."""
+    """The passages as the model would read them (focused, beside their document's others), their features before
+    reading, and whether each could answer at all (`reachable` >= the threshold)."""
     terms = question_terms(question)
-    focused = [focus(p, terms) for p in passages[: cfg.conflict.max_passages]]
+    focused = [focus(p, terms) for p in beside_their_document(passages[: cfg.conflict.max_passages])]
     before = [passage_features(terms, p) for p in focused]
     return focused, before, [reachable(calib["answers"], f) >= calib["answers_threshold"] for f in before]
 
@@ -1158,6 +1168,7 @@ def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[
     if unfamiliar is None:
         unfamiliar = unfamiliar_name(generator.count_tokens, question)
     terms = question_terms(question)
+    passages = beside_their_document(passages)
     focused, before, could = _plan(cfg, question, passages, calib)
     candidates = [i for i, c in enumerate(could) if c or not prune]
     quoted = quoted_readings(question, passages, candidates, calib, terms, similar) if quotes else {}

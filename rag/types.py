@@ -37,6 +37,9 @@ class Passage:
     end: int
     score: float  # the fused score the ranking used
     scores: Mapping[str, float] = field(default_factory=dict)  # per retriever: "dense", "bm25"
+    # the text of its document's other chunks found with it (rag/evidence.py `beside_their_document`): a match
+    # report's teams and date, said in its first chunk, are what its later chunks are about
+    beside: str = field(default="", compare=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {

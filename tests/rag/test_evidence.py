@@ -94,6 +94,27 @@ def test_focus_takes_the_run_covering_most_of_the_question():
     assert focus(short, question_terms(q)) is short  # a passage within the limit is read whole
 
 
+def test_a_chunk_s_subject_may_be_named_by_its_document_s_other_chunk_found_with_it():
+    """The match report's later chunk names neither the opponents nor the year; its first chunk, found with it, does:
+    the later chunk may answer (it is read), where a chunk of another document saying the same is not helped."""
+    from dataclasses import replace
+
+    from rag.evidence import beside_their_document
+
+    q = "Which Brackwater player got the 88th-minute winner against Pellow Rovers?"
+    terms = question_terms(q)
+    head = passage("report", "MATCH REPORT\nBrackwater Town 2-1 Pellow Rovers\nSaturday 3 May 2025, Fenwick Park.")
+    later = replace(passage("report", "The winning goal was scored by Tomas Revell in the 88th minute."), id="later")
+    other = replace(later, id="other", source="other.txt")
+    alone, beside, elsewhere = (passage_features(terms, p) for p in beside_their_document([later])
+                                + beside_their_document([head, later])[1:] + beside_their_document([head, other])[1:])
+    assert alone["subject_all"] == 0.0 and elsewhere["subject_all"] == 0.0
+    assert beside["subject_all"] == 1.0 and beside["coverage"] == alone["coverage"]
+    calib = load_calibration()
+    assert reachable(calib["answers"], beside) >= calib["answers_threshold"] > reachable(calib["answers"], alone)
+    assert beside_their_document([head, later])[1].to_json() == later.to_json()  # shown as before
+
+
 def test_a_passage_about_another_subject_misses_the_subject_words():
     terms = question_terms("What is the capital of Japan?")
     on = reading_features("What is the capital of Japan?", terms, passage("jp", "Japan's capital is Tokyo."),
