@@ -485,18 +485,31 @@ def answers_the_question(question: str, answer: str) -> bool:
     return on_question >= 0.5 or in_unit or _names_the_one_asked(question, answer)
 
 
+_WHICH_KIND = re.compile(r"\b(?:which|what)\s+(?!(?:is|are|was|were|do|does|did|can|could|will|would|should|has|have|"
+                         r"one|ones|it|they|you|i|we|he|she|of|time|year|date|day)\b)[a-z]+", re.IGNORECASE)
+
+
 def _names_the_one_asked(question: str, answer: str) -> bool:
     """A "who" question answered with a person's full name it does not hold (two or more capitalised words), or a
-    "where" question with a name it does not hold, in other words than its own ("Who wrote Romeo and Juliet?":
-    'The play "Romeo and Juliet" by William Shakespeare ...'; not '... a play about two lovers in Verona')."""
+    "where" question, or one asking "which <kind>" ("which ocean", "what language"), with a name it does not hold, in
+    other words than its own ("Who wrote Romeo and Juliet?": 'The play "Romeo and Juliet" by William Shakespeare
+    ...'; not '... a play about two lovers in Verona'; "... what language will she mostly hear spoken there?": "My
+    colleague is likely to hear spoken in Portuguese", where a chatty question's words are few in any answer)."""
     kind = asked_kind(question)
-    if kind not in ("person", "place"):
+    which = _WHICH_KIND.search(question)
+    if kind not in ("person", "place") and (kind is not None or which is None):
         return False
     asked = set(am.tokens(question))
     clause = am.first_clause(answer)
     named = set(_names(clause))
     runs = [m.group().split() for m in am.NAME_RUN.finditer(clause)]
     new = [[w for w in run if w in named and am.fold(w) not in asked] for run in runs]
+    if kind is None and which is not None:  # the name must be one of the kind asked: "Pacific Ocean" for "which
+        noun = which.group().split()[-1].lower()  # ocean", a language for "what language", not "South America"
+        if noun in ("language", "languages"):
+            return any(w.lower() in am.PROPER_ADJECTIVES for w in _WORD.findall(clause) if am.fold(w) not in asked)
+        return any(words and any(am.present_in(w.lower(), {noun}, forms=True) for w in run)
+                   for words, run in zip(new, runs))
     return any(len(words) >= (2 if kind == "person" else 1) for words in new)
 
 

@@ -568,6 +568,17 @@ def test_a_who_question_is_answered_by_a_full_name_in_other_words():
     assert answers_the_question("Where is the Eiffel Tower?", "The Eiffel Tower is a famous landmark located in Paris")
 
 
+def test_a_which_kind_question_is_answered_by_a_name_of_that_kind():
+    """A chatty question's words are few in any answer; "which ocean" is answered by a name holding "Ocean", "what
+    language" by a language, and neither by another name ("South America")."""
+    ocean = "My daughter asked me which ocean is the biggest in the world and I wasn't sure - which one is it?"
+    assert answers_the_question(ocean, "The largest ocean in the world is the Pacific Ocean")
+    brazil = "My colleague is moving to Brazil for work - what language will she mostly hear spoken there?"
+    assert answers_the_question(brazil, "My colleague is likely to hear spoken in Portuguese")
+    assert not answers_the_question("What language is spoken in Peru?", "It is a country in South America")
+    assert not answers_the_question("What time does the museum open?", "The museum is in Paris")
+
+
 def test_a_reading_s_value_is_the_clause_in_the_unit_asked():
     """SmolLM2 opens with what the passage is about and gives the price in a later clause."""
     q = "From April, what will a dozen free-range eggs cost at the Green Valley farm shop?"
