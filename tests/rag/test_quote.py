@@ -378,3 +378,17 @@ def test_a_question_naming_nothing_is_quoted_only_by_a_sentence_saying_what_it_i
     assert got is not None and "12 months" in got.passage.text
     pool = _passage("Opening hours. The pool opens at 07:00 on Sundays.", "leisure centre")
     assert _quote("what time does the pool open on sundays", pool) is not None  # "time" is what it asks for
+
+
+ROTA = ("GREENFOLD FOOD BANK — VOLUNTEER ROTA, MARCH 2025\n\nNotes\n- Key safe by the side door, code 2580.\n"
+        "- Last month (February) we gave out 312 food parcels, up from 274 in January.\n")
+
+
+def test_a_document_speaking_of_itself_states_what_its_heading_names():
+    """The rota is Greenfold Food Bank's: its "we gave out 312 food parcels" is Greenfold's statement, quoted for a
+    question naming Greenfold; another organisation's question is not answered by it."""
+    got = _quote("how many food parcels did Greenfold give out in february",
+                 _passage(ROTA, "GREENFOLD FOOD BANK — VOLUNTEER ROTA, MARCH 2025"))
+    assert got is not None and got.firm and "312" in got.value
+    assert _quote("how many food parcels did Ashby give out in february",
+                  _passage(ROTA, "GREENFOLD FOOD BANK — VOLUNTEER ROTA, MARCH 2025")) is None
