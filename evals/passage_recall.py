@@ -9,6 +9,10 @@ their aliases name a fact one passage states) is searched with the configured re
 at k when an alias is in one of the first k passages, the rule `eval workload` uses for `passage_hit`
 (evals/workload/run.py), so this number and that one agree at k = retrieval.top_k. It runs without the
 generator: seconds instead of the workload's hour, which is what tuning chunking and fusion needs.
+
+It also counts, over the first retrieval.top_k passages holding an alias, those whose part the model reads
+(rag/evidence.py `focus`, at most 480 characters of a longer chunk) still holds it: `held_in_part_read` of
+`held_in_top_k`. A passage found but cut to the wrong sentences is an answer the model never sees.
 """
 
 from __future__ import annotations
@@ -58,11 +62,17 @@ def measure(retriever: Any, cases: Sequence[Case], ks: Sequence[int], miss_k: in
     `depth` passages are fetched per question so a miss says how far down the answer was (a rank of 8 is
     a fusion problem; no rank at all is a chunking or embedding one).
     """
+    from rag.evidence import focus, question_terms
+
     ranks: list[int | None] = []
     misses: list[Miss] = []
+    held = read = 0
     for c in cases:
         passages = retriever.search(c.question, top_k=max(depth, *ks))
         rank = first_hit([p.text if counts is None or counts(p) else "" for p in passages], c.answers)
+        holding = [p for p in passages[:miss_k] if (counts is None or counts(p)) and alias_match(p.text, c.answers)]
+        held += len(holding)
+        read += sum(alias_match(focus(p, question_terms(c.question)).text, c.answers) for p in holding)
         ranks.append(rank)
         if rank is None or rank > miss_k:
             misses.append(Miss(c.id, c.question, c.answers, rank,
@@ -75,6 +85,7 @@ def measure(retriever: Any, cases: Sequence[Case], ks: Sequence[int], miss_k: in
         out[f"hits@{k}"] = hits
     found = [r for r in ranks if r is not None]
     out[f"found_within_{depth}"] = len(found)
+    out["held_in_top_k"], out["held_in_part_read"] = held, read
     out["misses"] = [m.__dict__ for m in misses]
     return out
 

@@ -75,6 +75,21 @@ def test_a_distractor_is_never_a_hit():
     assert first_hit(["a", "b Paris"], ["paris"]) == 2 and first_hit(["a"], ["x"]) is None
 
 
+def test_a_passage_found_but_cut_to_other_sentences_is_not_read():
+    """`held_in_part_read` counts the found passages whose part the model reads still holds the answer: a long
+    passage whose answer lies beyond the part read around the question's words is found, not read."""
+    from rag.types import Passage
+
+    filler = " ".join(f"Room {i} is on floor {i}." for i in range(2, 60))
+    long = ("Project Ormstead is led by a team of twelve, with its own Project Ormstead budget and Project Ormstead "
+            f"wiki. {filler} The lead is Nils Bremoor.")
+    short = "Project Ormstead is led by Nils Bremoor."
+    cases = [Case("d1", "document", "Who leads Project Ormstead?", ("Nils Bremoor",))]
+    got = measure(Ranked([Passage("a", "a", "", long, 0, len(long), 1.0),
+                          Passage("b", "b", "", short, 0, len(short), 1.0)]), cases, [1, 3], miss_k=3)
+    assert (got["held_in_top_k"], got["held_in_part_read"]) == (2, 1)
+
+
 def test_cli_end_to_end(workload, tmp_path, capsys):
     assert main(["--workload", str(workload), "--chunks", "30", "--k", "1,3", "--out", str(tmp_path / "r.json")]) == 0
     report = json.loads((tmp_path / "r.json").read_text())
