@@ -325,8 +325,7 @@ class Pipeline:
     def _recased(self, question: str, found: Sequence[Passage], unfamiliar: str) -> tuple[str, str]:
         """The question with the names it types in lower case spelt as the passages found spell them
         (rag/recase.py: "the marrowgate hotel" -> "the Marrowgate Hotel"), and the unfamiliar name it then names."""
-        asked = recased(question, [p.text for p in found],
-                        is_word=lambda w: self.generator.count_tokens(" " + w) == 1)
+        asked = recased(question, [p.text for p in found])
         if asked == question:
             return question, unfamiliar
         return asked, ev.unfamiliar_name(self.generator.count_tokens, asked)

@@ -65,7 +65,8 @@ _FAQ_ANSWER = re.compile(r"^\s*(?:A|Answer)\s*[:.)]\s*(?P<a>.+?)\s*$", re.IGNORE
 # a quiz sheet's line holding its question and answer: "2. What is the capital of Canada? — Toronto"
 _ASKED_AND_ANSWERED = re.compile(r"^\s*(?:\d+\s*[.)]\s*)?(?P<q>[^?\n]{8,}\?)\s*(?:—|–|-|:)\s*(?P<a>[^\n]+?)\s*$")
 RESTATES_SHARE = 0.75  # of the question's content words a document's own question must say to restate it
-RESTATES_SIMILARITY = 0.7  # or this close in meaning (all-MiniLM-L6-v2 cosine), with all the question's names.
+RESTATES_SIMILARITY = 0.7  # or this close in meaning (all-MiniLM-L6-v2 cosine), with all the question's names
+# (a question naming none is restated only word for word).
 # Set by hand on the questions of handwritten-a, -b, -c, fictional and reference against every question their
 # documents write: restatements in other words 0.72-0.96 ("who was the author of Pride and Prejudice" ~ "Who
 # wrote Pride and Prejudice?" 0.90; "What is the capital city of Canada?" ~ "What is the capital of Canada?"
@@ -236,7 +237,9 @@ def _restates(question: str, asked: str, subject: list[str], similar: Similar | 
         return False
     if sum(am.present_in(w, said, forms=True) for w in words) / len(words) >= RESTATES_SHARE:
         return True
-    return similar is not None and similar(question, asked) >= RESTATES_SIMILARITY
+    # in other words only about a name: "What is the chemical symbol for gold?" is close in meaning to "What's the
+    # chemical symbol for iron?" (a quiz sheet answered it "Ag"), and only its words tell them apart
+    return bool(subject) and similar is not None and similar(question, asked) >= RESTATES_SIMILARITY
 
 
 def _short_answer(cell: str) -> bool:

@@ -12,9 +12,7 @@ write it when they capitalise it as a name:
 - two or more words, each capitalised ("Maple Street Chess Club", "TideTrack T4"), anywhere, headings included (a
   sentence capitalises only its first word);
 - one word capitalised in the middle of a sentence ("... played for Corrabeg in 2021"), standing alone (not "Farm" of
-  "Green Valley Farm", "Week" of "Lantern Week") or, when it is no word of the model's vocabulary (`is_word`),
-  opening a longer name ("Greenfold" of "..., Greenfold Road"; not "Green" of "Green Valley Farm"), not a word a
-  sentence or a heading would capitalise anyway, nor a
+  "Green Valley Farm", "Week" of "Lantern Week"), not a word a sentence or a heading would capitalise anyway, nor a
   question or function word, a day or a month (a run neither begins nor ends with one), nor a word the passages
   also write in lower case ("boil" beside a kettle's "Boil" preset and a quiz sheet's "water boils at").
 A question with a capital already past its first word is left as it is: its writer said what the names are.
@@ -26,7 +24,7 @@ A question with a capital already past its first word is left as it is: its writ
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from rag import answer_match as am
 
@@ -42,10 +40,9 @@ _COMMON = am.FILLER | am.QUESTION_WORDS | _CALENDAR | frozenset({
 })
 
 
-def recased(question: str, texts: Sequence[str], is_word: Callable[[str], bool] | None = None) -> str:
+def recased(question: str, texts: Sequence[str]) -> str:
     """`question` with the runs of its words that `texts` write as names written their way (see the module
-    docstring); `question` itself when it capitalises a word past its first, or nothing matches. `is_word`: whether a
-    lower-case word is one of the model's vocabulary (one token), for a word opening a longer name."""
+    docstring); `question` itself when it capitalises a word past its first, or nothing matches."""
     words = list(_WORD.finditer(question))
     if len(words) < 2 or any(w.group()[:1].isupper() for w in words[1:]):
         return question
@@ -63,7 +60,7 @@ def recased(question: str, texts: Sequence[str], is_word: Callable[[str], bool] 
             if possessive:  # "brackwater town's": the documents write "Brackwater Town"
                 e -= 2
                 phrase = phrase[:-2]
-            spelt = _as_name(phrase, joined, n, is_word)
+            spelt = _as_name(phrase, joined, n)
             if spelt is not None:
                 out = out[:s] + spelt + out[e:]  # same length: later offsets still hold
                 i += n
@@ -79,7 +76,7 @@ def _written_lower(word: str, text: str) -> bool:
     return lower.search(text) is not None
 
 
-def _as_name(phrase: str, text: str, n_words: int, is_word: Callable[[str], bool] | None = None) -> str | None:
+def _as_name(phrase: str, text: str, n_words: int) -> str | None:
     """How `text` spells `phrase` as a name (the same words, same length, capitalised as the module docstring says),
     or None."""
     pattern = re.compile(r"(?<![\w'’-])" + r"\s+".join(re.escape(w) for w in phrase.split()) + r"(?![\w'’-])",
@@ -97,21 +94,11 @@ def _as_name(phrase: str, text: str, n_words: int, is_word: Callable[[str], bool
         capitals = sum(w[:1].isupper() for w in words)
         if n_words >= 2 and capitals >= 2:
             return spelt
-        opens = is_word is not None and not is_word(phrase.lower()) and _opens_name(text, m.start(), m.end())
-        if n_words == 1 and not _alone(text, m.start(), m.end()) and not opens:
+        if n_words == 1 and not _alone(text, m.start(), m.end()):
             continue  # one word of a longer name: "Farm" of "Green Valley Farm" is no name of its own
         if _mid_sentence(text, m.start()) or (n_words >= 2 and words[0].isupper()):  # "in Corrabeg", "CHEM 204"
             return spelt
     return None
-
-
-def _opens_name(text: str, start: int, end: int) -> bool:
-    """Whether the word at text[start:end] opens a longer name: a capitalised word after it, none before ("Greenfold"
-    of "St Bede's Church Hall, Greenfold Road": what the user calls "greenfold" food bank)."""
-    before = re.search(r"(\S+)[ \t]+$", text[max(0, start - 40):start])
-    after = re.match(r"[ \t]+(\S+)", text[end:end + 40])
-    return (after is not None and after.group(1)[:1].isupper()
-            and (before is None or not before.group(1).rstrip(",;:")[:1].isupper() or before.group(1)[-1:] in ",;:"))
 
 
 def _alone(text: str, start: int, end: int) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.evidence import heading_words, question_terms
-from rag.quote import asked_kind, quote
+from rag.quote import answered_in_place, asked_kind, quote
 from rag.types import Passage
 
 HANDBOOK = (
@@ -356,6 +356,9 @@ def test_a_question_the_document_asks_in_other_words_is_answered_given_closeness
     assert quote(everest, books, question_terms(everest), heading_words(books), similar) is None
     orwell = "Who was the author of Animal Farm?"  # a name the row does not hold is never restated
     assert quote(orwell, books, question_terms(orwell), heading_words(books), similar) is None
+    quiz = _passage(QUIZ, "quiz")  # naming nothing, only word for word: gold's "Ag" is no answer for iron
+    iron = "What's the chemical symbol for iron?"
+    assert answered_in_place(iron, quiz, question_terms(iron), similar) is None
 
 
 def test_an_faq_answers_the_question_it_restates_and_no_other():

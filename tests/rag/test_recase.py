@@ -14,7 +14,6 @@ DOCS = [
     "Days off. You may work from home three days per week. Week one starts on Monday. Who sang at Lantern Week?",
     "Barn Hall, Green Valley Farm. The farm sells eggs. The market opens on Saturday.",
     "Presets: 40 °C, 70 °C, 95 °C and Boil. At sea level, water boils at 100 degrees Celsius.",
-    "GREENFOLD FOOD BANK — VOLUNTEER ROTA\nSt Bede's Church Hall, Greenfold Road, Dunmore",
 ]
 
 
@@ -45,18 +44,6 @@ def test_names_are_spelt_as_the_documents_spell_them(question, expected):
 ])
 def test_words_the_documents_do_not_write_as_names_stay_as_typed(question):
     assert recased(question, DOCS) == question
-
-
-def test_a_word_opening_a_longer_name_is_a_name_unless_it_is_a_word_of_the_vocabulary():
-    """The food bank's rota writes "GREENFOLD FOOD BANK" and "Greenfold Road": "greenfold", no word of the model's
-    vocabulary (a stand-in: a short list of words), is the user's name for it; "green", opening "Green Valley Farm",
-    is a word. Without a vocabulary, no word opening a longer name is taken for a name."""
-    vocabulary = {"green", "valley", "farm", "church", "hall", "food", "bank", "road"}
-    is_word = vocabulary.__contains__
-    assert recased("how many food parcels did greenfold give out", DOCS, is_word) == (
-        "how many food parcels did Greenfold give out")
-    assert recased("how many food parcels did greenfold give out", DOCS) == "how many food parcels did greenfold give out"
-    assert recased("what colour is green tea", DOCS, is_word) == "what colour is green tea"
 
 
 def test_a_question_that_capitalises_a_name_keeps_its_own_spelling():
