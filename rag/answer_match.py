@@ -158,6 +158,7 @@ PROPER_ADJECTIVES = frozenset({
     "urdu", "bengali", "turkish", "polish", "swedish", "norwegian", "danish", "finnish", "welsh", "irish",
     "gaelic", "hebrew", "swahili", "esperanto",
 })
+PARENTHESES = re.compile(r"\s*\([^)]*\)")  # " (chosen by you)": an aside
 NAME_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
 
 

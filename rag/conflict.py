@@ -36,7 +36,7 @@ from rag import evidence as ev
 from rag.config import Config
 from rag.evidence import Reading, answer_confidence, is_ret_generation, logistic
 from rag.generators.base import Generator
-from rag.locate import similarity
+from rag.locate import remembered, similarity
 from rag.types import Conflict, Generation, Passage
 
 __all__ = [
@@ -173,7 +173,7 @@ class ConflictChecker:
         return ev.quoted_readings(question, passages, range(len(passages)),
                                   ev.load_calibration(self.full_cfg.conflict.evidence_calibration or None),
                                   ev.question_terms(question),
-                                  similarity(self.embedder.embed) if self.embedder is not None else None)
+                                  similarity(remembered(self.embedder.embed)) if self.embedder is not None else None)
 
     def read_passage_answer(self, question: str, passage: Passage, generated: str) -> Reading:
         return ev.make_reading(question, ev.focus(passage, ev.question_terms(question)), generated)

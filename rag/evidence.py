@@ -496,21 +496,30 @@ def _names_the_one_asked(question: str, answer: str) -> bool:
     ...'; not '... a play about two lovers in Verona'; "... what language will she mostly hear spoken there?": "My
     colleague is likely to hear spoken in Portuguese", where a chatty question's words are few in any answer)."""
     kind = asked_kind(question)
-    which = _WHICH_KIND.search(question)
-    if kind not in ("person", "place") and (kind is not None or which is None):
+    which = _WHICH_KIND.search(question) if kind is None else None
+    if kind not in ("person", "place") and which is None:
         return False
     asked = set(am.tokens(question))
     clause = am.first_clause(answer)
+    if which is not None:
+        return _names_one_of_kind(which.group().split()[-1].lower(), clause, asked)
+    return any(len(new) >= (2 if kind == "person" else 1) for new, _ in _new_name_runs(clause, asked))
+
+
+def _new_name_runs(clause: str, asked: set[str]) -> list[tuple[list[str], list[str]]]:
+    """Each run of capitalised words in `clause`, with those of its words that are names the question does not hold."""
     named = set(_names(clause))
     runs = [m.group().split() for m in am.NAME_RUN.finditer(clause)]
-    new = [[w for w in run if w in named and am.fold(w) not in asked] for run in runs]
-    if kind is None and which is not None:  # the name must be one of the kind asked: "Pacific Ocean" for "which
-        noun = which.group().split()[-1].lower()  # ocean", a language for "what language", not "South America"
-        if noun in ("language", "languages"):
-            return any(w.lower() in am.PROPER_ADJECTIVES for w in _WORD.findall(clause) if am.fold(w) not in asked)
-        return any(words and any(am.present_in(w.lower(), {noun}, forms=True) for w in run)
-                   for words, run in zip(new, runs))
-    return any(len(words) >= (2 if kind == "person" else 1) for words in new)
+    return [([w for w in run if w in named and am.fold(w) not in asked], run) for run in runs]
+
+
+def _names_one_of_kind(noun: str, clause: str, asked: set[str]) -> bool:
+    """`clause` names a new thing of the kind asked: "Pacific Ocean" for "which ocean", a language for "what
+    language", not "South America"."""
+    if noun in ("language", "languages"):
+        return any(w.lower() in am.PROPER_ADJECTIVES for w in _WORD.findall(clause) if am.fold(w) not in asked)
+    return any(new and any(am.present_in(w.lower(), {noun}, forms=True) for w in run)
+               for new, run in _new_name_runs(clause, asked))
 
 
 def _on_question(terms: dict[str, float], answer: str) -> float:
@@ -878,10 +887,10 @@ def beside_their_document(passages: Sequence[Passage]) -> list[Passage]:
 
 def _plan(cfg: Config, question: str, passages: Sequence[Passage],
           calib: dict[str, Any]) -> tuple[list[Passage], list[dict[str, float]], list[bool]]:
-    """The passages as the model would read them (focused, beside their document's others), their features before
+    """The passages (already `beside_their_document`) as the model would read them (focused), their features before
     reading, and whether each could answer at all (`reachable` >= the threshold)."""
     terms = question_terms(question)
-    focused = [focus(p, terms) for p in beside_their_document(passages[: cfg.conflict.max_passages])]
+    focused = [focus(p, terms) for p in passages[: cfg.conflict.max_passages]]
     before = [passage_features(terms, p) for p in focused]
     return focused, before, [reachable(calib["answers"], f) >= calib["answers_threshold"] for f in before]
 
@@ -890,7 +899,7 @@ def readable(cfg: Config, question: str, passages: Sequence[Passage]) -> int:
     """How many of `passages` could answer `question` whatever the model reads in them (no model call): the
     index's own say in whether retrieval can help (rag/decide.py, adaptive mode)."""
     calib = load_calibration(cfg.conflict.evidence_calibration or None)
-    return sum(_plan(cfg, question, passages, calib)[2])
+    return sum(_plan(cfg, question, beside_their_document(passages), calib)[2])
 
 
 def asks_nothing(question: str) -> bool:
@@ -908,7 +917,7 @@ def topical(cfg: Config, question: str, passages: Sequence[Passage], embed: Call
     if asks_nothing(question):
         return 0
     calib = load_calibration(cfg.conflict.evidence_calibration or None)
-    focused, _, could = _plan(cfg, question, passages, calib)
+    focused, _, could = _plan(cfg, question, beside_their_document(passages), calib)
     threshold = calib.get("topic_threshold")
     chosen = [p for p, c in zip(focused, could) if c]
     if threshold is None or not chosen:

@@ -57,7 +57,6 @@ _NAME = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:of\s+|de\s+|van\s+|von\s+)?[A-Z][\
 _WORDS = re.compile(r"[\w'’.-]+")
 _COPULA = re.compile(r"\s(?:is|are|was|were|became|becomes|remains)\s", re.IGNORECASE)
 _RELATIVE = re.compile(r"^\s*(?:where|which|who|whom|whose|when|that|while)\b", re.IGNORECASE)
-_PARENTHESES = re.compile(r"\s*\([^)]*\)")
 _CLAUSE = re.compile(r",\s(?!\d)|;\s|\s[–—-]\s")
 _MARKUP = re.compile(r"\*\*|__|`|(?<!\w)\*(?=\w)|(?<=\w)\*(?!\w)")
 _FAQ_QUESTION = re.compile(r"^\s*(?:Q|Question)\s*[:.)]\s*(?P<q>.+\?)\s*$", re.IGNORECASE)
@@ -282,7 +281,7 @@ def _copular_value(sentence: str, predicate: list[str], known: set[str], subject
     naming the question's `subject` is not its value: "Stu Grimson is a Canadian ice hockey player" answers "What
     sport does Stu Grimson play?" with "a Canadian ice hockey player". "" when no "is" has the question's words
     on one side only."""
-    text = _PARENTHESES.sub("", sentence)
+    text = am.PARENTHESES.sub("", sentence)
     best: tuple[float, str] | None = None
     for m in _COPULA.finditer(text):
         parts = _CLAUSE.split(text[: m.start()])

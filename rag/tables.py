@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from rag import answer_match as am
 
-_PARENTHESES = re.compile(r"\([^)]*\)")
 _SEPARATOR = " | "
 _ASKS_LENGTH = re.compile(r"\bhow (?:high|tall|far|deep|wide)\b|\b(?:height|distance|depth|width)\b", re.IGNORECASE)
 _ASKS_WEIGHT = re.compile(r"\bhow heavy\b|\bweigh(?:s|t)?\b", re.IGNORECASE)
@@ -75,9 +75,10 @@ def _holds_value(cell: str) -> bool:
 
 
 def _label_words(label: str) -> list[str]:
-    return [w for w in am.tokens(_PARENTHESES.sub(" ", label)) if w not in am.FILLER and not w.isdigit()]
+    return [w for w in am.tokens(am.PARENTHESES.sub(" ", label)) if w not in am.FILLER and not w.isdigit()]
 
 
+@lru_cache(maxsize=256)  # asked of the same passage by several steps of one answer
 def named_row(question: str, text: str) -> Row | None:
     """The row of `text` whose label the question names (see the module docstring), or None."""
     asked = set(am.tokens(question))
