@@ -17,7 +17,7 @@ rag/evidence_calibration.json, fitted on the dev split of the workloads by
   not "Project Selstead", though both say "Project"); `predicate`: the share of the other question words
   ("bank", "birthday"): a passage about the right company that never mentions its bank does not answer;
 - `grounded`: the share of the reading's answer words (minus the words it repeats from the question) that are
-  written in the passage; an entity the passage never mentions is memory talking;
+  written in the passage or its title (the model reads both); an entity the passage never mentions is memory talking;
 - `near`: the answer stands in the same or the next sentence as a question word other than the subject
   ("led by" near "Project Selstead"), rather than anywhere in a long passage;
 - `on_question`: the share of the question's other words ("calling code") the reading itself uses: a reading
@@ -300,7 +300,7 @@ def reading_features(question: str, terms: dict[str, float], passage: Passage, a
     if am.is_polar_question(question):
         grounded = float(not unknown and am.polarity(answer) is not None)
     else:
-        grounded = 0.0 if unknown else _token_recall(core, passage.text)
+        grounded = 0.0 if unknown else _token_recall(core, f"{passage.title}\n{passage.text}")
     return {
         **passage_features(terms, passage),
         "names_document": float(_names_document(core, passage)),
