@@ -473,9 +473,11 @@ def answers_the_question(question: str, answer: str) -> bool:
     answers "What is Franz Seitz Sr.'s occupation?". Nor does a value of another kind than asked
     (`answer_match.fits_question`): "The pool opens on Sundays" does not say at what time. A value in the unit asked
     needs only a quarter of those words ("water boils at approximately 100°C" for "at sea level, what temperature does
-    water boil at in celsius?")."""
+    water boil at in celsius?"). A "who" question needs a name (`_names_anyone`)."""
     if am.repeats_question(question, answer) or not am.fits_question(question, answer):
         return False
+    if asked_kind(question) == "person" and not _names_anyone(question, answer):
+        return False  # "Who is the head chef at the Marrowgate Hotel?": "not the head chef of the restaurant"
     if len(am.tokens(am.first_clause(answer))) <= 4:
         return True
     terms = {w: v for w, v in question_terms(question).items() if w not in am.KIND_WORDS}
@@ -504,6 +506,17 @@ def _names_the_one_asked(question: str, answer: str) -> bool:
     if which is not None:
         return _names_one_of_kind(which.group().split()[-1].lower(), clause, asked)
     return any(len(new) >= (2 if kind == "person" else 1) for new, _ in _new_name_runs(clause, asked))
+
+
+_NO_ONE = frozenset({"i", "not", "no", "yes", "you", "we", "my", "our", "your", "here", "one", "someone", "nobody"})
+
+
+def _names_anyone(question: str, answer: str) -> bool:
+    """Whether an answer's first clause holds a capitalised word the question does not ("Jane Austen", "Chef
+    Annika Vole", "Apple"), where a "who" question's answer names its person: a description of a role ("the head
+    chef of the hotel") names no one."""
+    asked = set(am.tokens(question)) | am.FILLER | _NO_ONE
+    return any(w[:1].isupper() and am.fold(w) not in asked for w in _WORD.findall(am.first_clause(answer)))
 
 
 def _new_name_runs(clause: str, asked: set[str]) -> list[tuple[list[str], list[str]]]:

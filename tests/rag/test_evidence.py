@@ -568,6 +568,17 @@ def test_a_who_question_is_answered_by_a_full_name_in_other_words():
     assert answers_the_question("Where is the Eiffel Tower?", "The Eiffel Tower is a famous landmark located in Paris")
 
 
+def test_a_who_question_is_not_answered_by_a_role():
+    """Memory's "not the head chef of the restaurant" uses the question's words but names no one; "Shakespeare"
+    opening its sentence does."""
+    q = "who is the head chef at the marrowgate hotel"
+    assert not answers_the_question(q, "not the head chef of the restaurant")
+    assert not answers_the_question(q, "The head chef at the marrowgate hotel is the head chef of the hotel")
+    assert answers_the_question(q, "The head chef at the marrowgate hotel is Chef Annika Vole")
+    assert answers_the_question("Who wrote Hamlet?", "Shakespeare wrote Hamlet.")
+    assert answers_the_question("Who makes the iPhone?", "Apple")
+
+
 def test_a_which_kind_question_is_answered_by_a_name_of_that_kind():
     """A chatty question's words are few in any answer; "which ocean" is answered by a name holding "Ocean", "what
     language" by a language, and neither by another name ("South America")."""
