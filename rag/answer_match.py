@@ -340,14 +340,33 @@ def is_social(text: str) -> bool:
     return bool(words) and all(w in _SOCIAL for w in words)
 
 
+_TEXT_TASK = re.compile(r"^\s*(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?|please\s+)?(?:re-?write|rephrase|reword|"
+                        r"paraphrase|summari[sz]e|translate|proofread|correct|fix|shorten|simplify|polish|make)\b",
+                        re.IGNORECASE)
+_QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|‘[^’]*’|(?<!\w)'[^']+'(?!\w)")
+_MATERIAL_AFTER = re.compile(r"[:?]\s+\S")
+
+
+def request_words(question: str) -> str:
+    """A request's own words: a task on text it gives ("Rewrite this politely: Hi Tom, can't make Friday", 'Can you
+    make this sound more polite? "Send me the report now."') without that text, whose names and "me" are the
+    material's, not a subject of the user's. Any other question is its own words."""
+    if not _TEXT_TASK.match(question):
+        return question
+    own = _QUOTED.sub(" ", question)
+    material = _MATERIAL_AFTER.search(own)
+    return (own[:material.start() + 1] if material else own).strip()
+
+
 def about_the_user(question: str) -> bool:
     """Whether a question asks about the user's own affairs, in the first person ("which day do they empty the
     brown bins on our road", "what number do I text to let the coordinator know?", "how much council tax will I
     be paying for the marsh lane flat"): facts the model's memory cannot hold, whatever the question names. Not
-    a task ("give me another word for tired", "write me a birthday message for my sister": not questions), not
+    a task ("give me another word for tired", "write me a birthday message for my sister": not questions; "Could you
+    rephrase this for my boss? I can't come in on Monday": text to work on), not
     "our solar system", and not general advice asked in the first person ("How do I boil an egg?", "What
     should we pack for a day hike?") unless it speaks of something the user has ("How do I reset my router?")."""
-    if not is_question(question):
+    if not is_question(question) or request_words(question) != question.strip():  # a task on text it gives
         return False
     words = _EVERYONE_S.sub(" ", question)
     if _ADVICE.match(words) and not re.search(r"\b(?:my|our|ours|mine)\b", words, re.IGNORECASE):

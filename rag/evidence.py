@@ -399,8 +399,9 @@ def familiar_subject(count_tokens: Callable[[str], int], question: str) -> bool:
 
 def names_a_subject(question: str) -> bool:
     """Whether the question asks about something by name (a capitalised word after the first: "Nigeria",
-    "Project Selstead"), which documents could hold; greetings, sums and word tasks name nothing."""
-    return bool(_names(question))
+    "Project Selstead"), which documents could hold; greetings, sums and word tasks name nothing, nor does the text a
+    task gives to work on (`answer_match.request_words`: "Rewrite this politely: Hi Tom, ...")."""
+    return bool(_names(am.request_words(question)))
 
 
 def looks_something_up(question: str) -> bool:

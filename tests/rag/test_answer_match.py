@@ -276,9 +276,22 @@ def test_a_length_of_time_and_a_distance_are_not_compared():
     ("write me a short birthday message for my sister, she's turning 30 on saturday", False),
     ("Thanks, that helps me a lot!", False),
     ("How many days are there in a week?", False),
+    ("Could you rephrase this for my boss? I can't come in on Monday because my car broke down.", False),  # material
 ])
 def test_a_question_about_the_user_s_own_affairs(question, personal):
     assert answers.about_the_user(question) is personal
+
+
+@pytest.mark.parametrize(("request_text", "own"), [
+    ('Can you make this sound more polite? "Send me the report now."', "Can you make this sound more polite?"),
+    ("Rewrite this more formally: Hey Tom, can't make Friday", "Rewrite this more formally:"),
+    ("Translate 'Good morning, Tom' into French", "Translate   into French"),
+    ("Rewrite this politely: 'hey, can't make it tmrw'", "Rewrite this politely:"),
+    ("Summarise the Quorvane board minutes", "Summarise the Quorvane board minutes"),  # names what to summarise
+    ("Who wrote 'Pride and Prejudice'?", "Who wrote 'Pride and Prejudice'?"),  # not a task: the quote is its subject
+])
+def test_a_task_s_own_words_leave_out_the_text_it_gives(request_text, own):
+    assert answers.request_words(request_text) == own
 
 
 @pytest.mark.parametrize(("text", "part"), [
