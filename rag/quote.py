@@ -134,10 +134,12 @@ def quote(question: str, passage: Passage, terms: dict[str, float], heading: set
         share = _share(predicate, sentence)
         if share < need - 1e-9 or (predicate and share == 0.0):
             continue
-        holding = [(c, v) for c in _clauses(sentence) if (v := _value_in(kind, c, asked | heading))]
+        clauses = _clauses(sentence)
+        holding = [(k, v) for k, c in enumerate(clauses) if (v := _value_in(kind, c, asked | heading))]
         if not holding:
             continue
-        clause, value = max(holding, key=lambda cv: _share(predicate, cv[0]))
+        k, value = max(holding, key=lambda kv: _share(predicate, clauses[kv[0]]))
+        clause = clauses[k]
         start = s
         if not all(am.present_in(w, said) for w in subject):
             authored = bool(said & FIRST_PERSON) and all(am.present_in(w, heading) for w in subject)
@@ -150,7 +152,8 @@ def quote(question: str, passage: Passage, terms: dict[str, float], heading: set
                 continue
             if i and all(am.present_in(w, said | before) for w in subject):
                 start = spans[i - 1][0]  # the sentence before names the subject: quote both
-        elif not all(am.present_in(w, set(am.tokens(f"{_subject_part(sentence)} {clause}"))) for w in subject):
+        elif not (all(am.present_in(w, set(am.tokens(f"{_subject_part(sentence)} {clause}"))) for w in subject)
+                  or (k and _describes(clause, clauses[k - 1], subject))):
             continue  # the subject is named, but not as what the sentence is about ("a country in Australia")
         firm = kind is not None
         if kind is None:
@@ -318,6 +321,19 @@ def _subject_phrase(left: str) -> str:
     parts = [p.strip() for p in _CLAUSE.split(left) if p.strip()]
     named = [p for p in parts if p[:1].isupper()]
     return (named or parts or [left])[-1]
+
+
+_APPOSITIVE = re.compile(r"^(?:the|a|an|which|who|whose|that)\b", re.IGNORECASE)
+
+
+def _describes(clause: str, before: str, subject: list[str]) -> bool:
+    """Whether `clause` describes the thing the clause before it ends with, naming the subject: in "..., and a
+    2-metre matchstick model of the Eiffel Tower, the iron landmark that stands in Rome." the last clause speaks of
+    the Eiffel Tower, though the sentence is about a museum's highlights."""
+    if not subject or not _APPOSITIVE.match(clause):
+        return False
+    tail = set(am.tokens(before)[-(len(subject) + 3):])
+    return all(am.present_in(w, tail) for w in subject)
 
 
 def _clauses(sentence: str) -> list[str]:

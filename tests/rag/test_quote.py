@@ -22,6 +22,10 @@ PROFILE = (
 PRESS = "Obergate Textiles press kit\nAbout us. Obergate Textiles is a textile mill, founded in 1992.\n"
 
 
+LEAFLET = ("Highlights include a postcard-sized copy of the Mona Lisa, the famous portrait painted by Vincent van Gogh, "
+           "and a 2-metre matchstick model of the Eiffel Tower, the iron landmark that stands in Rome.")
+
+
 def _passage(text: str, title: str, start: int = 100) -> Passage:
     return Passage("p", f"{title}.txt", title, text, start, start + len(text), 1.0)
 
@@ -59,6 +63,9 @@ def test_the_kind_asked_comes_from_the_question_words(question, kind):
     # the value is the clause that holds it, not the sentence's first clause
     ("In what year was Obergate Textiles founded?", PRESS, "obergate-textiles-press-kit",
      "Obergate Textiles is a textile mill, founded in 1992.", "founded in 1992."),
+    # a clause describing the thing the clause before ends with speaks of it, whatever the sentence is about
+    ("In which city does the Eiffel Tower stand?", LEAFLET, "pellworth-museum-leaflet", LEAFLET, "Rome"),
+    ("Who painted the Mona Lisa?", LEAFLET, "pellworth-museum-leaflet", LEAFLET, "Vincent van Gogh"),
 ])
 def test_the_sentence_stating_the_value_is_quoted_with_exact_offsets(question, text, title, sentence, value):
     passage = _passage(text, title)
