@@ -421,7 +421,7 @@ def memory_usable(question: str, memory_answer: str, confidence: float, threshol
     this politely: ...") is the model's own business when no passage answers it: it answers, however many of its
     words the passages share ("Thanks to everyone who played" is no reason to decline a thank-you; a blind
     workload's greetings and word tasks were declined that way), unless it counts in one unit and memory in another
-    ("how many days will the lentil soup keep": "24 hours").
+    ("how many days will the lentil soup keep": "24 hours") or a "who" question is answered by no name.
     A question about a named subject is answered from memory only when the model is confident and its
     answer addresses what was asked; otherwise the honest answer is that nothing was found. When the user's
     documents name that subject yet none of them answers (`subject_in_documents`: "the birthday of the chief
@@ -442,8 +442,8 @@ def memory_usable(question: str, memory_answer: str, confidence: float, threshol
     """
     if am.is_unknown(memory_answer):
         return False
-    if not looks_something_up(question):
-        return am.counts_the_unit_asked(question, memory_answer)  # "24 hours" is no count of days
+    if not looks_something_up(question):  # "24 hours" is no count of days; a "who" is answered by a name
+        return am.counts_the_unit_asked(question, memory_answer) and _names_whom_asked(question, memory_answer)
     if am.asked_unit(question) in am.LOCAL_UNITS and unfamiliar_threshold is not None:
         familiar, unfamiliar = False, True
     if familiar and familiar_threshold is not None and not unfamiliar:
@@ -474,11 +474,11 @@ def answers_the_question(question: str, answer: str) -> bool:
     answers "What is Franz Seitz Sr.'s occupation?". Nor does a value of another kind than asked
     (`answer_match.fits_question`): "The pool opens on Sundays" does not say at what time. A value in the unit asked
     needs only a quarter of those words ("water boils at approximately 100°C" for "at sea level, what temperature does
-    water boil at in celsius?"). A "who" question needs a name (`_names_anyone`)."""
+    water boil at in celsius?"). A "who" question needs a name (`_names_whom_asked`)."""
     if am.repeats_question(question, answer) or not am.fits_question(question, answer):
         return False
-    if asked_kind(question) == "person" and not _names_anyone(question, answer):
-        return False  # "Who is the head chef at the Marrowgate Hotel?": "not the head chef of the restaurant"
+    if not _names_whom_asked(question, answer):
+        return False
     if len(am.tokens(am.first_clause(answer))) <= 4:
         return True
     terms = {w: v for w, v in question_terms(question).items() if w not in am.KIND_WORDS}
@@ -512,10 +512,12 @@ def _names_the_one_asked(question: str, answer: str) -> bool:
 _NO_ONE = frozenset({"i", "not", "no", "yes", "you", "we", "my", "our", "your", "here", "one", "someone", "nobody"})
 
 
-def _names_anyone(question: str, answer: str) -> bool:
-    """Whether an answer's first clause holds a capitalised word the question does not ("Jane Austen", "Chef
-    Annika Vole", "Apple"), where a "who" question's answer names its person: a description of a role ("the head
-    chef of the hotel") names no one."""
+def _names_whom_asked(question: str, answer: str) -> bool:
+    """False for a "who" question whose answer's first clause holds no capitalised word the question does not
+    ("Jane Austen", "Chef Annika Vole", "Apple"): a description of a role names no one ("who is the head chef at the
+    marrowgate hotel": "not the head chef of the restaurant"). True for any other question."""
+    if asked_kind(question) != "person":
+        return True
     asked = set(am.tokens(question)) | am.FILLER | _NO_ONE
     return any(w[:1].isupper() and am.fold(w) not in asked for w in _WORD.findall(am.first_clause(answer)))
 

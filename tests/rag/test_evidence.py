@@ -542,6 +542,10 @@ def test_memory_about_the_user_s_own_affairs_must_be_confident():
     assert memory_usable(general, "Seven days", 0.2, 0.55)
     assert not memory_usable(personal, "Monday", 0.2, 0.55)
     assert memory_usable(personal, "Monday", 0.8, 0.55)
+    # naming nothing, a "who" question is still answered by a name, not by a role
+    chef = "who is the head chef at the marrowgate hotel"
+    assert not memory_usable(chef, "not the head chef of the restaurant", 0.57, 0.55)
+    assert memory_usable("who painted the mona lisa", "Leonardo da Vinci", 0.57, 0.55)
 
 
 def test_a_reading_of_a_value_in_the_unit_asked_and_in_its_passage_is_not_outranked():
