@@ -150,9 +150,12 @@ def locate(question: str, passages: Sequence[Passage], embed: Callable[[Sequence
     if not found:
         return None
     texts = [_MARKUP.sub("", passages[n].text[s:e]) for n, (s, e), _ in found]
-    vecs = embed([asking(question, terms), *texts])
-    sims = vecs[1:] @ vecs[0]
+    vecs = embed([asking(question, terms), question, *texts])
     names = {w for w, v in terms.items() if v > 1.0}
+    # a row keyed by the code asked ("E07: battery overheat.") is compared with the question that says the code:
+    # without it, "My display shows - what does that mean?" is close to nothing
+    sims = np.array([float(v @ vecs[1]) if keyed_by(text, names) else float(v @ vecs[0])
+                     for v, text in zip(vecs[2:], texts)])
     predicate = predicate_words(terms)
     keyed = [i for i, text in enumerate(texts) if sims[i] >= threshold - KEYED_MARGIN
              and (keyed_by(text, names) or says_every_word(text, predicate))]

@@ -186,6 +186,12 @@ def test_a_row_keyed_by_the_code_asked_about_answers_below_the_threshold():
     assert got is not None and got.passage.text.startswith("E4 |") and got.value.startswith("Wi-Fi pairing failed")
     assert found("My Kettlewave kettle is showing E7 on the handle. What does that mean?", manual,
                  threshold=0.45) is None
+    # a list of codes, compared with the question that says the code (without it, nothing is close in meaning)
+    codes = passage("t", "Display error codes\n\n- E03: speed sensor error. Check the spoke magnet.\n"
+                    "- E07: battery overheat. Stop riding and let the battery cool for at least 30 minutes.",
+                    "Kalvani Cycles Tarn 7 — Owner's Manual")
+    got = found("My Kalvani Tarn 7 display shows E07 - what does that mean?", codes, threshold=0.45)
+    assert got is not None and got.value.startswith("battery overheat")
 
 
 def test_a_line_saying_every_word_of_the_question_answers_below_the_threshold():
