@@ -47,8 +47,9 @@ from rag.types import Passage
 LIGHT_VERBS = frozenset({"use", "uses", "used", "using", "have", "get", "gets", "got"})
 PRONOUNS = frozenset({"it", "its", "they", "their", "he", "his", "she", "her", "this", "these", "there"})
 # a document's author speaking of itself: in a food bank's rota titled by its name, "we gave out 312 food parcels"
-# is the food bank's statement
-FIRST_PERSON = frozenset({"we", "our", "us", "ours"})
+# is the food bank's statement, and in a lecturer's email headed "CHEM 204 final exam arrangements", "I will run a
+# revision session on Monday 8 December" is the course's
+FIRST_PERSON = frozenset({"we", "our", "us", "ours", "i", "my", "me"})
 PREDICATE_SHARE = 0.5  # of the question's other words the sentence must say (at least one)
 _WHO = re.compile(r"^\s*(?:who|whom|whose)\b", re.IGNORECASE)
 _WHERE = re.compile(r"^\s*where\b|^\s*(?:in|at|from|near)?\s*(?:which|what)\s+(?:town|city|village|country|region|"

@@ -402,3 +402,9 @@ def test_a_document_speaking_of_itself_states_what_its_heading_names():
     assert got is not None and got.firm and "312" in got.value
     assert _quote("how many food parcels did Ashby give out in february",
                   _passage(ROTA, "GREENFOLD FOOD BANK — VOLUNTEER ROTA, MARCH 2025")) is None
+    # in the first person singular too: a lecturer's email headed by the course speaks of the course
+    email = "Revision session\nI will run a revision session on Monday 8 December, 15:00–17:00, in Lecture Theatre C.\n"
+    heading = "CHEM 204 final exam arrangements and revision session"
+    got = _quote("When is the CHEM 204 revision session?", _passage(email, heading))
+    assert got is not None and "8 December" in got.value
+    assert _quote("When is the CHEM 305 revision session?", _passage(email, heading)) is None
