@@ -153,8 +153,8 @@ def locate(question: str, passages: Sequence[Passage], embed: Callable[[Sequence
     vecs = embed([asking(question, terms), question, *texts])
     names = {w for w, v in terms.items() if v > 1.0}
     # a row keyed by the code asked ("E07: battery overheat.") is compared with the question that says the code:
-    # without it, "My display shows - what does that mean?" is close to nothing
-    sims = np.array([float(v @ vecs[1]) if keyed_by(text, names) else float(v @ vecs[0])
+    # without it, "My display shows - what does that mean?" is close to nothing (`_coded`)
+    sims = np.array([float(v @ vecs[1]) if _coded(text, names) else float(v @ vecs[0])
                      for v, text in zip(vecs[2:], texts)])
     predicate = predicate_words(terms)
     keyed = [i for i, text in enumerate(texts) if sims[i] >= threshold - KEYED_MARGIN
@@ -171,14 +171,24 @@ def keyed_by(line: str, names: set[str]) -> bool:
     """Whether `line` is a table row or "key: value" line whose key is a name or code the question asks about: the
     row "E4 | Wi-Fi pairing failed | Hold the Keep Warm button ..." is the document's entry for "E4" in "My kettle
     is showing E4, what does that mean?", however its words compare in meaning."""
+    words = am.tokens(_key(line))
+    return bool(words) and all(w in names for w in words)
+
+
+def _key(line: str) -> str:
+    """The key of a table row or "key: value" line ("E4" of "E4 | Wi-Fi pairing failed | ..."), "" for another line."""
     text = _MARKUP.sub("", _BULLET.sub("", line)).strip()
     if "|" in text:
-        key = next((c for c in text.strip("|").split("|") if c.strip()), "")
-    else:
-        m = _ROW.match(text)
-        key = m.group("key") if m is not None else ""
-    words = am.tokens(key)
-    return bool(words) and all(w in names for w in words)
+        return next((c for c in text.strip("|").split("|") if c.strip()), "")
+    m = _ROW.match(text)
+    return m.group("key") if m is not None else ""
+
+
+def _coded(line: str, names: set[str]) -> bool:
+    """A row keyed by a code the question asks about ("E07: battery overheat."): a code means only what its row
+    says, so the row is compared with the whole question, code included. A row keyed by a name ("Ravgate Textiles: a
+    textile mill") is not: the name alone would make it close to any question about that name."""
+    return keyed_by(line, names) and any(c.isdigit() for c in _key(line))
 
 
 def predicate_words(terms: dict[str, float]) -> list[str]:

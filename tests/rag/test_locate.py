@@ -192,6 +192,10 @@ def test_a_row_keyed_by_the_code_asked_about_answers_below_the_threshold():
                     "Kalvani Cycles Tarn 7 — Owner's Manual")
     got = found("My Kalvani Tarn 7 display shows E07 - what does that mean?", codes, threshold=0.45)
     assert got is not None and got.value.startswith("battery overheat")
+    # a row keyed by a name is not: the name alone makes it close to any question about it
+    entry = passage("d", "Ravgate Textiles: a textile mill. Member of the valley business association.",
+                    "Ravgate Textiles")
+    assert found("What is the staff wifi password at Ravgate Textiles?", entry, threshold=0.45) is None
 
 
 def test_a_line_saying_every_word_of_the_question_answers_below_the_threshold():
