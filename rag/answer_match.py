@@ -341,10 +341,11 @@ def is_social(text: str) -> bool:
 
 
 _TEXT_TASK = re.compile(r"^\s*(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?|please\s+)?(?:re-?write|rephrase|reword|"
-                        r"paraphrase|summari[sz]e|translate|proofread|correct|fix|shorten|simplify|polish|make)\b",
+                        r"paraphrase|summari[sz]e|translate|proofread|shorten|simplify|polish|make\s+(?:this|it))\b",
                         re.IGNORECASE)
 _QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|‘[^’]*’|(?<!\w)'[^']+'(?!\w)")
 _MATERIAL_AFTER = re.compile(r"[:?]\s+\S")
+_POINTS_AT_TEXT = re.compile(r"\b(?:this|these|the following|it)\b|:\s*$", re.IGNORECASE)
 
 
 def request_words(question: str) -> str:
@@ -355,6 +356,8 @@ def request_words(question: str) -> str:
         return question
     own = _QUOTED.sub(" ", question)
     material = _MATERIAL_AFTER.search(own)
+    if material is not None and not _POINTS_AT_TEXT.search(own[:material.start() + 1]):
+        material = None  # "Translate my Kettlewave manual? ...": what follows is no text it points at
     return (own[:material.start() + 1] if material else own).strip()
 
 

@@ -289,6 +289,8 @@ def test_a_question_about_the_user_s_own_affairs(question, personal):
     ("Rewrite this politely: 'hey, can't make it tmrw'", "Rewrite this politely:"),
     ("Summarise the Quorvane board minutes", "Summarise the Quorvane board minutes"),  # names what to summarise
     ("Who wrote 'Pride and Prejudice'?", "Who wrote 'Pride and Prejudice'?"),  # not a task: the quote is its subject
+    ("Can you fix my kettle? It shows E4 on the handle", "Can you fix my kettle? It shows E4 on the handle"),
+    ("Summarise the minutes? Quorvane met on Monday", "Summarise the minutes? Quorvane met on Monday"),  # no "this"
 ])
 def test_a_task_s_own_words_leave_out_the_text_it_gives(request_text, own):
     assert answers.request_words(request_text) == own
