@@ -177,7 +177,7 @@ class RecordingIndex:
 
     def add(self, paths, progress=True):
         for p in paths:
-            if "bad" in p.name:
+            if p.name.startswith("bad-"):  # not `"bad" in`: the unique suffix is hex and can read "…bad…"
                 raise ValueError(f"{p.name}: not valid UTF-8; save it as UTF-8 and upload again")
             RecordingIndex.added.append(Path(p))
 
