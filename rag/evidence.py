@@ -64,7 +64,17 @@ from rag.answer_text import STOPS, clean_answer
 from rag.config import Config
 from rag.generators.base import GenerationRequest, Generator
 from rag.generators.common import generate_all, generate_streamed
-from rag.locate import Located, closest_line, headings_before, locate, predicate_words, shown_line, value_kind
+from rag.locate import (
+    Located,
+    asking,
+    closest_line,
+    headings_before,
+    lines,
+    locate,
+    predicate_words,
+    shown_line,
+    value_kind,
+)
 from rag.quote import asked_kind, quote
 from rag.sentences import split_sentences
 from rag.tables import from_another_row, says_named_row
@@ -93,6 +103,9 @@ SECOND_LOOK_CHARS = 160  # a second reading sees about one sentence. Fictional d
 # a second reading had to be fully grounded, which the four document gains are and the two wrong answers not
 ECHO_DOUBT = 0.5  # the share of memory's doubt left by each reading that repeats it (consistent_confidence)
 MIN_ECHOES = 2  # echoes needed before they count
+# how much closer in meaning to the question a line of a passage must be than the line the model's reading took its
+# value from, for the line to answer instead (`with_closer_line`; set by hand, session 17)
+CLOSER_MARGIN = 0.1
 FOCUS_CHARS = 480  # a reading sees at most about this much of its passage (~120 tokens); 300 read as well on
 # 76 dev passages holding the answer (47 right each) for 8% less time: not worth a refit of the calibration
 
@@ -1102,6 +1115,42 @@ def _with_line(question: str, terms: dict[str, float], found: Located, candidate
     readings = list(evidence.readings)
     readings[where] = reading
     return replace(evidence, readings=tuple(readings))
+
+
+def with_closer_line(question: str, passages: Sequence[Passage], evidence: Evidence,
+                     embed: Callable[[Sequence[str]], Any], calibration: dict[str, Any] | None = None) -> Evidence:
+    """`evidence` with a model reading replaced by a line of its own passage when the question asks for a value (a
+    date, a number, a price: rag/locate.py `value_kind`, answer_match.asked_unit) and the reading's value stands on a
+    line much further in meaning from the question than the passage's closest line stating another value (`locate`,
+    as `with_located`, by `CLOSER_MARGIN`). The small model takes a value from the wrong line of a passage it reads:
+    "4 minutes" (how long the Kettlewave takes to boil) for how long its keep-warm lasts, two lines below "Press
+    'Keep Warm' and the K2 holds your chosen temperature for up to 30 minutes, then switches off by itself"."""
+    calib = calibration or load_calibration()
+    threshold = calib.get("locate_threshold")
+    if threshold is None or not (value_kind(question) in ("date", "number") or am.asked_unit(question)):
+        return evidence
+    terms = question_terms(question)
+    for i, r in enumerate(evidence.readings):
+        if not r.answers or r.quoted or i >= len(passages):
+            continue
+        passage = passages[i]
+        found = locate(question, [passage], embed, terms, [heading_words(passage)], float(threshold))
+        if found is None or am.values_agree(found.value, r.answer, question) is not False:
+            continue
+        own = [passage.text[s:e] for s, e in lines(passage) if _states_value(passage.text[s:e], r.answer)]
+        vecs = embed([asking(question, terms), *own])
+        nearest = max((float(v @ vecs[0]) for v in vecs[1:]), default=0.0)
+        if found.similarity - nearest >= CLOSER_MARGIN:
+            evidence = _with_line(question, terms, found, [passage], [i], evidence)
+    return evidence
+
+
+def _states_value(line: str, answer: str) -> bool:
+    """Whether `line` says the value of `answer`: its numbers, or its words when it has none."""
+    words = am.tokens(answer)
+    numbers = [w for w in words if any(c.isdigit() for c in w)]
+    said = set(am.tokens(line))
+    return bool(numbers or words) and all(am.present_in(w, said) for w in numbers or words)
 
 
 def with_second_value(question: str, passages: Sequence[Passage], evidence: Evidence,

@@ -50,6 +50,7 @@ _WHEN = re.compile(r"\b(?:when|what\s+time|what\s+date|which\s+day|what\s+day)\b
 _ROW = re.compile(r"^\s*(?P<key>[^|:\n]{1,60}?)\s*(?:\||:)\s*(?P<value>.+?)\s*$")
 _BULLET = re.compile(r"^\s*(?:[•\-*–]|\d+[.)])\s+")
 _MARKUP = re.compile(r"\*\*|__|`")
+_FAQ_ANSWER = re.compile(r"^(?:A|Answer)\s*:\s+")  # "A: Press 'Keep Warm' and ..." of a Q/A list
 MIN_LINE_CHARS = 3
 # a row keyed by a name the question asks about (`keyed_by`), or a line saying all its other words
 # (`says_every_word`), answers a little further in meaning than other lines
@@ -299,8 +300,9 @@ def _paragraph_start(text: str, at: int) -> int:
 
 def shown_line(line: str) -> str:
     """The line as an answer shows it: a table row's cells as "key: value", without bullets or markup, and columns
-    aligned with spaces closed up ("Date:              Friday 14 March 2025" as "Date: Friday 14 March 2025")."""
-    text = _MARKUP.sub("", _BULLET.sub("", line)).strip()
+    aligned with spaces closed up ("Date:              Friday 14 March 2025" as "Date: Friday 14 March 2025"), and
+    a question-and-answer list's answer without its "A:"."""
+    text = _FAQ_ANSWER.sub("", _MARKUP.sub("", _BULLET.sub("", line)).strip())
     if "|" in text:
         cells = [c.strip() for c in text.strip("|").split("|") if c.strip()]
         return ": ".join(cells) if len(cells) >= 2 else text

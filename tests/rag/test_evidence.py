@@ -686,3 +686,34 @@ def test_a_reading_s_value_must_stand_in_its_passage_on_the_question_s_subject()
     syllabus = passage("s", "CHEM 204 syllabus\n\nOffice hours\n\nRoom B214, Wednesdays 14:00-16:00")
     assert stated_on_subject(q, make_reading(q, syllabus, "Dr Okonjo holds her office hours in Room B214."))
     assert not stated_on_subject(q, make_reading(q, syllabus, "Dr Okonjo holds her office hours in the library."))
+
+
+FAQ = ('KETTLEWAVE K2 FAQ\n\nQ: How long does it keep water warm?\nA: Press "Keep Warm" and the K2 holds your chosen '
+       "temperature for up to 30 minutes, then switches off by itself.\n\nQ: How long does it take to boil?\nA: A full "
+       "kettle (1.7 litres) boils in about 4 minutes.")
+
+
+def test_a_reading_from_a_line_far_from_the_question_gives_way_to_the_closest_line(embedder):
+    """The small model read the boiling time for how long keep-warm lasts: the line that answers is much closer in
+    meaning to the question, and states another value, so it answers instead. A reading whose value is on that line,
+    or a question asking no value, is left alone."""
+    from dataclasses import replace
+
+    from rag.evidence import with_closer_line
+    from rag.types import Generation
+
+    q = "if I press keep warm on the kettlewave how long will it stay hot before it turns itself off"
+    faq = Passage("f", "kettlewave_faq.txt", "Kettlewave K2 FAQ", FAQ, 0, len(FAQ), 1.0)
+
+    def evidence(question: str, answer: str) -> Evidence:
+        read = replace(make_reading(question, faq, answer), answers=True, probability=0.9)
+        return Evidence(Generation(""), "", 0.0, False, (read,), {})
+
+    wrong = with_closer_line(q, [faq], evidence(q, "4 minutes [1]."), embedder.embed)
+    assert wrong.answering[0].located and "up to 30 minutes" in wrong.answering[0].text
+    assert not wrong.answering[0].text.startswith("A:")
+    right = evidence(q, "Up to 30 minutes [1].")
+    assert with_closer_line(q, [faq], right, embedder.embed) is right
+    what = "What does the Kettlewave K2 do if you press keep warm?"
+    unasked = evidence(what, "It boils in about 4 minutes [1].")
+    assert with_closer_line(what, [faq], unasked, embedder.embed) is unasked
