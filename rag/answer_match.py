@@ -534,10 +534,24 @@ def calendar_days(text: str) -> set[tuple[int, int]]:
     return {(month, day) for month, day in days if 1 <= day <= 31}
 
 
+_PRICE = re.compile(r"[£$€¥₹]\s*(\d[\d,]*(?:\.\d+)?)|(\d[\d,]*(?:\.\d+)?)\s*(?:pounds?|dollars?|euros?)\b",
+                    re.IGNORECASE)
+
+
+def prices(text: str) -> set[float]:
+    """The amounts of money `text` states ("£45", "52 pounds", "€1,200"), as numbers."""
+    return {float((m.group(1) or m.group(2)).replace(",", "")) for m in _PRICE.finditer(text)}
+
+
 def values_agree(a: str, b: str, question: str = "") -> bool | None:
     """True/False when both answers state dates or numbers and they do (not) match; None otherwise. The
     question's own dates and numbers are no answer's values ("2025/26" in "The subscription for 2025/26 is £45"
-    and "... for 2025/26 will be £52")."""
+    and "... for 2025/26 will be £52"), and for a question asking a price, the prices are compared when both state
+    one ("... £45 per bin per year and runs from 1 April 2025" and "... for 2025/26 will be £52" disagree)."""
+    if question and asked_unit(question) == "money":  # the prices, not the years around them
+        pa, pb = prices(a) - prices(question), prices(b) - prices(question)
+        if pa and pb:
+            return bool(pa & pb)
     asked_dates, asked_numbers = values(question) if question else (set(), set())
     da, na = values(a)
     db, nb = values(b)
@@ -622,7 +636,7 @@ _MONEY_WORDS = r"(?:cost|costs|costing|charge|charges|charged|pay|paid|price|pri
                r"ticket|tickets|admission|entry|membership|rent|deposit|subscription|spend)"
 _ASKS_MONEY = re.compile(rf"\bhow much\b.*\b{_MONEY_WORDS}\b|\bwhat (?:will|would|does|did|do)\b.{{0,40}}\bcost\b|"
                          r"\b(?:price|prices|fee|fees|fare|fares|rent|deposit|tuition)\b|"
-                         r"\bwhat(?:'s| is| was| are)? the cost\b", re.IGNORECASE)
+                         r"\bwhat(?:'s| is| was| are)? the cost\b|\bset (?:me|us|you) back\b", re.IGNORECASE)
 _ASKS_EXTENT = re.compile(r"\bhow long\b(?!\s+ago\b)", re.IGNORECASE)
 _ASKS_CLOCK = re.compile(r"\b(?:what|which) time\b(?!\s+(?:of|zone)\b)", re.IGNORECASE)
 _ASKS_TEMPERATURE = re.compile(r"\btemperature\b|\bhow (?:hot|cold|warm)\b", re.IGNORECASE)

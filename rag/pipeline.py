@@ -230,8 +230,9 @@ class Pipeline:
         elif evidence.answering and run.embed is not None:
             with run.stage("locate"):  # a reading that took its value from a line far from the question
                 evidence = ev.with_closer_line(question, found, evidence, run.embed, calibration)
-                if self.cfg.conflict.enabled:  # one document answers: does another state a different value?
-                    evidence = ev.with_second_value(question, found, evidence, run.embed, calibration)
+        if evidence.answering and run.embed is not None and self.cfg.conflict.enabled:
+            with run.stage("locate"):  # one document answers (read or located): does another state a different value?
+                evidence = ev.with_second_value(question, found, evidence, run.embed, calibration)
         answering = evidence.answering
         if not answering:
             if not evidence.memory_confident:
