@@ -49,6 +49,18 @@ def test_the_question_s_own_numbers_are_no_answer_s_values():
     assert answers.values_agree(a, "It is £45 for 2025/26.", q) is True
 
 
+def test_a_question_asking_a_price_compares_the_prices_not_the_dates_around_them():
+    q = "thinking of getting a garden bin permit from the council this year, how much will it set me back"
+    council = "A subscription costs £45 per bin per year and runs from 1 April 2025 to 31 March 2026."
+    minutes = "Cllr Sheikh confirmed the garden waste subscription for 2025/26 will be £52 per bin per year, up from £40."
+    assert answers.asked_unit(q) == "money"
+    assert answers.values_agree(council, minutes) is True  # the years alone
+    assert answers.values_agree(council, minutes, q) is False
+    assert answers.values_agree(council, "45 pounds a year from April 2026", q) is True
+    assert answers.values_agree(council, minutes, "When does the garden waste subscription start?") is True
+    assert answers.prices("€1,200 or 3 euros, not 4 days") == {1200.0, 3.0}
+
+
 def test_values_ignores_text_without_numbers():
     assert answers.values("Paris") == (set(), set())
     assert answers.values_agree("Paris", "1999") is None
