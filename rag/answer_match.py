@@ -538,9 +538,13 @@ _PRICE = re.compile(r"[£$€¥₹]\s*(\d[\d,]*(?:\.\d+)?)|(\d[\d,]*(?:\.\d+)?)\
                     re.IGNORECASE)
 
 
+_FREE = re.compile(r"\bfree\b(?!-)|\bno (?:charge|cost|fee)\b|\bfree of charge\b", re.IGNORECASE)
+
+
 def prices(text: str) -> set[float]:
-    """The amounts of money `text` states ("£45", "52 pounds", "€1,200"), as numbers."""
-    return {float((m.group(1) or m.group(2)).replace(",", "")) for m in _PRICE.finditer(text)}
+    """The amounts of money `text` states ("£45", "52 pounds", "€1,200"; "free" is 0), as numbers."""
+    found = {float((m.group(1) or m.group(2)).replace(",", "")) for m in _PRICE.finditer(text)}
+    return found | {0.0} if _FREE.search(text) else found
 
 
 def values_agree(a: str, b: str, question: str = "") -> bool | None:

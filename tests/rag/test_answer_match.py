@@ -59,6 +59,7 @@ def test_a_question_asking_a_price_compares_the_prices_not_the_dates_around_them
     assert answers.values_agree(council, "45 pounds a year from April 2026", q) is True
     assert answers.values_agree(council, minutes, "When does the garden waste subscription start?") is True
     assert answers.prices("€1,200 or 3 euros, not 4 days") == {1200.0, 3.0}
+    assert answers.prices("Children under 12: free") == {0.0} and answers.prices("free-range eggs") == set()
 
 
 def test_values_ignores_text_without_numbers():
