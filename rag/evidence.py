@@ -65,19 +65,13 @@ from rag.config import Config
 from rag.generators.base import GenerationRequest, Generator
 from rag.generators.common import generate_all, generate_streamed
 from rag.locate import (
-    Located,
-    asking,
     closest_line,
     headings_before,
-    lines,
-    locate,
     predicate_words,
-    shown_line,
-    value_kind,
 )
 from rag.quote import asked_kind, quote
 from rag.sentences import split_sentences
-from rag.tables import from_another_row, says_named_row
+from rag.tables import from_another_row
 from rag.types import Generation, Passage
 
 CALIBRATION_FILE = Path(__file__).with_name("evidence_calibration.json")
@@ -103,9 +97,6 @@ SECOND_LOOK_CHARS = 160  # a second reading sees about one sentence. Fictional d
 # a second reading had to be fully grounded, which the four document gains are and the two wrong answers not
 ECHO_DOUBT = 0.5  # the share of memory's doubt left by each reading that repeats it (consistent_confidence)
 MIN_ECHOES = 2  # echoes needed before they count
-# how much closer in meaning to the question a line of a passage must be than the line the model's reading took its
-# value from, for the line to answer instead (`with_closer_line`; set by hand, session 17)
-CLOSER_MARGIN = 0.1
 FOCUS_CHARS = 480  # a reading sees at most about this much of its passage (~120 tokens); 300 read as well on
 # 76 dev passages holding the answer (47 right each) for 8% less time: not worth a refit of the calibration
 
@@ -126,7 +117,7 @@ class Reading:
     overrides: bool = False  # a quote that stands over the model's reading of its passage (`with_quotes`)
     quotable: bool = False  # the model's reading, kept over a quote of its passage that does not override it: the
     # passage still states the answer in a sentence of its own, so other quotes do not outrank it (`outranked`)
-    located: bool = False  # a line found by meaning after nothing else answered (`with_located`, rag/locate.py);
+    located: bool = False  # a line found by meaning after nothing else answered (rag/located.py `with_located`);
     # `probability` is then its similarity to the question
 
 
@@ -1079,120 +1070,6 @@ def stated_value(unit: str | None, reading: Reading) -> bool:
     a length of time, a phone number, a code), and its passage states that value as written."""
     found = am.unit_value(unit, reading.answer) if unit else ""
     return bool(found) and " ".join(found.split()) in " ".join(reading.passage.text.split())
-
-
-def with_located(question: str, passages: Sequence[Passage], evidence: Evidence,
-                 embed: Callable[[Sequence[str]], Any], calibration: dict[str, Any] | None = None) -> Evidence:
-    """`evidence` with one more answering reading when none answers and memory is unsure: the line of a passage
-    that could answer which is closest in meaning to the question, if close enough (rag/locate.py; the threshold
-    is `locate_threshold` of the evidence calibration). Its text is the line as the document states it (a table
-    row as "key: value"). No model call; evidence that answers, or whose memory is confident, is returned as is."""
-    calib = calibration or load_calibration()
-    threshold = calib.get("locate_threshold")
-    if threshold is None or evidence.answering or evidence.memory_confident:
-        return evidence
-    terms = question_terms(question)
-    could = [i for i, r in enumerate(evidence.readings) if (r.read or r.quoted) and i < len(passages)]
-    candidates = [passages[i] for i in could]
-    found = locate(question, candidates, embed, terms, [heading_words(p) for p in candidates], float(threshold))
-    if found is None:
-        return evidence
-    return _with_line(question, terms, found, candidates, could, evidence)
-
-
-def _with_line(question: str, terms: dict[str, float], found: Located, candidates: Sequence[Passage],
-               indexes: Sequence[int], evidence: Evidence) -> Evidence:
-    """`evidence` with the located line as the answering reading of its passage (candidates[k] is reading
-    indexes[k]): the line as the document states it, its similarity to the question as its probability."""
-    feats = reading_features(question, terms, found.passage, found.value)
-    reading = Reading(found.passage, shown_line(found.passage.text), found.value, feats, round(found.similarity, 4),
-                      True, read=False, quoted=True, located=True)
-    where_from = next(p for p in candidates if p.id == found.passage.id)
-    if from_another_row(question, where_from.text, found.value) or not says_named_row(question, where_from.text,
-                                                                                          found.passage.text):
-        return evidence  # not the row the question names, in a table where it names one
-    where = next(i for p, i in zip(candidates, indexes) if p.id == found.passage.id)
-    readings = list(evidence.readings)
-    readings[where] = reading
-    return replace(evidence, readings=tuple(readings))
-
-
-def with_closer_line(question: str, passages: Sequence[Passage], evidence: Evidence,
-                     embed: Callable[[Sequence[str]], Any], calibration: dict[str, Any] | None = None) -> Evidence:
-    """`evidence` with a model reading replaced by a line of its own passage when the question asks for a value (a
-    date, a number, a price: rag/locate.py `value_kind`, answer_match.asked_unit) and the reading's value stands on a
-    line much further in meaning from the question than the passage's closest line stating another value (`locate`,
-    as `with_located`, by `CLOSER_MARGIN`). The small model takes a value from the wrong line of a passage it reads:
-    "4 minutes" (how long the Kettlewave takes to boil) for how long its keep-warm lasts, two lines below "Press
-    'Keep Warm' and the K2 holds your chosen temperature for up to 30 minutes, then switches off by itself"."""
-    calib = calibration or load_calibration()
-    threshold = calib.get("locate_threshold")
-    if threshold is None or not (value_kind(question) in ("date", "number") or am.asked_unit(question)):
-        return evidence
-    terms = question_terms(question)
-    for i, r in enumerate(evidence.readings):
-        if not r.answers or r.located or i >= len(passages):
-            continue
-        passage = passages[i]
-        found = locate(question, [passage], embed, terms, [heading_words(passage)], float(threshold))
-        if found is None or am.values_agree(found.value, r.answer, question) is not False:
-            continue
-        own = [passage.text[s:e] for s, e in lines(passage) if _states_value(passage.text[s:e], r.answer)]
-        vecs = embed([asking(question, terms), *own])
-        nearest = max((float(v @ vecs[0]) for v in vecs[1:]), default=0.0)
-        if found.similarity - nearest >= CLOSER_MARGIN:
-            evidence = _with_line(question, terms, found, [passage], [i], evidence)
-    return evidence
-
-
-def _states_value(line: str, answer: str) -> bool:
-    """Whether `line` says the value of `answer`: its numbers, or its words when it has none."""
-    words = am.tokens(answer)
-    numbers = [w for w in words if any(c.isdigit() for c in w)]
-    said = set(am.tokens(line))
-    return bool(numbers or words) and all(am.present_in(w, said) for w in numbers or words)
-
-
-def with_second_value(question: str, passages: Sequence[Passage], evidence: Evidence,
-                      embed: Callable[[Sequence[str]], Any], calibration: dict[str, Any] | None = None) -> Evidence:
-    """`evidence` with one more answering reading when the passages answering a question that asks for a value (a
-    date, a number, a price: rag/locate.py `value_kind`, answer_match.asked_unit) all come from one document, and
-    another document's passage the model read without an answer states a different value on a line close in meaning
-    to the question (`locate`, as `with_located`). A school's letter lists "Date: Friday 14 March 2025" in a table
-    the small model does not read, beside an email's "The trip is now on Friday 21 March 2025": two documents that
-    disagree, and the conflict check must see both values. A line stating the same value adds nothing, and so does a
-    passage that does not speak of what is asked (`_says_the_predicate`)."""
-    calib = calibration or load_calibration()
-    threshold = calib.get("locate_threshold")
-    answering = [r for r in evidence.readings if r.answers]
-    if threshold is None or not answering or not (value_kind(question) in ("date", "number") or am.asked_unit(question)):
-        return evidence
-    sources = {r.passage.source for r in answering}
-    if len(sources) > 1:
-        return evidence
-    answer = answering[0].answer
-    if am.answer_type(answer) not in ("date", "number"):
-        return evidence
-    could = [i for i, r in enumerate(evidence.readings) if (r.read or r.quoted) and not r.answers
-             and i < len(passages) and passages[i].source not in sources]
-    if not could:
-        return evidence
-    terms = question_terms(question)
-    could = [i for i in could if _says_the_predicate(terms, passages[i])]
-    candidates = [passages[i] for i in could]
-    found = locate(question, candidates, embed, terms, [heading_words(p) for p in candidates], float(threshold))
-    if found is None or am.values_agree(found.value, answer, question) is not False:
-        return evidence
-    return _with_line(question, terms, found, candidates, could, evidence)
-
-
-def _says_the_predicate(terms: dict[str, float], passage: Passage) -> bool:
-    """Whether a passage (with its title) says half the question's words beside its names, those naming the kind of
-    value aside: a bakery's price list names Crumb & Kettle and prices its loaves, but says nothing of the
-    "bread-making class" whose cost is asked."""
-    words = predicate_words(terms)
-    said = set(am.tokens(f"{passage.title}\n{passage.text}"))
-    return not words or sum(am.present_in(w, said, forms=True) for w in words) / len(words) >= 0.5
 
 
 def on_topic(question: str, evidence: Evidence, embed: Callable[[Sequence[str]], Any],

@@ -20,8 +20,10 @@ Flow:
 - topic: a request naming no subject is answered only by passages with a line close in meaning to it ("How many
   hours are there in one day?" is not answered by "A guest permit expires after 72 hours"); when such a passage
   is found yet none answers, memory must be as sure as about a subject the documents name (rag.evidence.on_topic).
-- locate (rag/locate.py): when no reading answers and memory is unsure, the passage line closest in meaning to the
-  question (a sentence, a table row) answers if close enough; no model call.
+- locate (rag/locate.py, rag/located.py): when no reading answers and memory is unsure, the passage line closest in
+  meaning to the question (a sentence, a table row) answers if close enough; a reading whose value stands on a line
+  far from a value question gives way to its passage's closest line stating another; and another document's line
+  stating a different value joins a one-document answer for the conflict check. No model call.
 - answer, one of three:
   - some passage answers: the answer is the best reading (citing its passage), plus the other side when
     two documents disagree. Nothing is generated twice: the reading already is the grounded answer.
@@ -44,7 +46,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, get_args
 
 from rag import evidence as ev
-from rag import prompts
+from rag import located, prompts
 from rag.answer_text import STOPS, clean_answer
 from rag.answer_trim import stated
 from rag.attribute import Attributor
@@ -226,13 +228,13 @@ class Pipeline:
                 evidence = ev.on_topic(question, evidence, run.embed, calibration, passages=found)
         if not evidence.answering and not evidence.memory_confident and run.embed is not None:
             with run.stage("locate"):  # no reading answers: the line closest in meaning, if close enough
-                evidence = ev.with_located(question, found, evidence, run.embed, calibration)
+                evidence = located.with_located(question, found, evidence, run.embed, calibration)
         elif evidence.answering and run.embed is not None:
             with run.stage("locate"):  # a reading that took its value from a line far from the question
-                evidence = ev.with_closer_line(question, found, evidence, run.embed, calibration)
+                evidence = located.with_closer_line(question, found, evidence, run.embed, calibration)
         if evidence.answering and run.embed is not None and self.cfg.conflict.enabled:
             with run.stage("locate"):  # one document answers (read or located): does another state a different value?
-                evidence = ev.with_second_value(question, found, evidence, run.embed, calibration)
+                evidence = located.with_second_value(question, found, evidence, run.embed, calibration)
         answering = evidence.answering
         if not answering:
             if not evidence.memory_confident:

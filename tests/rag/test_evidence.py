@@ -614,7 +614,8 @@ def test_another_document_s_different_value_is_located_beside_one_document_s_ans
     second passage of the answering document, adds nothing."""
     from dataclasses import replace
 
-    from rag.evidence import Reading, with_second_value
+    from rag.evidence import Reading
+    from rag.located import with_second_value
     from rag.types import Generation
 
     q = "When is the Year 4 trip to the Pemberly Science & Discovery Centre?"
@@ -699,7 +700,7 @@ def test_a_reading_from_a_line_far_from_the_question_gives_way_to_the_closest_li
     or a question asking no value, is left alone."""
     from dataclasses import replace
 
-    from rag.evidence import with_closer_line
+    from rag.located import with_closer_line
     from rag.types import Generation
 
     q = "if I press keep warm on the kettlewave how long will it stay hot before it turns itself off"

@@ -1,0 +1,142 @@
+"""Located lines as readings: what `rag/locate.py` finds, put into an answer's evidence (no model call).
+
+Three steps of the answer path (rag/pipeline.py), each returning the evidence unchanged when it does not apply:
+- `with_located`: no reading answers and memory is unsure: the line closest in meaning to the question answers, if
+  close enough ("Weight | 62 g" for how much the TideTrack T4 weighs);
+- `with_closer_line`: a reading of a question asking a value took it from a line far in meaning from the question,
+  while a line of the same passage close to it states another value: the line answers instead;
+- `with_second_value`: the answer comes from one document; another document states a different value on a line
+  close to the question: both reach the conflict check.
+
+    evidence = with_second_value(question, found, with_located(question, found, evidence, embed), embed)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from rag import answer_match as am
+from rag.evidence import Evidence, Reading, heading_words, load_calibration, question_terms, reading_features
+from rag.locate import Located, asking, lines, locate, predicate_words, shown_line, value_kind
+from rag.tables import from_another_row, says_named_row
+from rag.types import Passage
+
+# how much closer in meaning to the question a line of a passage must be than the line the model's reading took its
+# value from, for the line to answer instead (`with_closer_line`; set by hand, session 17)
+CLOSER_MARGIN = 0.1
+
+
+def with_located(question: str, passages: Sequence[Passage], evidence: Evidence,
+                 embed: Callable[[Sequence[str]], Any], calibration: dict[str, Any] | None = None) -> Evidence:
+    """`evidence` with one more answering reading when none answers and memory is unsure: the line of a passage
+    that could answer which is closest in meaning to the question, if close enough (rag/locate.py; the threshold
+    is `locate_threshold` of the evidence calibration). Its text is the line as the document states it (a table
+    row as "key: value"). No model call; evidence that answers, or whose memory is confident, is returned as is."""
+    calib = calibration or load_calibration()
+    threshold = calib.get("locate_threshold")
+    if threshold is None or evidence.answering or evidence.memory_confident:
+        return evidence
+    terms = question_terms(question)
+    could = [i for i, r in enumerate(evidence.readings) if (r.read or r.quoted) and i < len(passages)]
+    candidates = [passages[i] for i in could]
+    found = locate(question, candidates, embed, terms, [heading_words(p) for p in candidates], float(threshold))
+    if found is None:
+        return evidence
+    return _with_line(question, terms, found, candidates, could, evidence)
+
+
+def _with_line(question: str, terms: dict[str, float], found: Located, candidates: Sequence[Passage],
+               indexes: Sequence[int], evidence: Evidence) -> Evidence:
+    """`evidence` with the located line as the answering reading of its passage (candidates[k] is reading
+    indexes[k]): the line as the document states it, its similarity to the question as its probability."""
+    feats = reading_features(question, terms, found.passage, found.value)
+    reading = Reading(found.passage, shown_line(found.passage.text), found.value, feats, round(found.similarity, 4),
+                      True, read=False, quoted=True, located=True)
+    where_from = next(p for p in candidates if p.id == found.passage.id)
+    if from_another_row(question, where_from.text, found.value) or not says_named_row(question, where_from.text,
+                                                                                          found.passage.text):
+        return evidence  # not the row the question names, in a table where it names one
+    where = next(i for p, i in zip(candidates, indexes) if p.id == found.passage.id)
+    readings = list(evidence.readings)
+    readings[where] = reading
+    return replace(evidence, readings=tuple(readings))
+
+
+def with_closer_line(question: str, passages: Sequence[Passage], evidence: Evidence,
+                     embed: Callable[[Sequence[str]], Any], calibration: dict[str, Any] | None = None) -> Evidence:
+    """`evidence` with a model reading replaced by a line of its own passage when the question asks for a value (a
+    date, a number, a price: rag/locate.py `value_kind`, answer_match.asked_unit) and the reading's value stands on a
+    line much further in meaning from the question than the passage's closest line stating another value (`locate`,
+    as `with_located`, by `CLOSER_MARGIN`). The small model takes a value from the wrong line of a passage it reads:
+    "4 minutes" (how long the Kettlewave takes to boil) for how long its keep-warm lasts, two lines below "Press
+    'Keep Warm' and the K2 holds your chosen temperature for up to 30 minutes, then switches off by itself"."""
+    calib = calibration or load_calibration()
+    threshold = calib.get("locate_threshold")
+    if threshold is None or not (value_kind(question) in ("date", "number") or am.asked_unit(question)):
+        return evidence
+    terms = question_terms(question)
+    for i, r in enumerate(evidence.readings):
+        if not r.answers or r.located or i >= len(passages):
+            continue
+        passage = passages[i]
+        found = locate(question, [passage], embed, terms, [heading_words(passage)], float(threshold))
+        if found is None or am.values_agree(found.value, r.answer, question) is not False:
+            continue
+        own = [passage.text[s:e] for s, e in lines(passage) if _states_value(passage.text[s:e], r.answer)]
+        vecs = embed([asking(question, terms), *own])
+        nearest = max((float(v @ vecs[0]) for v in vecs[1:]), default=0.0)
+        if found.similarity - nearest >= CLOSER_MARGIN:
+            evidence = _with_line(question, terms, found, [passage], [i], evidence)
+    return evidence
+
+
+def _states_value(line: str, answer: str) -> bool:
+    """Whether `line` says the value of `answer`: its numbers, or its words when it has none."""
+    words = am.tokens(answer)
+    numbers = [w for w in words if any(c.isdigit() for c in w)]
+    said = set(am.tokens(line))
+    return bool(numbers or words) and all(am.present_in(w, said) for w in numbers or words)
+
+
+def with_second_value(question: str, passages: Sequence[Passage], evidence: Evidence,
+                      embed: Callable[[Sequence[str]], Any], calibration: dict[str, Any] | None = None) -> Evidence:
+    """`evidence` with one more answering reading when the passages answering a question that asks for a value (a
+    date, a number, a price: rag/locate.py `value_kind`, answer_match.asked_unit) all come from one document, and
+    another document's passage the model read without an answer states a different value on a line close in meaning
+    to the question (`locate`, as `with_located`). A school's letter lists "Date: Friday 14 March 2025" in a table
+    the small model does not read, beside an email's "The trip is now on Friday 21 March 2025": two documents that
+    disagree, and the conflict check must see both values. A line stating the same value adds nothing, and so does a
+    passage that does not speak of what is asked (`_says_the_predicate`)."""
+    calib = calibration or load_calibration()
+    threshold = calib.get("locate_threshold")
+    answering = [r for r in evidence.readings if r.answers]
+    if threshold is None or not answering or not (value_kind(question) in ("date", "number") or am.asked_unit(question)):
+        return evidence
+    sources = {r.passage.source for r in answering}
+    if len(sources) > 1:
+        return evidence
+    answer = answering[0].answer
+    if am.answer_type(answer) not in ("date", "number"):
+        return evidence
+    could = [i for i, r in enumerate(evidence.readings) if (r.read or r.quoted) and not r.answers
+             and i < len(passages) and passages[i].source not in sources]
+    if not could:
+        return evidence
+    terms = question_terms(question)
+    could = [i for i in could if _says_the_predicate(terms, passages[i])]
+    candidates = [passages[i] for i in could]
+    found = locate(question, candidates, embed, terms, [heading_words(p) for p in candidates], float(threshold))
+    if found is None or am.values_agree(found.value, answer, question) is not False:
+        return evidence
+    return _with_line(question, terms, found, candidates, could, evidence)
+
+
+def _says_the_predicate(terms: dict[str, float], passage: Passage) -> bool:
+    """Whether a passage (with its title) says half the question's words beside its names, those naming the kind of
+    value aside: a bakery's price list names Crumb & Kettle and prices its loaves, but says nothing of the
+    "bread-making class" whose cost is asked."""
+    words = predicate_words(terms)
+    said = set(am.tokens(f"{passage.title}\n{passage.text}"))
+    return not words or sum(am.present_in(w, said, forms=True) for w in words) / len(words) >= 0.5
