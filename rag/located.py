@@ -78,7 +78,7 @@ def with_closer_line(question: str, passages: Sequence[Passage], evidence: Evide
         return evidence
     terms = question_terms(question)
     for i, r in enumerate(evidence.readings):
-        if not r.answers or r.located or i >= len(passages):
+        if not r.answers or r.quoted or i >= len(passages):  # a quote is the passage's own sentence on the subject
             continue
         passage = passages[i]
         found = locate(question, [passage], embed, terms, [heading_words(passage)], float(threshold))

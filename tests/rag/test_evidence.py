@@ -713,6 +713,9 @@ def test_a_reading_from_a_line_far_from_the_question_gives_way_to_the_closest_li
     wrong = with_closer_line(q, [faq], evidence(q, "4 minutes [1]."), embedder.embed)
     assert wrong.answering[0].located and "up to 30 minutes" in wrong.answering[0].text
     assert not wrong.answering[0].text.startswith("A:")
+    quote = evidence(q, "4 minutes [1].")
+    quote = replace(quote, readings=(replace(quote.readings[0], quoted=True),))
+    assert with_closer_line(q, [faq], quote, embedder.embed) is quote  # the passage's own sentence on the subject
     right = evidence(q, "Up to 30 minutes [1].")
     assert with_closer_line(q, [faq], right, embedder.embed) is right
     what = "What does the Kettlewave K2 do if you press keep warm?"
