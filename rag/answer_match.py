@@ -538,7 +538,7 @@ _PRICE = re.compile(r"[£$€¥₹]\s*(\d[\d,]*(?:\.\d+)?)|(\d[\d,]*(?:\.\d+)?)\
                     re.IGNORECASE)
 
 
-_FREE = re.compile(r"\bfree\b(?!-)|\bno (?:charge|cost|fee)\b|\bfree of charge\b", re.IGNORECASE)
+_FREE = re.compile(r"\bfree\b(?!-)|\bno (?:charge|cost|fee)\b", re.IGNORECASE)  # "free of charge" too
 
 
 def prices(text: str) -> set[float]:

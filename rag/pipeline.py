@@ -21,9 +21,9 @@ Flow:
   hours are there in one day?" is not answered by "A guest permit expires after 72 hours"); when such a passage
   is found yet none answers, memory must be as sure as about a subject the documents name (rag.evidence.on_topic).
 - locate (rag/locate.py, rag/located.py): when no reading answers and memory is unsure, the passage line closest in
-  meaning to the question (a sentence, a table row) answers if close enough; a reading whose value stands on a line
-  far from a value question gives way to its passage's closest line stating another; and another document's line
-  stating a different value joins a one-document answer for the conflict check. No model call.
+  meaning to the question (a sentence, a table row) answers if close enough; a model reading whose value stands on a
+  line far from a value question gives way to its passage's closest line stating another; and another document's
+  line stating a different value joins a one-document answer for the conflict check. No model call.
 - answer, one of three:
   - some passage answers: the answer is the best reading (citing its passage), plus the other side when
     two documents disagree. Nothing is generated twice: the reading already is the grounded answer.
