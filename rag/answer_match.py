@@ -587,13 +587,16 @@ def answer_type(answer: str, question: str = "") -> str:
 
 _EXPECT_DATE = re.compile(r"^\s*when\b|\b(?:what|which) year\b|\bbirthday\b|\bdate of\b|\bwhat date\b", re.IGNORECASE)
 _EXPECT_NUMBER = re.compile(r"^\s*how (?:many|much|large|big|long|old|tall|far|high|heavy|hot|cold|warm)\b|"
-                            r"\bpopulation\b|\bwhat (?:percentage|percent|proportion)\b|\btemperature\b",
+                            r"\bpopulation\b|\bwhat (?:percentage|percent|proportion|share|fraction)\b|\btemperature\b|"
+                            # "what's the elevation of ...", "what is the maximum weight ...": a measure
+                            r"\bwhat(?:'s|’s|\s+is|\s+was|\s+are)?\s+(?:the\s+)?(?:\w+\s+)?(?:elevation|altitude|height|"
+                            r"length|distance|depth|width|weight|capacity|speed)\b",
                             re.IGNORECASE)
 
 
 def expected_type(question: str) -> str | None:
     """The kind of value a question asks for, when its words say so: "date" (when, what year, birthday),
-    "number" (how many, how large), else None (anything may answer it)."""
+    "number" (how many, how large, what share, what's the elevation of ...), else None (anything may answer it)."""
     if _EXPECT_DATE.search(question):
         return "date"
     if _EXPECT_NUMBER.search(question):

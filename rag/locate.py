@@ -51,6 +51,7 @@ _ROW = re.compile(r"^\s*(?P<key>[^|:\n]{1,60}?)\s*(?:\||:)\s*(?P<value>.+?)\s*$"
 _BULLET = re.compile(r"^\s*(?:[•\-*–]|\d+[.)])\s+")
 _MARKUP = re.compile(r"\*\*|__|`")
 _FAQ_ANSWER = re.compile(r"^(?:A|Answer)\s*:\s+")  # "A: Press 'Keep Warm' and ..." of a Q/A list
+_FAQ_ASKED = re.compile(r"^(?:Q|Question)\s*:\s+")  # "Q: How long does it keep water warm?"
 MIN_LINE_CHARS = 3
 # a row keyed by a name the question asks about (`keyed_by`), or a line saying all its other words
 # (`says_every_word`), answers a little further in meaning than other lines
@@ -130,12 +131,22 @@ def candidates(question: str, passage: Passage, terms: dict[str, float],
 
 
 def _lead_in(text: str, spans: list[tuple[int, int]], i: int) -> int:
-    """Where line `i` starts, with the line before it when that line leads into it and it is no row of its own:
-    "The Year 4 trip ... will now take place on:" above "FRIDAY 21 MARCH 2025" says what the date is of."""
+    """Where line `i` starts, with the line before it when that line leads into it:
+    - a line ending ":" above a line that is no row of its own: "The Year 4 trip ... will now take place on:" above
+      "FRIDAY 21 MARCH 2025" says what the date is of;
+    - a question on a line of its own above its answer: "Q: How long does it keep water warm?" above "A: Press 'Keep
+      Warm' ... up to 30 minutes" (the answer alone does not say it keeps water warm)."""
     s, e = spans[i]
-    if not i or _ROW.match(_BULLET.sub("", text[s:e])) is not None:
+    if not i:
         return s
+    line = _BULLET.sub("", text[s:e])
     before = text[spans[i - 1][0]:spans[i - 1][1]].rstrip()
+    if _FAQ_ANSWER.match(line) or not _ROW.match(line):
+        asks = _MARKUP.sub("", before).rstrip().endswith("?") and "|" not in before
+        if asks and "\n" in text[spans[i - 1][1]:s]:
+            return spans[i - 1][0]
+    if _ROW.match(line) is not None:
+        return s
     return spans[i - 1][0] if before.endswith(":") and len(before) > 1 else s
 
 
@@ -301,7 +312,10 @@ def _paragraph_start(text: str, at: int) -> int:
 def shown_line(line: str) -> str:
     """The line as an answer shows it: a table row's cells as "key: value", without bullets or markup, and columns
     aligned with spaces closed up ("Date:              Friday 14 March 2025" as "Date: Friday 14 March 2025"), and
-    a question-and-answer list's answer without its "A:"."""
+    a question-and-answer list's answer without its question and its "A:"."""
+    first, _, rest = line.strip().partition("\n")
+    if rest.strip() and _MARKUP.sub("", first).rstrip().endswith("?"):
+        line = rest  # a question-and-answer list's answer, read with its question (`_lead_in`), shows without it
     text = _FAQ_ANSWER.sub("", _MARKUP.sub("", _BULLET.sub("", line)).strip())
     if "|" in text:
         cells = [c.strip() for c in text.strip("|").split("|") if c.strip()]

@@ -1,10 +1,10 @@
 """Located lines as readings: what `rag/locate.py` finds, put into an answer's evidence (no model call).
 
 Three steps of the answer path (rag/pipeline.py), each returning the evidence unchanged when it does not apply:
-- `with_located`: no reading answers and memory is unsure: the line closest in meaning to the question answers, if
-  close enough ("Weight | 62 g" for how much the TideTrack T4 weighs);
+- `with_located`: no reading answers and memory is unsure (`surely_remembered`): the line closest in meaning to the
+  question answers, if close enough ("Weight | 62 g" for how much the TideTrack T4 weighs);
 - `with_closer_line`: a reading of a question asking a value took it from a line far in meaning from the question,
-  while a line of the same passage close to it states another value: the line answers instead;
+  while a line of the same document close to it states another value: the line answers instead;
 - `with_second_value`: the answer comes from one document; another document states a different value on a line
   close to the question: both reach the conflict check.
 
@@ -26,25 +26,45 @@ from rag.types import Passage
 # how much closer in meaning to the question a line of a passage must be than the line the model's reading took its
 # value from, for the line to answer instead (`with_closer_line`; set by hand, session 17)
 CLOSER_MARGIN = 0.1
+# how far below `locate_threshold` a line may answer when the model's reading of its passage states the line's value
+# (and fell short of answering itself): two weak signals that agree (`with_located`; set by hand, session 18: the
+# minutes' "Results of the speed survey ...: 38% of vehicles were going faster than the 20 mph limit" is 0.42 from
+# "what share of cars were over the limit", and the model read "38%" at 0.51; the unanswerable questions' best lines
+# on the dev splits are at most 0.38)
+AGREE_MARGIN = 0.05
 
 
 def with_located(question: str, passages: Sequence[Passage], evidence: Evidence,
                  embed: Callable[[Sequence[str]], Any], calibration: dict[str, Any] | None = None) -> Evidence:
-    """`evidence` with one more answering reading when none answers and memory is unsure: the line of a passage
-    that could answer which is closest in meaning to the question, if close enough (rag/locate.py; the threshold
-    is `locate_threshold` of the evidence calibration). Its text is the line as the document states it (a table
-    row as "key: value"). No model call; evidence that answers, or whose memory is confident, is returned as is."""
+    """`evidence` with one more answering reading when none answers and memory is unsure (`surely_remembered`): the
+    line of a passage that could answer which is closest in meaning to the question, if close enough
+    (rag/locate.py; the threshold is `locate_threshold` of the evidence calibration). Its text is the line as the
+    document states it (a table row as "key: value"). No model call; evidence that answers, or whose memory is
+    surely right, is returned as is. A line up to `AGREE_MARGIN` further answers too when the model's reading of
+    its passage states the line's value."""
     calib = calibration or load_calibration()
     threshold = calib.get("locate_threshold")
-    if threshold is None or evidence.answering or evidence.memory_confident:
+    if threshold is None or evidence.answering or surely_remembered(evidence, calib):
         return evidence
     terms = question_terms(question)
     could = [i for i, r in enumerate(evidence.readings) if (r.read or r.quoted) and i < len(passages)]
     candidates = [passages[i] for i in could]
-    found = locate(question, candidates, embed, terms, [heading_words(p) for p in candidates], float(threshold))
-    if found is None:
-        return evidence
+    headings = [heading_words(p) for p in candidates]
+    found = locate(question, candidates, embed, terms, headings, float(threshold))
+    if found is None:  # a line a little further, whose value the model read from its passage too
+        found = locate(question, candidates, embed, terms, headings, float(threshold) - AGREE_MARGIN)
+        read = next((evidence.readings[i] for p, i in zip(candidates, could) if found and p.id == found.passage.id), None)
+        if read is None or not read.read or not read.answer or not _states_value(found.passage.text, read.answer):
+            return evidence
     return _with_line(question, terms, found, candidates, could, evidence)
+
+
+def surely_remembered(evidence: Evidence, calibration: dict[str, Any]) -> bool:
+    """Whether memory is confident enough to answer over a line of the documents: confident, and not only because
+    the question's names are familiar words (rag/evidence.py `memory_usable`: "Marsh Lane" is two single tokens of
+    the model's vocabulary, like "Peru", yet the residents' speed survey on it is the user's business). Memory
+    confident below the general `memory_threshold` answers only when no line of the documents does."""
+    return evidence.memory_confident and evidence.memory_confidence >= calibration["memory_threshold"]
 
 
 def _with_line(question: str, terms: dict[str, float], found: Located, candidates: Sequence[Passage],
@@ -66,12 +86,15 @@ def _with_line(question: str, terms: dict[str, float], found: Located, candidate
 
 def with_closer_line(question: str, passages: Sequence[Passage], evidence: Evidence,
                      embed: Callable[[Sequence[str]], Any], calibration: dict[str, Any] | None = None) -> Evidence:
-    """`evidence` with a model reading replaced by a line of its own passage when the question asks for a value (a
+    """`evidence` with a model reading replaced by a line of its document when the question asks for a value (a
     date, a number, a price: rag/locate.py `value_kind`, answer_match.asked_unit) and the reading's value stands on a
-    line much further in meaning from the question than the passage's closest line stating another value (`locate`,
-    as `with_located`, by `CLOSER_MARGIN`). The small model takes a value from the wrong line of a passage it reads:
+    line much further in meaning from the question than the document's closest line stating another value
+    (`locate`, as `with_located`, by `CLOSER_MARGIN`), in the passage read or in another retrieved passage of the same
+    document that gave no answer of its own or answers with a located line. The small model takes a value from the wrong line of what it reads:
     "4 minutes" (how long the Kettlewave takes to boil) for how long its keep-warm lasts, two lines below "Press
-    'Keep Warm' and the K2 holds your chosen temperature for up to 30 minutes, then switches off by itself"."""
+    'Keep Warm' and the K2 holds your chosen temperature for up to 30 minutes, then switches off by itself"; "1" (a
+    component count in a rulebook's first section) for how many renown points win, which its "End of the game"
+    section states."""
     calib = calibration or load_calibration()
     threshold = calib.get("locate_threshold")
     if threshold is None or not (value_kind(question) in ("date", "number") or am.asked_unit(question)):
@@ -81,14 +104,21 @@ def with_closer_line(question: str, passages: Sequence[Passage], evidence: Evide
         if not r.answers or r.quoted or i >= len(passages):  # a quote is the passage's own sentence on the subject
             continue
         passage = passages[i]
-        found = locate(question, [passage], embed, terms, [heading_words(passage)], float(threshold))
+        same = [j for j, other in enumerate(evidence.readings[:len(passages)]) if j == i or (
+            passages[j].source == passage.source and (other.located or not other.answers and (other.read or other.quoted)))]
+        found = locate(question, [passages[j] for j in same], embed, terms, [heading_words(passages[j]) for j in same],
+                       float(threshold))
         if found is None or am.values_agree(found.value, r.answer, question) is not False:
             continue
         own = [passage.text[s:e] for s, e in lines(passage) if _states_value(passage.text[s:e], r.answer)]
         vecs = embed([asking(question, terms), *own])
         nearest = max((float(v @ vecs[0]) for v in vecs[1:]), default=0.0)
         if found.similarity - nearest >= CLOSER_MARGIN:
-            evidence = _with_line(question, terms, found, [passage], [i], evidence)
+            readings = list(evidence.readings)
+            readings[i] = replace(r, answers=False)  # the line answers for the document, wherever it stands
+            demoted = replace(evidence, readings=tuple(readings))
+            lined = _with_line(question, terms, found, [passages[j] for j in same], same, demoted)
+            evidence = evidence if lined is demoted else lined
     return evidence
 
 

@@ -85,6 +85,31 @@ def test_split_sentences_survives_abbreviations_decimals_and_domains(text, sente
     assert [text[s:e] for s, e in split_sentences(text)] == sentences
 
 
+@pytest.mark.parametrize("text, sentences", [
+    # a PDF's wrapped prose: the break goes on into a lower-case word, a bracket, or after "and" or a comma
+    ("Hungary has a population of about 9,678,000 people and covers an area of 93,030 square\n"
+     "kilometres, a density of about 104.0 people per square kilometre. It is in Europe.",
+     ["Hungary has a population of about 9,678,000 people and covers an area of 93,030 square\n"
+      "kilometres, a density of about 104.0 people per square kilometre.", "It is in Europe."]),
+    ("Hungary shares land borders with Austria, Croatia, Romania, Serbia, Slovakia and\nUkraine.",
+     ["Hungary shares land borders with Austria, Croatia, Romania, Serbia, Slovakia and\nUkraine."]),
+    ("The currency used in Hungary, a country in Europe, is the Forint\n(HUF).",
+     ["The currency used in Hungary, a country in Europe, is the Forint\n(HUF)."]),
+    # short lines, finished sentences, bullets, chat lines and rows keep their breaks
+    ("Ingredients\nflour\nwater", ["Ingredients", "flour", "water"]),
+    ("The kettle boils a full litre of water in four minutes.\nthen it clicks off",
+     ["The kettle boils a full litre of water in four minutes.", "then it clicks off"]),
+    ("- Keep the receipt for the whole of the two year warranty and\n- register online",
+     ["- Keep the receipt for the whole of the two year warranty and", "- register online"]),
+    ("[Mon 9 Sep 2024, 18:02] Jo: the dress fitting is done and it finally fits\n[Mon 9 Sep 2024, 18:03] Me: yay",
+     ["[Mon 9 Sep 2024, 18:02] Jo: the dress fitting is done and it finally fits", "[Mon 9 Sep 2024, 18:03] Me: yay"]),
+    ("Weight of the TideTrack T4 tracker in grams | 62 g\nbattery | 5 days",
+     ["Weight of the TideTrack T4 tracker in grams | 62 g", "battery | 5 days"]),
+])
+def test_split_sentences_joins_wrapped_lines_only(text, sentences):
+    assert [text[s:e] for s, e in split_sentences(text)] == sentences
+
+
 BREWERY = ("Quenvern Brewery\n\nProducts\n\nIts best-known product is the barometer, sold across the region.\n\n"
            "Projects. Project Marholt is led by Edda Selthorne. Its budget is 508 thousand crowns and its deadline "
            "is September 2027.")

@@ -128,6 +128,18 @@ def test_a_value_set_apart_is_read_with_the_line_leading_into_it():
     assert located is not None and "21 MARCH" in located.value
 
 
+def test_an_answer_in_a_question_and_answer_list_is_read_with_its_question():
+    q = "how long does the kettlewave stay warm for?"
+    faq = passage("faq", "Kettlewave K2 — questions and answers\n\nQ: How long does the kettle take to boil?\nA: About "
+                  "4 minutes for a full litre.\n\nQ: How long does it keep water warm?\nA: Press 'Keep Warm' and the "
+                  "water stays hot for up to 30 minutes.\n\nQ: How long is the warranty?\nA: Two years from purchase.",
+                  "Kettlewave K2 — questions and answers")
+    located = found(q, faq, threshold=0.45)
+    assert located is not None and "30 minutes" in located.value
+    assert located.passage.text.startswith("Q: How long does it keep water warm?")  # cited with its question
+    assert shown_line(located.passage.text) == "Press 'Keep Warm' and the water stays hot for up to 30 minutes."
+
+
 def test_remembered_embeds_each_distinct_text_once(embedder):
     calls: list[list[str]] = []
 
