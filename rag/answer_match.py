@@ -571,11 +571,13 @@ def answer_type(answer: str, question: str = "") -> str:
     """The kind of value an answer states: "polar" (yes/no), "date" (a year or a date), "number", "entity"
     (anything else), or "none" (a refusal). A memory conflict compares answers of one type only: a year
     is no counter-answer to a calling code. The question's own dates and numbers are not the answer's ("Nineteen
-    Eighty-Four" in "The novel by George Orwell is Nineteen Eighty-Four")."""
+    Eighty-Four" in "The novel by George Orwell is Nineteen Eighty-Four"), and a "who" is answered by a name."""
     if is_unknown(answer):
         return "none"
     if polarity(answer) is not None:
         return "polar"
+    if question and _ASKS_WHO.search(question):
+        return "entity"  # a name, whatever else the answer says ("... by Dario Penhallow in the 88th minute")
     dates, numbers = values(first_clause(answer))
     if question:
         asked_dates, asked_numbers = values(question)
@@ -585,6 +587,7 @@ def answer_type(answer: str, question: str = "") -> str:
     return "number" if numbers else "entity"
 
 
+_ASKS_WHO = re.compile(r"^\s*(?:who|whom|whose)\b", re.IGNORECASE)
 _EXPECT_DATE = re.compile(r"^\s*when\b|\b(?:what|which) year\b|\bbirthday\b|\bdate of\b|\bwhat date\b", re.IGNORECASE)
 _EXPECT_NUMBER = re.compile(r"^\s*how (?:many|much|large|big|long|old|tall|far|high|heavy|hot|cold|warm)\b|"
                             r"\bpopulation\b|\bwhat (?:percentage|percent|proportion|share|fraction)\b|\btemperature\b|"
@@ -817,7 +820,8 @@ def same_answer(a: str, b: str, embedder: TextEmbedder | None = None, question: 
     if pa is not None and pb is not None:
         return 1.0 if pa == pb else 0.0
     ca, cb = core(a, question), core(b, question)
-    agree = values_agree(first_clause(a), first_clause(b), question)  # raw text: normalising splits "67,000,000"
+    # raw text: normalising splits "67,000,000"; a "who" is answered by names, not by the minute of a goal
+    agree = None if _ASKS_WHO.search(question) else values_agree(first_clause(a), first_clause(b), question)
     if agree is not None:
         return 0.97 if agree else 0.02
     if ca == cb:

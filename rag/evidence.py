@@ -788,7 +788,9 @@ def distinct_mention(question: str, answer: str, other: str, text: str) -> float
     if am.asked_unit(question) and am.written_numbers(answer) and am.written_numbers(other):
         # a price or a length against another: its figures whole ("£3.80" is not "3" and "80": a bakery's address
         # at "3 Tanner's Row" mentions no £3.80)
-        ours = [n for n in am.written_numbers(answer) if n not in am.written_numbers(other)]
+        # the question's own figures aside ("800" of "the price of the 800 g sourdough": every answer repeats it)
+        asked = am.written_numbers(question)
+        ours = [n for n in am.written_numbers(answer) if n not in am.written_numbers(other) and n not in asked]
         if not ours:
             return 1.0
         present = am.written_numbers(_on_subject(question, text))

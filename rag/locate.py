@@ -112,6 +112,8 @@ def candidates(question: str, passage: Passage, terms: dict[str, float],
     subject = [w for w, v in terms.items() if v > 1.0 and w not in described]
     text = passage.text
     spans = lines(passage)
+    if passage.start == 0:
+        heading = heading | header_words(text)
     out = []
     for i, (s, e) in enumerate(spans):
         line = text[s:e]
@@ -125,6 +127,8 @@ def candidates(question: str, passage: Passage, terms: dict[str, float],
             value = cell if cell and _value_in(None, cell, asked | heading) else ""
         else:  # the row's silent cells, else the whole line ("Cost: £18.50 per child" for "... for each child?")
             value = next((part for part in (cell, line) if part and _value_in(kind, part, asked | heading)), "")
+            if value and kind in ("person", "place"):  # the name: "Tomas Revell" of "The winning goal was scored by ..."
+                value = _value_in(kind, value, asked | heading)
         if value and (unit is None or am.states_unit(unit, value)) and am.counts_the_unit_asked(question, value):
             out.append(((_lead_in(text, spans, i), e), value))
     return out
@@ -293,12 +297,28 @@ def headings_before(text: str, at: int) -> set[str]:
     return words
 
 
+HEADER_LINES = 4  # at most this many lines in a document's opening block for it to be a header (`header_words`)
+HEADER_LINE_CHARS = 100
+
+
+def header_words(text: str) -> set[str]:
+    """The words of a document's header: its opening block of a few short lines, when more follows ("MATCH REPORT —
+    COUNTY CUP FINAL / Brackwater Town 2-1 Pellow Rovers / Saturday 3 May 2025, Fenwick Park. ..." above a report
+    whose "The winning goal was scored by Tomas Revell" leaves the club, the cup and the year to it)."""
+    block, blank, rest = text.strip().partition("\n\n")
+    rows = [r for r in block.splitlines() if r.strip()]
+    if not blank or not rest.strip() or len(rows) > HEADER_LINES or any(len(r) > HEADER_LINE_CHARS for r in rows):
+        return set()
+    return set(am.tokens(block))
+
+
 def _headings_of_chunk_before(passage: Passage, passages: Sequence[Passage]) -> set[str]:
     """The headings of the passage found just before `passage` in its document, when one was (chunks end where the
     indexer cut them: "Cost: £18.50 per child" may open a chunk whose section heading ended the one before)."""
     for other in passages:
         if other.source == passage.source and other.start < passage.start <= other.end:
-            return headings_before(other.text, len(other.text))
+            header = header_words(other.text) if other.start == 0 else set()
+            return headings_before(other.text, len(other.text)) | header
     return set()
 
 

@@ -18,7 +18,15 @@ from dataclasses import replace
 from typing import Any
 
 from rag import answer_match as am
-from rag.evidence import Evidence, Reading, heading_words, load_calibration, question_terms, reading_features
+from rag.evidence import (
+    Evidence,
+    Reading,
+    _answer_words,
+    heading_words,
+    load_calibration,
+    question_terms,
+    reading_features,
+)
 from rag.locate import Located, asking, lines, locate, predicate_words, shown_line, value_kind
 from rag.tables import from_another_row, says_named_row
 from rag.types import Passage
@@ -97,7 +105,7 @@ def with_closer_line(question: str, passages: Sequence[Passage], evidence: Evide
     section states."""
     calib = calibration or load_calibration()
     threshold = calib.get("locate_threshold")
-    if threshold is None or not (value_kind(question) in ("date", "number") or am.asked_unit(question)):
+    if threshold is None or not (value_kind(question) in ("date", "number", "person") or am.asked_unit(question)):
         return evidence
     terms = question_terms(question)
     for i, r in enumerate(evidence.readings):
@@ -108,9 +116,9 @@ def with_closer_line(question: str, passages: Sequence[Passage], evidence: Evide
             passages[j].source == passage.source and (other.located or not other.answers and (other.read or other.quoted)))]
         found = locate(question, [passages[j] for j in same], embed, terms, [heading_words(passages[j]) for j in same],
                        float(threshold))
-        if found is None or am.values_agree(found.value, r.answer, question) is not False:
+        if found is None or not _disagree(found.passage.text, found.value, r.answer, question):
             continue
-        own = [passage.text[s:e] for s, e in lines(passage) if _states_value(passage.text[s:e], r.answer)]
+        own = [passage.text[s:e] for s, e in lines(passage) if _states_value(passage.text[s:e], r.answer, question)]
         vecs = embed([asking(question, terms), *own])
         nearest = max((float(v @ vecs[0]) for v in vecs[1:]), default=0.0)
         if found.similarity - nearest >= CLOSER_MARGIN:
@@ -122,12 +130,26 @@ def with_closer_line(question: str, passages: Sequence[Passage], evidence: Evide
     return evidence
 
 
-def _states_value(line: str, answer: str) -> bool:
-    """Whether `line` says the value of `answer`: its numbers, or its words when it has none."""
+def _states_value(line: str, answer: str, question: str = "") -> bool:
+    """Whether `line` says the value of `answer`: its numbers, or its own words when it has none (the name of "The
+    winning goal was scored by Jed Morrow", the question's words aside)."""
     words = am.tokens(answer)
-    numbers = [w for w in words if any(c.isdigit() for c in w)]
+    asked = set(am.tokens(question))
+    numbers = [w for w in words if any(c.isdigit() for c in w) and w not in asked]  # the question's own "2025" aside
+    if not numbers and question:
+        words = _answer_words(answer, question).split() or words
     said = set(am.tokens(line))
     return bool(numbers or words) and all(am.present_in(w, said) for w in numbers or words)
+
+
+def _disagree(line: str, value: str, answer: str, question: str) -> bool:
+    """Whether a located line (stating `value`) and a reading's `answer` give different values: dates, numbers and
+    prices compared as such (answer_match.values_agree), a name by its words ("Tomas Revell" of "The winning goal
+    was scored by Tomas Revell in the 88th minute" against "Jed Morrow")."""
+    agree = am.values_agree(value, answer, question)
+    if agree is not None:
+        return not agree
+    return value_kind(question) == "person" and not _states_value(line, answer, question)
 
 
 def with_second_value(question: str, passages: Sequence[Passage], evidence: Evidence,
