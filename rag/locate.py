@@ -16,15 +16,16 @@ passages that could answer (sentence, table row, list item) is a candidate when
   much/many/long/often", a date for "when", a name for "who", a place for "where"; a question naming no kind
   takes only a table row or "key: value" line, whose value is its cells that say none of the question's words),
   in the unit asked for when the question asks for one (a price, a length of time, a time of day, a phone number:
-  `answer_match.asked_unit`);
+  `answer_match.asked_unit`), and a day of the year or of the week for "what date" or "which day";
 - it is about the question's subject: every name and number of the question is in the line, in the line before
   it, in its paragraph, in a heading above it, or in the passage's title or heading (a specification sheet's rows
   do not repeat the product's name; a letter's "Cost: £18.50 per child" leaves "Year 4 trip" to its heading);
 and the candidate closest in meaning to the question (sentence embeddings; the line read with its document's title)
 answers when its similarity reaches the calibrated threshold (`conflict.locate_threshold`, fitted on the workloads'
 dev splits). A table row keyed by a name or code the question asks about ("E4 | Wi-Fi pairing failed | ...") is
-the document's entry for it, and a line saying every other word of the question states what is asked in its words:
-either answers down to `KEYED_MARGIN` below that threshold. Its words are the answer: the
+the document's entry for it, a row keyed by what is asked ("Referee: Alan Thwaite." for who refereed the final)
+states it, and a line saying every other word of the question states what is asked in its words: each answers down
+to `KEYED_MARGIN` below that threshold. Its words are the answer: the
 line is quoted as the document states it.
 
     located = locate(question, passages, embedder.embed, threshold=0.55)
@@ -47,6 +48,8 @@ from rag.types import Passage
 _HOW_NUMBER = re.compile(r"\bhow\s+(?:many|much|long|often|large|big|old|tall|far|high|heavy|fast|wide|deep|soon)\b",
                          re.IGNORECASE)
 _WHEN = re.compile(r"\b(?:when|what\s+time|what\s+date|which\s+day|what\s+day)\b", re.IGNORECASE)
+_ASKS_DAY = re.compile(r"\b(?:what|which)\s+(?:date|day)\b", re.IGNORECASE)
+_WEEKDAY = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b", re.IGNORECASE)
 _ROW = re.compile(r"^\s*(?P<key>[^|:\n]{1,60}?)\s*(?:\||:)\s*(?P<value>.+?)\s*$")
 _BULLET = re.compile(r"^\s*(?:[•\-*–]|\d+[.)])\s+")
 _MARKUP = re.compile(r"\*\*|__|`")
@@ -106,18 +109,18 @@ def candidates(question: str, passage: Passage, terms: dict[str, float],
                heading: set[str]) -> list[tuple[tuple[int, int], str]]:
     """(span, value) of the lines of `passage` that could answer `question` (see the module docstring)."""
     kind = value_kind(question)
+    day = _ASKS_DAY.search(question) is not None
     unit = am.asked_unit(question)  # a price, a length of time, a time of day, a phone number: its unit too
     asked = set(am.tokens(question))
     described = am.described_numbers(question)
     subject = [w for w, v in terms.items() if v > 1.0 and w not in described]
     text = passage.text
     spans = lines(passage)
-    if passage.start == 0:
-        heading = heading | header_words(text)
+    header = header_words(text) if passage.start == 0 else set()  # names the subject; may hold the value too
     out = []
     for i, (s, e) in enumerate(spans):
         line = text[s:e]
-        said = set(am.tokens(text[_paragraph_start(text, s):e])) | heading | headings_before(text, s)
+        said = set(am.tokens(text[_paragraph_start(text, s):e])) | heading | header | headings_before(text, s)
         if i:
             said |= set(am.tokens(text[spans[i - 1][0]:spans[i - 1][1]]))
         if not all(am.present_in(w, said) for w in subject):
@@ -129,6 +132,8 @@ def candidates(question: str, passage: Passage, terms: dict[str, float],
             value = next((part for part in (cell, line) if part and _value_in(kind, part, asked | heading)), "")
             if value and kind in ("person", "place"):  # the name: "Tomas Revell" of "The winning goal was scored by ..."
                 value = _value_in(kind, value, asked | heading)
+        if value and day and not (am.calendar_days(value) or _WEEKDAY.search(value)):
+            continue  # "what date ...": a day, not "Autumn term 2025"
         if value and (unit is None or am.states_unit(unit, value)) and am.counts_the_unit_asked(question, value):
             out.append(((_lead_in(text, spans, i), e), value))
     return out
@@ -174,7 +179,7 @@ def locate(question: str, passages: Sequence[Passage], embed: Callable[[Sequence
                      for v, text in zip(vecs[2:], texts)])
     predicate = predicate_words(terms)
     keyed = [i for i, text in enumerate(texts) if sims[i] >= threshold - KEYED_MARGIN
-             and (keyed_by(text, names) or says_every_word(text, predicate))]
+             and (keyed_by(text, names) or says_every_word(text, predicate) or keyed_by_what(text, predicate))]
     best = max(keyed, key=lambda i: sims[i]) if keyed else int(np.argmax(sims))
     if not keyed and float(sims[best]) < threshold:
         return None
@@ -198,6 +203,14 @@ def _key(line: str) -> str:
         return next((c for c in text.strip("|").split("|") if c.strip()), "")
     m = _ROW.match(text)
     return m.group("key") if m is not None else ""
+
+
+def keyed_by_what(line: str, predicate: Sequence[str]) -> bool:
+    """Whether `line` is a "key: value" line or table row whose key says what the question asks, in some form of its
+    words beside its names: "Referee: Alan Thwaite." for "who refereed Brackwater Town's County Cup final"."""
+    words = am.tokens(_key(line))
+    return bool(words) and len(words) <= 3 and all(any(am.present_in(w, {p}, forms=True) for p in predicate)
+                                                   for w in words)
 
 
 def _coded(line: str, names: set[str]) -> bool:
