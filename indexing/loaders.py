@@ -285,10 +285,10 @@ def _load(path: Path, key: str, max_file_mb: float) -> Loaded:
     stem = printable_name(path.stem)
     if kind == "html":
         body, title, headings = html_text(text)
-        title = title or stem
+        title = _with_stem(title, stem)
     elif kind == "markdown":
         body, title, headings = markdown_text(text)
-        title = title or stem
+        title = _with_stem(title, stem)
     else:
         body, title, headings = text, _with_stem(text_title(text), stem), ()
     if not body.strip():
@@ -328,8 +328,9 @@ _UPLOAD_TAG = re.compile(r"-[0-9a-f]{8}$")
 
 
 def _with_stem(title: str, stem: str) -> str:
-    """A plain-text title with the file's name after it when the name says more ("CONTRACT SUMMARY - FOR INTERNAL
-    USE (blue_harbor_contract_summary)"); the name alone when there is no title. A random tag ending the name (the
+    """A title with the file's name after it when the name says more ("CONTRACT SUMMARY - FOR INTERNAL USE
+    (blue_harbor_contract_summary)", "Tenancy Agreement — My Summary (marsh_lane_tenancy_summary)": the user's name
+    for a file often names what the document is about); the name alone when there is no title. A random tag ending the name (the
     app's uploads are stored as "email_rota-1797ea7b.txt": ui/uploads.py `stored_name`) is no part of it."""
     stem = _UPLOAD_TAG.sub("", stem) or stem
     if not title:

@@ -14,7 +14,9 @@ write it when they capitalise it as a name:
 - one word capitalised in the middle of a sentence ("... played for Corrabeg in 2021"), standing alone (not "Farm" of
   "Green Valley Farm", "Week" of "Lantern Week"), not a word a sentence or a heading would capitalise anyway, nor a
   question or function word, a day or a month (a run neither begins nor ends with one), nor a word the passages
-  also write in lower case ("boil" beside a kettle's "Boil" preset and a quiz sheet's "water boils at").
+  also write in lower case ("boil" beside a kettle's "Boil" preset and a quiz sheet's "water boils at");
+- one word opening two or more capitalised names ("greenfold" of "GREENFOLD FOOD BANK" and "Greenfold Road"): the
+  distinctive word of a name, which people use alone.
 A question with a capital already past its first word is left as it is: its writer said what the names are.
 
     recased("who is the head chef at the marrowgate hotel", passages)
@@ -29,6 +31,7 @@ from collections.abc import Sequence
 from rag import answer_match as am
 
 MAX_RUN = 5  # words in one name ("Elmfield Residents' Association Quiz Night")
+LEADING_TIMES = 2  # a word opening this many capitalised names in the passages is a name of its own (`_as_name`)
 _WORD = re.compile(r"[\w][\w'’.-]*\w|\w")
 _CALENDAR = frozenset({
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march",
@@ -83,6 +86,7 @@ def _as_name(phrase: str, text: str, n_words: int) -> str | None:
                          re.IGNORECASE)
     if n_words == 1 and _written_lower(phrase, text):
         return None  # "boil": the kettle's "Boil" preset, yet the quiz sheet's "water boils at" is the word
+    leading: list[str] = []  # the word opening a longer name: "Greenfold" of "GREENFOLD FOOD BANK" and "Greenfold Road"
     for m in pattern.finditer(text):
         found = m.group()
         words = found.split()
@@ -95,10 +99,23 @@ def _as_name(phrase: str, text: str, n_words: int) -> str | None:
         if n_words >= 2 and capitals >= 2:
             return spelt
         if n_words == 1 and not _alone(text, m.start(), m.end()):
+            if _opens_name(text, m.start(), m.end()):
+                leading.append(spelt)
             continue  # one word of a longer name: "Farm" of "Green Valley Farm" is no name of its own
         if _mid_sentence(text, m.start()) or (n_words >= 2 and words[0].isupper()):  # "in Corrabeg", "CHEM 204"
             return spelt
+    if len(leading) >= LEADING_TIMES:  # the distinctive word of the user's names, opening more than one of them
+        return next((w for w in leading if not w.isupper()), leading[0].capitalize())
     return None
+
+
+def _opens_name(text: str, start: int, end: int) -> bool:
+    """Whether the word at text[start:end] opens a run of capitalised words: no capitalised word before it on its
+    line, one after it ("Greenfold" of "St Bede's Church Hall, Greenfold Road" and of "GREENFOLD FOOD BANK")."""
+    before = re.search(r"(\S+)[ \t]+$", text[max(0, start - 40):start])
+    after = re.match(r"[ \t]+(\S+)", text[end:end + 40])
+    apart = before is None or not before.group(1)[:1].isupper() or before.group(1)[-1] in ",;:)—–-"
+    return apart and after is not None and after.group(1)[:1].isupper()
 
 
 def _alone(text: str, start: int, end: int) -> bool:

@@ -46,5 +46,13 @@ def test_words_the_documents_do_not_write_as_names_stay_as_typed(question):
     assert recased(question, DOCS) == question
 
 
+def test_a_word_opening_two_names_is_a_name_of_its_own():
+    docs = ["GREENFOLD FOOD BANK — VOLUNTEER ROTA\nSt Bede's Church Hall, Greenfold Road, Dunmore\nWe gave out 312 parcels."]
+    assert recased("how many parcels did greenfold give out", docs) == "how many parcels did Greenfold give out"
+    # once is not enough: "Green" opens only "Green Valley Farm"
+    assert recased("is the green open", ["Barn Hall, Green Valley Farm. The farm sells eggs."]) == \
+        "is the green open"
+
+
 def test_a_question_that_capitalises_a_name_keeps_its_own_spelling():
     assert recased("who runs the Marrowgate hotel", DOCS) == "who runs the Marrowgate hotel"
