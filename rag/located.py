@@ -3,8 +3,8 @@
 Three steps of the answer path (rag/pipeline.py), each returning the evidence unchanged when it does not apply:
 - `with_located`: no reading answers and memory is unsure (`surely_remembered`): the line closest in meaning to the
   question answers, if close enough ("Weight | 62 g" for how much the TideTrack T4 weighs);
-- `with_closer_line`: a reading of a question asking a value took it from a line far in meaning from the question,
-  while a line of the same document close to it states another value: the line answers instead;
+- `with_closer_line`: a reading took its value from a line far in meaning from the question, while a line of the
+  same document close to it states another value: the line answers instead;
 - `with_second_value`: the answer comes from one document; another document states a different value on a line
   close to the question: both reach the conflict check.
 
@@ -24,6 +24,7 @@ from rag.evidence import (
     _answer_words,
     heading_words,
     load_calibration,
+    looks_something_up,
     question_terms,
     reading_features,
 )
@@ -52,7 +53,7 @@ def with_located(question: str, passages: Sequence[Passage], evidence: Evidence,
     its passage states the line's value."""
     calib = calibration or load_calibration()
     threshold = calib.get("locate_threshold")
-    if threshold is None or evidence.answering or surely_remembered(evidence, calib):
+    if threshold is None or evidence.answering or surely_remembered(question, evidence, calib):
         return evidence
     terms = question_terms(question)
     could = [i for i, r in enumerate(evidence.readings) if (r.read or r.quoted) and i < len(passages)]
@@ -67,12 +68,15 @@ def with_located(question: str, passages: Sequence[Passage], evidence: Evidence,
     return _with_line(question, terms, found, candidates, could, evidence)
 
 
-def surely_remembered(evidence: Evidence, calibration: dict[str, Any]) -> bool:
-    """Whether memory is confident enough to answer over a line of the documents: confident, and not only because
-    the question's names are familiar words (rag/evidence.py `memory_usable`: "Marsh Lane" is two single tokens of
-    the model's vocabulary, like "Peru", yet the residents' speed survey on it is the user's business). Memory
-    confident below the general `memory_threshold` answers only when no line of the documents does."""
-    return evidence.memory_confident and evidence.memory_confidence >= calibration["memory_threshold"]
+def surely_remembered(question: str, evidence: Evidence, calibration: dict[str, Any]) -> bool:
+    """Whether memory is confident enough to answer over a line of the documents: confident, and about a named
+    subject not only because its names are familiar words (rag/evidence.py `memory_usable`: "Marsh Lane" is two
+    single tokens of the model's vocabulary, like "Peru", yet the residents' speed survey on it is the user's
+    business). Such memory, confident below the general `memory_threshold`, answers only when no line of the
+    documents does. A request naming nothing ("Which country has the most islands?") is memory's own business."""
+    if not evidence.memory_confident:
+        return False
+    return not looks_something_up(question) or evidence.memory_confidence >= calibration["memory_threshold"]
 
 
 def _with_line(question: str, terms: dict[str, float], found: Located, candidates: Sequence[Passage],
@@ -94,18 +98,19 @@ def _with_line(question: str, terms: dict[str, float], found: Located, candidate
 
 def with_closer_line(question: str, passages: Sequence[Passage], evidence: Evidence,
                      embed: Callable[[Sequence[str]], Any], calibration: dict[str, Any] | None = None) -> Evidence:
-    """`evidence` with a model reading replaced by a line of its document when the question asks for a value (a
-    date, a number, a price: rag/locate.py `value_kind`, answer_match.asked_unit) and the reading's value stands on a
-    line much further in meaning from the question than the document's closest line stating another value
-    (`locate`, as `with_located`, by `CLOSER_MARGIN`), in the passage read or in another retrieved passage of the same
-    document that gave no answer of its own or answers with a located line. The small model takes a value from the wrong line of what it reads:
-    "4 minutes" (how long the Kettlewave takes to boil) for how long its keep-warm lasts, two lines below "Press
-    'Keep Warm' and the K2 holds your chosen temperature for up to 30 minutes, then switches off by itself"; "1" (a
-    component count in a rulebook's first section) for how many renown points win, which its "End of the game"
-    section states."""
+    """`evidence` with a model reading replaced by a line of its document when the reading's value stands on a line
+    much further in meaning from the question than the document's closest line stating another value (`locate`, as
+    `with_located`, by `CLOSER_MARGIN`: a line with a value of the kind asked, or for a question naming no kind a
+    table row or "key: value" line), in the passage read or in another retrieved passage of the same document that
+    gave no answer of its own or answers with a located line. The small model takes a value from the wrong line of
+    what it reads: "4 minutes" (how long the Kettlewave takes to boil) for how long its keep-warm lasts, two lines
+    below "Press 'Keep Warm' and the K2 holds your chosen temperature for up to 30 minutes, then switches off by
+    itself"; "1" (a component count in a rulebook's first section) for how many renown points win, which its "End
+    of the game" section states; "a £1 coin" (what the lockers take) for the gym's guest wifi password, a line above
+    "Wi-Fi network: BrindleGuest — password: squat4life"."""
     calib = calibration or load_calibration()
     threshold = calib.get("locate_threshold")
-    if threshold is None or not (value_kind(question) in ("date", "number", "person") or am.asked_unit(question)):
+    if threshold is None:
         return evidence
     terms = question_terms(question)
     for i, r in enumerate(evidence.readings):
@@ -144,12 +149,12 @@ def _states_value(line: str, answer: str, question: str = "") -> bool:
 
 def _disagree(line: str, value: str, answer: str, question: str) -> bool:
     """Whether a located line (stating `value`) and a reading's `answer` give different values: dates, numbers and
-    prices compared as such (answer_match.values_agree), a name by its words ("Tomas Revell" of "The winning goal
-    was scored by Tomas Revell in the 88th minute" against "Jed Morrow")."""
+    prices compared as such (answer_match.values_agree), anything else by the answer's own words ("Jed Morrow" is
+    not on "The winning goal was scored by Tomas Revell in the 88th minute")."""
     agree = am.values_agree(value, answer, question)
     if agree is not None:
         return not agree
-    return value_kind(question) == "person" and not _states_value(line, answer, question)
+    return not _states_value(line, answer, question)
 
 
 def with_second_value(question: str, passages: Sequence[Passage], evidence: Evidence,

@@ -226,7 +226,7 @@ class Pipeline:
         if run.embed is not None and not ev.names_a_subject(question):
             with run.stage("topic"):  # a request naming nothing: only passages that speak of what it asks answer
                 evidence = ev.on_topic(question, evidence, run.embed, calibration, passages=found)
-        if not evidence.answering and not located.surely_remembered(evidence, calibration) and run.embed is not None:
+        if not evidence.answering and not located.surely_remembered(question, evidence, calibration) and run.embed is not None:
             with run.stage("locate"):  # no reading answers: the line closest in meaning, if close enough
                 evidence = located.with_located(question, found, evidence, run.embed, calibration)
         elif evidence.answering and run.embed is not None:
