@@ -23,9 +23,9 @@ passages that could answer (sentence, table row, list item) is a candidate when
 and the candidate closest in meaning to the question (sentence embeddings; the line read with its document's title)
 answers when its similarity reaches the calibrated threshold (`conflict.locate_threshold`, fitted on the workloads'
 dev splits). A table row keyed by a name or code the question asks about ("E4 | Wi-Fi pairing failed | ...") is
-the document's entry for it, a row keyed by what is asked ("Referee: Alan Thwaite." for who refereed the final)
-states it, and a line saying every other word of the question states what is asked in its words: each answers down
-to `KEYED_MARGIN` below that threshold. Its words are the answer: the
+the document's entry for it, and a line saying every other word of the question states what is asked in its words:
+either answers down to `KEYED_MARGIN` below that threshold. So does, when no line reaches it, a row keyed by what is
+asked ("Referee: Alan Thwaite." for who refereed the final). Its words are the answer: the
 line is quoted as the document states it.
 
     located = locate(question, passages, embedder.embed, threshold=0.55)
@@ -179,10 +179,14 @@ def locate(question: str, passages: Sequence[Passage], embed: Callable[[Sequence
                      for v, text in zip(vecs[2:], texts)])
     predicate = predicate_words(terms)
     keyed = [i for i, text in enumerate(texts) if sims[i] >= threshold - KEYED_MARGIN
-             and (keyed_by(text, names) or says_every_word(text, predicate) or keyed_by_what(text, predicate))]
+             and (keyed_by(text, names) or says_every_word(text, predicate))]
     best = max(keyed, key=lambda i: sims[i]) if keyed else int(np.argmax(sims))
-    if not keyed and float(sims[best]) < threshold:
-        return None
+    if not keyed and float(sims[best]) < threshold:  # no line close enough: a row keyed by what is asked, if any
+        keyed = [i for i, text in enumerate(texts) if sims[i] >= threshold - KEYED_MARGIN
+                 and keyed_by_what(text, predicate)]
+        if not keyed:
+            return None
+        best = max(keyed, key=lambda i: sims[i])
     n, (s, e), value = found[best]
     p = passages[n]
     return Located(replace(p, text=p.text[s:e], start=p.start + s, end=p.start + e), value.strip(), float(sims[best]))
