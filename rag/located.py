@@ -63,7 +63,8 @@ def with_located(question: str, passages: Sequence[Passage], evidence: Evidence,
     if found is None:  # a line a little further, whose value the model read from its passage too
         found = locate(question, candidates, embed, terms, headings, float(threshold) - AGREE_MARGIN)
         read = next((evidence.readings[i] for p, i in zip(candidates, could) if found and p.id == found.passage.id), None)
-        if read is None or not read.read or not read.answer or not _states_value(found.passage.text, read.answer):
+        if read is None or not read.read or not read.answer \
+                or not _states_value(found.passage.text, read.answer, question):
             return evidence
     return _with_line(question, terms, found, candidates, could, evidence)
 

@@ -286,3 +286,13 @@ def test_a_plain_text_title_names_its_file_without_the_apps_upload_tag(tmp_path:
     plain = tmp_path / "rota-notes.txt"
     plain.write_text("Some notes on the rota, with no title line.\n")
     assert load_file(plain)[0][0].title == "rota-notes"
+
+
+def test_a_markdown_or_html_title_names_its_file_when_the_name_says_more(tmp_path: Path):
+    """A user's name for a file often names what the document is about: "marsh_lane_tenancy_summary.md" titled
+    "Tenancy Agreement — My Summary" is about Marsh Lane, which no chunk of its house rules says."""
+    (tmp_path / "marsh_lane_tenancy_summary.md").write_text("# Tenancy Agreement — My Summary\n\nRent is £950.\n")
+    (tmp_path / "rome.html").write_text("<html><title>Rome</title><body><p>Rome has the Colosseum.</p></body></html>")
+    titles = {Path(d.source).name: d.title for d in load_paths([tmp_path]).documents}
+    assert titles == {"marsh_lane_tenancy_summary.md": "Tenancy Agreement — My Summary (marsh_lane_tenancy_summary)",
+                      "rome.html": "Rome"}

@@ -340,3 +340,16 @@ def test_typographic_minus_and_hyphens_split_words_as_a_hyphen_does():
     assert answers.tokens("| B216 | −80 °C freezers |") == ["b216", "80", "°c", "freezers"]
     assert answers.tokens("minus-80") == answers.tokens("minus‐80") == ["minus", "80"]
     assert answers.tokens("re‑use") == ["re", "use"]
+
+
+def test_a_who_question_is_answered_by_names_and_measure_words_ask_numbers(embedder):
+    """"... by Dario Penhallow in the 88th minute" answers "who" with a name: its minute neither makes it a number
+    nor agrees with another name's minute. "what's the elevation of ..." and "what share of ..." ask numbers."""
+    q = "Who scored Brackwater Town's winning goal in the 2025 County Cup final?"
+    penhallow = "The winning goal by Dario Penhallow in the 2025 County Cup final was in the 88th minute"
+    assert answers.answer_type(penhallow, q) == "entity"
+    assert same_answer("Tomas Revell", penhallow, embedder, q) < 0.5
+    assert answers.expected_type("On Quennick, what's the elevation of the island's highest peak?") == "number"
+    assert answers.expected_type("what share of cars were over the limit?") == "number"
+    assert answers.expected_type("What is the maximum weight of a parcel?") == "number"
+    assert answers.expected_type("what area of town is it in?") is None

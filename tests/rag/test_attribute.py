@@ -87,10 +87,10 @@ def test_split_sentences_survives_abbreviations_decimals_and_domains(text, sente
 
 @pytest.mark.parametrize("text, sentences", [
     # a PDF's wrapped prose: the break goes on into a lower-case word, a bracket, or after "and" or a comma
-    ("Hungary has a population of about 9,678,000 people and covers an area of 93,030 square\n"
-     "kilometres, a density of about 104.0 people per square kilometre. It is in Europe.",
-     ["Hungary has a population of about 9,678,000 people and covers an area of 93,030 square\n"
-      "kilometres, a density of about 104.0 people per square kilometre.", "It is in Europe."]),
+    (("Hungary has a population of about 9,678,000 people and covers an area of 93,030 square\n"
+     "kilometres, a density of about 104.0 people per square kilometre. It is in Europe."),
+     [("Hungary has a population of about 9,678,000 people and covers an area of 93,030 square\n"
+      "kilometres, a density of about 104.0 people per square kilometre."), "It is in Europe."]),
     ("Hungary shares land borders with Austria, Croatia, Romania, Serbia, Slovakia and\nUkraine.",
      ["Hungary shares land borders with Austria, Croatia, Romania, Serbia, Slovakia and\nUkraine."]),
     ("The currency used in Hungary, a country in Europe, is the Forint\n(HUF).",

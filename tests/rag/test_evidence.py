@@ -721,3 +721,58 @@ def test_a_reading_from_a_line_far_from_the_question_gives_way_to_the_closest_li
     what = "What does the Kettlewave K2 do if you press keep warm?"
     unasked = evidence(what, "It boils in about 4 minutes [1].")
     assert with_closer_line(what, [faq], unasked, embedder.embed) is unasked
+
+
+RULES_START = ("Tides of Vethmoor — Rulebook\n\nComponents\n\n• 1 double-sided game board\n• 72 tide cards\n"
+               "• 120 coins (in values of 1 and 5)\n• 1 lighthouse tile and 1 first-player marker")
+RULES_END = ("Renown\n\nCompleting a delivery contract earns 1 to 3 renown, as printed on the contract.\n\nEnd of the "
+             "game\n\nThe game ends immediately when a player reaches 15 renown points; that player wins.")
+
+
+def test_a_reading_gives_way_to_a_closer_line_of_another_passage_of_its_document(embedder):
+    """The model read "1" from the rulebook's components for how many renown points win; the rulebook's "End of the
+    game" section, retrieved too and read without an answer, states 15 on a line much closer to the question. The
+    line answers for the document, and the misreading no longer answers. Another document's line does not."""
+    from dataclasses import replace
+
+    from rag.evidence import Reading
+    from rag.located import with_closer_line
+    from rag.types import Generation
+
+    q = "How many renown points do you need to win Tides of Vethmoor?"
+    start = Passage("s", "rulebook.md", "Tides of Vethmoor — Rulebook", RULES_START, 0, len(RULES_START), 1.0)
+    end = Passage("e", "rulebook.md", "Tides of Vethmoor — Rulebook", RULES_END, 900, 900 + len(RULES_END), 1.0)
+    misread = replace(make_reading(q, start, "1 [1]."), answers=True, probability=0.7)
+    silent = Reading(end, "", "", {}, 0.3, False, read=True)
+    evidence = Evidence(Generation(""), "", 0.0, False, (misread, silent), {})
+    fixed = with_closer_line(q, [start, end], evidence, embedder.embed)
+    assert [r.passage.id for r in fixed.answering] == ["e"] and "15 renown points" in fixed.answering[0].text
+    other = replace(end, source="another_game.md")
+    apart = Evidence(Generation(""), "", 0.0, False, (misread, Reading(other, "", "", {}, 0.3, False, read=True)), {})
+    assert with_closer_line(q, [start, other], apart, embedder.embed) is apart
+
+
+def test_a_line_a_little_short_of_the_threshold_answers_when_the_model_read_its_value(embedder):
+    """The minutes' speed-survey line is a little further from the question than `locate_threshold`; the model's
+    reading of its passage gave its 38% without reaching the answering threshold. The two agree: the line answers.
+    A reading giving another value, or none, leaves the question unanswered."""
+    from dataclasses import replace
+
+    from rag.located import with_located
+    from rag.types import Generation
+
+    q = "In the residents' speed survey, what share of cars on Marsh Lane were over the 20 limit?"
+    text = ("4. Speeding on Marsh Lane\n   Results of the speed survey (carried out by volunteers with the council's "
+            "speed gun, 13–19 January): 38% of vehicles were going faster than the 20 mph limit; the highest speed "
+            "recorded was 41 mph.")
+    minutes = Passage("m", "minutes.txt", "Residents' association minutes", text, 0, len(text), 1.0)
+
+    def evidence(answer: str) -> Evidence:
+        read = replace(make_reading(q, minutes, answer), answers=False, probability=0.5)
+        return Evidence(Generation(""), "", 0.0, False, (read,), {})
+
+    agreed = with_located(q, [minutes], evidence("38% of cars on Marsh Lane exceeded the 20 mph limit [1]."),
+                          embedder.embed)
+    assert agreed.answering and "38% of vehicles" in agreed.answering[0].text
+    other = evidence("20% of cars exceeded the limit [1].")
+    assert not with_located(q, [minutes], other, embedder.embed).answering

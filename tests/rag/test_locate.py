@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from rag.evidence import heading_words, question_terms
@@ -224,3 +226,35 @@ def test_a_line_saying_every_word_of_the_question_answers_below_the_threshold():
     got = found("How many food parcels did Greenfold give out in February?", rota, threshold=0.45)
     assert got is not None and "312" in got.value
     assert found("How many food parcels did Greenfold give out in April?", rota, threshold=0.45) is None
+
+
+REPORT = ("MATCH REPORT — COUNTY CUP FINAL\nBrackwater Town 2-1 Pellow Rovers\nSaturday 3 May 2025, Fenwick Park. "
+          "Attendance: 2,614. Referee: Alan Thwaite.\n\nBrackwater Town lifted the County Cup on a bright afternoon.\n\n"
+          "Pellow's captain Jed Morrow hit the post after 12 minutes.\n\n"
+          "The winning goal was scored by Tomas Revell in the 88th minute.")
+
+
+def test_a_document_s_header_names_the_subject_of_its_lines():
+    """"The winning goal was scored by Tomas Revell" leaves the club, the cup and the year to the report's header;
+    a located name is the name, not its line."""
+    q = "Who scored Brackwater Town's winning goal in the 2025 County Cup final?"
+    report = passage("report", REPORT, "MATCH REPORT — COUNTY CUP FINAL")
+    values = {report.text[s:e]: v for (s, e), v in candidates(q, report, question_terms(q), heading_words(report))}
+    assert values["The winning goal was scored by Tomas Revell in the 88th minute."] == "Tomas Revell"
+    later = replace(report, start=500)  # a chunk from the middle of a document has no header of its own
+    lines = [later.text[s:e] for (s, e), _ in candidates(q, later, question_terms(q), heading_words(later))]
+    assert "The winning goal was scored by Tomas Revell in the 88th minute." not in lines
+
+
+def test_a_row_keyed_by_what_is_asked_answers_when_no_line_is_close_enough():
+    q = "who refereed Brackwater Town's County Cup final"
+    located = found(q, passage("report", REPORT, "MATCH REPORT — COUNTY CUP FINAL"), threshold=0.45)
+    assert located is not None and located.value.startswith("Alan Thwaite")
+
+
+def test_what_date_is_answered_by_a_day_not_a_year():
+    q = "what date do we sit the Physical Chemistry II final"
+    syllabus = passage("s", "University of Hollinsford, School of Chemistry — Autumn term 2025\n\nPhysical "
+                       "Chemistry II\n\nFinal exam: Thursday 11 December 2025, 09:30.", "Physical Chemistry II")
+    lines = [syllabus.text[s:e] for (s, e), _ in candidates(q, syllabus, question_terms(q), heading_words(syllabus))]
+    assert lines == ["Final exam: Thursday 11 December 2025, 09:30."]
