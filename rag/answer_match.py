@@ -681,6 +681,11 @@ _ASKS_COUNT_OF = re.compile(rf"\bhow many\s+({_TIME_UNIT}|{_LENGTH_UNIT})\b", re
 _COUNTED = re.compile(rf"(?:\d|\b{_COUNT})\s*-?\s*({_TIME_UNIT}|{_LENGTH_UNIT})\b", re.IGNORECASE)
 
 
+def counts_a_unit(question: str) -> bool:
+    """Whether the question counts a unit of time or distance ("how many days will the soup keep")."""
+    return _ASKS_COUNT_OF.search(question) is not None
+
+
 def counts_the_unit_asked(question: str, answer: str) -> bool:
     """False when the question counts a unit of time or distance ("how many days will the soup keep") and the
     answer's values are all in others ("simmer for 25 minutes"); True when it counts none, or the answer states a

@@ -7,7 +7,8 @@ Modes:
   rag.evidence.readable). When some passage could answer, the documents are read whatever the router thinks:
   the model may know the answer, but the user's documents may disagree with it, and that must be seen.
   A request that names no subject and that no passage could answer ("Hi!", "What is 7 + 5?") is the base
-  model's to answer, without a router call. A question about a name the model's vocabulary holds only in pieces
+  model's to answer, without a router call, unless its answer is checked against it ("who ...?" wants a name, "how
+  many days ...?" days: rag.evidence.answer_is_checked), which the answer path's `memory_first` does. A question about a name the model's vocabulary holds only in pieces
   ("Selholt Brewery": rag.evidence.unfamiliar_name) is searched for without a router call too: the model never
   saw the name, so its confidence about it means nothing, and its memory is not asked at all (`ask_memory`: the
   evidence batch has no closed-book row; with nothing found that answers, the answer declines). Always mode asks
@@ -120,7 +121,7 @@ class Decider:
             decision = Decision(True, "adaptive", None, f"the model does not know the name {unfamiliar!r}: its "
                                 "vocabulary holds it only in pieces, so its memory of it cannot be trusted",
                                 ask_memory=False)
-        elif mode == "adaptive" and not _names_a_subject(question):
+        elif mode == "adaptive" and not _names_a_subject(question) and not _answer_is_checked(question):
             # nothing found could answer, and the request names nothing to look up ("Hi!", "What is 7 + 5?"):
             # the base model answers; the router's opinion would change nothing but the cost
             decision = Decision(False, "adaptive", None, "nothing to look up: the request names no subject and "
@@ -246,6 +247,12 @@ def _names_a_subject(question: str) -> bool:
     from rag.evidence import looks_something_up
 
     return looks_something_up(question)
+
+
+def _answer_is_checked(question: str) -> bool:
+    from rag.evidence import answer_is_checked
+
+    return answer_is_checked(question)
 
 
 def _read_card(folder: Path) -> dict[str, Any]:

@@ -414,6 +414,14 @@ def looks_something_up(question: str) -> bool:
     return names_a_subject(question) or am.about_the_user(question)
 
 
+def answer_is_checked(question: str) -> bool:
+    """Whether a closed-book answer to a request naming nothing is checked against the question before it may stand
+    (`memory_usable`): a "who" must be answered by a name, a count of days in days ("who is the head chef at the
+    marrowgate hotel", "how many days will the lentil soup keep"). Adaptive mode reads memory through the evidence
+    for these, so that the check applies (rag/decide.py)."""
+    return asked_kind(question) == "person" or am.counts_a_unit(question)
+
+
 def memory_usable(question: str, memory_answer: str, confidence: float, threshold: float,
                   subject_in_documents: bool = False, documents_threshold: float | None = None, *, unfamiliar: bool = False,
                   unfamiliar_threshold: float | None = None, familiar: bool = False,

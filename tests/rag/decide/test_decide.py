@@ -135,3 +135,15 @@ def test_an_empty_router_answer_reads_p_ret_directly_and_retrieves(hf_generator)
     assert decision.closed_book is None  # no answer to keep: the base model's memory is read with the passages
     assert decision.retrieve and decision.mode == "adaptive"
     assert 0.0 < decision.ret_probability <= 1.0 and "no answer" in decision.reason
+
+
+@needs_router
+def test_a_request_naming_nothing_is_memory_s_unless_its_answer_must_be_checked(hf_generator):
+    """"What is the opposite of hot?" names nothing to look up: memory answers without the router. "who is the head
+    chef at the marrowgate hotel" names nothing either (typed in lower case), but a "who" must be answered by a name,
+    and "how many days ..." in days: memory goes through the evidence (`memory_first`), where that is checked."""
+    decider = Decider(hf_generator, cfg_with())
+    assert not decider.decide("What is the opposite of hot?", "adaptive", memory_first=True).retrieve
+    for question in ("who is the head chef at the marrowgate hotel", "how many days will the lentil soup keep"):
+        decision = decider.decide(question, "adaptive", memory_first=True)
+        assert decision.retrieve and decision.memory_first
