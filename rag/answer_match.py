@@ -697,6 +697,23 @@ def counts_the_unit_asked(question: str, answer: str) -> bool:
     return not stated or _UNIT_OF.get(asked.group(1).lower()) in stated
 
 
+def count_stated(question: str, answer: str, text: str) -> bool:
+    """For a question counting a unit ("how many days will the soup keep"), whether the figures of an answer ("1",
+    "2 days") are stated in `text` with the unit asked ("1 day"): a passage's "it wilts in 1 minute" counts no days,
+    and a recipe that never says how many days it keeps does not say "2 days". True for any other question, and for
+    an answer without figures."""
+    asked = _ASKS_COUNT_OF.search(question)
+    if asked is None:
+        return True
+    figures = [n for n in re.findall(r"\d+(?:[.,]\d+)?", answer) if n not in re.findall(r"\d+(?:[.,]\d+)?", question)]
+    if not figures:
+        return True
+    unit = _UNIT_OF.get(asked.group(1).lower())
+    stated = re.compile(rf"(?<![\d.,])({'|'.join(map(re.escape, figures))})\s*-?\s*({_TIME_UNIT}|{_LENGTH_UNIT})\b",
+                        re.IGNORECASE)
+    return any(_UNIT_OF.get(m.group(2).lower()) == unit for m in stated.finditer(text))
+
+
 _MEASURES = {
     "time": re.compile(rf"\d\s*(?:{_TIME_UNIT})\b|\b(?:{_COUNT})\s+(?:{_TIME_UNIT})\b", re.IGNORECASE),
     "length": re.compile(rf"\d\s*(?:{_LENGTH_UNIT})\b", re.IGNORECASE),

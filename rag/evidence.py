@@ -647,7 +647,9 @@ def make_reading(question: str, passage: Passage, generated: str, calibration: d
         terms = {w: v for w, v in terms.items() if w not in denied}
     feats = reading_features(question, terms, passage, answer)
     p = logistic(calib["answers"], feats)
-    return Reading(passage, text, answer, feats, round(p, 4), answers(question, answer, p, calib, feats))
+    # "1" for how many days the soup keeps, read off "it wilts in 1 minute", counts no days
+    counted = am.count_stated(question, answer, passage.text)
+    return Reading(passage, text, answer, feats, round(p, 4), answers(question, answer, p, calib, feats) and counted)
 
 
 def answering_sentence(question: str, sentences: Sequence[str]) -> int:

@@ -16,7 +16,8 @@ passages that could answer (sentence, table row, list item) is a candidate when
   much/many/long/often", a date for "when", a name for "who", a place for "where"; a question naming no kind
   takes only a table row or "key: value" line, whose value is its cells that say none of the question's words),
   in the unit asked for when the question asks for one (a price, a length of time, a time of day, a phone number:
-  `answer_match.asked_unit`), and a day of the year or of the week for "what date" or "which day";
+  `answer_match.asked_unit`), a date, a day or a time for "when", and a day of the year or of the week for
+  "what date" or "which day";
 - it is about the question's subject: every name and number of the question is in the line, in the line before
   it, in its paragraph, in a heading above it, or in the passage's title or heading (a specification sheet's rows
   do not repeat the product's name; a letter's "Cost: £18.50 per child" leaves "Year 4 trip" to its heading);
@@ -50,6 +51,7 @@ _HOW_NUMBER = re.compile(r"\bhow\s+(?:many|much|long|often|large|big|old|tall|fa
 _WHEN = re.compile(r"\b(?:when|what\s+time|what\s+date|which\s+day|what\s+day)\b", re.IGNORECASE)
 _ASKS_DAY = re.compile(r"\b(?:what|which)\s+(?:date|day)\b", re.IGNORECASE)
 _WEEKDAY = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b", re.IGNORECASE)
+_TIME_OF_DAY = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s*(?:am|pm)\b|\bnoon\b|\bmidnight\b", re.IGNORECASE)
 _ROW = re.compile(r"^\s*(?P<key>[^|:\n]{1,60}?)\s*(?:\||:)\s*(?P<value>.+?)\s*$")
 _BULLET = re.compile(r"^\s*(?:[•\-*–]|\d+[.)])\s+")
 _MARKUP = re.compile(r"\*\*|__|`")
@@ -134,9 +136,17 @@ def candidates(question: str, passage: Passage, terms: dict[str, float],
                 value = _value_in(kind, value, asked | heading)
         if value and day and not (am.calendar_days(value) or _WEEKDAY.search(value)):
             continue  # "what date ...": a day, not "Autumn term 2025"
+        if value and kind == "date" and not _dated(value):
+            continue  # "when ...": a date or a time, not the "4" of "YEAR 4 TRIP TO THE PEMBERLY SCIENCE CENTRE"
         if value and (unit is None or am.states_unit(unit, value)) and am.counts_the_unit_asked(question, value):
             out.append(((_lead_in(text, spans, i), e), value))
     return out
+
+
+def _dated(value: str) -> bool:
+    """Whether `value` states a date, a day or a time of day ("Friday 14 March 2025", "in 1902", "every Tuesday",
+    "at 11:30am"), as a "when" question asks."""
+    return bool(am.values(value)[0] or am.calendar_days(value) or _WEEKDAY.search(value) or _TIME_OF_DAY.search(value))
 
 
 def _lead_in(text: str, spans: list[tuple[int, int]], i: int) -> int:

@@ -353,3 +353,13 @@ def test_a_who_question_is_answered_by_names_and_measure_words_ask_numbers(embed
     assert answers.expected_type("what share of cars were over the limit?") == "number"
     assert answers.expected_type("What is the maximum weight of a parcel?") == "number"
     assert answers.expected_type("what area of town is it in?") is None
+
+
+def test_a_count_of_days_must_be_stated_in_days():
+    q = "how many days will the lentil soup keep in the fridge"
+    recipe = "Cook for 1 minute more. It wilts in 1 minute. Freezes well for up to 3 months."
+    assert not answers.count_stated(q, "1", recipe)  # minutes, not days
+    assert not answers.count_stated(q, "2 days", recipe)  # the recipe never says it
+    assert answers.count_stated(q, "3", "Keeps for 3 days in the fridge.")
+    assert answers.count_stated(q, "2-3 days", "Keeps 2-3 days.")
+    assert answers.count_stated("How much is a ticket?", "1", recipe)  # no count of a unit asked
