@@ -487,7 +487,8 @@ def _compose(question: str, found: Sequence[Passage], answering: Sequence[ev.Rea
     numbers = {p.id: i for i, p in enumerate(found, start=1)}
 
     def cited(r: ev.Reading) -> str:  # a located line is the document's own words: shown as they stand
-        return _cite(r.text if r.located else stated(question, r.text, r.passage), numbers.get(r.passage.id, 1))
+        text = r.text if r.located else stated(question, r.text, r.passage)
+        return _cite(" ".join(text.split()), numbers.get(r.passage.id, 1))  # a wrapped line's break is a space
 
     best = answering[0]
     if conflict.flagged and conflict.kind == "between_documents":
