@@ -62,9 +62,10 @@ def with_located(question: str, passages: Sequence[Passage], evidence: Evidence,
     found = locate(question, candidates, embed, terms, headings, float(threshold))
     if found is None:  # a line a little further, whose value the model read from its passage too
         found = locate(question, candidates, embed, terms, headings, float(threshold) - AGREE_MARGIN)
-        read = next((evidence.readings[i] for p, i in zip(candidates, could) if found and p.id == found.passage.id), None)
-        if read is None or not read.read or not read.answer \
-                or not _states_value(found.passage.text, read.answer, question):
+        if found is None:
+            return evidence
+        read = next(evidence.readings[i] for p, i in zip(candidates, could) if p.id == found.passage.id)
+        if not read.read or not read.answer or not _states_value(found.passage.text, read.answer, question):
             return evidence
     return _with_line(question, terms, found, candidates, could, evidence)
 
@@ -118,8 +119,7 @@ def with_closer_line(question: str, passages: Sequence[Passage], evidence: Evide
         if not r.answers or r.quoted or i >= len(passages):  # a quote is the passage's own sentence on the subject
             continue
         passage = passages[i]
-        same = [j for j, other in enumerate(evidence.readings[:len(passages)]) if j == i or (
-            passages[j].source == passage.source and (other.located or not other.answers and (other.read or other.quoted)))]
+        same = _same_document(i, passages, evidence)
         found = locate(question, [passages[j] for j in same], embed, terms, [heading_words(passages[j]) for j in same],
                        float(threshold))
         if found is None or not _disagree(found.passage.text, found.value, r.answer, question):
@@ -134,6 +134,14 @@ def with_closer_line(question: str, passages: Sequence[Passage], evidence: Evide
             lined = _with_line(question, terms, found, [passages[j] for j in same], same, demoted)
             evidence = evidence if lined is demoted else lined
     return evidence
+
+
+def _same_document(i: int, passages: Sequence[Passage], evidence: Evidence) -> list[int]:
+    """Reading `i` and the readings of its document's other retrieved passages that may give way to a line: read
+    without an answer of their own, or answering with a located line."""
+    source = passages[i].source
+    return [j for j, r in enumerate(evidence.readings[:len(passages)]) if j == i or (
+        passages[j].source == source and (r.located or (not r.answers and (r.read or r.quoted))))]
 
 
 def _states_value(line: str, answer: str, question: str = "") -> bool:
