@@ -78,10 +78,13 @@ def split_long(text: str, start: int, end: int, max_chars: int) -> Iterator[tupl
         yield span
 
 
+_FILE_NAME = re.compile(r"\s*\([^()]*\)$")  # the file's name a title carries ("Baking (bread)": loaders._with_stem)
+
+
 def heading_paths(title: str, headings: Sequence[Heading]) -> list[str]:
     """For each heading, the chunk title of its section: the document title, then the heading and those
     of lower level above it. A heading equal to the one before it in the path (a page's <h1> repeating
-    its <title>) is not repeated."""
+    its <title>, a Markdown file's "# Baking" repeating its title "Baking (bread)") is not repeated."""
     out: list[str] = []
     stack: list[Heading] = []
     for h in headings:
@@ -90,7 +93,8 @@ def heading_paths(title: str, headings: Sequence[Heading]) -> list[str]:
         stack.append(h)
         path = [title] if title.strip() else []
         for part in stack:
-            if not path or part.text.strip().lower() != path[-1].strip().lower():
+            before = path[-1].strip().lower() if path else ""
+            if not path or part.text.strip().lower() not in (before, _FILE_NAME.sub("", before)):
                 path.append(part.text.strip())
         out.append(TITLE_SEPARATOR.join(path))
     return out

@@ -154,6 +154,9 @@ def test_heading_paths_and_retrieval_text():
     hs = [Heading(0, "Kenya", 1), Heading(10, "Economy", 2), Heading(20, "Tea", 3), Heading(30, "People", 2)]
     assert heading_paths("Kenya", hs) == ["Kenya", "Kenya › Economy", "Kenya › Economy › Tea", "Kenya › People"]
     assert heading_paths("", [Heading(0, "Intro", 2)]) == ["Intro"]
+    # a title carrying its file's name ("Baking (bread)") is not repeated by the "# Baking" it came from
+    assert heading_paths("Baking (bread)", [Heading(0, "Baking", 1), Heading(9, "Rye", 2)]) == [
+        "Baking (bread)", "Baking (bread) › Rye"]
     assert retrieval_text("Kenya › Economy", "Tea is grown.") == "Kenya › Economy\nTea is grown."
     assert retrieval_text("Kenya", "Kenya\nThe capital is Nairobi.") == "Kenya\nThe capital is Nairobi."
     assert retrieval_text("", "x") == "x"
