@@ -576,7 +576,7 @@ def answer_type(answer: str, question: str = "") -> str:
         return "none"
     if polarity(answer) is not None:
         return "polar"
-    if question and _ASKS_WHO.search(question):
+    if question and ASKS_WHO.search(question):
         return "entity"  # a name, whatever else the answer says ("... by Dario Penhallow in the 88th minute")
     dates, numbers = values(first_clause(answer))
     if question:
@@ -587,7 +587,7 @@ def answer_type(answer: str, question: str = "") -> str:
     return "number" if numbers else "entity"
 
 
-_ASKS_WHO = re.compile(r"^\s*(?:who|whom|whose)\b", re.IGNORECASE)
+ASKS_WHO = re.compile(r"^\s*(?:who|whom|whose)\b", re.IGNORECASE)  # also rag/quote.py's
 _EXPECT_DATE = re.compile(r"^\s*when\b|\b(?:what|which) year\b|\bbirthday\b|\bdate of\b|\bwhat date\b", re.IGNORECASE)
 _EXPECT_NUMBER = re.compile(r"^\s*how (?:many|much|large|big|long|old|tall|far|high|heavy|hot|cold|warm)\b|"
                             r"\bpopulation\b|\bwhat (?:percentage|percent|proportion|share|fraction)\b|\btemperature\b|"
@@ -705,7 +705,8 @@ def count_stated(question: str, answer: str, text: str) -> bool:
     asked = _ASKS_COUNT_OF.search(question)
     if asked is None:
         return True
-    figures = [n for n in re.findall(r"\d+(?:[.,]\d+)?", answer) if n not in re.findall(r"\d+(?:[.,]\d+)?", question)]
+    asked_figures = set(re.findall(r"\d+(?:[.,]\d+)?", question))
+    figures = [n for n in re.findall(r"\d+(?:[.,]\d+)?", answer) if n not in asked_figures]
     if not figures:
         return True
     unit = _UNIT_OF.get(asked.group(1).lower())
@@ -843,7 +844,7 @@ def same_answer(a: str, b: str, embedder: TextEmbedder | None = None, question: 
         return 1.0 if pa == pb else 0.0
     ca, cb = core(a, question), core(b, question)
     # raw text: normalising splits "67,000,000"; a "who" is answered by names, not by the minute of a goal
-    agree = None if _ASKS_WHO.search(question) else values_agree(first_clause(a), first_clause(b), question)
+    agree = None if ASKS_WHO.search(question) else values_agree(first_clause(a), first_clause(b), question)
     if agree is not None:
         return 0.97 if agree else 0.02
     if ca == cb:

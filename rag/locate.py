@@ -159,14 +159,12 @@ def _lead_in(text: str, spans: list[tuple[int, int]], i: int) -> int:
     if not i:
         return s
     line = _BULLET.sub("", text[s:e])
+    row = _ROW.match(line) is not None
     before = text[spans[i - 1][0]:spans[i - 1][1]].rstrip()
-    if _FAQ_ANSWER.match(line) or not _ROW.match(line):
-        asks = _MARKUP.sub("", before).rstrip().endswith("?") and "|" not in before
-        if asks and "\n" in text[spans[i - 1][1]:s]:
-            return spans[i - 1][0]
-    if _ROW.match(line) is not None:
-        return s
-    return spans[i - 1][0] if before.endswith(":") and len(before) > 1 else s
+    asks = _MARKUP.sub("", before).rstrip().endswith("?") and "|" not in before and "\n" in text[spans[i - 1][1]:s]
+    if asks and (not row or _FAQ_ANSWER.match(line)):
+        return spans[i - 1][0]
+    return spans[i - 1][0] if not row and before.endswith(":") and len(before) > 1 else s
 
 
 def locate(question: str, passages: Sequence[Passage], embed: Callable[[Sequence[str]], np.ndarray],

@@ -51,7 +51,7 @@ PRONOUNS = frozenset({"it", "its", "they", "their", "he", "his", "she", "her", "
 # revision session on Monday 8 December" is the course's
 FIRST_PERSON = frozenset({"we", "our", "us", "ours", "i", "my", "me"})
 PREDICATE_SHARE = 0.5  # of the question's other words the sentence must say (at least one)
-_WHO = re.compile(r"^\s*(?:who|whom|whose)\b", re.IGNORECASE)
+_WHO = am.ASKS_WHO
 _WHERE = re.compile(r"^\s*where\b|^\s*(?:in|at|from|near)?\s*(?:which|what)\s+(?:town|city|village|country|region|"
                     r"state|place|province)\b", re.IGNORECASE)
 _NAME = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:of\s+|de\s+|van\s+|von\s+)?[A-Z][\w'’.-]*)*")

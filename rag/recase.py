@@ -112,17 +112,21 @@ def _as_name(phrase: str, text: str, n_words: int) -> str | None:
 def _opens_name(text: str, start: int, end: int) -> bool:
     """Whether the word at text[start:end] opens a run of capitalised words: no capitalised word before it on its
     line, one after it ("Greenfold" of "St Bede's Church Hall, Greenfold Road" and of "GREENFOLD FOOD BANK")."""
-    before = re.search(r"(\S+)[ \t]+$", text[max(0, start - 40):start])
-    after = re.match(r"[ \t]+(\S+)", text[end:end + 40])
-    apart = before is None or not before.group(1)[:1].isupper() or before.group(1)[-1] in ",;:)—–-"
-    return apart and after is not None and after.group(1)[:1].isupper()
+    before, after = _beside(text, start, end)
+    apart = before is None or not before[:1].isupper() or before[-1] in ",;:)—–-"
+    return apart and after is not None and after[:1].isupper()
 
 
 def _alone(text: str, start: int, end: int) -> bool:
     """Whether the word at text[start:end] stands without a capitalised word just before or after it."""
+    return not any(w is not None and w[:1].isupper() for w in _beside(text, start, end))
+
+
+def _beside(text: str, start: int, end: int) -> tuple[str | None, str | None]:
+    """The words just before and just after text[start:end] on its line (None where there is none)."""
     before = re.search(r"(\S+)[ \t]+$", text[max(0, start - 40):start])
     after = re.match(r"[ \t]+(\S+)", text[end:end + 40])
-    return not any(m is not None and m.group(1)[:1].isupper() for m in (before, after))
+    return (before.group(1) if before else None), (after.group(1) if after else None)
 
 
 def _mid_sentence(text: str, at: int) -> bool:
