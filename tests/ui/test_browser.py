@@ -231,12 +231,17 @@ def ask(page, question: str, n: int) -> object:
     TIMINGS.append({"question": question, "first_token_ms": int(first.group(1)) if first else None,
                     "total_ms": int(wall.group(1)) if wall else None, "footer": text})
     print(f"\n[timing] {question!r}: {text}")
-    if n == 1:  # a new conversation reruns once to list itself in the sidebar: wait for that redraw
-        title = question if len(question) <= 48 else question[:47].rstrip() + "…"
-        page.get_by_test_id("stSidebar").get_by_role("button", name=title).first.wait_for(timeout=30_000)
-        page.locator(".ar-latency").nth(n - 1).wait_for(timeout=30_000)
+    if n == 1:
+        wait_listed(page, question)
     page.wait_for_timeout(300)
     return page.get_by_test_id("stChatMessage").nth(2 * n - 1)
+
+
+def wait_listed(page, question: str) -> None:
+    """A new conversation reruns once to list itself in the sidebar: wait for that redraw of its first answer."""
+    title = question if len(question) <= 48 else question[:47].rstrip() + "…"
+    page.get_by_test_id("stSidebar").get_by_role("button", name=title).first.wait_for(timeout=30_000)
+    page.locator(".ar-latency").first.wait_for(timeout=30_000)
 
 
 def questions(page) -> list[str]:
@@ -690,7 +695,8 @@ def test_markdown_renders_while_script_onerror_and_javascript_stay_inert(browser
     try:
         title_before = page.title()
         box = page.get_by_test_id("stChatInputTextArea")
-        box.fill("What is the capital of France? <img src=x onerror=\"window.__pwned=9\"> **not markdown**")
+        question = "What is the capital of France? <img src=x onerror=\"window.__pwned=9\"> **not markdown**"
+        box.fill(question)
         box.press("Enter")
         # while the answer streams: a stage status, and the conflict slot reserved above the text
         stream = page.locator(".ar-stream")
@@ -705,6 +711,7 @@ def test_markdown_renders_while_script_onerror_and_javascript_stay_inert(browser
         page.get_by_text(re.compile("checking the answer against the model's memory")).wait_for(timeout=30_000)
         shot(page, "status_checking.png")
         page.locator(".ar-latency").wait_for(timeout=60_000)
+        wait_listed(page, question)
         answer = msg.locator(".ar-answer").first
         final_top = page.evaluate(offset, ".ar-answer")
         assert abs(final_top - streaming_top) <= 2, (streaming_top, final_top)  # the banner did not move the answer
