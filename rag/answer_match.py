@@ -646,6 +646,8 @@ _MONEY_WORDS = r"(?:cost|costs|costing|charge|charges|charged|pay|paid|price|pri
                r"ticket|tickets|admission|entry|membership|rent|deposit|subscription|spend)"
 _ASKS_MONEY = re.compile(rf"\bhow much\b.*\b{_MONEY_WORDS}\b|\bwhat (?:will|would|does|did|do)\b.{{0,40}}\bcost\b|"
                          r"\b(?:price|prices|fee|fees|fare|fares|rent|deposit|tuition)\b|"
+                         # "how much is a root canal at brightsmile", not "how much is a cup of flour in grams"
+                         r"\bhow much (?:is|are|'s) (?:a|an)\b(?!.*\b(?:in|into|weigh\w*|left|off|of)\b)|"
                          r"\bwhat(?:'s| is| was| are)? the cost\b|\bset (?:me|us|you) back\b", re.IGNORECASE)
 _ASKS_EXTENT = re.compile(r"\bhow long\b(?!\s+ago\b)", re.IGNORECASE)
 _ASKS_CLOCK = re.compile(r"\b(?:what|which) time\b(?!\s+(?:of|zone)\b)", re.IGNORECASE)

@@ -850,6 +850,52 @@ def stated_on_subject(question: str, reading: Reading) -> bool:
     return False
 
 
+# words asking what a thing costs rather than naming the thing: no line need say them (`speaks_of_item`)
+_COST_WORDS = frozenset({"cost", "price", "charge", "fee", "pay", "much", "per"})
+
+
+def item_words(question: str, title: str) -> list[str]:
+    """The words of `question` naming the thing whose value is asked: its words beside its names
+    (`predicate_words`), minus those of its document's own title (the part of `title` before " › ": "brightsmile"
+    of "how much is a root canal at brightsmile" in the Brightsmile fee guide) and those asking a cost."""
+    document = set(am.tokens(title.split(" › ")[0]))
+    return [w for w in predicate_words(question_terms(question))
+            if not am.present_in(w, document, forms=True) and not am.present_in(w, _COST_WORDS, forms=True)]
+
+
+def speaks_of_item(question: str, passage: Passage, span: tuple[int, int] | None = None,
+                   value: str = "") -> bool:
+    """For a question asking a value of the user's world (a price, a phone number, a time of day:
+    `answer_match.LOCAL_UNITS`): whether the line of `passage` stating the value (`span`, else every line where
+    the figures of `value`'s price, number or time stand) speaks of the thing asked: says one of its `item_words` itself, in the sentence before
+    it, in a heading above it or in its section's title. A fee guide's "Monthly fee: £16.50" under "Brightsmile
+    Care Plan" is no root canal's price; "A subscription costs £45 per bin" is no replacement recycling bin's. Any
+    other question, or one naming nothing beside its document, is not judged."""
+    unit = am.asked_unit(question)
+    if unit not in am.LOCAL_UNITS:
+        return True
+    item = item_words(question, passage.title)
+    if not item:
+        return True
+    text = passage.text
+    section = set(am.tokens(" ".join(passage.title.split(" › ")[1:])))
+    spans = split_sentences(text)
+    figures = [w for w in am.tokens(am.unit_value(unit, value) or value) if any(c.isdigit() for c in w)]
+    for i, (start, end) in enumerate(spans):
+        said = set(am.tokens(text[start:end]))
+        if span is not None:
+            if not (start <= span[0] < end or span[0] <= start < span[1]):
+                continue
+        elif not figures or sum(_present(w, said) for w in figures) / len(figures) < 0.5:
+            continue
+        context = said | section | headings_before(text, start)
+        if i:
+            context |= set(am.tokens(text[spans[i - 1][0]:spans[i - 1][1]]))
+        if any(am.present_in(w, context, forms=True) for w in item):
+            return True
+    return False
+
+
 def _on_subject(question: str, text: str) -> str:
     """The sentences of `text` that share a subject word with the question, or all of it when none does: a value
     stated about something else ("Spent: £96 on hall hire, £45 on printing") does not mention a garden-waste price."""
@@ -1126,6 +1172,15 @@ def on_topic(question: str, evidence: Evidence, embed: Callable[[Sequence[str]],
     return replace(evidence, readings=tuple(readings), memory_confident=confident)
 
 
+def _elsewhere(question: str, reading: Reading, passage: Passage) -> bool:
+    """Whether an answering reading took its value from another row of the table the question names (`off_row`),
+    or a price, a phone number or a time from a line about something else than what is asked (`speaks_of_item`:
+    "£16.50" for a root canal, read off a fee guide's "Monthly fee: £16.50" under its care plan). `passage` is the
+    whole passage, of which the reading may have read a part."""
+    return (not reading.quoted and off_row(question, reading, passage)) or not speaks_of_item(
+        question, passage, value=reading.answer)
+
+
 def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[Passage],
            closed_book: Generation | None = None, calibration: dict[str, Any] | None = None,
            prune: bool = True, second_look: bool = True, unfamiliar: str | None = None,
@@ -1178,7 +1233,7 @@ def gather(generator: Generator, cfg: Config, question: str, passages: Sequence[
         readings, more = _second_look(generator, cfg, question, passages, readings, to_read, calib, terms)
         extra_tokens += more
     elapsed = round(elapsed + (time.perf_counter() - t1) * 1000, 2)
-    readings = [replace(r, answers=False) if r.answers and not r.quoted and off_row(question, r, p) else r
+    readings = [replace(r, answers=False) if r.answers and _elsewhere(question, r, p) else r
                 for r, p in zip(outranked(readings, question), passages)]
     if skip_memory:
         return Evidence(closed_book, "", 0.0, False, tuple(readings), {"evidence": elapsed},

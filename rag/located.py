@@ -27,6 +27,7 @@ from rag.evidence import (
     looks_something_up,
     question_terms,
     reading_features,
+    speaks_of_item,
 )
 from rag.locate import Located, asking, lines, locate, predicate_words, shown_line, value_kind
 from rag.tables import from_another_row, says_named_row
@@ -92,6 +93,9 @@ def _with_line(question: str, terms: dict[str, float], found: Located, candidate
     if from_another_row(question, where_from.text, found.value) or not says_named_row(question, where_from.text,
                                                                                           found.passage.text):
         return evidence  # not the row the question names, in a table where it names one
+    at = found.passage.start - where_from.start
+    if not speaks_of_item(question, where_from, (at, at + len(found.passage.text))):
+        return evidence  # a price, a phone number or a time of something else than what is asked
     where = next(i for p, i in zip(candidates, indexes) if p.id == found.passage.id)
     readings = list(evidence.readings)
     readings[where] = reading

@@ -689,6 +689,29 @@ def test_a_reading_s_value_must_stand_in_its_passage_on_the_question_s_subject()
     assert not stated_on_subject(q, make_reading(q, syllabus, "Dr Okonjo holds her office hours in the library."))
 
 
+def test_a_price_read_off_a_line_about_something_else_does_not_answer():
+    """A fee guide's care plan costs £16.50 a month: read as the price of a root canal, which the guide never
+    mentions, the value is from a line about something else. The line with the treatment asked, a line under a
+    heading naming it, a question naming nothing beside the document, and a question asking no price, stand."""
+    from rag.evidence import item_words, speaks_of_item
+
+    guide = Passage(id="g", source="/d/brightsmile.md", title="Brightsmile Dental Studio — Fee Guide › Fees",
+                    text="Fees\n\nRoutine check-up | £38\nPorcelain crown | £585\n\nBrightsmile Care Plan\n\n"
+                         "Monthly fee: £16.50\nIncludes: two check-ups a year", start=0, end=120, score=1.0)
+    q = "how much is a root canal at brightsmile"
+    assert item_words(q, guide.title) == ["root", "canal"]
+    assert not speaks_of_item(q, guide, value="A root canal at Brightsmile is £16.50")
+    assert speaks_of_item("how much is a porcelain crown at brightsmile", guide, value="£585")
+    assert speaks_of_item("what is the monthly fee of the care plan", guide, value="£16.50")
+    assert speaks_of_item("how much is a care plan at brightsmile", guide, value="£16.50")  # under its heading
+    assert not speaks_of_item("how much is a check-up at brightsmile", guide, value="£16.50, for 12 months")
+    assert speaks_of_item("how much is it at brightsmile", guide, value="£16.50")  # nothing named beside it
+    assert speaks_of_item("how many check-ups a year does the plan include", guide, value="£16.50")  # no price
+    at = guide.text.index("Monthly fee")
+    assert not speaks_of_item(q, guide, (at, at + 19))
+    assert speaks_of_item("what does the care plan cost", guide, (at, at + 19))
+
+
 FAQ = ('KETTLEWAVE K2 FAQ\n\nQ: How long does it keep water warm?\nA: Press "Keep Warm" and the K2 holds your chosen '
        "temperature for up to 30 minutes, then switches off by itself.\n\nQ: How long does it take to boil?\nA: A full "
        "kettle (1.7 litres) boils in about 4 minutes.")
