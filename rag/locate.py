@@ -53,6 +53,8 @@ _ASKS_DAY = re.compile(r"\b(?:what|which)\s+(?:date|day)\b", re.IGNORECASE)
 _WEEKDAY = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b", re.IGNORECASE)
 _TIME_OF_DAY = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s*(?:am|pm)\b|\bnoon\b|\bmidnight\b", re.IGNORECASE)
 _ROW = re.compile(r"^\s*(?P<key>[^|:\n]{1,60}?)\s*(?:\||:)\s*(?P<value>.+?)\s*$")
+# a person's name after a title of address: "Prof. Miriam Soltaire", "Dr Ravi Anand", "Cllr Sheikh"
+_TITLED = re.compile(r"\b(?:Dr|Prof|Professor|Mr|Mrs|Ms|Mx|Miss|Sir|Dame|Cllr|Rev|Revd)\b\.?(?:\s+[A-Z][\w'’-]+)+")
 _BULLET = re.compile(r"^\s*(?:[•\-*–]|\d+[.)])\s+")
 _MARKUP = re.compile(r"\*\*|__|`")
 _FAQ_ANSWER = re.compile(r"^(?:A|Answer)\s*:\s+")  # "A: Press 'Keep Warm' and ..." of a Q/A list
@@ -134,6 +136,9 @@ def candidates(question: str, passage: Passage, terms: dict[str, float],
             value = next((part for part in (cell, line) if part and _value_in(kind, part, asked | heading)), "")
             if value and kind in ("person", "place"):  # the name: "Tomas Revell" of "The winning goal was scored by ..."
                 value = _value_in(kind, value, asked | heading)
+            titled = _TITLED.search(line) if kind == "person" else None
+            if titled and not titled.group() in value:  # "Prof. Miriam Soltaire", not the row's "Auditorium A"
+                value = titled.group()
         if value and day and not (am.calendar_days(value) or _WEEKDAY.search(value)):
             continue  # "what date ...": a day, not "Autumn term 2025"
         if value and kind == "date" and not _dated(value):
@@ -241,9 +246,15 @@ def predicate_words(terms: dict[str, float]) -> list[str]:
 def says_every_word(line: str, predicate: Sequence[str]) -> bool:
     """Whether `line` says every one of the question's words beside its names, in some form, and there are two or
     more: "Last month (February) we gave out 312 food parcels" for "how many food parcels did Greenfold give out in
-    February" (its name in the title)."""
+    February" (its name in the title). A verb saying little of its own (`LIGHT_VERBS`: "giving" of "Who is giving
+    the opening keynote?") need not be said: a programme's row says "Opening keynote: ... — Prof. Miriam Soltaire"."""
     said = set(am.tokens(line))
-    return len(predicate) >= 2 and all(am.present_in(w, said, forms=True) for w in predicate)
+    words = [w for w in predicate if not am.present_in(w, LIGHT_VERBS, forms=True)]
+    return len(words) >= 2 and all(am.present_in(w, said, forms=True) for w in words)
+
+
+# verbs whose forms say little beside their object: "giving a keynote", "getting a permit", "making a booking"
+LIGHT_VERBS = frozenset({"give", "get", "make", "take", "have", "do", "put"})
 
 
 def remembered(embed: Callable[[Sequence[str]], np.ndarray]) -> Callable[[Sequence[str]], np.ndarray]:

@@ -228,6 +228,21 @@ def test_a_line_saying_every_word_of_the_question_answers_below_the_threshold():
     assert found("How many food parcels did Greenfold give out in April?", rota, threshold=0.45) is None
 
 
+def test_a_programme_row_names_who_gives_the_talk_it_lists():
+    """"Who is giving the opening keynote?": the row says "Opening keynote" without the light verb, and names its
+    speaker after a title of address; the row's silent cell, a room, is no person."""
+    from rag.locate import says_every_word
+
+    programme = passage("p", "Day 1\n\nTime | Session | Room\n09:30 | Opening keynote: \"Cities as Datasets\" — Prof. "
+                        "Miriam Soltaire | Auditorium A\n12:30 | Lunch | Atrium\n\nDay 2\n\nTime | Session | Room\n"
+                        "09:30 | Keynote: \"Sensors\" — Dr Ravi Anand | Auditorium A", "OrbisConf 2026 programme")
+    row = "09:30 | Opening keynote: \"Cities as Datasets\" — Prof. Miriam Soltaire | Auditorium A"
+    assert says_every_word(row, ["giving", "opening", "keynote"])
+    assert not says_every_word(row, ["giving", "keynote"])  # one word beside the light verb says too little
+    got = found("Who is giving the opening keynote at OrbisConf 2026?", programme, threshold=0.45)
+    assert got is not None and got.value == "Prof. Miriam Soltaire", got
+
+
 REPORT = ("MATCH REPORT — COUNTY CUP FINAL\nBrackwater Town 2-1 Pellow Rovers\nSaturday 3 May 2025, Fenwick Park. "
           "Attendance: 2,614. Referee: Alan Thwaite.\n\nBrackwater Town lifted the County Cup on a bright afternoon.\n\n"
           "Pellow's captain Jed Morrow hit the post after 12 minutes.\n\n"
