@@ -238,9 +238,16 @@ def repeats_question(question: str, answer: str) -> bool:
     words = tokens(_ITEM_NUMBER.sub("", first_clause(answer), count=1))
 
     def echoed(word: str) -> bool:
-        return word in asked or word in FILLER or (word.isdigit() and any(word in n for n in numbers))
+        return (word in asked or word in FILLER or bool(_SPOKEN_TO.get(word, set()) & asked)
+                or (word.isdigit() and any(word in n for n in numbers)))
 
     return bool(words) and all(echoed(w) for w in words)
+
+
+# the user's words about themselves, as an answer speaking to them says them ("which room do I need to head to?":
+# "You need to head to ... which room do you need to head to?" only repeats it)
+_SPOKEN_TO = {"you": {"i", "me", "we", "us"}, "your": {"my", "our"}, "yours": {"mine", "ours"},
+              "yourself": {"myself"}, "yourselves": {"ourselves"}}
 
 
 # Words whose full stop ends no clause: titles and name parts ("Franz Seitz Sr. was a film director").
@@ -287,7 +294,7 @@ _CLAUSE_BREAK = re.compile(r"[,;:]\s+|\s[-–—]\s|(?<=[.!])\s+")
 def question_part(text: str, min_words: int = 3) -> str:
     """The clause that asks, when the request opens with context ("I can't make my food bank shift - what number do
     I text to let the coordinator know?" -> "what number do I text to let the coordinator know?") and that clause
-    says enough on its own (`min_words` content words besides names) and does not point back at it ("it", "they");
+    says enough on its own (`min_words` content words besides names and `_SAYS_LITTLE`) and does not point back at it ("it", "they");
     otherwise the whole text ("If I order a repeat prescription, how long until it's ready?" keeps its context)."""
     parts = _CLAUSE_BREAK.split(text.strip())
     for i in range(len(parts) - 1, 0, -1):
@@ -296,11 +303,15 @@ def question_part(text: str, min_words: int = 3) -> str:
             if _BACK_REFERENCE.search(rest):  # "how long until it's ready?": the context says what "it" is
                 return text
             names = {fold(w) for w in re.findall(r"\b[A-Z][\w'’-]*", rest)}
-            said = [w for w in content_words(rest) if w not in names]
+            said = [w for w in content_words(rest) if w not in names and w not in _SAYS_LITTLE]
             return rest if len(said) >= min_words else text
     return text
 
 
+# verbs of wanting and going, which say nothing of what is asked about ("which room do I need to head to?" keeps the
+# request's opening "I want to go to the SQL window functions workshop at the summit")
+_SAYS_LITTLE = frozenset({"need", "needs", "want", "wants", "go", "going", "head", "get", "like", "have", "make",
+                          "take", "do"})
 _BACK_REFERENCE = re.compile(r"\b(?:it|its|it's|it’s|they|them|their|this|that|these|those|he|she|him|her|his|"
                              r"there)\b", re.IGNORECASE)
 

@@ -223,6 +223,9 @@ def test_stem_keeps_different_words_apart(a, b):
     ("How many moons does Mars have?", "2. How many moons does Mars have?", True),
     ("How many moons does Mars have?", "2. Mars has 2 moons.", False),  # the item number aside, it answers
     ("How many moons does Mars have?", "2", False),
+    # the user's "I" said back as "you"
+    ("I want the SQL workshop - which room do I need to head to?", "You need to head to which room?", True),
+    ("I want the SQL workshop - which room do I need to head to?", "You need to head to Room Aire.", False),
 ])
 def test_an_answer_that_only_copies_the_question_says_nothing(question, answer, repeats):
     assert answers.repeats_question(question, answer) is repeats
@@ -320,6 +323,8 @@ def test_a_task_s_own_words_leave_out_the_text_it_gives(request_text, own):
     ("What is the capital of France?", "What is the capital of France?"),
     ("If I order a repeat prescription, how long until it's ready? (Maple Street Clinic)",
      "If I order a repeat prescription, how long until it's ready? (Maple Street Clinic)"),  # "it" points back
+    ("I want to go to the SQL window functions workshop - which room do I need to head to?",
+     "I want to go to the SQL window functions workshop - which room do I need to head to?"),  # "room" alone
 ])
 def test_the_part_of_a_request_that_asks(text, part):
     assert answers.question_part(text) == part
