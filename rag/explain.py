@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 
 from rag.conflict import _value  # the check's own value reader; at load (~0.35 s), not in the first answer's draw
+from rag.evidence import looks_something_up
 from rag.types import Answer
 
 TITLES = {
@@ -143,6 +144,10 @@ def _why(answer: Answer, threshold: float | None, requested_mode: str | None) ->
         return f"the model does not know the name \"{answer.unfamiliar_name}\"", False
     if p is None and answer.retrieved:  # adaptive read the documents without asking the router: they name it
         return "your documents name what you asked about", False
+    if p is None and looks_something_up(answer.question):  # memory answered first, sure, and nothing was found
+        conf = answer.memory_confidence
+        sure = f" ({conf:.0%} confident)" if conf is not None else ""
+        return f"the model's memory was sure{sure}, and nothing in your documents is about it", False
     if p is None:  # adaptive answered without the router: nothing to look up (rag/decide.py)
         return "the request names nothing to look up", False
     if p is None:

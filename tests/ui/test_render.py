@@ -163,6 +163,9 @@ def test_badges_explain_the_decision_in_words():
     # adaptive without a router call: nothing to look up ("Hi!"), or documents that name the subject
     assert "answered from memory: the request names nothing to look up" in text(
         render.badge_html(memory_answer(None), "adaptive"))
+    peru = replace(memory_answer(None), question="What is the capital of Peru?", memory_confidence=0.72)
+    assert "answered from memory: the model's memory was sure (72% confident), and nothing in your documents is " \
+           "about it" in text(render.badge_html(peru, "adaptive"))  # a named subject, an index finding nothing
     assert "searched your documents: your documents name what you asked about" in text(
         render.badge_html(replace(retrieved_answer(), ret_probability=None), "adaptive"))
     unfamiliar = replace(retrieved_answer(), ret_probability=None, unfamiliar_name="Selholt", abstained=True)
