@@ -366,7 +366,8 @@ def _paragraph_start(text: str, at: int) -> int:
 
 
 def shown_line(line: str) -> str:
-    """The line as an answer shows it: a table row's cells as "key: value", without bullets or markup, and columns
+    """The line as an answer shows it: a table row's cells as "key: value" ("Routine check-up: £38; 20 minutes"
+    of "Routine check-up | £38 | 20 minutes"), without bullets or markup, and columns
     aligned with spaces closed up ("Date:              Friday 14 March 2025" as "Date: Friday 14 March 2025"), and
     a question-and-answer list's answer without its question and its "A:"."""
     first, _, rest = line.strip().partition("\n")
@@ -375,7 +376,7 @@ def shown_line(line: str) -> str:
     text = _FAQ_ANSWER.sub("", _MARKUP.sub("", _BULLET.sub("", line)).strip())
     if "|" in text:
         cells = [c.strip() for c in text.strip("|").split("|") if c.strip()]
-        return ": ".join(cells) if len(cells) >= 2 else text
+        return f"{cells[0]}: {'; '.join(cells[1:])}" if len(cells) >= 2 else text
     return " ".join(text.split())
 
 
