@@ -842,9 +842,7 @@ def stated_on_subject(question: str, reading: Reading) -> bool:
             return True
         # a line leaves its subject to the sentence before it, the headings above it or the document's title
         # ("Date: Friday 14 March 2025" under "YEAR 4 TRIP TO THE PEMBERLY SCIENCE & DISCOVERY CENTRE")
-        context = said | titled | headings_before(text, start)
-        if i:
-            context |= set(am.tokens(text[spans[i - 1][0]:spans[i - 1][1]]))
+        context = _line_context(text, spans, i) | titled
         if any(am.present_in(w, context, forms=True) for w in predicate):
             return True
     return False
@@ -867,8 +865,8 @@ def speaks_of_item(question: str, passage: Passage, span: tuple[int, int] | None
                    value: str = "") -> bool:
     """For a question asking a value of the user's world (a price, a phone number, a time of day:
     `answer_match.LOCAL_UNITS`): whether the line of `passage` stating the value (`span`, else every line where
-    the figures of `value`'s price, number or time stand) speaks of the thing asked: says one of its `item_words` itself, in the sentence before
-    it, in a heading above it or in its section's title. A fee guide's "Monthly fee: £16.50" under "Brightsmile
+    the figures of `value`'s price, number or time stand) speaks of the thing asked: says one of its `item_words`
+    itself, in the sentence before it, in a heading above it or in its section's title. A fee guide's "Monthly fee: £16.50" under "Brightsmile
     Care Plan" is no root canal's price; "A subscription costs £45 per bin" is no replacement recycling bin's. Any
     other question, or one naming nothing beside its document, is not judged."""
     unit = am.asked_unit(question)
@@ -888,12 +886,17 @@ def speaks_of_item(question: str, passage: Passage, span: tuple[int, int] | None
                 continue
         elif not figures or sum(_present(w, said) for w in figures) / len(figures) < 0.5:
             continue
-        context = said | section | headings_before(text, start)
-        if i:
-            context |= set(am.tokens(text[spans[i - 1][0]:spans[i - 1][1]]))
-        if any(am.present_in(w, context, forms=True) for w in item):
+        if any(am.present_in(w, _line_context(text, spans, i) | section, forms=True) for w in item):
             return True
     return False
+
+
+def _line_context(text: str, spans: Sequence[tuple[int, int]], i: int) -> set[str]:
+    """The words line `i` of `text` says with what it leaves its subject to: the sentence before it and the
+    headings above it."""
+    start, end = spans[i]
+    words = set(am.tokens(text[start:end])) | headings_before(text, start)
+    return words | set(am.tokens(text[spans[i - 1][0]:spans[i - 1][1]])) if i else words
 
 
 def _on_subject(question: str, text: str) -> str:
