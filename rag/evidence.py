@@ -409,9 +409,11 @@ def names_a_subject(question: str) -> bool:
 
 
 def looks_something_up(question: str) -> bool:
-    """Whether the question names something documents could hold: a subject by name (`names_a_subject`), or the
-    user's own affairs (`answer_match.about_the_user`: "which day do they empty the bins on our road")."""
-    return names_a_subject(question) or am.about_the_user(question)
+    """Whether the question names something documents could hold: a subject by name (`names_a_subject`), the
+    user's own affairs (`answer_match.about_the_user`: "which day do they empty the bins on our road"), or a value of
+    the user's world (`answer_match.LOCAL_UNITS`: "How much does a gym locker cost?" asks a price no training text
+    holds; answered from memory it was "A typical gym locker can range from $10 to $100")."""
+    return names_a_subject(question) or am.about_the_user(question) or am.asked_unit(question) in am.LOCAL_UNITS
 
 
 def answer_is_checked(question: str) -> bool:

@@ -183,6 +183,8 @@ def decision_words(answer: Answer, threshold: float | None = None, requested_mod
         return "calculated exactly: the request is arithmetic (no search, no model)"
     why, by_mode = _why(answer, threshold, requested_mode)
     conf = answer.memory_confidence
+    if not answer.retrieved and answer.searched_passages and not looks_something_up(answer.question):
+        return "answered from memory: the request names nothing to look up"  # "hi there" needs no word on passages
     if not answer.retrieved and answer.searched_passages:
         k = answer.searched_passages
         memory = f"; the model's memory answered ({conf:.0%} confident)" if conf is not None else ""

@@ -241,6 +241,8 @@ def test_memory_giving_a_value_of_the_users_world_must_be_as_sure_as_about_a_nam
     """"Harbour View" is two familiar words, but the phone number of its concierge desk is no common knowledge: a
     memory answer at 68% is not enough (90% would be), where the same confidence answers a familiar subject's
     question asking no such value."""
+    from rag.evidence import looks_something_up
+
     kw = {"unfamiliar_threshold": 0.9, "familiar": True, "familiar_threshold": 0.33}
     phone = "What is the phone number of the Harbour View concierge desk?"
     assert not memory_usable(phone, "123-456-7890", 0.68, 0.55, **kw)
@@ -248,6 +250,11 @@ def test_memory_giving_a_value_of_the_users_world_must_be_as_sure_as_about_a_nam
     price = "How much does a ticket for the Harbour View open day cost?"
     assert not memory_usable(price, "$10", 0.68, 0.55, **kw)
     assert memory_usable("What is the capital of Peru?", "Lima", 0.4, 0.55, **kw)
+    # naming nothing, a price is still of the user's world: not the model's own business like a greeting
+    locker = "How much does a gym locker cost?"
+    assert looks_something_up(locker) and not looks_something_up("hi there")
+    assert not memory_usable(locker, "A typical gym locker can range from $10 to $100", 0.65, 0.55, **kw)
+    assert memory_usable("hi there", "Hi there.", 0.3, 0.55, **kw)
 
 
 def test_memory_must_be_surer_about_a_subject_the_documents_name_but_do_not_answer():

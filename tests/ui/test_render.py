@@ -174,10 +174,15 @@ def test_badges_explain_the_decision_in_words():
            "'Selholt')" in text(render.badge_html(unfamiliar, "adaptive"))
     assert 'searched because the model does not know the name "Selholt"' in text(render.badge_html(unfamiliar,
                                                                                                  "adaptive"))
-    searched = replace(memory_answer(None), searched_passages=3, memory_confidence=0.8)
+    searched = replace(memory_answer(None), question="What is the capital of Peru?", searched_passages=3,
+                       memory_confidence=0.8)
     assert "none of the 3 passages found in your documents is about this; the model's memory answered (80% " \
            "confident)" in text(render.badge_html(searched, "adaptive"))
-    routed = replace(memory_answer(0.36), searched_passages=3, memory_confidence=0.4)  # unsure: the router asked
+    greeting = replace(memory_answer(None), question="hi there", searched_passages=3)
+    seen = text(render.badge_html(greeting, "adaptive"))  # a greeting needs no word on the passages searched
+    assert "answered from memory: the request names nothing to look up" in seen and "passages" not in seen
+    routed = replace(memory_answer(0.36), question="What is the capital of Peru?", searched_passages=3,
+                     memory_confidence=0.4)  # unsure: the router asked
     assert "the model's memory answered (40% confident), and the router judged that it knows (P(<RET>) 0.36 < " \
            "threshold 0.61)" in text(render.badge_html(routed, "adaptive", threshold=0.607))
     calculated = replace(memory_answer(None), answered_from="calculation", answer="58 - 11 = 47.")
