@@ -124,17 +124,10 @@ class RetrievalConfig:
     dense_weight: float = 1.0  # RRF weight of the dense ranking
     bm25_weight: float = 0.75  # RRF weight of the BM25 ranking
     rrf_k: int = 1  # RRF constant (Cormack et al. use 60; small k trusts the top ranks more)
-    # Hybrid search: when the top_k passages all come from one document, the best passage of another document is
-    # added (top_k + 1) if its fused score is at least this share of the k-th's; 0 turns it off. Set by hand
-    # (session 19) on the dev workloads: at 0.8 it is added for 2 of 70 questions on handwritten-b, 8 of 70 on -c.
-    other_document_share: float = 0.8
 
     def __post_init__(self) -> None:
         _positive("retrieval.top_k", self.top_k)
         _positive("retrieval.candidates", self.candidates)
-        if not 0 <= self.other_document_share <= 1:
-            raise ConfigError(f"retrieval.other_document_share is {self.other_document_share}: use a number from "
-                              "0 (off) to 1")
         if self.method == "hybrid" and self.dense_weight == 0 and self.bm25_weight == 0:
             raise ConfigError("retrieval.dense_weight and retrieval.bm25_weight are both 0; one must be positive")
 

@@ -83,27 +83,7 @@ class HybridRetriever(_Base):
         if self.cfg.bm25_weight > 0:
             rankings["bm25"] = self.index.bm25_search(query, depth)
         fused = rrf(rankings, {"dense": self.cfg.dense_weight, "bm25": self.cfg.bm25_weight}, self.cfg.rrf_k)
-        share = self.cfg.other_document_share
-        if share <= 0:
-            return self._passages(fused[:k])
-        return with_other_document(self._passages(fused[:k + OTHER_DOCUMENT_DEPTH]), k, share)
-
-
-# how far past the top k `with_other_document` looks for a passage of another document
-OTHER_DOCUMENT_DEPTH = 10
-
-
-def with_other_document(ranked: Sequence[Passage], k: int, share: float) -> list[Passage]:
-    """The top `k` of `ranked`, and when they (two or more) all come from one document, the best passage of another document
-    too if it scores at least `share` of the k-th: a question about one document is often answered, or contradicted,
-    by another one that a long document's own chunks push out of the top k ("Voluntary excess: £200" in the renewal
-    email, below three chunks of the policy summary that says £250; the allotment newsletter's AGM, below three
-    chunks of the society's rules)."""
-    top = list(ranked[:k])
-    if k < 2 or len(top) < k or len({p.source for p in top}) != 1:
-        return top
-    other = next((p for p in ranked[k:] if p.source != top[0].source), None)
-    return top + [other] if other is not None and other.score >= share * top[-1].score else top
+        return self._passages(fused[:k])
 
 
 RETRIEVERS = {"dense": DenseRetriever, "bm25": BM25Retriever, "hybrid": HybridRetriever}

@@ -67,25 +67,6 @@ def test_hybrid_equals_rrf_of_both_rankings(index_cfg, embedder):
     assert "Etna" in got[0].text and set(got[0].scores) == {"dense", "bm25"}
 
 
-def test_a_passage_of_another_document_joins_a_top_k_from_one_document():
-    """Three chunks of a policy summary outrank the renewal email that states another excess: the email's chunk is
-    added when it scores close to the third (not when far below it, nor when the top k already spans documents)."""
-    from rag.retrieval.search import with_other_document
-
-    def p(i: str, source: str, score: float) -> Passage:
-        return Passage(i, source, source, f"text {i}", 0, 6, score)
-
-    policy = [p("s1", "policy.html", 0.9), p("s2", "policy.html", 0.6), p("s3", "policy.html", 0.38)]
-    email, far = p("e1", "email.txt", 0.35), p("e1", "email.txt", 0.2)
-    assert [x.id for x in with_other_document([*policy, p("s4", "policy.html", 0.36), email], 3, 0.8)] == \
-        ["s1", "s2", "s3", "e1"]
-    assert [x.id for x in with_other_document([*policy, far], 3, 0.8)] == ["s1", "s2", "s3"]
-    mixed = [policy[0], email, policy[1], policy[2]]
-    assert with_other_document(mixed, 3, 0.8) == mixed[:3]
-    assert with_other_document([*policy, email], 1, 0.8) == policy[:1]  # one passage is no document's crowd
-    assert with_other_document(policy[:2], 3, 0.8) == policy[:2]  # fewer than k found
-
-
 def test_open_retriever_uses_config_and_top_k(index_cfg, embedder):
     cfg = load_config(env={}, overrides={"index.path": str(index_cfg.index_path()), "retrieval.top_k": 2})
     r = open_retriever(cfg, embedder=embedder)
