@@ -294,8 +294,8 @@ _CLAUSE_BREAK = re.compile(r"[,;:]\s+|\s[-–—]\s|(?<=[.!])\s+")
 def question_part(text: str, min_words: int = 3) -> str:
     """The clause that asks, when the request opens with context ("I can't make my food bank shift - what number do
     I text to let the coordinator know?" -> "what number do I text to let the coordinator know?") and that clause
-    says enough on its own (`min_words` content words besides names and `_SAYS_LITTLE`) and does not point back at it ("it", "they");
-    otherwise the whole text ("If I order a repeat prescription, how long until it's ready?" keeps its context)."""
+    says enough on its own (`min_words` content words besides names and `_SAYS_LITTLE`) and does not point back at
+    it ("it", "they"); otherwise the whole text ("If I order a repeat prescription, how long until it's ready?" keeps its context)."""
     parts = _CLAUSE_BREAK.split(text.strip())
     for i in range(len(parts) - 1, 0, -1):
         if _ASKING.match(parts[i]):

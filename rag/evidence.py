@@ -868,9 +868,9 @@ def speaks_of_item(question: str, passage: Passage, span: tuple[int, int] | None
     """For a question asking a value of the user's world (a price, a phone number, a time of day:
     `answer_match.LOCAL_UNITS`): whether the line of `passage` stating the value (`span`, else every line where
     the figures of `value`'s price, number or time stand) speaks of the thing asked: says one of its `item_words`
-    itself, in the sentence before it, in a heading above it or in its section's title. A fee guide's "Monthly fee: £16.50" under "Brightsmile
-    Care Plan" is no root canal's price; "A subscription costs £45 per bin" is no replacement recycling bin's. Any
-    other question, or one naming nothing beside its document, is not judged."""
+    itself, in the sentence before it, in a heading above it or in its section's title. A fee guide's "Monthly fee:
+    £16.50" under "Brightsmile Care Plan" is no root canal's price; "A subscription costs £45 per bin" is no
+    replacement recycling bin's. Any other question, or one naming nothing beside its document, is not judged."""
     unit = am.asked_unit(question)
     if unit not in am.LOCAL_UNITS:
         return True

@@ -137,7 +137,7 @@ def candidates(question: str, passage: Passage, terms: dict[str, float],
             if value and kind in ("person", "place"):  # the name: "Tomas Revell" of "The winning goal was scored by ..."
                 value = _value_in(kind, value, asked | heading)
             titled = _TITLED.search(line) if kind == "person" else None
-            if titled and not titled.group() in value:  # "Prof. Miriam Soltaire", not the row's "Auditorium A"
+            if titled and titled.group() not in value:  # "Prof. Miriam Soltaire", not the row's "Auditorium A"
                 value = titled.group()
         if value and day and not (am.calendar_days(value) or _WEEKDAY.search(value)):
             continue  # "what date ...": a day, not "Autumn term 2025"
