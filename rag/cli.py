@@ -109,7 +109,7 @@ def render_text(answer, with_answer: bool = True, threshold: float | None = None
 
     `threshold` is the router's P(<RET>) threshold (`pipeline.decider.threshold`), shown beside P(<RET>).
     """
-    from rag.explain import decision_words, disagreement, source_name
+    from rag.explain import decision_words, disagreement, memory_words, source_name
 
     by_id = {p.id: (i, p) for i, p in enumerate(answer.passages, start=1)}
 
@@ -128,6 +128,9 @@ def render_text(answer, with_answer: bool = True, threshold: float | None = None
     if with_answer:
         lines.append(answer.answer)
     lines.append(f"-- {decision_words(answer, threshold)}")
+    if d is None and answer.conflict.available and answer.conflict.memory_status:
+        memory = memory_words(answer)
+        lines.append(f"-- no conflict found{'; ' + memory if memory else ''}")
     if answer.passages and (answer.abstained or answer.answered_from != "documents"):
         n = len(answer.passages)
         lines.append(f"   searched {n} passage{'s' if n != 1 else ''}, none answers: "

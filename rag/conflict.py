@@ -135,15 +135,32 @@ class ConflictChecker:
                         if features.get("memory_applies") else 0.0)
         between_score = (logistic(self.calibration["between_documents"], features)
                          if features.get("between_applies") else 0.0)
+        memory_flag = (memory_score >= self.thresholds["memory_vs_documents"]
+                       and features.get("confidence", 0.0) >= self.memory_floor(features))
+        return (memory_score, between_score, bool(features.get("memory_applies")) and memory_flag,
+                bool(features.get("between_applies")) and between_score >= self.thresholds["between_documents"])
+
+    def memory_floor(self, features: dict[str, float]) -> float:
+        """The closed-book confidence memory needs to count against the documents."""
         floor = self.cfg.min_confidence_familiar if features.get("familiar") else self.cfg.min_confidence
         if features.get("unfamiliar") or features.get("local_value"):
             # memory about a name the model never saw, or of a value no training text holds (a price, a phone
             # number, a time of day: "$1.00" for a council's garden waste subscription; answer_match.LOCAL_UNITS):
             # only as sure as it must be to answer about a name it never saw
             floor = max(floor, self.cfg.min_confidence_unfamiliar)
-        memory_flag = memory_score >= self.thresholds["memory_vs_documents"] and features.get("confidence", 0.0) >= floor
-        return (memory_score, between_score, bool(features.get("memory_applies")) and memory_flag,
-                bool(features.get("between_applies")) and between_score >= self.thresholds["between_documents"])
+        return floor
+
+    def memory_status(self, features: dict[str, float], answering: bool, flagged: bool) -> str:
+        """`Conflict.memory_status` from the check's features: how memory stood beside the documents."""
+        if not answering:
+            return ""
+        if not features.get("memory_applies"):
+            return "no_answer"
+        if flagged:
+            return "disagrees"
+        if features.get("disagree", 0.0) < 0.5:
+            return "agrees"
+        return "unsure" if features.get("confidence", 0.0) < self.memory_floor(features) else "differs"
 
     # -- the answer path: evidence already gathered ----------------------------------------------------
 
@@ -294,7 +311,9 @@ class ConflictChecker:
 
         memory_score, between_score, memory_flag, between_flag = self.decide(features)
         document = document_answer or (answering[0].answer if answering else "")
-        kw = {"parametric_answer": memory, "document_answer": document, "parametric_confidence": round(confidence, 4)}
+        status = self.memory_status(features, bool(answering), memory_flag)
+        kw = {"parametric_answer": memory, "document_answer": document, "parametric_confidence": round(confidence, 4),
+              "memory_status": status}
         if between_flag and pair is not None:
             side_a = tuple(r.passage.id for r in answering if same(r.answer, pair[0].answer) >= 0.5)
             side_b = tuple(r.passage.id for r in answering if r.passage.id not in side_a)
@@ -310,10 +329,11 @@ class ConflictChecker:
                                        f"the model's memory says {_value(memory, question)!r} "
                                        f"({confidence:.0%} confident)")
         else:
-            reason = ("no retrieved passage answers the question" if not answering
-                      else "memory not confident enough to compare" if memory_score >= self.thresholds["memory_vs_documents"]
-                      else "the model's memory has no sure answer to compare" if not features.get("memory_applies")
-                      else "memory and documents agree")
+            reason = {"": "no retrieved passage answers the question", "no_answer":
+                      "the model's memory has no sure answer to compare", "unsure":
+                      "memory not confident enough to compare", "agrees": "memory and documents agree",
+                      "differs": "memory differs, below the conflict threshold", "disagrees": "memory disagrees, "
+                      "but the documents' own disagreement was checked first"}[status]
             conflict = Conflict(flagged=False, kind=None, score=round(max(memory_score, between_score), 4),
                                 passage_ids=tuple(r.passage.id for r in answering), **kw, detail=reason)
         return Assessment(conflict, memory_score, between_score, features, tuple(readings), closed_book)

@@ -122,6 +122,30 @@ def disagreement(answer: Answer) -> Disagreement | None:
                         Side(short_value(c.parametric_answer, q), (), c.parametric_confidence), c.score)
 
 
+# the reasons of an unflagged check, as answers stored before `Conflict.memory_status` gave them
+_STATUS_OF_DETAIL = {"memory and documents agree": "agrees", "memory not confident enough to compare": "unsure",
+                     "the model's memory has no sure answer to compare": "no_answer"}
+
+
+def memory_words(answer: Answer) -> str:
+    """Where the model's memory stood when no conflict was flagged, in words, or "" when it was not compared.
+    Its value is shown only when it agrees: an unsure guess beside "no conflict found" ("$10" under a document's
+    "£19.99") reads as a second answer the check vouched for."""
+    c = answer.conflict
+    status = c.memory_status or _STATUS_OF_DETAIL.get(c.detail, "")
+    conf = f" ({c.parametric_confidence:.0%} confident)" if c.parametric_confidence is not None else ""
+    if status == "agrees" and c.parametric_answer:
+        return f"the model's memory agrees{conf}: {short_value(c.parametric_answer, answer.question)}"
+    if status == "unsure":
+        return f"the model's memory was not sure enough to compare{conf}"
+    if status == "differs" and c.parametric_answer:
+        return (f"the model's memory says {short_value(c.parametric_answer, answer.question)}{conf}; the check "
+                "did not count it as a conflict")
+    if status == "no_answer":
+        return "the model's memory has no answer to this to compare"
+    return ""
+
+
 # ---- the decision ------------------------------------------------------------------------------------
 
 def _prob(p: float, threshold: float | None) -> str:

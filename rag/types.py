@@ -121,13 +121,18 @@ class Conflict:
     parametric_confidence: float | None = None  # exp(mean token log-prob) of the closed-book answer
     available: bool = True  # False when the check did not run (no retrieval, disabled)
     detail: str = ""
+    # how the model's memory stood beside the documents: "agrees", "disagrees" (a memory conflict), "unsure" (it
+    # differs, but is not confident enough to count), "differs" (confident, but the check's score stayed below its
+    # threshold), "no_answer" (no answer to this question to compare), or "" (not compared: the check did not
+    # run, or no passage answers)
+    memory_status: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "flagged": self.flagged, "kind": self.kind, "parametric_answer": self.parametric_answer,
             "document_answer": self.document_answer, "score": self.score, "passage_ids": list(self.passage_ids),
             "other_passage_ids": list(self.other_passage_ids), "parametric_confidence": self.parametric_confidence,
-            "available": self.available, "detail": self.detail,
+            "available": self.available, "detail": self.detail, "memory_status": self.memory_status,
         }
 
 

@@ -29,7 +29,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 
-from rag.explain import Disagreement, Side, decision_words, disagreement
+from rag.explain import Disagreement, Side, decision_words, disagreement, memory_words
 from rag.explain import source_name as base_name  # the last part of a path or URL: what a document is called
 from rag.types import Answer, Citation, Passage
 
@@ -484,8 +484,8 @@ def _conflict_inner(answer: Answer, anchor: str, names: Names | None) -> str:
         return f'<div class="ar-status">conflict check not available{detail}</div>' + sources
     d = disagreement(answer)
     if d is None:
-        memory = (f'<div class="ar-status">the model\'s memory (closed-book) says: {esc(c.parametric_answer)}</div>'
-                  if c.parametric_answer else "")
+        words = memory_words(answer)
+        memory = f'<div class="ar-status">{esc(words)}</div>' if words else ""
         return (f'<div class="ar-status" title="conflict check score {c.score:.2f}">no conflict found between your '
                 f"documents, or with the model's memory</div>" + memory
                 + _sources_line(answer, anchor, names))
@@ -493,9 +493,11 @@ def _conflict_inner(answer: Answer, anchor: str, names: Names | None) -> str:
     if d.kind == "between_documents":
         klass = "ar-conflict-between"
         quotes.append(_passage_refs(answer, d.second.passage_ids, anchor, names))
-        if c.parametric_answer:
+        if c.parametric_answer and c.memory_status in ("", "agrees", "disagrees"):  # "": stored before the status
             conf = f" ({c.parametric_confidence:.0%} confident)" if c.parametric_confidence is not None else ""
             quotes.append(f"the model's memory says{conf}: <b>{esc(c.parametric_answer)}</b>")
+        elif c.memory_status == "unsure":
+            quotes.append(esc(memory_words(answer)))
     else:
         klass = "ar-conflict-memory"
     # c.detail says what the line above says (values and sources); the fold holds the passages' own words

@@ -125,6 +125,18 @@ def test_render_text_names_both_kinds_of_conflict_with_values_and_sources():
     assert "-- searched your documents (mode always)" in out
 
 
+def test_render_text_says_where_memory_stood_when_nothing_disagrees():
+    from rag.cli import render_text
+    from rag.types import Conflict
+    from tests.ui.fakes import retrieved_answer
+
+    unsure = Conflict(available=True, parametric_answer="Lyon", parametric_confidence=0.3, memory_status="unsure")
+    out = render_text(retrieved_answer(unsure)).splitlines()
+    assert "-- no conflict found; the model's memory was not sure enough to compare (30% confident)" in out
+    assert not any("Lyon" in line for line in out)
+    assert not any("no conflict" in line for line in render_text(retrieved_answer()).splitlines())  # not compared
+
+
 def test_render_text_abstention_and_memory_fallback_say_what_was_searched():
     from rag.cli import render_text
     from tests.ui.fakes import abstained_answer, memory_answer, memory_fallback_answer

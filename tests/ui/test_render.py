@@ -136,6 +136,18 @@ def test_conflict_status_lines_never_fake():
     assert "no conflict found" in render.conflict_html(retrieved_answer(), "t")
 
 
+def test_no_conflict_shows_memory_value_only_when_it_agrees():
+    unsure = Conflict(available=True, score=0.9, parametric_answer="$10", parametric_confidence=0.31,
+                      document_answer="£19.99", memory_status="unsure", detail="memory not confident enough to compare")
+    seen = text(render.conflict_html(retrieved_answer(unsure), "t"))
+    assert "no conflict found" in seen and "$10" not in seen
+    assert "the model's memory was not sure enough to compare (31% confident)" in seen
+    agrees = replace(unsure, parametric_answer="Paris", parametric_confidence=0.9, memory_status="agrees")
+    assert "the model's memory agrees (90% confident): Paris" in text(render.conflict_html(retrieved_answer(agrees), "t"))
+    stored = replace(unsure, memory_status="")  # saved before the status: its detail still says why
+    assert "$10" not in text(render.conflict_html(retrieved_answer(stored), "t"))
+
+
 def test_conflict_banner_in_the_reserved_slot_for_both_kinds():
     for a in (memory_conflict_answer(), between_conflict_answer()):
         assert render.conflict_html(a, "t").startswith('<div class="ar-slot">')

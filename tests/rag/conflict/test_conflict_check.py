@@ -33,6 +33,7 @@ def test_confident_memory_conflicts_with_a_counter_memory_passage(checker):
     assert c.passage_ids == ("lyon",)
     assert "lyon" in (c.document_answer or "").lower()  # the passage's own reading, not only the generated answer
     assert "Lyon" in c.detail and "Paris" in c.detail  # the banner names both values
+    assert c.memory_status == "disagrees"
     assert 0.5 <= c.score <= 1.0
     assert a.elapsed_ms > 0
 
@@ -41,6 +42,7 @@ def test_agreeing_passage_is_not_a_conflict(checker):
     c = checker.check(Q, [passage("paris", PARIS)], "The capital of France is Paris [1].")
     assert not c.flagged and c.kind is None
     assert c.score < 0.5
+    assert c.memory_status == "agrees"
 
 
 def test_low_confidence_memory_never_raises_a_memory_conflict(checker, hf_generator, embedder):
@@ -50,6 +52,7 @@ def test_low_confidence_memory_never_raises_a_memory_conflict(checker, hf_genera
     a = checker.assess(question, [passage("p", text)], "Curaçao is in North America [1].")
     assert a.conflict.parametric_confidence < checker.cfg.min_confidence
     assert not (a.conflict.flagged and a.conflict.kind == "memory_vs_documents")
+    assert a.conflict.memory_status == "unsure"  # the app shows no unsure guess beside "no conflict found"
     # Same evidence without the confidence floor: the score alone would flag it, so the gate is what held it.
     lax = ConflictChecker(hf_generator, embedder, dataclasses.replace(Config(), conflict=ConflictConfig(
         min_confidence=0.0, min_confidence_unfamiliar=0.0, threshold=0.0)))
