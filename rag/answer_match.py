@@ -280,6 +280,17 @@ def is_unknown(answer: str) -> bool:
     return not normalize(text) or bool(UNKNOWN_PATTERNS.search(text))
 
 
+# a habit, not a fact: "The Year 4 trip is typically held in 2023" is no memory of this trip's day
+_HEDGED = re.compile(r"\b(?:typically|usually|generally|normally|often|tends?\s+to|can\s+vary|varies|vary|"
+                     r"depends?\s+on|depending\s+on|may\s+be|might\s+be|could\s+be)\b", re.IGNORECASE)
+
+
+def is_hedged(answer: str) -> bool:
+    """Whether an answer's first clause speaks of what usually holds or may hold ("typically held in 2023", "can
+    vary"), not of the thing asked: a generic guess, no memory to set against a document's value."""
+    return _HEDGED.search(first_clause(answer)) is not None
+
+
 _ASKING = re.compile(r"^\s*(?:what|what's|whats|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|"
                      r"did|can|could|should|will|would|has|have|had|(?:please\s+)?(?:tell|remind)\s+me)\b",
                      re.IGNORECASE)
@@ -533,6 +544,14 @@ def written_numbers(text: str) -> list[float]:
 
 _DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_RE})\b", re.IGNORECASE)
 _MONTH_DAY = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?![:.]\d)", re.IGNORECASE)
+
+
+WEEKDAY = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b", re.IGNORECASE)
+
+
+def names_a_day(text: str) -> bool:
+    """Whether `text` names a day: a calendar date ("12 March 2026", "March 12") or a weekday ("every Tuesday")."""
+    return bool(calendar_days(text) or WEEKDAY.search(text))
 
 
 def calendar_days(text: str) -> set[tuple[int, int]]:

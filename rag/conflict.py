@@ -243,12 +243,14 @@ class ConflictChecker:
         features["memory_applies"] = float(bool(answering) and not all(r.located for r in answering)
                                            and memory_type != "none"
                                            and bool(ev._answer_words(memory, question) or memory_type == "polar")
-                                           and ev.answers_the_question(question, memory))
+                                           and ev.answers_the_question(question, memory)
+                                           and not answers.is_hedged(memory))
         # A passage that holds every word of the question ("capital", "Taiwan") yet not the memory's value states
         # something else, even when the model, reading it, repeats its own memory (a "stubborn" reading): the
         # document's own answer is what counts. A passage missing the question's words is silent, not contrary.
         memory_ok = (memory_type != "none" and bool(ev._answer_words(memory, question))
-                     and ev.answers_the_question(question, memory) and not answers.is_polar_question(question))
+                     and ev.answers_the_question(question, memory) and not answers.is_polar_question(question)
+                     and not answers.is_hedged(memory))
         # with a quote present, the quoted passages are the documents' own answers; the rest were outranked
         quoted = any(r.quoted for r in readings)
         on_topic = [r for r in readings if r.features.get("coverage", 0.0) >= 0.99
@@ -285,6 +287,8 @@ class ConflictChecker:
             for b in sides[i + 1:]:
                 if a.passage.source == b.passage.source or not answers.same_measure(a.answer, b.answer):
                     continue  # a length of time and a distance both answer "how long", and do not disagree
+                if (ev.predicate_said(question, a.passage) > 0.0) != (ev.predicate_said(question, b.passage) > 0.0):
+                    continue  # one speaks of the "trip" asked; the other, silent on it, of Year 4's swimming lessons
                 s = same(a.answer, b.answer)
                 if s < pair_same:
                     pair, pair_same = (a, b), s

@@ -69,7 +69,7 @@ from rag.locate import (
     headings_before,
     predicate_words,
 )
-from rag.quote import asked_kind, quote
+from rag.quote import agents, asked_kind, quote
 from rag.sentences import split_sentences
 from rag.tables import from_another_row
 from rag.types import Generation, Passage
@@ -817,6 +817,17 @@ def distinct_mention(question: str, answer: str, other: str, text: str) -> float
         return 1.0
     present = set(am.tokens(_on_subject(question, text)))
     return sum(_present(w, present) for w in distinct) / len(distinct)
+
+
+def predicate_said(question: str, passage: Passage) -> float:
+    """The share of the question's words beside its names (`predicate_words`) that `passage` says anywhere, its
+    title included, in any form; 1.0 when there are none."""
+    words = predicate_words(question_terms(question))
+    said = set(am.tokens(f"{passage.title}\n{passage.text}"))
+    def says(word: str) -> bool:
+        return am.present_in(word, said, forms=True) or bool(said & agents(word))  # "player" says "play"
+
+    return sum(says(w) for w in words) / len(words) if words else 1.0
 
 
 def stated_on_subject(question: str, reading: Reading) -> bool:

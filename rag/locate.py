@@ -50,9 +50,9 @@ _HOW_NUMBER = re.compile(r"\bhow\s+(?:many|much|long|often|large|big|old|tall|fa
                          re.IGNORECASE)
 _WHEN = re.compile(r"\b(?:when|what\s+time|what\s+date|which\s+day|what\s+day)\b", re.IGNORECASE)
 _ASKS_DAY = re.compile(r"\b(?:what|which)\s+(?:date|day)\b", re.IGNORECASE)
-_WEEKDAY = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b", re.IGNORECASE)
 _TIME_OF_DAY = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s*(?:am|pm)\b|\bnoon\b|\bmidnight\b", re.IGNORECASE)
-_ROW = re.compile(r"^\s*(?P<key>[^|:\n]{1,60}?)\s*(?:\||:)\s*(?P<value>.+?)\s*$")
+# a colon before a digit is a time's ("leaves at 1:30pm"), not a key's
+_ROW = re.compile(r"^\s*(?P<key>[^|:\n]{1,60}?)\s*(?:\||:(?!\d))\s*(?P<value>.+?)\s*$")
 # a person's name after a title of address: "Prof. Miriam Soltaire", "Dr Ravi Anand", "Cllr Sheikh"
 _TITLED = re.compile(r"\b(?:Dr|Prof|Professor|Mr|Mrs|Ms|Mx|Miss|Sir|Dame|Cllr|Rev|Revd)\b\.?(?:\s+[A-Z][\w'’-]+)+")
 _BULLET = re.compile(r"^\s*(?:[•\-*–]|\d+[.)])\s+")
@@ -139,7 +139,7 @@ def candidates(question: str, passage: Passage, terms: dict[str, float],
             titled = _TITLED.search(line) if kind == "person" else None
             if titled and titled.group() not in value:  # "Prof. Miriam Soltaire", not the row's "Auditorium A"
                 value = titled.group()
-        if value and day and not (am.calendar_days(value) or _WEEKDAY.search(value)):
+        if value and day and not am.names_a_day(value):
             continue  # "what date ...": a day, not "Autumn term 2025"
         if value and kind == "date" and not _dated(value):
             continue  # "when ...": a date or a time, not the "4" of "YEAR 4 TRIP TO THE PEMBERLY SCIENCE CENTRE"
@@ -151,7 +151,7 @@ def candidates(question: str, passage: Passage, terms: dict[str, float],
 def _dated(value: str) -> bool:
     """Whether `value` states a date, a day or a time of day ("Friday 14 March 2025", "in 1902", "every Tuesday",
     "at 11:30am"), as a "when" question asks."""
-    return bool(am.values(value)[0] or am.calendar_days(value) or _WEEKDAY.search(value) or _TIME_OF_DAY.search(value))
+    return bool(am.values(value)[0] or am.names_a_day(value) or _TIME_OF_DAY.search(value))
 
 
 def _lead_in(text: str, spans: list[tuple[int, int]], i: int) -> int:

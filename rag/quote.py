@@ -57,6 +57,12 @@ _WHERE = re.compile(r"^\s*where\b|^\s*(?:in|at|from|near)?\s*(?:which|what)\s+(?
 _NAME = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:of\s+|de\s+|van\s+|von\s+)?[A-Z][\w'’.-]*)*")
 _WORDS = re.compile(r"[\w'’.-]+")
 _COPULA = re.compile(r"\s(?:is|are|was|were|became|becomes|remains)\s", re.IGNORECASE)
+# "When is the school trip?": an event's day, not the coach's 8:45am departure (asks a day unless it asks a time)
+_WHEN_IS = re.compile(r"^\s*when(?:\s+(?:is|are|was|were|will)\b|['’]s\b)", re.IGNORECASE)
+# a form's field naming the day of what the document is about: "Date: Thursday 12 March 2026" of a trip letter
+_DAY_FIELD = re.compile(r"^\s*(?:[•\-*–]\s*)?(?:\*\*)?(?:date|dates|day|when)(?:\*\*)?\s*:(?!\d)", re.IGNORECASE)
+# an email's header block: its "Date:" is when it was sent, of nothing it speaks of
+_EMAIL_HEADER = re.compile(r"^\s*(?:from|to|cc|subject|sent)\s*:", re.IGNORECASE | re.MULTILINE)
 _RELATIVE = re.compile(r"^\s*(?:where|which|who|whom|whose|when|that|while)\b", re.IGNORECASE)
 _CLAUSE = re.compile(r",\s(?!\d)|;\s|\s[–—-]\s")
 _MARKUP = re.compile(r"\*\*|__|`|(?<!\w)\*(?=\w)|(?<=\w)\*(?!\w)")
@@ -124,7 +130,11 @@ def quote(question: str, passage: Passage, terms: dict[str, float], heading: set
     asked = set(am.tokens(question))
     text = passage.text
     spans = split_sentences(text)
-    best: tuple[float, int, int, str, bool] | None = None
+    day_asked = kind == "date" and _WHEN_IS.search(question) is not None
+    # a "Date:" field answers when the document's words say what is asked ("trip", "school"), wherever they stand
+    document = set(am.tokens(f"{passage.title}\n{text}"))  # names count here: "the museum trip" of a "... Museum"
+    fields = day_asked and all(am.present_in(w, document, forms=True) for w in predicate)
+    best: tuple[tuple[bool, float], int, int, str, bool, bool] | None = None
     for i, (s, e) in enumerate(spans):
         sentence = text[s:e]
         if i == 0 and sentence[:1].islower():
@@ -133,6 +143,9 @@ def quote(question: str, passage: Passage, terms: dict[str, float], heading: set
         if not all(am.present_in(w, said, forms=True) for w in about):
             continue
         share = _share(predicate, sentence)
+        field = fields and _DAY_FIELD.match(sentence) is not None and not _in_email_header(text, s)
+        if field:
+            share = max(share, need)
         if share < need - 1e-9 or (predicate and share == 0.0):
             continue
         clauses = _clauses(sentence)
@@ -160,12 +173,16 @@ def quote(question: str, passage: Passage, terms: dict[str, float], heading: set
         if kind is None:
             copular = _copular_value(sentence, predicate, asked | heading, subject)
             value, firm = copular or value, bool(copular)
-        if best is None or share > best[0]:
-            best = (share, start, e, value, firm)
+        rank = (day_asked and am.names_a_day(value), share)
+        if best is None or rank > best[0]:
+            best = (rank, start, e, value, firm, field)
     if best is None:
         return None
-    _, s, e, value, firm = best
-    return Quote(replace(passage, text=text[s:e], start=passage.start + s, end=passage.start + e), firm, value)
+    _, s, e, value, firm, field = best
+    narrowed = replace(passage, text=text[s:e], start=passage.start + s, end=passage.start + e)
+    if field:  # a form's "Date:" field says whose day it is only by its document: answers as a named row does
+        return Quote(narrowed, firm, value, shown=text[s:e].strip().rstrip(".") + ".", row=True)
+    return Quote(narrowed, firm, value)
 
 
 def answered_in_place(question: str, passage: Passage, terms: dict[str, float],
@@ -248,6 +265,14 @@ def _restates(question: str, asked: str, subject: list[str], similar: Similar | 
 def _short_answer(cell: str) -> bool:
     """A cell that could be a quiz sheet's answer: a few words, not another question."""
     return bool(cell) and not cell.endswith("?") and len(cell.split()) <= 12
+
+
+def _in_email_header(text: str, at: int) -> bool:
+    """Whether the line at `at` belongs to an email's header block: the lines before the first blank line, when one
+    of them is a "From:", "To:" or "Subject:" field."""
+    block_end = text.find("\n\n")
+    block = text if block_end < 0 else text[:block_end]
+    return at <= len(block) and _EMAIL_HEADER.search(block) is not None
 
 
 def _predicate(words: list[str], kind: str | None) -> list[str]:
@@ -351,10 +376,10 @@ def _share(predicate: list[str], text: str) -> float:
         return 1.0
     words = _WORDS.findall(text)
     said = set(am.tokens(" ".join(w for i, w in enumerate(words) if i == 0 or not w[:1].isupper())))
-    return sum(am.present_in(w, said, forms=True) or bool(said & _agents(w)) for w in predicate) / len(predicate)
+    return sum(am.present_in(w, said, forms=True) or bool(said & agents(w)) for w in predicate) / len(predicate)
 
 
-def _agents(verb: str) -> set[str]:
+def agents(verb: str) -> set[str]:
     """Who does what a verb says: "player" of "play", "writer" of "write", "director" of "direct" (a sentence
     "X is a Canadian ice hockey player" says what sport X plays)."""
     return {verb + "er", verb + "r", verb + "or"} if len(verb) >= 4 else set()

@@ -371,3 +371,14 @@ def test_a_count_of_days_must_be_stated_in_days():
     assert answers.count_stated(q, "3", "Keeps for 3 days in the fridge.")
     assert answers.count_stated(q, "2-3 days", "Keeps 2-3 days.")
     assert answers.count_stated("How much is a ticket?", "1", recipe)  # no count of a unit asked
+
+
+@pytest.mark.parametrize(("answer", "hedged"), [
+    ("The Year 4 trip is typically held in 2023.", True),
+    ("Prices can vary from shop to shop.", True),
+    ("It depends on the school.", True),
+    ("The capital of Japan is Tokyo.", False),
+    ("Tomas Revell scored in the 88th minute; he often scores late.", False),  # only the first clause counts
+])
+def test_a_hedged_answer_speaks_of_what_usually_holds(answer, hedged):
+    assert answers.is_hedged(answer) is hedged

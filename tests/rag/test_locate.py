@@ -44,6 +44,8 @@ def test_rows_give_their_last_cell_and_read_as_key_value():
     assert row_value("Weight | 62 g", {"weigh"}) == "62 g"
     assert row_value("• **Adults:** €8") == "€8"
     assert row_value("The TideTrack T4 is a tracker.") == ""
+    assert row_value("The coach leaves school at 1:30pm and returns by 3:00pm.") == ""  # a time's colon is no key's
+    assert row_value("Return: approximately 3:15pm") == "approximately 3:15pm"
     assert shown_line("| Weight | 62 g |") == "Weight: 62 g"
     assert shown_line("• **Lumora CX-900:** maximum booking of 4 hours") == "Lumora CX-900: maximum booking of 4 hours"
 

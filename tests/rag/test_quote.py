@@ -34,6 +34,28 @@ def _quote(question: str, passage: Passage):
     return quote(question, passage, question_terms(question), heading_words(passage))
 
 
+TRIP = ("Dear Parents and Carers,\n\nYear 4 will visit the Harbourside Science Museum on a school trip.\n\n"
+        "Date: Thursday 12 March 2026\nDeparture: 8:45am from the school gates\nReturn: approximately 3:15pm\n\n"
+        "The cost of the trip is £14.50, payable by Friday 6 March.")
+EXAM_EMAIL = ("From: Dr Adaeze Okonjo\nTo: CHEM 204 students\nDate: 3 November 2025\nSubject: CHEM 204 final exam\n\n"
+              "Dear all,\n\nA few practical points about the final exam and the revision session.")
+
+
+@pytest.mark.parametrize("question", ["When is the school trip?", "when's the museum trip", "When is the trip?"])
+def test_when_an_event_is_asks_its_day_and_a_forms_date_field_gives_it(question):
+    """A letter's "Date:" field says whose day it is only by its document; "When is ...?" asks the day, not the
+    coach's departure time (a new user's "When is the school trip?" was answered "Departure: 8:45am")."""
+    q = _quote(question, _passage(TRIP, "trip-letter"))
+    assert q is not None and q.value == "Date: Thursday 12 March 2026" and q.row
+    departs = _quote("What time does the coach leave for the trip?", _passage(TRIP, "trip-letter"))
+    assert departs is None or "12 March" not in departs.value
+
+
+def test_an_emails_date_header_is_when_it_was_sent_not_what_it_speaks_of():
+    q = _quote("When is the final exam?", _passage(EXAM_EMAIL, "chem204-exam-email"))
+    assert q is None or "3 November" not in q.value
+
+
 @pytest.mark.parametrize(("question", "kind"), [
     ("How many days of annual leave do staff at Halworth Textiles get?", "number"),
     ("In what year was Ormton Foundry founded?", "date"),
