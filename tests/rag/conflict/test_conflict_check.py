@@ -227,3 +227,37 @@ def test_memory_of_a_price_raises_a_conflict_only_when_sure(checker):
     assert checker.decide({**flat, "local_value": 1.0, "confidence": 0.95})[2]
     assert checker.judge("How much is the garden waste subscription?", checker.closed_book("Hi"), []).features[
         "local_value"] == 1.0
+
+
+def test_a_hedged_memory_is_no_memory_to_conflict_with(checker):
+    """'The Year 4 trip is typically held in 2023' (59% confident) speaks of a habit, not of this trip's day."""
+    from rag.evidence import make_reading
+
+    q = "When is the Year 4 trip?"
+    letter = passage("letter", "Year 4 trip to the museum.\n\nThe Year 4 trip is on Thursday 12 March 2026.")
+    reading = make_reading(q, letter, "The Year 4 trip is on Thursday 12 March 2026.")
+    sure = Generation(text="The Year 4 trip is held in 2023.", tokens=("x",), token_logprobs=(-0.01,))
+    hedged = dataclasses.replace(sure, text="The Year 4 trip is typically held in 2023.")
+    assert checker.judge(q, sure, [reading]).features["memory_applies"] == 1.0
+    held = checker.judge(q, hedged, [reading])
+    assert held.features["memory_applies"] == 0.0 and not held.conflict.flagged
+    assert held.conflict.memory_status == "no_answer"
+
+
+def test_documents_conflict_only_when_both_or_neither_speak_of_what_is_asked(checker):
+    """Year 4's trip letter against Year 4's swimming lessons: the second never says "trip", so its date is the
+    lessons', not the trip's. Two documents that both say it, differing, conflict."""
+    from rag.evidence import make_reading
+
+    q = "When is the Year 4 trip?"
+    memory = Generation("I don't know.", (), ())
+    letter = make_reading(q, passage("letter", "The Year 4 trip to the museum is on Thursday 12 March 2026."),
+                          "The Year 4 trip is on Thursday 12 March 2026.")
+    swim = make_reading(q, passage("swim", "Year 4 swimming lessons start on Monday 20 April 2026."),
+                        "Year 4 swimming lessons start on Monday 20 April 2026.")
+    moved = make_reading(q, passage("moved", "Change of plan: the Year 4 trip is now on Monday 20 April 2026."),
+                         "The Year 4 trip is on Monday 20 April 2026.")
+    assert letter.answers and swim.answers and moved.answers
+    assert not checker.judge(q, memory, [letter, swim]).conflict.flagged
+    c = checker.judge(q, memory, [letter, moved]).conflict
+    assert c.flagged and c.kind == "between_documents"
