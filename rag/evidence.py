@@ -456,6 +456,8 @@ def memory_usable(question: str, memory_answer: str, confidence: float, threshol
     """
     if am.is_unknown(memory_answer):
         return False
+    if dated_guess(question, memory_answer) and unfamiliar_threshold is not None:
+        return confidence >= unfamiliar_threshold and answers_the_question(question, memory_answer)
     if not looks_something_up(question):  # "24 hours" is no count of days; a "who" is answered by a name
         return am.counts_the_unit_asked(question, memory_answer) and _names_whom_asked(question, memory_answer)
     if am.asked_unit(question) in am.LOCAL_UNITS and unfamiliar_threshold is not None:
@@ -467,6 +469,17 @@ def memory_usable(question: str, memory_answer: str, confidence: float, threshol
     if unfamiliar and unfamiliar_threshold is not None:
         threshold = max(threshold, unfamiliar_threshold)
     return confidence >= threshold and answers_the_question(question, memory_answer)
+
+
+def dated_guess(question: str, memory_answer: str) -> bool:
+    """Whether memory gives a day or a time ("July 15th", "at 10:30am") for when something unnamed happens ("When do
+    the children get back from the museum?"): the day of a thing no name places in the world is the user's, as a
+    price is (`answer_match.LOCAL_UNITS`); what common knowledge says of unnamed things is a season or a span ("in
+    autumn", "after about 21 days")."""
+    if names_a_subject(question) or asked_kind(question) != "date":
+        return False
+    first = am.first_clause(memory_answer)
+    return am.names_a_day(first) or am.states_unit("clock", first)
 
 
 def subject_in_documents(question: str, readings: Sequence[Reading]) -> bool:

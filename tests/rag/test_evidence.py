@@ -255,6 +255,12 @@ def test_memory_giving_a_value_of_the_users_world_must_be_as_sure_as_about_a_nam
     assert looks_something_up(locker) and not looks_something_up("hi there")
     assert not memory_usable(locker, "A typical gym locker can range from $10 to $100", 0.65, 0.55, **kw)
     assert memory_usable("hi there", "Hi there.", 0.3, 0.55, **kw)
+    # the day of something unnamed is the user's too: "July 15th" (27% confident) was a new user's invented answer
+    back = "When do the children get back from the museum?"
+    assert not memory_usable(back, "The children get back from the museum on July 15th.", 0.6, 0.55, **kw)
+    assert memory_usable(back, "The children get back from the museum on July 15th.", 0.95, 0.55, **kw)
+    assert memory_usable("when do leaves fall", "Leaves fall in autumn.", 0.3, 0.55, **kw)  # no day: common
+    assert memory_usable("When is Christmas?", "Christmas is on 25 December.", 0.6, 0.55, **kw)  # a name places it
 
 
 def test_memory_must_be_surer_about_a_subject_the_documents_name_but_do_not_answer():
