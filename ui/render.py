@@ -516,25 +516,40 @@ def pending_slot_html(text: str = "", reserve: bool = True) -> str:
 
 # ---- footer and plain text -----------------------------------------------------------------------
 
-TIMING_LABELS = {
-    "decide": "decide", "retrieve": "retrieval", "retrieval": "retrieval", "inject": "DyPRAG", "evidence": "evidence (memory + passage readings)", "generate": "generation",
-    "generation": "generation", "conflict": "conflict check", "attribute": "attribution", "total": "pipeline total",
+TIMING_LABELS = {  # in a user's words: what the answer path was doing
+    "decide": "deciding whether to search", "retrieve": "searching your documents",
+    "retrieval": "searching your documents", "inject": "DyPRAG", "evidence": "reading passages",
+    "topic": "checking what passages are about", "locate": "finding the answering line",
+    "generate": "writing the answer", "generation": "writing the answer", "conflict": "conflict check",
+    "attribute": "matching sentences to sources", "total": "answer path in all",
 }
 
 
 def latency_html(timings_ms: Mapping[str, float], first_token_ms: float | None = None,
                  total_ms: float | None = None) -> str:
-    """Footer: per-stage times from Answer.timings_ms plus what the app measured around the call."""
-    parts = []
-    for key, value in timings_ms.items():
-        if key.startswith("generate_"):  # the generator's own sub-timings: first token is shown below
-            continue
-        parts.append(f"{esc(TIMING_LABELS.get(key, key))} {value:.0f} ms")
+    """Footer: how long the answer took, as the user waited for it (the first words, the whole answer), with the
+    answer path's stages from Answer.timings_ms folded beneath. The milliseconds the app measured are kept in
+    data attributes for tests and tools."""
+    stages = " · ".join(f"{esc(TIMING_LABELS.get(key, key))} {_duration(value)}" for key, value in timings_ms.items()
+                        if not key.startswith("generate_"))  # the generator's sub-timings: first words shown above
+    waited = []
+    total = total_ms if total_ms is not None else timings_ms.get("total")
+    if total is not None:
+        waited.append(f"answered in {_duration(total)}")
     if first_token_ms is not None:
-        parts.append(f"first token {first_token_ms:.0f} ms")
-    if total_ms is not None:
-        parts.append(f"wall {total_ms:.0f} ms")
-    return f'<div class="ar-latency">latency: {" · ".join(parts) or "no timings"}</div>'
+        waited.append(f"first words after {_duration(first_token_ms)}")
+    summary = " · ".join(waited) or "answer timings"
+    data = "".join(f' data-{name}-ms="{value:.0f}"' for name, value in (("first-token", first_token_ms),
+                                                                        ("wall", total_ms)) if value is not None)
+    if not stages:
+        return f'<div class="ar-latency"{data}>{summary}</div>'
+    return (f'<div class="ar-latency"{data}><details><summary>{summary}</summary>'
+            f'<span class="ar-stages">{stages}</span></details></div>')
+
+
+def _duration(ms: float) -> str:
+    """"640 ms" under a second, "4.2 s" above."""
+    return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
 
 
 def streaming_html(text: str) -> str:

@@ -82,7 +82,7 @@ def test_chat_flow_renders_answer_citations_and_keeps_history(app_env):
     assert 'href="#m' in bodies and "<mark" in bodies  # drawn from the stored conversation
     assert ">france.txt<" in bodies and "docs/france.txt" not in bodies  # the document's name, not a path
     assert "from model memory" in bodies and "no conflict found" in bodies
-    assert "first token" in bodies and "retrieval 30 ms" in bodies
+    assert "first words after" in bodies and "searching your documents 30 ms" in bodies
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in bodies  # the document's script, as text
     app_env["state"]["answer"] = memory_answer(0.04)
     ask(at, "And of Italy?")
@@ -257,7 +257,7 @@ def test_a_reload_restores_the_conversation_and_its_settings(app_env):
     run(reloaded)
     assert questions_shown(reloaded) == ['<div class="ar-question">What is the capital of France?</div>']
     bodies = "\n".join(html_bodies(reloaded))
-    assert "searched documents" in bodies and "<mark" in bodies and "first token" in bodies  # the full answer
+    assert "searched documents" in bodies and "<mark" in bodies and "first words after" in bodies  # the full answer
     assert "≥ threshold 0.61" in bodies  # the router's threshold is kept with the answer
     assert reloaded.sidebar.selectbox(key="mode").value == "never"  # settings kept per conversation
     assert conv_param(reloaded) == conv_id

@@ -44,7 +44,7 @@ def test_memory_answer_with_the_real_model(real_app):
     assert not at.exception and not at.error, [e.value for e in at.error]
     bodies = "\n".join(h.proto.body for h in at.get("html"))
     assert "answered from memory" in bodies and "answered from memory (mode never)" in bodies
-    assert "conflict check not available" in bodies and "first token" in bodies
+    assert "conflict check not available" in bodies and "first words after" in bodies
     answer = re.search(r'<div class="ar-answer">(.*?)</div>', bodies, re.DOTALL)
     assert answer and answer.group(1).strip()
 

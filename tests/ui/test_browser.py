@@ -226,10 +226,9 @@ def ask(page, question: str, n: int) -> object:
     footer = page.locator(".ar-latency").nth(n - 1)
     footer.wait_for(timeout=ANSWER_TIMEOUT_MS)
     text = footer.inner_text()
-    first = re.search(r"first token (\d+) ms", text)
-    wall = re.search(r"wall (\d+) ms", text)
-    TIMINGS.append({"question": question, "first_token_ms": int(first.group(1)) if first else None,
-                    "total_ms": int(wall.group(1)) if wall else None, "footer": text})
+    first, wall = footer.get_attribute("data-first-token-ms"), footer.get_attribute("data-wall-ms")
+    TIMINGS.append({"question": question, "first_token_ms": int(first) if first else None,
+                    "total_ms": int(wall) if wall else None, "footer": text})
     print(f"\n[timing] {question!r}: {text}")
     if n == 1:
         wait_listed(page, question)

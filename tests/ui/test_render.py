@@ -232,10 +232,15 @@ def test_abstention_is_a_notice_without_citations_that_lists_what_was_searched()
     assert "halworth-profile.md" in cards and "halworth-handbook.md" in cards
 
 
-def test_latency_footer():
-    html = render.latency_html({"retrieve": 12.4, "generate": 100.0, "conflict": 5.0}, 55.0, 180.0)
-    assert "retrieval 12 ms" in html and "generation 100 ms" in html and "conflict check 5 ms" in html
-    assert "first token 55 ms" in html and "wall 180 ms" in html
+def test_latency_footer_says_how_long_the_user_waited_and_folds_the_stages():
+    html = render.latency_html({"retrieve": 12.4, "generate": 100.0, "conflict": 5.0, "total": 2100.0}, 55.0, 2180.0)
+    summary = re.search(r"<summary>(.*?)</summary>", html).group(1)
+    assert summary == "answered in 2.2 s · first words after 55 ms"
+    stages = text(html[html.index("</summary>"):])
+    assert "searching your documents 12 ms" in stages and "writing the answer 100 ms" in stages
+    assert "conflict check 5 ms" in stages and "answer path in all 2.1 s" in stages
+    assert 'data-first-token-ms="55"' in html and 'data-wall-ms="2180"' in html
+    assert text(render.latency_html({}, None, 900.0)) == "answered in 900 ms"
 
 
 def test_source_links_only_for_web_urls():
