@@ -392,11 +392,22 @@ def passages_html(answer: Answer, anchor: str, names: Names | None = None) -> st
     """
     if not answer.passages:
         return ""
-    cards = "".join(passage_html(answer, n, anchor, names) for n in card_order(answer))
+    order = card_order(answer)
     if none_answers(answer):
+        cards = "".join(passage_html(answer, n, anchor, names) for n in order)
         n = len(answer.passages)
         return (f'<details class="ar-searched"><summary class="ar-status">searched {n} passage{"s" if n != 1 else ""}'
                 f", none answers</summary>{cards}</details>")
+    # the sources are the passages the answer cites or the conflict banner names; the rest were only searched
+    named = {c.passage_id for c in answer.citations if c.passage_id}
+    named |= set(answer.conflict.passage_ids) | set(answer.conflict.other_passage_ids) if answer.conflict.flagged else set()
+    shown = [n for n in order if answer.passages[n - 1].id in named] or order
+    rest = [n for n in order if n not in shown]
+    cards = "".join(passage_html(answer, n, anchor, names) for n in shown)
+    if rest:
+        folded = "".join(passage_html(answer, n, anchor, names) for n in rest)
+        cards += (f'<details class="ar-searched"><summary class="ar-status">also searched: {len(rest)} passage'
+                  f'{"s" if len(rest) != 1 else ""} not cited</summary>{folded}</details>')
     return cards
 
 

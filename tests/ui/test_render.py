@@ -148,6 +148,16 @@ def test_no_conflict_shows_memory_value_only_when_it_agrees():
     assert "$10" not in text(render.conflict_html(retrieved_answer(stored), "t"))
 
 
+def test_sources_are_the_cited_passages_and_the_rest_fold_as_searched():
+    cards = render.passages_html(retrieved_answer(), "t", names=lambda s: "")
+    shown, folded = cards.split('<details class="ar-searched">', 1)
+    assert "france.txt" in shown and "ar-passage-cited" in shown and "lyon.txt" not in shown
+    assert folded.startswith('<summary class="ar-status">also searched: 1 passage not cited</summary>')
+    assert "lyon.txt" in folded
+    flagged = between_conflict_answer()  # both sides of a conflict stay in view, cited or not
+    assert "ar-searched" not in render.passages_html(flagged, "t", names=lambda s: "")
+
+
 def test_conflict_banner_in_the_reserved_slot_for_both_kinds():
     for a in (memory_conflict_answer(), between_conflict_answer()):
         assert render.conflict_html(a, "t").startswith('<div class="ar-slot">')
