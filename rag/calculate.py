@@ -70,11 +70,11 @@ def calculate(request: str) -> Calculation | None:
         left, word, right = parts(m)
         sign, op = _OPS[word.lower()]
         a, b = _number(left), _number(right)
-        expression = f"{_show(a)} {sign} {_show(b)}"
+        expression = f"{show_number(a)} {sign} {show_number(b)}"
         if op is operator.truediv and b == 0:
             return Calculation(expression, None, f"{expression} is undefined: a number cannot be divided by zero.")
         value = op(a, b)
-        return Calculation(expression, value, f"{expression} = {_show(value)}.")
+        return Calculation(expression, value, f"{expression} = {show_number(value)}.")
     return None
 
 
@@ -82,7 +82,7 @@ def _number(text: str) -> float:
     return float(text.replace(",", ""))
 
 
-def _show(x: float) -> str:
+def show_number(x: float) -> str:
     """12.0 -> "12", 0.3333333333 -> "0.333333", 1234567.0 -> "1234567"."""
     if math.isfinite(x) and float(x).is_integer() and abs(x) < 1e15:
         return str(int(x))

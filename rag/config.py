@@ -138,7 +138,7 @@ class DecideConfig:
 
     mode: Mode = "adaptive"  # adaptive falls back to always (with a warning) when no router exists
     threshold: float | None = None  # P(<RET>) above which to retrieve; None = the router's calibrated value
-    calculator: bool = True  # a request that is only a sum ("What is 58 - 11?") is computed exactly, in every mode
+    calculator: bool = True  # a sum ("What is 58 - 11?") or a small word or unit task is worked out exactly, in every mode
 
 
 @dataclass(frozen=True)

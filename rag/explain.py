@@ -204,7 +204,7 @@ def decision_words(answer: Answer, threshold: float | None = None, requested_mod
         because the model was unsure (P(<RET>) 0.81 ≥ threshold 0.61)".
     """
     if answer.answered_from == "calculation":
-        return "calculated exactly: the request is arithmetic (no search, no model)"
+        return "worked out exactly by rule: the request is arithmetic or a small word or unit task (no search, no model)"
     why, by_mode = _why(answer, threshold, requested_mode)
     conf = answer.memory_confidence
     if not answer.retrieved and answer.searched_passages and not looks_something_up(answer.question):

@@ -6,8 +6,9 @@
     print(answer.to_json())                                  # the `adaptrag ask --json` object
 
 Flow:
-- calculate: a request that is only a sum ("What is 58 - 11?") is answered exactly, in every mode, with no search
-  and no model call (rag/calculate.py; decide.calculator = false turns it off).
+- calculate: a request that is only a sum ("What is 58 - 11?") or a small task a rule does exactly ("spell necessary
+  backwards", "how many metres is 3.5 km", "Put these in alphabetical order: ...") is answered in every mode, with
+  no search and no model call (rag/calculate.py, rag/word_tasks.py; decide.calculator = false turns it off).
 - decide: in `adaptive` mode the index is searched first; passages that could answer (they name what is
   asked, rag.evidence.readable) are always read. When none could, a confident closed-book answer stands, and
   only an unsure one is put to the router: its first-token probability of <RET> decides between that memory
@@ -57,6 +58,7 @@ from rag.generators.common import generate_streamed
 from rag.locate import remembered, similarity
 from rag.recase import recased
 from rag.types import Answer, Conflict, Decision, Generation, Passage
+from rag.word_tasks import solve
 
 log = logging.getLogger(__name__)
 
@@ -376,11 +378,11 @@ class Pipeline:
             return replace(self.decider.route(question), reason=f"{decision.reason}; memory unsure")
 
     def _calculated(self, question: str, mode: str, on_token: Callable[[str], None] | None) -> Answer | None:
-        """A request that is only a sum: its exact result, with no search and no model call (rag/calculate.py);
-        None for anything else."""
+        """A request that is only a sum or a small task a rule does: its exact result, with no search and no model
+        call (rag/calculate.py, rag/word_tasks.py); None for anything else."""
         run = _Run()
         with run.stage("calculate"):
-            calculation = calculate(question)
+            calculation = calculate(question) or solve(question)
         if calculation is None:
             return None
         text = calculation.text

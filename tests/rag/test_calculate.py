@@ -52,6 +52,10 @@ def test_the_answer_path_computes_a_sum_without_searching_or_generating(pipeline
     streamed: list[str] = []
     pipeline_no_calls.answer("Add 21 and 4.", mode="adaptive", on_token=streamed.append)
     assert "".join(streamed).strip() == "21 + 4 = 25."
+    # a small task a rule does exactly (rag/word_tasks.py) takes the same way
+    answer = pipeline_no_calls.answer("spell necessary backwards", mode="adaptive")
+    assert answer.answer == "necessary backwards: yrassecen." and answer.answered_from == "calculation"
+    assert pipeline_no_calls.answer("how many metres is 3.5 km", mode="always").answer == "3.5 km = 3500 metres."
 
 
 def test_the_calculator_can_be_turned_off(hf_generator):

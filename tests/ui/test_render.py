@@ -209,7 +209,7 @@ def test_badges_explain_the_decision_in_words():
            "threshold 0.61)" in text(render.badge_html(routed, "adaptive", threshold=0.607))
     calculated = replace(memory_answer(None), answered_from="calculation", answer="58 - 11 = 47.")
     seen = text(render.badge_html(calculated, "always"))
-    assert "calculated" in seen and "calculated exactly: the request is arithmetic" in seen
+    assert "calculated" in seen and "worked out exactly by rule: the request is arithmetic" in seen
 
 
 def test_memory_fallback_is_labelled_and_lists_what_was_searched():
