@@ -287,7 +287,7 @@ class ConflictChecker:
             for b in sides[i + 1:]:
                 if a.passage.source == b.passage.source or not answers.same_measure(a.answer, b.answer):
                     continue  # a length of time and a distance both answer "how long", and do not disagree
-                if (ev.predicate_said(question, a.passage) > 0.0) != (ev.predicate_said(question, b.passage) > 0.0):
+                if _one_silent(question, a, b):
                     continue  # one speaks of the "trip" asked; the other, silent on it, of Year 4's swimming lessons
                 s = same(a.answer, b.answer)
                 if s < pair_same:
@@ -341,6 +341,15 @@ class ConflictChecker:
             conflict = Conflict(flagged=False, kind=None, score=round(max(memory_score, between_score), 4),
                                 passage_ids=tuple(r.passage.id for r in answering), **kw, detail=reason)
         return Assessment(conflict, memory_score, between_score, features, tuple(readings), closed_book)
+
+
+def _one_silent(question: str, a: ev.Reading, b: ev.Reading) -> bool:
+    """Whether one of two model readings' passages says some of the question's words beside its names and the other
+    none: "When is the Year 4 trip?" read off Year 4's swimming lessons, beside the trip letter. A quote or a located
+    line is its passage's own statement, narrowed to one line: not judged by the words around it."""
+    if a.quoted or a.located or b.quoted or b.located:
+        return False
+    return (ev.predicate_said(question, a.passage) > 0.0) != (ev.predicate_said(question, b.passage) > 0.0)
 
 
 def _both_in(unit: str | None, a: str, b: str) -> bool:

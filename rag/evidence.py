@@ -834,9 +834,10 @@ def distinct_mention(question: str, answer: str, other: str, text: str) -> float
 
 def predicate_said(question: str, passage: Passage) -> float:
     """The share of the question's words beside its names (`predicate_words`) that `passage` says anywhere, its
-    title included, in any form; 1.0 when there are none."""
+    title and its document's other chunks found with it included, in any form; 1.0 when there are none."""
     words = predicate_words(question_terms(question))
-    said = set(am.tokens(f"{passage.title}\n{passage.text}"))
+    said = set(am.tokens(f"{passage.title}\n{passage.beside}\n{passage.text}"))
+
     def says(word: str) -> bool:
         return am.present_in(word, said, forms=True) or bool(said & agents(word))  # "player" says "play"
 

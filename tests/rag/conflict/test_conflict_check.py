@@ -261,3 +261,9 @@ def test_documents_conflict_only_when_both_or_neither_speak_of_what_is_asked(che
     assert not checker.judge(q, memory, [letter, swim]).conflict.flagged
     c = checker.judge(q, memory, [letter, moved]).conflict
     assert c.flagged and c.kind == "between_documents"
+    # a quote is its passage narrowed to one line ("Date: Monday 20 April 2026" of a letter about the trip): the
+    # words around it are not there to judge, and it stands (a price list's "Basic: $15." against "$12")
+    field = dataclasses.replace(make_reading(q, passage("form", "Date: Monday 20 April 2026"),
+                                             "Monday 20 April 2026"), quoted=True, answers=True)
+    c = checker.judge(q, memory, [letter, field]).conflict
+    assert c.flagged and c.kind == "between_documents"
