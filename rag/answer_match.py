@@ -683,7 +683,9 @@ _ASKS_EXTENT = re.compile(r"\bhow long\b(?!\s+ago\b)", re.IGNORECASE)
 _ASKS_CLOCK = re.compile(r"\b(?:what|which) time\b(?!\s+(?:of|zone)\b)", re.IGNORECASE)
 _ASKS_TEMPERATURE = re.compile(r"\btemperature\b|\bhow (?:hot|cold|warm)\b", re.IGNORECASE)
 _ASKS_CODE = re.compile(r"(?<!\bdress )(?<!\bcolour )(?<!\bcolor )(?<!\bhighway )(?<!\bsource )(?<!\bmorse )"
-                        r"\b(?:code|reference|ref|pin)\b(?!\s+of\s+(?:conduct|practice|ethics)\b)", re.IGNORECASE)
+                        r"\b(?:code|reference|ref|pin|serial(?:\s+number)?|(?:model|account|policy|order|membership|"
+                        r"booking|tracking|customer|invoice)\s+(?:number|no\.?))\b"
+                        r"(?!\s+of\s+(?:conduct|practice|ethics)\b)", re.IGNORECASE)
 _ASKS_COLOUR = re.compile(r"\b(?:what|which)\s+colou?rs?\b", re.IGNORECASE)
 _COLOURS = (r"red|orange|yellow|green|blue|purple|violet|pink|brown|black|white|gr[ae]y|gold|golden|silver|navy|maroon|"
             r"claret|amber|teal|turquoise|cream|beige|crimson|scarlet|lilac|khaki|bronze|magenta|cyan|indigo|tan")

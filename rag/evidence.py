@@ -419,9 +419,10 @@ def looks_something_up(question: str) -> bool:
 def answer_is_checked(question: str) -> bool:
     """Whether a closed-book answer to a request naming nothing is checked against the question before it may stand
     (`memory_usable`): a "who" must be answered by a name, a count of days in days ("who is the head chef at the
-    marrowgate hotel", "how many days will the lentil soup keep"). Adaptive mode reads memory through the evidence
+    marrowgate hotel", "how many days will the lentil soup keep"), and a "when" by no made-up day (`dated_guess`:
+    "when is the club's christmas party?": "December 24th, 2023"). Adaptive mode reads memory through the evidence
     for these, so that the check applies (rag/decide.py)."""
-    return asked_kind(question) == "person" or am.counts_a_unit(question)
+    return asked_kind(question) in ("person", "date") or am.counts_a_unit(question)
 
 
 def memory_usable(question: str, memory_answer: str, confidence: float, threshold: float,
@@ -876,7 +877,13 @@ def stated_on_subject(question: str, reading: Reading) -> bool:
 
 
 # words asking what a thing costs rather than naming the thing: no line need say them (`speaks_of_item`)
-_COST_WORDS = frozenset({"cost", "price", "charge", "fee", "pay", "much", "per"})
+# words asking a cost, not naming what costs it: a disco's ticket is the disco's price ("Tickets cost £28 each" under
+# a cycling club's "Annual dinner" is none)
+_COST_WORDS = frozenset({"cost", "price", "charge", "fee", "pay", "much", "per", "ticket", "tickets", "admission",
+                         "entry"})
+# values of the user's world judged by the line stating them: a price, a phone number, a time of day, and a code ("the
+# serial number of my toaster" is not the kettle's "Serial number: NK217-0058841")
+_ITEM_UNITS = am.LOCAL_UNITS | {"code"}
 
 
 def item_words(question: str, title: str) -> list[str]:
@@ -888,6 +895,19 @@ def item_words(question: str, title: str) -> list[str]:
             if not am.present_in(w, document, forms=True) and not am.present_in(w, _COST_WORDS, forms=True)]
 
 
+# the thing a value belongs to, when the question ends naming it: "serial number of my toaster", "ticket for the school
+# disco", "phone number of the Harbour View concierge desk"
+_OWNER = re.compile(r"\b(?:of|for)\s+(?:the|my|our|your|his|her|their|a|an|this|that)\s+(?P<owner>[\w'’ &-]{2,60}?)"
+                    r"\s*[?.!]*\s*$", re.IGNORECASE)
+
+
+def owner_words(question: str) -> list[str]:
+    """The content words of the thing a value is asked of, when the question ends naming it ("toaster" of "serial
+    number of my toaster?"); [] when it does not."""
+    m = _OWNER.search(question)
+    return [w for w in am.content_words(m["owner"]) if w not in _COST_WORDS] if m else []
+
+
 def speaks_of_item(question: str, passage: Passage, span: tuple[int, int] | None = None,
                    value: str = "") -> bool:
     """For a question asking a value of the user's world (a price, a phone number, a time of day:
@@ -897,8 +917,12 @@ def speaks_of_item(question: str, passage: Passage, span: tuple[int, int] | None
     £16.50" under "Brightsmile Care Plan" is no root canal's price; "A subscription costs £45 per bin" is no
     replacement recycling bin's. Any other question, or one naming nothing beside its document, is not judged."""
     unit = am.asked_unit(question)
-    if unit not in am.LOCAL_UNITS:
+    if unit not in _ITEM_UNITS:
         return True
+    owner = owner_words(question)
+    document = set(am.tokens(f"{passage.title}\n{passage.beside}\n{passage.text}"))
+    if owner and not any(am.present_in(w, document, forms=True) for w in owner):
+        return False  # a kettle's warranty never says "toaster": its serial number is not the toaster's
     item = item_words(question, passage.title)
     if not item:
         return True

@@ -497,8 +497,23 @@ def _compose(question: str, found: Sequence[Passage], answering: Sequence[ev.Rea
         one = next((r for r in answering if r.passage.id in conflict.passage_ids), None)
         other = next((r for r in answering if r.passage.id in conflict.other_passage_ids), None)
         if one is not None and other is not None:
+            whole = {p.id: p for p in found}
+            if _updates(whole.get(other.passage.id, other.passage)) and not _updates(
+                    whole.get(one.passage.id, one.passage)):
+                one, other = other, one  # the email that reschedules comes first, the letter it changes after
             return f"{cited(one)} Another document says: {cited(other)}"
     return cited(best)
+
+
+# a document announcing a change: "The boiler service ... is now on Thursday 16 October", "has been rescheduled"
+_UPDATE = re.compile(r"\b(?:now|rescheduled|re-scheduled|postponed|brought forward|moved to|changed|change of|"
+                     r"updated?|correction|corrected|revised|instead|no longer|new (?:date|time|price|venue))\b",
+                     re.IGNORECASE)
+
+
+def _updates(passage: Passage) -> bool:
+    """Whether a passage announces a change (`_UPDATE`), so that of two documents disagreeing it is the newer word."""
+    return _UPDATE.search(f"{passage.title}\n{passage.text}") is not None
 
 
 def _as_read(question: str, reading: ev.Reading, found: Sequence[Passage]) -> Passage:

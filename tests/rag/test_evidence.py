@@ -725,6 +725,25 @@ def test_a_price_read_off_a_line_about_something_else_does_not_answer():
     assert speaks_of_item("what does the care plan cost", guide, (at, at + 19))
 
 
+def test_a_value_belongs_to_the_thing_the_question_ends_naming():
+    """A new user's trial: the kettle's serial number was given for "my toaster", and a cycling club's dinner
+    tickets priced "the school disco". A serial number is a code of the user's world; a ticket's price is its
+    event's, so "ticket" asks a cost and names nothing."""
+    from rag import answer_match as am
+    from rag.evidence import owner_words, speaks_of_item
+
+    warranty = passage("w", "Nordvik Appliances - Warranty Certificate\n\nProduct: Nordvik Glide Electric Kettle\n"
+                            "Serial number: NK217-0058841")
+    q = "What is the serial number of my toaster?"
+    assert am.asked_unit(q) == "code" and owner_words(q) == ["toaster"]
+    assert not speaks_of_item(q, warranty, value="NK217-0058841")
+    assert speaks_of_item("What is the serial number of my kettle?", warranty, value="NK217-0058841")
+    dinner = passage("n", "Annual dinner\n\nThe annual dinner will be held on Saturday 29 November.\n"
+                          "Tickets cost £28 each.")
+    assert not speaks_of_item("how much is a ticket for the school disco?", dinner, value="£28")
+    assert speaks_of_item("How much is a ticket for the annual dinner?", dinner, value="£28")
+
+
 FAQ = ('KETTLEWAVE K2 FAQ\n\nQ: How long does it keep water warm?\nA: Press "Keep Warm" and the K2 holds your chosen '
        "temperature for up to 30 minutes, then switches off by itself.\n\nQ: How long does it take to boil?\nA: A full "
        "kettle (1.7 litres) boils in about 4 minutes.")

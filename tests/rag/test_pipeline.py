@@ -424,3 +424,34 @@ def test_adaptive_reads_for_a_question_about_the_user_s_own_affairs(pipeline, hf
     answer = pipeline.answer("Which country has the most islands on my trip?", mode="adaptive")
     assert "evidence" in answer.timings_ms and len(requests) > 1
     assert answer.retrieved and "your documents name what you asked about" in decision_words(answer)
+
+
+def test_of_two_documents_disagreeing_the_one_announcing_a_change_comes_first():
+    """A landlord's letter books the boiler service for 14 October; the later email says it "is now on" 16 October.
+    The answer names both, the change first (a new user read the superseded date first)."""
+    from rag.evidence import make_reading
+    from rag.pipeline import _compose
+    from rag.types import Conflict, Passage
+
+    q = "When is the boiler service?"
+    letter = Passage("l", "letter.txt", "letter", "The boiler service is booked for Tuesday 14 October 2025.", 0, 60, 1.0)
+    email = Passage("e", "email.txt", "email", "Apologies: the boiler service is now on Thursday 16 October 2025.",
+                    0, 70, 1.0)
+    readings = [make_reading(q, letter, "The boiler service is booked for Tuesday 14 October 2025."),
+                make_reading(q, email, "The boiler service is on Thursday 16 October 2025.")]
+    conflict = Conflict(flagged=True, kind="between_documents", passage_ids=("l",), other_passage_ids=("e",))
+    text = _compose(q, [letter, email], readings, conflict)
+    assert text.index("16 October") < text.index("Another document says") < text.index("14 October")
+    plain = Passage("e", "email.txt", "email", "The boiler service is on Thursday 16 October 2025.", 0, 50, 1.0)
+    text = _compose(q, [letter, plain], readings[:1] + [make_reading(q, plain, readings[1].text)], conflict)
+    assert text.index("14 October") < text.index("16 October")  # neither announces a change: the check's order
+
+
+def test_adaptive_mode_checks_a_when_answer_from_memory():
+    """"when is the club's christmas party?" named nothing, so memory answered as for a greeting: "typically held
+    on December 24th, 2023". A "when" goes through the evidence, where a made-up day needs the confidence a name
+    the model never saw needs (evidence.dated_guess)."""
+    from rag.evidence import answer_is_checked
+
+    assert answer_is_checked("when is the club's christmas party?")
+    assert not answer_is_checked("hi there") and not answer_is_checked("what is the opposite of hot?")
