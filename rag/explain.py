@@ -127,12 +127,18 @@ _STATUS_OF_DETAIL = {"memory and documents agree": "agrees", "memory not confide
                      "the model's memory has no sure answer to compare": "no_answer"}
 
 
+def memory_standing(answer: Answer) -> str:
+    """`Conflict.memory_status`, or for an answer stored before it, what its unflagged check's reason says."""
+    c = answer.conflict
+    return c.memory_status or _STATUS_OF_DETAIL.get(c.detail, "")
+
+
 def memory_words(answer: Answer) -> str:
     """Where the model's memory stood when no conflict was flagged, in words, or "" when it was not compared.
     Its value is shown only when it agrees: an unsure guess beside "no conflict found" ("$10" under a document's
     "£19.99") reads as a second answer the check vouched for."""
     c = answer.conflict
-    status = c.memory_status or _STATUS_OF_DETAIL.get(c.detail, "")
+    status = memory_standing(answer)
     conf = f" ({c.parametric_confidence:.0%} confident)" if c.parametric_confidence is not None else ""
     if status == "agrees" and c.parametric_answer:
         return f"the model's memory agrees{conf}: {short_value(c.parametric_answer, answer.question)}"

@@ -29,7 +29,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 
-from rag.explain import Disagreement, Side, decision_words, disagreement, memory_words
+from rag.explain import Disagreement, Side, decision_words, disagreement, memory_standing, memory_words
 from rag.explain import source_name as base_name  # the last part of a path or URL: what a document is called
 from rag.types import Answer, Citation, Passage
 
@@ -497,8 +497,10 @@ def _conflict_inner(answer: Answer, anchor: str, names: Names | None) -> str:
     if d is None:
         words = memory_words(answer)
         memory = f'<div class="ar-status">{esc(words)}</div>' if words else ""
+        # memory is cleared only when it was compared and agrees; otherwise the line below says where it stood
+        with_memory = ", or with the model's memory" if memory_standing(answer) == "agrees" else ""
         return (f'<div class="ar-status" title="conflict check score {c.score:.2f}">no conflict found between your '
-                f"documents, or with the model's memory</div>" + memory
+                f"documents{with_memory}</div>" + memory
                 + _sources_line(answer, anchor, names))
     quotes = [_passage_refs(answer, d.first.passage_ids, anchor, names)]
     if d.kind == "between_documents":

@@ -140,10 +140,13 @@ def test_no_conflict_shows_memory_value_only_when_it_agrees():
     unsure = Conflict(available=True, score=0.9, parametric_answer="$10", parametric_confidence=0.31,
                       document_answer="£19.99", memory_status="unsure", detail="memory not confident enough to compare")
     seen = text(render.conflict_html(retrieved_answer(unsure), "t"))
-    assert "no conflict found" in seen and "$10" not in seen
+    assert "no conflict found between your documents" in seen and "$10" not in seen
+    assert "or with the model's memory" not in seen  # it was not compared: the line below says so
     assert "the model's memory was not sure enough to compare (31% confident)" in seen
     agrees = replace(unsure, parametric_answer="Paris", parametric_confidence=0.9, memory_status="agrees")
-    assert "the model's memory agrees (90% confident): Paris" in text(render.conflict_html(retrieved_answer(agrees), "t"))
+    seen = text(render.conflict_html(retrieved_answer(agrees), "t"))
+    assert "no conflict found between your documents, or with the model's memory" in seen
+    assert "the model's memory agrees (90% confident): Paris" in seen
     stored = replace(unsure, memory_status="")  # saved before the status: its detail still says why
     assert "$10" not in text(render.conflict_html(retrieved_answer(stored), "t"))
 
