@@ -305,7 +305,7 @@ _CLAUSE_BREAK = re.compile(r"[,;:]\s+|\s[-–—]\s|(?<=[.!])\s+")
 def question_part(text: str, min_words: int = 3) -> str:
     """The clause that asks, when the request opens with context ("I can't make my food bank shift - what number do
     I text to let the coordinator know?" -> "what number do I text to let the coordinator know?") and that clause
-    says enough on its own (`min_words` content words besides names and `_SAYS_LITTLE`) and does not point back at
+    says enough on its own (`min_words` content words besides names and `SAYS_LITTLE`) and does not point back at
     it ("it", "they"); otherwise the whole text ("If I order a repeat prescription, how long until it's ready?" keeps its context)."""
     parts = _CLAUSE_BREAK.split(text.strip())
     for i in range(len(parts) - 1, 0, -1):
@@ -314,14 +314,14 @@ def question_part(text: str, min_words: int = 3) -> str:
             if _BACK_REFERENCE.search(rest):  # "how long until it's ready?": the context says what "it" is
                 return text
             names = {fold(w) for w in re.findall(r"\b[A-Z][\w'’-]*", rest)}
-            said = [w for w in content_words(rest) if w not in names and w not in _SAYS_LITTLE]
+            said = [w for w in content_words(rest) if w not in names and w not in SAYS_LITTLE]
             return rest if len(said) >= min_words else text
     return text
 
 
 # verbs of wanting and going, which say nothing of what is asked about ("which room do I need to head to?" keeps the
 # request's opening "I want to go to the SQL window functions workshop at the summit")
-_SAYS_LITTLE = frozenset({"need", "needs", "want", "wants", "go", "going", "head", "get", "like", "have", "make",
+SAYS_LITTLE = frozenset({"need", "needs", "want", "wants", "go", "going", "head", "get", "like", "have", "make",
                           "take", "do"})
 _BACK_REFERENCE = re.compile(r"\b(?:it|its|it's|it’s|they|them|their|this|that|these|those|he|she|him|her|his|"
                              r"there)\b", re.IGNORECASE)

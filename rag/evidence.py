@@ -836,7 +836,8 @@ def distinct_mention(question: str, answer: str, other: str, text: str) -> float
 def predicate_said(question: str, passage: Passage) -> float:
     """The share of the question's words beside its names (`predicate_words`) that `passage` says anywhere, its
     title and its document's other chunks found with it included, in any form; 1.0 when there are none."""
-    words = predicate_words(question_terms(question))
+    # verbs of wanting and going say nothing of what is asked ("what date are year 4 going to pemberly")
+    words = [w for w in predicate_words(question_terms(question)) if w not in am.SAYS_LITTLE]
     said = set(am.tokens(f"{passage.title}\n{passage.beside}\n{passage.text}"))
 
     def says(word: str) -> bool:

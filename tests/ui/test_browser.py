@@ -355,8 +355,11 @@ def test_injected_markup_renders_as_inert_text(page):
     title_before = page.title()
     set_select(page, "Retrieval mode", "always")
     msg = ask(page, "What is the secret code word of the Zephyr project?", 1)
+    msg.locator(".ar-passage").first.wait_for(state="attached", timeout=30_000)  # a loaded machine redraws late
+    for folded in msg.locator("details.ar-searched > summary").all():  # uncited passages fold under "searched"
+        folded.click()
     cards = msg.locator(".ar-passage").filter(has_text="Zephyr project notes")
-    cards.first.wait_for(timeout=30_000)  # count() does not wait, and a loaded machine redraws the cards late
+    cards.first.wait_for(timeout=30_000)  # count() does not wait
     assert cards.count() >= 1
     cards.first.locator("summary").click()
     text = cards.first.locator(".ar-passage-text").inner_text()
