@@ -110,9 +110,15 @@ def draw_result(turn: Turn, names: render.Names | None = None) -> None:
     if render.none_answers(a):  # what was searched, folded: not sources to open
         st.html(render.passages_html(a, turn.anchor, names))
     else:
-        for n in render.card_order(a):
+        shown, rest = render.card_groups(a)  # sources first; passages only searched fold beneath
+        for n in shown:
             st.html(render.passage_html(a, n, turn.anchor, names))
             open_button(a, n, turn.anchor, names)  # the document's whole text at this passage, in a dialog
+        if rest:
+            with st.expander(render.also_searched(rest)):
+                for n in rest:
+                    st.html(render.passage_html(a, n, turn.anchor, names))
+                    open_button(a, n, turn.anchor, names)
     st.html(render.latency_html(a.timings_ms, turn.first_token_ms, turn.total_ms))
 
 

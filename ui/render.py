@@ -392,23 +392,33 @@ def passages_html(answer: Answer, anchor: str, names: Names | None = None) -> st
     """
     if not answer.passages:
         return ""
-    order = card_order(answer)
     if none_answers(answer):
-        cards = "".join(passage_html(answer, n, anchor, names) for n in order)
+        cards = "".join(passage_html(answer, n, anchor, names) for n in card_order(answer))
         n = len(answer.passages)
         return (f'<details class="ar-searched"><summary class="ar-status">searched {n} passage{"s" if n != 1 else ""}'
                 f", none answers</summary>{cards}</details>")
-    # the sources are the passages the answer cites or the conflict banner names; the rest were only searched
-    named = {c.passage_id for c in answer.citations if c.passage_id}
-    named |= set(answer.conflict.passage_ids) | set(answer.conflict.other_passage_ids) if answer.conflict.flagged else set()
-    shown = [n for n in order if answer.passages[n - 1].id in named] or order
-    rest = [n for n in order if n not in shown]
+    shown, rest = card_groups(answer)
     cards = "".join(passage_html(answer, n, anchor, names) for n in shown)
     if rest:
         folded = "".join(passage_html(answer, n, anchor, names) for n in rest)
-        cards += (f'<details class="ar-searched"><summary class="ar-status">also searched: {len(rest)} passage'
-                  f'{"s" if len(rest) != 1 else ""} not cited</summary>{folded}</details>')
+        cards += (f'<details class="ar-searched"><summary class="ar-status">{also_searched(rest)}</summary>'
+                  f"{folded}</details>")
     return cards
+
+
+def card_groups(answer: Answer) -> tuple[list[int], list[int]]:
+    """The passage numbers shown as sources (cited by the answer, or named by a conflict banner) and the others,
+    only searched, each in `card_order`. With nothing cited, every passage is shown."""
+    order = card_order(answer)
+    named = {c.passage_id for c in answer.citations if c.passage_id}
+    if answer.conflict.flagged:
+        named |= set(answer.conflict.passage_ids) | set(answer.conflict.other_passage_ids)
+    shown = [n for n in order if answer.passages[n - 1].id in named] or order
+    return shown, [n for n in order if n not in shown]
+
+
+def also_searched(rest: Sequence[int]) -> str:
+    return f"also searched: {len(rest)} passage{'s' if len(rest) != 1 else ''} not cited"
 
 
 _WEB = re.compile(r"https?://[^\s\"'<>]+\Z", re.IGNORECASE)

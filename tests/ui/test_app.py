@@ -83,6 +83,8 @@ def test_chat_flow_renders_answer_citations_and_keeps_history(app_env):
     assert ">france.txt<" in bodies and "docs/france.txt" not in bodies  # the document's name, not a path
     assert "from model memory" in bodies and "no conflict found" in bodies
     assert "first words after" in bodies and "searching your documents 30 ms" in bodies
+    # the uncited passage (lyon.txt) folds under "also searched", still openable
+    assert [e.label for e in at.expander if "also searched" in e.label] == ["also searched: 1 passage not cited"]
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in bodies  # the document's script, as text
     app_env["state"]["answer"] = memory_answer(0.04)
     ask(at, "And of Italy?")
