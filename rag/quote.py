@@ -131,9 +131,11 @@ def quote(question: str, passage: Passage, terms: dict[str, float], heading: set
     text = passage.text
     spans = split_sentences(text)
     day_asked = kind == "date" and _WHEN_IS.search(question) is not None
-    # a "Date:" field answers when the document's words say what is asked ("trip", "school"), wherever they stand
-    document = set(am.tokens(f"{passage.title}\n{text}"))  # names count here: "the museum trip" of a "... Museum"
-    fields = day_asked and all(am.present_in(w, document, forms=True) for w in predicate)
+    # a "Date:" field answers when the document's words say what is asked ("trip", "school"), wherever they stand;
+    # names count here ("the museum trip" of a "... Museum")
+    fields = day_asked and all(am.present_in(w, set(am.tokens(f"{passage.title}\n{text}")), forms=True)
+                               for w in predicate)
+    header_end = _email_header_end(text) if fields else -1
     best: tuple[tuple[bool, float], int, int, str, bool, bool] | None = None
     for i, (s, e) in enumerate(spans):
         sentence = text[s:e]
@@ -143,7 +145,7 @@ def quote(question: str, passage: Passage, terms: dict[str, float], heading: set
         if not all(am.present_in(w, said, forms=True) for w in about):
             continue
         share = _share(predicate, sentence)
-        field = fields and _DAY_FIELD.match(sentence) is not None and not _in_email_header(text, s)
+        field = fields and _DAY_FIELD.match(sentence) is not None and s > header_end
         if field:
             share = max(share, need)
         if share < need - 1e-9 or (predicate and share == 0.0):
@@ -267,12 +269,12 @@ def _short_answer(cell: str) -> bool:
     return bool(cell) and not cell.endswith("?") and len(cell.split()) <= 12
 
 
-def _in_email_header(text: str, at: int) -> bool:
-    """Whether the line at `at` belongs to an email's header block: the lines before the first blank line, when one
-    of them is a "From:", "To:" or "Subject:" field."""
+def _email_header_end(text: str) -> int:
+    """Where an email's header block ends (the lines before the first blank line, when one of them is a "From:",
+    "To:" or "Subject:" field), or -1 when `text` opens with none."""
     block_end = text.find("\n\n")
     block = text if block_end < 0 else text[:block_end]
-    return at <= len(block) and _EMAIL_HEADER.search(block) is not None
+    return len(block) if _EMAIL_HEADER.search(block) is not None else -1
 
 
 def _predicate(words: list[str], kind: str | None) -> list[str]:
