@@ -184,6 +184,11 @@ class Index:
         with self._lock:
             return self.manifest.chunks_by_id(ids) if self.manifest else {}
 
+    def first_chunks(self, doc_ids: Sequence[str]) -> dict[str, Chunk]:
+        """doc_id -> that document's first chunk."""
+        with self._lock:
+            return self.manifest.first_chunks(doc_ids) if self.manifest else {}
+
     def documents(self) -> list[DocumentInfo]:
         with self._lock:
             return self.manifest.documents() if self.manifest else []

@@ -86,6 +86,16 @@ class Manifest:
                                'WHERE doc_id = ? ORDER BY start, "end"', (doc_id,))
         return [Chunk(*row) for row in rows]
 
+    def first_chunks(self, doc_ids: Sequence[str]) -> dict[str, Chunk]:
+        """doc_id -> the document's first chunk (its head: title lines, a letter's heading, a form's policy number)."""
+        out: dict[str, Chunk] = {}
+        for d in dict.fromkeys(doc_ids):
+            row = self.db.execute('SELECT id, doc_id, source, title, text, start, "end" FROM chunks '
+                                  'WHERE doc_id = ? ORDER BY start, "end" LIMIT 1', (d,)).fetchone()
+            if row is not None:
+                out[d] = Chunk(*row)
+        return out
+
     def hashes(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT doc_id, content_hash FROM documents"))
 

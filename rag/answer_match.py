@@ -675,10 +675,16 @@ _LENGTH_UNIT = _any_form(_LENGTH_UNITS)
 _MONEY_WORDS = r"(?:cost|costs|costing|charge|charges|charged|pay|paid|price|prices|priced|fee|fees|fare|fares|" \
                r"ticket|tickets|admission|entry|membership|rent|deposit|subscription|spend)"
 _ASKS_MONEY = re.compile(rf"\bhow much\b.*\b{_MONEY_WORDS}\b|\bwhat (?:will|would|does|did|do)\b.{{0,40}}\bcost\b|"
-                         r"\b(?:price|prices|fee|fees|fare|fares|rent|deposit|tuition)\b|"
+                         # an insurance excess or premium, a club's subscription, postage: amounts of money by name
+                         r"\b(?:price|prices|fee|fees|fare|fares|rent|deposit|tuition|excess|excesses|premium|premiums|"
+                         r"deductible|subscription|subscriptions|postage)\b|"
                          # "how much is a root canal at brightsmile", not "how much is a cup of flour in grams"
                          r"\bhow much (?:is|are|'s) (?:a|an)\b(?!.*\b(?:in|into|weigh\w*|left|off|of)\b)|"
                          r"\bwhat(?:'s| is| was| are)? the cost\b|\bset (?:me|us|you) back\b", re.IGNORECASE)
+# a question naming a price, a fee or a subscription may ask something else of it: "when does the garden waste
+# subscription start?", "who do I pay the deposit to?", "how many tickets ..."
+_ASKS_NO_MONEY = re.compile(r"\bhow (?:many|often)\b|^\W*(?:when|where|who|whom|whose)\b|\bwhat (?:date|day)\b|"
+                            r"\bwhich (?:date|day)\b|\bwhen (?:is|are|was|does|do|did|will)\b", re.IGNORECASE)
 _ASKS_EXTENT = re.compile(r"\bhow long\b(?!\s+ago\b)", re.IGNORECASE)
 _ASKS_CLOCK = re.compile(r"\b(?:what|which) time\b(?!\s+(?:of|zone)\b)", re.IGNORECASE)
 _ASKS_TEMPERATURE = re.compile(r"\btemperature\b|\bhow (?:hot|cold|warm)\b", re.IGNORECASE)
@@ -795,7 +801,7 @@ def asked_unit(question: str) -> str | None:
         return "code"
     if _ASKS_TEMPERATURE.search(question):
         return "temperature"
-    if _ASKS_MONEY.search(question) and not re.search(r"\bhow (?:many|often)\b", question, re.IGNORECASE):
+    if _ASKS_MONEY.search(question) and not _ASKS_NO_MONEY.search(question):
         return "money"
     return None
 

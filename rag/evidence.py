@@ -1013,9 +1013,15 @@ def beside_their_document(passages: Sequence[Passage]) -> list[Passage]:
     """Each passage with the text of the other passages found of its document (`Passage.beside`). A match report's
     chunk "The winning goal was scored by Tomas Revell in the 88th minute" names neither team nor the year; its
     first chunk, "Brackwater Town 2-1 Pellow Rovers, Saturday 3 May 2025", found with it, does: the later chunk is
-    about the match asked of, and may answer it."""
-    return [replace(p, beside="\n".join(q.text for j, q in enumerate(passages) if j != i and q.source == p.source))
-            for i, p in enumerate(passages)]
+    about the match asked of, and may answer it. The document's start (`Passage.head`) stands beside it too when its
+    first chunk was not found: "Policy HLC-2093341 - what voluntary excess did I choose?" is answered by an excess
+    table whose document names the policy only in its heading."""
+    out = []
+    for i, p in enumerate(passages):
+        same = [q for j, q in enumerate(passages) if j != i and q.source == p.source]
+        head = [p.head] if p.head and not any(q.start == 0 for q in same) else []
+        out.append(replace(p, beside="\n".join([*head, *(q.text for q in same)])))
+    return out
 
 
 def _plan(cfg: Config, question: str, passages: Sequence[Passage],

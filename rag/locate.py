@@ -120,7 +120,9 @@ def candidates(question: str, passage: Passage, terms: dict[str, float],
     subject = [w for w, v in terms.items() if v > 1.0 and w not in described]
     text = passage.text
     spans = lines(passage)
-    header = header_words(text) if passage.start == 0 else set()  # names the subject; may hold the value too
+    # the document's header names the subject (and may hold the value, in its first chunk); a later chunk has its
+    # document's opening lines beside it (`Passage.head`)
+    header = header_words(text) if passage.start == 0 else opening_words(passage.head)
     out = []
     for i, (s, e) in enumerate(spans):
         line = text[s:e]
@@ -335,6 +337,7 @@ def headings_before(text: str, at: int) -> set[str]:
 
 HEADER_LINES = 4  # at most this many lines in a document's opening block for it to be a header (`header_words`)
 HEADER_LINE_CHARS = 100
+TITLE_LINES = 2  # a document's title and the line under it name what it is about (`opening_words`)
 
 
 def header_words(text: str) -> set[str]:
@@ -346,6 +349,19 @@ def header_words(text: str) -> set[str]:
     if not blank or not rest.strip() or len(rows) > HEADER_LINES or any(len(r) > HEADER_LINE_CHARS for r in rows):
         return set()
     return set(am.tokens(block))
+
+
+def opening_words(head: str) -> set[str]:
+    """The words of a document's header (`header_words`), else of its first `TITLE_LINES` lines when they are short:
+    "Home Contents Insurance — Policy Summary / Harbourline Insurance · Policy number: HLC-2093341" opens a page
+    converted from HTML without a blank line, and says whose policy its excess table is."""
+    header = header_words(head)
+    if header:
+        return header
+    rows = [r for r in head.strip().splitlines() if r.strip()][:TITLE_LINES]
+    if len(rows) < TITLE_LINES or any(len(r) > HEADER_LINE_CHARS for r in rows):
+        return set()
+    return set(am.tokens("\n".join(rows)))
 
 
 def _headings_of_chunk_before(passage: Passage, passages: Sequence[Passage]) -> set[str]:

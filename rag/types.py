@@ -40,6 +40,9 @@ class Passage:
     # the text of its document's other chunks found with it (rag/evidence.py `beside_their_document`): a match
     # report's teams and date, said in its first chunk, are what its later chunks are about
     beside: str = field(default="", compare=False, repr=False)
+    # the start of its document (its first chunk, up to `HEAD_CHARS`) when the passage is a later chunk: a policy
+    # summary's "Policy number: HLC-2093341" says whose excess table its later chunk holds (rag/retrieval/search.py)
+    head: str = field(default="", compare=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {

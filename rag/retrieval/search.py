@@ -17,6 +17,8 @@ from rag.config import RetrievalConfig
 from rag.retrieval.fusion import rrf
 from rag.types import Passage
 
+HEAD_CHARS = 500  # of a document's first chunk, kept beside its later chunks (`Passage.head`)
+
 
 class _Base:
     name = ""
@@ -33,11 +35,16 @@ class _Base:
 
     def _passages(self, ranked: Sequence[tuple[str, float, dict[str, float]]]) -> list[Passage]:
         chunks = self.index.chunks_by_id([r[0] for r in ranked])
+        found = [c for c in (chunks.get(r[0]) for r in ranked) if c is not None]
+        firsts = self.index.first_chunks([c.doc_id for c in found])
         out = []
         for cid, score, scores in ranked:
             c = chunks.get(cid)
             if c is not None:  # a shared server may return points of newer generations
-                out.append(Passage(c.id, c.source, c.title, c.text, c.start, c.end, float(score), dict(scores)))
+                first = firsts.get(c.doc_id)
+                head = first.text[:HEAD_CHARS] if first is not None and first.id != c.id else ""
+                out.append(Passage(c.id, c.source, c.title, c.text, c.start, c.end, float(score), dict(scores),
+                                   head=head))
         return out
 
     def _embed(self, query: str, query_vector: np.ndarray | None) -> np.ndarray:

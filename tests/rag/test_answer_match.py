@@ -62,6 +62,15 @@ def test_a_question_asking_a_price_compares_the_prices_not_the_dates_around_them
     assert answers.prices("Children under 12: free") == {0.0} and answers.prices("free-range eggs") == set()
 
 
+def test_a_cost_named_by_its_noun_asks_money_unless_the_question_asks_something_else_of_it():
+    for q in ("Policy HLC-2093341 - what voluntary excess did I choose?", "what's the annual subscription for the club",
+              "what premium will I pay at renewal"):
+        assert answers.asked_unit(q) == "money", q
+    for q in ("When does the garden waste subscription start?", "who do I pay the deposit to?",
+              "what date is the rent due", "how many tickets can I buy"):
+        assert answers.asked_unit(q) is None, q
+
+
 def test_values_ignores_text_without_numbers():
     assert answers.values("Paris") == (set(), set())
     assert answers.values_agree("Paris", "1999") is None

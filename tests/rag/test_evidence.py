@@ -113,6 +113,11 @@ def test_a_chunk_s_subject_may_be_named_by_its_document_s_other_chunk_found_with
     calib = load_calibration()
     assert reachable(calib["answers"], beside) >= calib["answers_threshold"] > reachable(calib["answers"], alone)
     assert beside_their_document([head, later])[1].to_json() == later.to_json()  # shown as before
+    # not found with it, the report's first chunk still stands beside it as its document's head (`Passage.head`)
+    headed = beside_their_document([replace(later, head=head.text)])[0]
+    assert passage_features(terms, headed)["subject_all"] == 1.0
+    first = replace(head, start=0)  # found with it as well: said once
+    assert beside_their_document([first, replace(later, head=head.text)])[1].beside == head.text
 
 
 def test_a_passage_about_another_subject_misses_the_subject_words():

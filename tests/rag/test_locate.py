@@ -263,6 +263,23 @@ def test_a_document_s_header_names_the_subject_of_its_lines():
     assert "The winning goal was scored by Tomas Revell in the 88th minute." not in lines
 
 
+def test_a_later_chunk_leaves_its_subject_to_its_document_s_opening_lines():
+    """A page converted from HTML has no blank line under its title: its first two short lines name the policy whose
+    excess table a later chunk holds. Without them (or with a long first line of prose) the row is no candidate."""
+    q = "Policy HLC-2093341 - what voluntary excess did I choose?"
+    table = ("Excesses\nThe excess is the amount you pay towards each claim.\nExcess | Amount\nCompulsory excess | £100\n"
+             "Voluntary excess (chosen by you) | £250\n")
+    head = ("Home Contents Insurance — Policy Summary\nHarbourline Insurance · Policy number: HLC-2093341\n"
+            "Your details\n• Policyholder: Amira Castell\n")
+    later = replace(passage("policy", table, "Policy Summary"), start=640, head=head)
+    values = [v for _, v in candidates(q, later, question_terms(q), heading_words(later))]
+    assert "£250" in values  # a candidate row (`locate` ranks the rows by meaning)
+    for other in ("", "This summary explains your cover in plain words, which is what our customers asked us for in "
+                      "2023, and lists policy HLC-2093341 below.\nYour details\n"):
+        alone = replace(later, head=other)
+        assert candidates(q, alone, question_terms(q), heading_words(alone)) == []
+
+
 def test_a_row_keyed_by_what_is_asked_answers_when_no_line_is_close_enough():
     q = "who refereed Brackwater Town's County Cup final"
     located = found(q, passage("report", REPORT, "MATCH REPORT — COUNTY CUP FINAL"), threshold=0.45)

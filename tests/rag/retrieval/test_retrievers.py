@@ -18,6 +18,8 @@ DOCS = {
     "bread.md": "# Baking\n\nSourdough bread uses a fermented starter of flour and water.",
     "code.txt": "The zx81 error code E7731 means the tape loader failed to sync.",
     "whales.html": "<title>Whales</title><p>The blue whale is the largest animal known to have lived.</p>",
+    "policy.txt": "Home Contents Policy HLC-2093341\nHarbourline Insurance\n\n" + "Cover lasts a year. " * 120
+                  + "\n\nVoluntary excess: £250.",
 }
 
 
@@ -53,6 +55,16 @@ def test_bm25_finds_rare_token_and_spans_are_exact(index_cfg, embedder):
     assert len(top) == 1 and "tape loader" in top[0].text and top[0].scores["bm25"] > 0
     source_text = Path(top[0].source).read_text()
     assert source_text[top[0].start:top[0].end] == top[0].text
+
+
+def test_a_later_chunk_carries_its_document_s_opening_as_its_head(index_cfg, embedder):
+    """The policy's excess line is in a later chunk; its head is the document's first chunk (which names the
+    policy), and a first chunk has no head."""
+    found = retriever(index_cfg, embedder, "bm25").search("voluntary excess policy", 5)
+    later = next(p for p in found if "Voluntary excess" in p.text)
+    assert later.start > 0 and later.head.startswith("Home Contents Policy HLC-2093341\nHarbourline Insurance")
+    first = next(p for p in found if p.source == later.source and p.start == 0)
+    assert first.head == ""
 
 
 def test_hybrid_equals_rrf_of_both_rankings(index_cfg, embedder):
