@@ -274,8 +274,9 @@ def test_a_later_chunk_leaves_its_subject_to_its_document_s_opening_lines():
     later = replace(passage("policy", table, "Policy Summary"), start=640, head=head)
     values = [v for _, v in candidates(q, later, question_terms(q), heading_words(later))]
     assert "£250" in values  # a candidate row (`locate` ranks the rows by meaning)
-    for other in ("", "This summary explains your cover in plain words, which is what our customers asked us for in "
-                      "2023, and lists policy HLC-2093341 below.\nYour details\n"):
+    prose = ("This summary explains your cover in plain words, which is what our customers asked us for in 2023, "
+             "and lists policy HLC-2093341 below.\nYour details\n")
+    for other in ("", prose):
         alone = replace(later, head=other)
         assert candidates(q, alone, question_terms(q), heading_words(alone)) == []
 
