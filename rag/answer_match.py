@@ -76,6 +76,7 @@ _MONTHS = {
          ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"), ("october", "oct"),
          ("november", "nov"), ("december", "dec")], start=1) for m in names
 }
+MONTHS = frozenset(_MONTHS)  # month names and their abbreviations, lower case
 _MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _DATE_MDY = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{3,4}})\b", re.IGNORECASE)
 _DATE_DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_RE})\.?,?\s+(\d{{3,4}})\b", re.IGNORECASE)

@@ -55,6 +55,9 @@ _WHO = am.ASKS_WHO
 _WHERE = re.compile(r"^\s*where\b|^\s*(?:in|at|from|near)?\s*(?:which|what)\s+(?:town|city|village|country|region|"
                     r"state|place|province)\b", re.IGNORECASE)
 _NAME = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:of\s+|de\s+|van\s+|von\s+)?[A-Z][\w'’.-]*)*")
+# the last word of an address's street, not of a person's name
+_STREET_WORDS = frozenset({"road", "street", "lane", "avenue", "drive", "close", "crescent", "way", "terrace",
+                           "gardens", "square", "place", "row", "grove", "walk", "mews", "rd", "st", "ave"})
 _WORDS = re.compile(r"[\w'’.-]+")
 _COPULA = re.compile(r"\s(?:is|are|was|were|became|becomes|remains)\s", re.IGNORECASE)
 # "When is the school trip?": an event's day, not the coach's 8:45am departure (asks a day unless it asks a time)
@@ -404,9 +407,19 @@ def _value_in(kind: str | None, clause: str, known: set[str]) -> str:
             continue
         if m.start() == 0 and len(words) == 1:  # a sentence's first word is capitalised anyway ("Staff of ...")
             continue
-        if kind == "person" or _PLACE_BEFORE.search(clause[: m.start()]):
+        if kind == "person" and not _no_person(m.group(), clause[: m.start()]):
+            return m.group()
+        if kind == "place" and _PLACE_BEFORE.search(clause[: m.start()]):
             return m.group()
     return ""
+
+
+def _no_person(name: str, before: str) -> bool:
+    """Whether a capitalised `name` cannot be who a question asks for: a day or a month ("Tuesday 14 October"), a
+    street ("Tollgate Road"), or a name right after a number ("27 Tollgate", "Room 4 Annexe")."""
+    words = am.tokens(name)
+    calendar = all(am.WEEKDAY.fullmatch(w) or w in am.MONTHS for w in words)
+    return calendar or words[-1] in _STREET_WORDS or re.search(r"\d\s*$", before) is not None
 
 
 def _plain(number: float) -> str:

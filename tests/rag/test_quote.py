@@ -155,6 +155,17 @@ def test_a_place_is_a_name_after_in_at_or_the_town_of():
     assert _quote("Where is Ormton Foundry located?", _passage(text, "ormton-foundry")) is None
 
 
+def test_who_is_answered_by_a_person_not_a_day_or_a_street():
+    """A landlord's letter names a weekday, a month and a road in the sentence about the boiler service: none is
+    who is coming; the engineer's own sentence is (when the question's words reach it)."""
+    letter = ("Re: Flat 3, 27 Tollgate Road, Dunmere\n\nThe boiler service for Flat 3, 27 Tollgate Road is now on "
+              "Thursday 16 October 2025, still between 9am and 1pm.")
+    assert _quote("Who is doing the boiler service?", _passage(letter, "boiler")) is None
+    named = letter + " The boiler service will be done by Rowan Feltham of Brightflame Heating."
+    found = _quote("Who is doing the boiler service?", _passage(named, "boiler"))
+    assert found is not None and found.value.startswith("Rowan Feltham")
+
+
 def test_the_evidence_stage_quotes_instead_of_reading(hf_generator):
     """SmolLM2-135M answers "1" reading this handbook; the quote answers with the handbook's sentence, and the
     model reads nothing (only the closed-book row is generated)."""
