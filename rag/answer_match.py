@@ -384,6 +384,13 @@ def request_words(question: str) -> str:
     return (own[:material.start() + 1] if material else own).strip()
 
 
+def asks_a_secret(question: str) -> bool:
+    """Whether a question asks for a password, a PIN or a door code ("what is the wifi password for the flat?"):
+    the user's own, which only their documents can hold."""
+    return (_ASKS_SECRET.search(question) is not None and is_question(question)
+            and _ASKS_ITS_VALUE.match(question) is not None and _ASKS_MEANING.search(question) is None)
+
+
 def about_the_user(question: str) -> bool:
     """Whether a question asks about the user's own affairs, in the first person ("which day do they empty the
     brown bins on our road", "what number do I text to let the coordinator know?", "how much council tax will I
@@ -693,6 +700,13 @@ _ASKS_CODE = re.compile(r"(?<!\bdress )(?<!\bcolour )(?<!\bcolor )(?<!\bhighway 
                         r"\b(?:code|reference|ref|pin|serial(?:\s+number)?|(?:model|account|policy|order|membership|"
                         r"booking|tracking|customer|invoice)\s+(?:number|no\.?))\b"
                         r"(?!\s+of\s+(?:conduct|practice|ethics)\b)", re.IGNORECASE)
+# a secret of the user's own: no memory holds it, and a "typical password is ..." is no answer
+_ASKS_SECRET = re.compile(r"\b(?:password|passwords|passcode|passphrase|pin|wi-?fi key|network key|(?:door|gate|alarm|"
+                          r"lock|key ?safe|entry|access|wi-?fi) code)\b", re.IGNORECASE)
+# asks for a value ("what's the door code", "tell me the wifi password"), not what a word means or how to choose one
+_ASKS_ITS_VALUE = re.compile(r"^\W*(?:what|whats|which|tell me|give me|remind me|do you know)\b", re.IGNORECASE)
+_ASKS_MEANING = re.compile(r"\b(?:stand|stands|mean|means|meaning|definition|acronym|abbreviation|short for)\b|"
+                           r"^\W*what(?:'s|’s|s|\s+is|\s+are)\s+(?:a|an)\b", re.IGNORECASE)
 _ASKS_COLOUR = re.compile(r"\b(?:what|which)\s+colou?rs?\b", re.IGNORECASE)
 _COLOURS = (r"red|orange|yellow|green|blue|purple|violet|pink|brown|black|white|gr[ae]y|gold|golden|silver|navy|maroon|"
             r"claret|amber|teal|turquoise|cream|beige|crimson|scarlet|lilac|khaki|bronze|magenta|cyan|indigo|tan")

@@ -67,6 +67,7 @@ from rag.generators.common import generate_all, generate_streamed
 from rag.locate import (
     closest_line,
     headings_before,
+    is_field,
     predicate_words,
 )
 from rag.quote import agents, asked_kind, quote
@@ -412,8 +413,10 @@ def looks_something_up(question: str) -> bool:
     """Whether the question names something documents could hold: a subject by name (`names_a_subject`), the
     user's own affairs (`answer_match.about_the_user`: "which day do they empty the bins on our road"), or a value of
     the user's world (`answer_match.LOCAL_UNITS`: "How much does a gym locker cost?" asks a price no training text
-    holds; answered from memory it was "A typical gym locker can range from $10 to $100")."""
-    return names_a_subject(question) or am.about_the_user(question) or am.asked_unit(question) in am.LOCAL_UNITS
+    holds; answered from memory it was "A typical gym locker can range from $10 to $100"), or a secret of theirs
+    (`answer_match.asks_a_secret`: "what is the wifi password for the flat?")."""
+    return (names_a_subject(question) or am.about_the_user(question) or am.asked_unit(question) in am.LOCAL_UNITS
+            or am.asks_a_secret(question))
 
 
 def answer_is_checked(question: str) -> bool:
@@ -453,10 +456,11 @@ def memory_usable(question: str, memory_answer: str, confidence: float, threshol
     A value of the user's world (`answer_match.LOCAL_UNITS`: a price, a phone number, a time of day) is one no
     training text holds, whatever it is of ("Harbour View" is two familiar words; "123-456-7890" for its concierge
     desk was an invention at 68%): memory must be as sure as about a name it never saw. In the records of the
-    hand-written and generated workloads, every memory answer giving such a value was wrong.
+    hand-written and generated workloads, every memory answer giving such a value was wrong. A password, a PIN or a
+    door code (`answer_match.asks_a_secret`) is never answered from memory.
     """
-    if am.is_unknown(memory_answer):
-        return False
+    if am.is_unknown(memory_answer) or am.asks_a_secret(question):
+        return False  # a password from memory is a guess ("often a combination of letters, numbers ...")
     if dated_guess(question, memory_answer) and unfamiliar_threshold is not None:
         return confidence >= unfamiliar_threshold and answers_the_question(question, memory_answer)
     if not looks_something_up(question):  # "24 hours" is no count of days; a "who" is answered by a name
@@ -945,10 +949,20 @@ def speaks_of_item(question: str, passage: Passage, span: tuple[int, int] | None
 
 def _line_context(text: str, spans: Sequence[tuple[int, int]], i: int) -> set[str]:
     """The words line `i` of `text` says with what it leaves its subject to: the sentence before it and the
-    headings above it."""
+    headings above it; for a form's field, also the sentence leading into its block of fields ("Year 4 will be
+    visiting the Westcombe Museum" above "Date: ... / Time: ... / Cost: £12.50 per child"), not its sibling fields
+    (a fee list's "Adult: £42" is no junior's price for standing above "Junior: £15")."""
     start, end = spans[i]
     words = set(am.tokens(text[start:end])) | headings_before(text, start)
-    return words | set(am.tokens(text[spans[i - 1][0]:spans[i - 1][1]])) if i else words
+    if not i:
+        return words
+    words |= set(am.tokens(text[spans[i - 1][0]:spans[i - 1][1]]))
+    first = i
+    while first > 0 and all(is_field(text[s:e]) for s, e in (spans[first], spans[first - 1])):
+        first -= 1
+    if first < i and first > 0:
+        words |= set(am.tokens(text[spans[first - 1][0]:spans[first - 1][1]]))
+    return words
 
 
 def _on_subject(question: str, text: str) -> str:

@@ -224,6 +224,13 @@ def _key(line: str) -> str:
     return m.group("key") if m is not None else ""
 
 
+def is_field(line: str) -> bool:
+    """Whether `line` is a form's "key: value" field of a few words' key ("Cost: £12.50 per child")."""
+    text = _MARKUP.sub("", _BULLET.sub("", line)).strip()
+    m = _ROW.match(text)
+    return m is not None and "|" not in text and 0 < len(am.tokens(m["key"])) <= FIELD_KEY_WORDS
+
+
 def keyed_by_what(line: str, predicate: Sequence[str]) -> bool:
     """Whether `line` is a "key: value" line or table row whose key says what the question asks, in some form of its
     words beside its names: "Referee: Alan Thwaite." for "who refereed Brackwater Town's County Cup final"."""
@@ -337,6 +344,7 @@ def headings_before(text: str, at: int) -> set[str]:
 
 HEADER_LINES = 4  # at most this many lines in a document's opening block for it to be a header (`header_words`)
 HEADER_LINE_CHARS = 100
+FIELD_KEY_WORDS = 3  # at most this many words in a form field's key (`is_field`)
 TITLE_LINES = 2  # a document's title and the line under it name what it is about (`opening_words`)
 
 

@@ -71,6 +71,15 @@ def test_a_cost_named_by_its_noun_asks_money_unless_the_question_asks_something_
         assert answers.asked_unit(q) is None, q
 
 
+def test_a_password_pin_or_door_code_is_the_user_s_own_secret():
+    for q in ("what is the wifi password for the flat?", "What is the PIN for my bank card?", "whats the door code",
+              "tell me the key safe code please"):
+        assert answers.asks_a_secret(q), q
+    for q in ("what does PIN stand for?", "How do I choose a strong password?", "what is a pin code?",
+              "What is the area code for Leeds?", "Change the password on this letter: Dear Sam"):
+        assert not answers.asks_a_secret(q), q
+
+
 def test_values_ignores_text_without_numbers():
     assert answers.values("Paris") == (set(), set())
     assert answers.values_agree("Paris", "1999") is None

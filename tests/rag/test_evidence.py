@@ -730,6 +730,17 @@ def test_a_price_read_off_a_line_about_something_else_does_not_answer():
     assert speaks_of_item("what does the care plan cost", guide, (at, at + 19))
 
 
+def test_a_password_is_never_answered_from_memory():
+    """A new user asked their flat's wifi password: the router answered from memory, "The password for a WiFi
+    password is often a combination of letters, numbers, and special characters". A secret of the user's is looked
+    up, and memory does not answer it, however confident."""
+    from rag.evidence import looks_something_up, memory_usable
+
+    q = "what is the wifi password for the flat?"
+    assert looks_something_up(q)
+    assert not memory_usable(q, "The password is often a combination of letters and numbers.", 0.99, 0.3)
+
+
 def test_a_value_belongs_to_the_thing_the_question_ends_naming():
     """A new user's trial: the kettle's serial number was given for "my toaster", and a cycling club's dinner
     tickets priced "the school disco". A serial number is a code of the user's world; a ticket's price is its
@@ -747,6 +758,21 @@ def test_a_value_belongs_to_the_thing_the_question_ends_naming():
                           "Tickets cost £28 each.")
     assert not speaks_of_item("how much is a ticket for the school disco?", dinner, value="£28")
     assert speaks_of_item("How much is a ticket for the annual dinner?", dinner, value="£28")
+
+
+def test_a_form_s_field_speaks_of_what_its_block_is_introduced_as():
+    """A school letter's "Cost: £12.50 per child" stands in a block of fields under "Year 4 will be visiting the
+    Westcombe Museum": the museum trip's cost (a new user's trial had declined it). A sibling field is no
+    introduction: the fee list's "Adult: £42" is not the junior fee for standing above "Junior: £15"."""
+    from rag.evidence import speaks_of_item
+
+    letter = passage("l", "Dear Parents and Carers of Year 4,\n\nYear 4 will be visiting the Westcombe Museum of Natural "
+                          "History.\n\nDate: Friday 7 November 2025\nTime: Coach leaves school at 8:45am\n"
+                          "Cost: £12.50 per child (voluntary contribution)\nLunch: Please provide a packed lunch")
+    assert speaks_of_item("How much does the Year 4 museum trip cost?", letter, value="£12.50")
+    assert not speaks_of_item("How much does the Year 4 swimming gala cost?", letter, value="£12.50")
+    fees = passage("f", "Our fees are below.\n\nJunior: £15\nAdult: £42\nFamily: £90")
+    assert not speaks_of_item("how much is the junior membership", fees, value="£90")
 
 
 FAQ = ('KETTLEWAVE K2 FAQ\n\nQ: How long does it keep water warm?\nA: Press "Keep Warm" and the K2 holds your chosen '
