@@ -886,6 +886,8 @@ def stated_on_subject(question: str, reading: Reading) -> bool:
 # a cycling club's "Annual dinner" is none)
 _COST_WORDS = frozenset({"cost", "price", "charge", "fee", "pay", "much", "per", "ticket", "tickets", "admission",
                          "entry"})
+# words naming a phone number itself: a warranty's "call Nordvik Customer Care on 0800 555 0192" never says "phone"
+_PHONE_WORDS = _COST_WORDS | {"phone", "telephone", "tel", "number", "mobile", "call", "ring", "contact", "line"}
 # values of the user's world judged by the line stating them: a price, a phone number, a time of day, and a code ("the
 # serial number of my toaster" is not the kettle's "Serial number: NK217-0058841")
 _ITEM_UNITS = am.LOCAL_UNITS | {"code"}
@@ -894,10 +896,12 @@ _ITEM_UNITS = am.LOCAL_UNITS | {"code"}
 def item_words(question: str, title: str) -> list[str]:
     """The words of `question` naming the thing whose value is asked: its words beside its names
     (`predicate_words`), minus those of its document's own title (the part of `title` before " › ": "brightsmile"
-    of "how much is a root canal at brightsmile" in the Brightsmile fee guide) and those asking a cost."""
+    of "how much is a root canal at brightsmile" in the Brightsmile fee guide) and those asking a cost (or, for a
+    phone number, naming one)."""
     document = set(am.tokens(title.split(" › ")[0]))
+    kind = _PHONE_WORDS if am.asked_unit(question) == "phone" else _COST_WORDS
     return [w for w in predicate_words(question_terms(question))
-            if not am.present_in(w, document, forms=True) and not am.present_in(w, _COST_WORDS, forms=True)]
+            if not am.present_in(w, document, forms=True) and not am.present_in(w, kind, forms=True)]
 
 
 # the thing a value belongs to, when the question ends naming it: "serial number of my toaster", "ticket for the school

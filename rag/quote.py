@@ -134,6 +134,7 @@ def quote(question: str, passage: Passage, terms: dict[str, float], heading: set
     text = passage.text
     spans = split_sentences(text)
     day_asked = kind == "date" and _WHEN_IS.search(question) is not None
+    unit = am.asked_unit(question) if kind is None else None  # a price, a phone number: the value carries it
     # a "Date:" field answers when the document's words say what is asked ("trip", "school"), wherever they stand;
     # names count here ("the museum trip" of a "... Museum")
     fields = day_asked and all(am.present_in(w, set(am.tokens(f"{passage.title}\n{text}")), forms=True)
@@ -178,6 +179,9 @@ def quote(question: str, passage: Passage, terms: dict[str, float], heading: set
         if kind is None:
             copular = _copular_value(sentence, predicate, asked | heading, subject)
             value, firm = copular or value, bool(copular)
+            if unit and not am.states_unit(unit, value) and am.unit_value(unit, sentence):
+                # "Your rent of £845 per month remains unchanged": the rent is the price, not "unchanged"
+                value, firm = am.unit_value(unit, sentence), True
         rank = (day_asked and am.names_a_day(value), share)
         if best is None or rank > best[0]:
             best = (rank, start, e, value, firm, field)

@@ -760,6 +760,21 @@ def test_a_value_belongs_to_the_thing_the_question_ends_naming():
     assert speaks_of_item("How much is a ticket for the annual dinner?", dinner, value="£28")
 
 
+def test_a_phone_number_s_line_need_not_say_phone():
+    """"call Nordvik Customer Care on 0800 555 0192" is the customer care phone number, though it never says "phone":
+    words naming a phone number are no item of their own. The desk asked of still has to be said."""
+    from rag.evidence import item_words, speaks_of_item
+
+    warranty = Passage(id="w", source="/d/kettle_warranty.txt", title="Nordvik Appliances (kettle_warranty)",
+                       text="To make a claim, call Nordvik Customer Care on 0800 555 0192 (Mon-Fri, 9am-5pm).",
+                       start=300, end=380, score=1.0)
+    q = "What is the kettle Customer Care phone number?"
+    assert item_words(q, warranty.title) == []
+    assert speaks_of_item(q, warranty, value="0800 555 0192")
+    assert item_words("what is the phone number of the repairs desk", warranty.title) == ["repairs", "desk"]
+    assert not speaks_of_item("what is the phone number of the repairs desk", warranty, value="0800 555 0192")
+
+
 def test_a_form_s_field_speaks_of_what_its_block_is_introduced_as():
     """A school letter's "Cost: £12.50 per child" stands in a block of fields under "Year 4 will be visiting the
     Westcombe Museum": the museum trip's cost (a new user's trial had declined it). A sibling field is no

@@ -166,6 +166,15 @@ def test_who_is_answered_by_a_person_not_a_day_or_a_street():
     assert found is not None and found.value.startswith("Rowan Feltham")
 
 
+def test_a_question_asking_a_price_is_quoted_for_the_price_its_sentence_states():
+    """"Your rent of £845 per month remains unchanged until April 2026": the copula's far side is "unchanged until
+    April 2026", but the question asks a price, and the sentence states one (a new user's "what's my rent each
+    month" had been declined)."""
+    letter = _passage("Dear Ms Carrow,\n\nYour rent of £845 per month remains unchanged until April 2026.", "letter")
+    found = _quote("what's my rent each month", letter)
+    assert found is not None and found.value == "£845" and found.firm
+
+
 def test_the_evidence_stage_quotes_instead_of_reading(hf_generator):
     """SmolLM2-135M answers "1" reading this handbook; the quote answers with the handbook's sentence, and the
     model reads nothing (only the closed-book row is generated)."""
