@@ -736,6 +736,22 @@ _ASKS_COUNT_OF = re.compile(rf"\bhow many\s+({_TIME_UNIT}|{_LENGTH_UNIT})\b", re
 _COUNTED = re.compile(rf"(?:\d|\b{_COUNT})\s*-?\s*({_TIME_UNIT}|{_LENGTH_UNIT})\b", re.IGNORECASE)
 
 
+_HOW_MUCH_OF = re.compile(r"\bhow much\s+([a-z][a-z'’-]+)\b", re.IGNORECASE)
+_NOT_A_STUFF = frozenset({"does", "do", "did", "is", "are", "was", "were", "will", "would", "should", "can", "could",
+                          "has", "have", "of", "it", "they", "i", "we", "you", "he", "she", "more", "less", "longer",
+                          "money", "time", "space", "room", "extra", "per", "to", "for", "in", "on", "a", "an", "the"})
+
+
+def measured_stuff(question: str) -> str:
+    """What a "how much" question measures when it names it ("cream" of "how much cream goes in the parsnip soup?"),
+    "" for "how much does it cost", "how much time", and any other question."""
+    m = _HOW_MUCH_OF.search(question)
+    if m is None:
+        return ""
+    word = fold(m.group(1))
+    return "" if word in _NOT_A_STUFF or word in KIND_WORDS or word in _UNIT_OF or re.fullmatch(_MONEY_WORDS, word) else word
+
+
 def counts_a_unit(question: str) -> bool:
     """Whether the question counts a unit of time or distance ("how many days will the soup keep")."""
     return _ASKS_COUNT_OF.search(question) is not None

@@ -123,6 +123,7 @@ def candidates(question: str, passage: Passage, terms: dict[str, float],
     # the document's header names the subject (and may hold the value, in its first chunk); a later chunk has its
     # document's opening lines beside it (`Passage.head`)
     header = header_words(text) if passage.start == 0 else opening_words(passage.head)
+    stuff = am.measured_stuff(question)  # "how much cream": a recipe's "500 g parsnips" is no answer
     out = []
     for i, (s, e) in enumerate(spans):
         line = text[s:e]
@@ -130,6 +131,8 @@ def candidates(question: str, passage: Passage, terms: dict[str, float],
         if i:
             said |= set(am.tokens(text[spans[i - 1][0]:spans[i - 1][1]]))
         if not all(am.present_in(w, said) for w in subject):
+            continue
+        if stuff and not am.present_in(stuff, set(am.tokens(line)), forms=True):
             continue
         cell = row_value(line, asked)
         if kind is None:

@@ -71,6 +71,13 @@ def test_a_cost_named_by_its_noun_asks_money_unless_the_question_asks_something_
         assert answers.asked_unit(q) is None, q
 
 
+def test_how_much_names_what_it_measures_unless_it_asks_a_cost_or_a_kind():
+    assert answers.measured_stuff("how much cream goes in the parsnip soup?") == "cream"
+    for q in ("how much does it cost", "how much is the deposit", "how much time do I need", "How much money do I owe?",
+              "how much rent is due", "what is the capital of Peru?"):
+        assert answers.measured_stuff(q) == "", q
+
+
 def test_a_password_pin_or_door_code_is_the_user_s_own_secret():
     for q in ("what is the wifi password for the flat?", "What is the PIN for my bank card?", "whats the door code",
               "tell me the key safe code please"):

@@ -281,6 +281,16 @@ def test_a_later_chunk_leaves_its_subject_to_its_document_s_opening_lines():
         assert candidates(q, alone, question_terms(q), heading_words(alone)) == []
 
 
+def test_how_much_of_a_named_thing_is_read_off_a_line_saying_it():
+    """"how much cream goes in the parsnip soup?": the recipe's "500 g parsnips" line is closest in meaning (it says
+    parsnip) but measures parsnips; the line naming the cream answers (a new user had got "500 g parsnips")."""
+    recipe = passage("soup", "Ingredients\n- 500 g parsnips, peeled and chopped\n- 1 litre vegetable stock\n"
+                             "- 150 ml single cream\n", "Granny Ivy's Parsnip and Apple Soup")
+    q = "how much cream goes in the parsnip soup?"
+    lines = [recipe.text[s:e] for (s, e), _ in candidates(q, recipe, question_terms(q), heading_words(recipe))]
+    assert lines and all("cream" in line for line in lines)
+
+
 def test_a_row_keyed_by_what_is_asked_answers_when_no_line_is_close_enough():
     q = "who refereed Brackwater Town's County Cup final"
     located = found(q, passage("report", REPORT, "MATCH REPORT — COUNTY CUP FINAL"), threshold=0.45)
