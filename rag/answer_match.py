@@ -691,7 +691,8 @@ _ASKS_MONEY = re.compile(rf"\bhow much\b.*\b{_MONEY_WORDS}\b|\bwhat (?:will|woul
                          r"\bwhat(?:'s| is| was| are)? the cost\b|\bset (?:me|us|you) back\b", re.IGNORECASE)
 # a question naming a price, a fee or a subscription may ask something else of it: "when does the garden waste
 # subscription start?", "who do I pay the deposit to?", "how many tickets ..."
-_ASKS_NO_MONEY = re.compile(r"\bhow (?:many|often)\b|^\W*(?:when|where|who|whom|whose)\b|\bwhat (?:date|day)\b|"
+_ASKS_NO_MONEY = re.compile(r"\bhow (?:many|often)\b|(?:^|[,;:.?!–—-])\W*(?:when|where|who|whom|whose)\b|"
+                            r"\bwhat (?:date|day)\b|"
                             r"\bwhich (?:date|day)\b|\bwhen (?:is|are|was|does|do|did|will)\b", re.IGNORECASE)
 _ASKS_EXTENT = re.compile(r"\bhow long\b(?!\s+ago\b)", re.IGNORECASE)
 _ASKS_CLOCK = re.compile(r"\b(?:what|which) time\b(?!\s+(?:of|zone)\b)", re.IGNORECASE)

@@ -67,6 +67,7 @@ def test_a_cost_named_by_its_noun_asks_money_unless_the_question_asks_something_
               "what premium will I pay at renewal"):
         assert answers.asked_unit(q) == "money", q
     for q in ("When does the garden waste subscription start?", "who do I pay the deposit to?",
+              "At the Maple Street chess club, who do I pay my subscription to?",
               "what date is the rent due", "how many tickets can I buy"):
         assert answers.asked_unit(q) is None, q
 
