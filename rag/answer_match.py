@@ -625,7 +625,8 @@ def answer_type(answer: str, question: str = "") -> str:
     return "number" if numbers else "entity"
 
 
-ASKS_WHO = re.compile(r"^\s*(?:who|whom|whose)\b", re.IGNORECASE)  # also rag/quote.py's
+# also rag/quote.py's; after a leading phrase too ("At the Maple Street chess club, who do I pay my subscription to?")
+ASKS_WHO = re.compile(r"(?:^|[,;:]\s|\s[–—-]\s)\s*(?:who|whom|whose)\b", re.IGNORECASE)
 _EXPECT_DATE = re.compile(r"^\s*when\b|\b(?:what|which) year\b|\bbirthday\b|\bdate of\b|\bwhat date\b", re.IGNORECASE)
 _EXPECT_NUMBER = re.compile(r"^\s*how (?:many|much|large|big|long|old|tall|far|high|heavy|hot|cold|warm)\b|"
                             r"\bpopulation\b|\bwhat (?:percentage|percent|proportion|share|fraction)\b|\btemperature\b|"

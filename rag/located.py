@@ -182,13 +182,17 @@ def with_second_value(question: str, passages: Sequence[Passage], evidence: Evid
     calib = calibration or load_calibration()
     threshold = calib.get("locate_threshold")
     answering = [r for r in evidence.readings if r.answers]
-    if threshold is None or not answering or not (value_kind(question) in ("date", "number") or am.asked_unit(question)):
+    kind = value_kind(question)
+    if threshold is None or not answering or not (kind in ("date", "number", "person") or am.asked_unit(question)):
         return evidence
     sources = {r.passage.source for r in answering}
     if len(sources) > 1:
         return evidence
     answer = answering[0].answer
-    if am.answer_type(answer) not in ("date", "number"):
+    if kind == "person":  # who holds a post: a quoted name against another document's row ("Treasurer: ...")
+        if not answering[0].quoted:
+            return evidence
+    elif am.answer_type(answer) not in ("date", "number"):
         return evidence
     could = [i for i, r in enumerate(evidence.readings) if (r.read or r.quoted) and not r.answers
              and i < len(passages) and passages[i].source not in sources]
@@ -198,7 +202,12 @@ def with_second_value(question: str, passages: Sequence[Passage], evidence: Evid
     could = [i for i in could if _says_the_predicate(terms, passages[i])]
     candidates = [passages[i] for i in could]
     found = locate(question, candidates, embed, terms, [heading_words(p) for p in candidates], float(threshold))
-    if found is None or am.values_agree(found.value, answer, question) is not False:
+    if found is None:
+        return evidence
+    if kind == "person":
+        if set(am.tokens(found.value)) & set(am.tokens(answer)):
+            return evidence  # the same person ("Felix" of "Felix Abernathy")
+    elif am.values_agree(found.value, answer, question) is not False:
         return evidence
     return _with_line(question, terms, found, candidates, could, evidence)
 

@@ -79,6 +79,12 @@ def test_how_much_names_what_it_measures_unless_it_asks_a_cost_or_a_kind():
         assert answers.measured_stuff(q) == "", q
 
 
+def test_who_is_asked_after_a_leading_phrase_too():
+    assert answers.ASKS_WHO.search("At the Maple Street chess club, who do I pay my subscription to?")
+    assert answers.ASKS_WHO.search("Quick one - who is the engineer?")
+    assert not answers.ASKS_WHO.search("What did the man who called want?")
+
+
 def test_a_password_pin_or_door_code_is_the_user_s_own_secret():
     for q in ("what is the wifi password for the flat?", "What is the PIN for my bank card?", "whats the door code",
               "tell me the key safe code please"):

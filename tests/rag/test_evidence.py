@@ -659,6 +659,35 @@ def test_another_document_s_different_value_is_located_beside_one_document_s_ans
     assert with_second_value(who, passages, alone, embedder.embed) is alone
 
 
+def test_another_document_s_holder_of_a_post_is_located_beside_a_quoted_name(embedder):
+    """The spring newsletter's "Our treasurer is Dorothy Quill" is quoted; the summer newsletter's committee list
+    says "Treasurer: Felix Abernathy": two documents name different treasurers, and both reach the conflict check.
+    The same person adds nothing."""
+    from dataclasses import replace
+
+    from rag.evidence import Reading
+    from rag.located import with_second_value
+    from rag.types import Generation
+
+    q = "Who is the treasurer of the Maple Street Chess Club?"
+    spring = Passage("s", "spring.txt", "MAPLE STREET CHESS CLUB - NEWSLETTER, SPRING 2024",
+                     "Our treasurer is Dorothy Quill - please pay her by bank transfer.", 0, 64, 1.0)
+    summer_text = "Committee\nChair: Jonas Petrakis\nSecretary: Meera Osei\nTreasurer: Felix Abernathy\n"
+    summer = Passage("m", "summer.txt", "MAPLE STREET CHESS CLUB - SUMMER NEWSLETTER 2024", summer_text, 0,
+                     len(summer_text), 1.0)
+
+    def evidence(name: str) -> Evidence:
+        said = replace(make_reading(q, spring, f"Our treasurer is {name}."), answers=True, probability=0.9,
+                       quoted=True)
+        silent = Reading(summer, "", "", {}, 0.3, False, read=True)
+        return Evidence(Generation(""), "", 0.0, False, (said, silent), {})
+
+    added = with_second_value(q, [spring, summer], evidence("Dorothy Quill"), embedder.embed)
+    assert [r.passage.source for r in added.answering] == ["spring.txt", "summer.txt"]
+    assert added.readings[1].answer == "Felix Abernathy"
+    assert len(with_second_value(q, [spring, summer], evidence("Felix Abernathy"), embedder.embed).answering) == 1
+
+
 def test_a_value_mentioned_about_something_else_is_no_mention_of_an_answer():
     """Cross-mentions are read in the sentences on the question's subject, and only the answers' values: the minutes'
     "£45 on printing" does not mention the council's £45 subscription, and "per bin per year" is no value."""
