@@ -1222,7 +1222,8 @@ def on_topic(question: str, evidence: Evidence, embed: Callable[[Sequence[str]],
       then be as confident as about a subject the documents name (`memory_threshold_documents`), not answer as
       it does a greeting or a small task.
     A question naming its subject is returned as it is (the subject already picked its passages); a request asking
-    nothing (`asks_nothing`: "hi!") is answered by no passage."""
+    nothing (`asks_nothing`: "hi!") is answered by no passage. A quote naming who holds the post a "who" question
+    asks of stands however far its line (`_names_the_post`)."""
     calib = calibration or load_calibration()
     threshold = calib.get("topic_threshold")
     read = [i for i, r in enumerate(evidence.readings) if r.read or r.quoted or r.answers]
@@ -1240,7 +1241,7 @@ def on_topic(question: str, evidence: Evidence, embed: Callable[[Sequence[str]],
     sims = dict(zip(read, closest_line(question, whole, embed)))
     readings = list(evidence.readings)
     for i, sim in sims.items():
-        if readings[i].answers and sim < float(threshold):
+        if readings[i].answers and sim < float(threshold) and not _names_the_post(question, readings[i], whole[read.index(i)]):
             r = readings[i]
             readings[i] = replace(r, answers=False, features={**r.features, "off_topic": round(sim, 4)})
     confident = evidence.memory_confident
@@ -1249,6 +1250,20 @@ def on_topic(question: str, evidence: Evidence, embed: Callable[[Sequence[str]],
         sure = max(calib["memory_threshold"], calib.get("memory_threshold_documents") or 0.0)
         confident = evidence.memory_confidence >= sure and answers_the_question(question, evidence.memory_answer)
     return replace(evidence, readings=tuple(readings), memory_confident=confident)
+
+
+def _names_the_post(question: str, reading: Reading, passage: Passage) -> bool:
+    """Whether a quote names who holds what a "who" question asks of: its sentence says one of the question's words
+    beside its names, and its passage says them all ("Contact our secretary, Hamish Ostrander, to book." in a cycling
+    club's newsletter, for "who is the club secretary?": a line close to the question in words, if not in the
+    embedding's meaning)."""
+    if not reading.quoted or asked_kind(question) != "person":
+        return False
+    words = [w for w in predicate_words(question_terms(question)) if w not in am.SAYS_LITTLE]
+    sentence = set(am.tokens(reading.passage.text))
+    said = set(am.tokens(f"{passage.title}\n{passage.beside}\n{passage.text}"))
+    return bool(words) and any(am.present_in(w, sentence, forms=True) for w in words) and all(
+        am.present_in(w, said, forms=True) for w in words)
 
 
 def _elsewhere(question: str, reading: Reading, passage: Passage) -> bool:

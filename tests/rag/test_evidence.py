@@ -512,6 +512,31 @@ def test_a_quoted_row_is_judged_on_topic_by_its_whole_passage(embedder):
     assert on_topic(q, evidence, embedder.embed, passages=[whole]).answering
 
 
+def test_a_quote_naming_who_holds_the_post_asked_is_on_topic(embedder):
+    """"who is the club secretary?" names nothing; the newsletter's "Contact our secretary, Hamish Ostrander, to
+    book." is far from it in MiniLM's meaning (0.41), but says the post, and its passage says the club: a new user's
+    question had been declined. The same quote for "who is the treasurer?" is no answer."""
+    from dataclasses import replace
+
+    from rag.types import Generation
+
+    text = ("Club rides\n\nSunday Steady Ride: meets at the Old Mill car park.\n\nAnnual dinner\n\nTickets cost £28 each. "
+            "Contact our secretary, Hamish Ostrander, to book.")
+    whole = passage("club", text)
+    start = text.index("Contact")
+    line = replace(whole, text=text[start:], start=start)
+
+    def evidence(q: str) -> Evidence:
+        quoted = replace(make_reading(q, line, line.text, value="Hamish Ostrander"), answers=True, probability=0.9,
+                         quoted=True)
+        return Evidence(Generation(""), "", 0.2, False, (quoted,), {})
+
+    assert on_topic("who is the club secretary?", evidence("who is the club secretary?"), embedder.embed,
+                    passages=[whole]).answering
+    assert not on_topic("who is the treasurer?", evidence("who is the treasurer?"), embedder.embed,
+                        passages=[whole]).answering
+
+
 def test_a_greeting_is_answered_by_no_passage_however_close_a_line_comes(embedder):
     """"Hi all," opens a user's email; "hi!" is no question about it."""
     from dataclasses import replace
