@@ -308,7 +308,8 @@ class ConflictChecker:
                                               ev.distinct_mention(question, b.answer, a.answer, a.passage.text))
             features["type_match_pair"] = float((answers.answer_type(a.answer, question)
                                                  == answers.answer_type(b.answer, question)
-                                                 or _both_in(unit, a.answer, b.answer))
+                                                 or _both_in(unit, a.answer, b.answer)
+                                                 or _both_dated(question, a.answer, b.answer))
                                                 and answers.same_measure(a.answer, b.answer))  # not time vs km
         else:
             features.update(disagree_pair=0.0, cross_mentioned=0.0, type_match_pair=0.0)
@@ -356,6 +357,13 @@ def _both_in(unit: str | None, a: str, b: str) -> bool:
     """Whether two answers both state a value in `unit`, the unit the question asks for: "£45 per bin per year and
     runs from 1 April 2025" is a price, as "£52 per bin per year" is, though it also holds a date."""
     return unit is not None and answers.states_unit(unit, a) and answers.states_unit(unit, b)
+
+
+def _both_dated(question: str, a: str, b: str) -> bool:
+    """Whether two answers to a question asking a date both state one, wherever: a letter's line "The boiler service
+    and gas safety check for Flat 3, 27 Tollgate Road is now on Thursday 16 October 2025" is a date, as "Tuesday 14
+    October 2025" is, though its first clause holds the flat's number."""
+    return answers.expected_type(question) == "date" and bool(answers.values(a)[0]) and bool(answers.values(b)[0])
 
 
 def _name(passage: Passage) -> str:
