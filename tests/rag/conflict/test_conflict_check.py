@@ -270,15 +270,16 @@ def test_documents_conflict_only_when_both_or_neither_speak_of_what_is_asked(che
 
 
 def test_two_dates_conflict_though_one_line_opens_with_a_flat_number(checker):
-    """A rescheduling email's line "The boiler service and gas safety check for Flat 3, 27 Tollgate Road is now on
-    Thursday 16 October 2025" states a date as the landlord's letter does: the flat's number in its first clause made
-    the two answers of different types, and the conflict went unflagged."""
+    """A rescheduling email's line "The boiler service and gas / safety check for Flat 3, 27 Tollgate Road is now on
+    Thursday 16 October 2025" (wrapped as the email wraps it) states a date as the landlord's letter does: its first
+    clause, cut at the wrap, holds none, which made the two answers of different types, and the conflict went
+    unflagged."""
     from rag.evidence import make_reading
 
     q = "what date is the gas safety check?"
     memory = Generation("I don't know.", (), ())
-    line = "The boiler service and gas safety check for Flat 3, 27 Tollgate Road is now on Thursday 16 October 2025."
-    email = dataclasses.replace(make_reading(q, passage("email", line), line), quoted=True, answers=True)
+    line = "The boiler service and gas\nsafety check for Flat 3, 27 Tollgate Road is now on Thursday 16 October 2025."
+    email = dataclasses.replace(make_reading(q, passage("email", line), line), answer=line, quoted=True, answers=True)
     letter = make_reading(q, passage("letter", "The gas safety check is booked for Tuesday 14 October 2025."),
                           "The gas safety check is booked for Tuesday 14 October 2025.")
     assert letter.answers
