@@ -58,6 +58,7 @@ _NAME = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:of\s+|de\s+|van\s+|von\s+)?[A-Z][\
 # the last word of an address's street, not of a person's name
 _STREET_WORDS = frozenset({"road", "street", "lane", "avenue", "drive", "close", "crescent", "way", "terrace",
                            "gardens", "square", "place", "row", "grove", "walk", "mews", "rd", "st", "ave"})
+_DAY_SHORT = frozenset({"mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun"})  # "[Sun 15 Sep 2024]"
 _WORDS = re.compile(r"[\w'’.-]+")
 _COPULA = re.compile(r"\s(?:is|are|was|were|became|becomes|remains)\s", re.IGNORECASE)
 # "When is the school trip?": an event's day, not the coach's 8:45am departure (asks a day unless it asks a time)
@@ -419,11 +420,13 @@ def _value_in(kind: str | None, clause: str, known: set[str]) -> str:
 
 
 def _no_person(name: str, before: str) -> bool:
-    """Whether a capitalised `name` cannot be who a question asks for: a day or a month ("Tuesday 14 October"), a
-    street ("Tollgate Road"), or a name right after a number ("27 Tollgate", "Room 4 Annexe")."""
+    """Whether a capitalised `name` cannot be who a question asks for: a day or a month ("Tuesday 14 October", a chat
+    log's "[Sun 15 Sep 2024, 11:22]"), a pronoun (its "Me:"), a street ("Tollgate Road"), or a name right after a
+    number ("27 Tollgate", "Room 4 Annexe")."""
     words = am.tokens(name)
-    calendar = all(am.WEEKDAY.fullmatch(w) or w in am.MONTHS for w in words)
-    return calendar or words[-1] in _STREET_WORDS or re.search(r"\d\s*$", before) is not None
+    calendar = all(am.WEEKDAY.fullmatch(w) or w in am.MONTHS or w in _DAY_SHORT for w in words)
+    pronoun = all(w in FIRST_PERSON or w in PRONOUNS for w in words)  # a chat log's "Me:"
+    return calendar or pronoun or words[-1] in _STREET_WORDS or re.search(r"\d\s*$", before) is not None
 
 
 def _plain(number: float) -> str:

@@ -161,6 +161,8 @@ def test_who_is_answered_by_a_person_not_a_day_or_a_street():
     letter = ("Re: Flat 3, 27 Tollgate Road, Dunmere\n\nThe boiler service for Flat 3, 27 Tollgate Road is now on "
               "Thursday 16 October 2025, still between 9am and 1pm.")
     assert _quote("Who is doing the boiler service?", _passage(letter, "boiler")) is None
+    chat = _passage("[Sun 15 Sep 2024, 11:22] Me: best wedding ever though. the best man's speech was long", "chat")
+    assert _quote("who's the best man at the wedding?", chat) is None  # a day and "Me", not a name
     named = letter + " The boiler service will be done by Rowan Feltham of Brightflame Heating."
     found = _quote("Who is doing the boiler service?", _passage(named, "boiler"))
     assert found is not None and found.value.startswith("Rowan Feltham")
