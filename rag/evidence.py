@@ -938,7 +938,10 @@ def speaks_of_item(question: str, passage: Passage, span: tuple[int, int] | None
     text = passage.text
     section = set(am.tokens(" ".join(passage.title.split(" › ")[1:])))
     spans = split_sentences(text)
-    figures = [w for w in am.tokens(am.unit_value(unit, value) or value) if any(c.isdigit() for c in w)]
+    stated = am.unit_value(unit, value) or value
+    figures = [w for w in am.tokens(stated) if any(c.isdigit() for c in w)]
+    if not figures and unit == "code":  # a code word ("BLUEBIRD"): its own words find its line
+        figures = [w for w in am.tokens(stated) if w not in am.FILLER]
     for i, (start, end) in enumerate(spans):
         said = set(am.tokens(text[start:end]))
         if span is not None:

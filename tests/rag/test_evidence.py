@@ -808,6 +808,9 @@ def test_a_value_belongs_to_the_thing_the_question_ends_naming():
     assert am.asked_unit(q) == "code" and owner_words(q) == ["toaster"]
     assert not speaks_of_item(q, warranty, value="NK217-0058841")
     assert speaks_of_item("What is the serial number of my kettle?", warranty, value="NK217-0058841")
+    notes = passage("z", "Zephyr project notes. The secret code word of the Zephyr project is BLUEBIRD.")
+    assert speaks_of_item("What is the secret code word of the Zephyr project?", notes, value="BLUEBIRD")
+    assert not speaks_of_item("What is the secret code word of the Zephyr project?", notes, value="SPARROW")
     dinner = passage("n", "Annual dinner\n\nThe annual dinner will be held on Saturday 29 November.\n"
                           "Tickets cost £28 each.")
     assert not speaks_of_item("how much is a ticket for the school disco?", dinner, value="£28")

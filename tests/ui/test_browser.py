@@ -352,17 +352,23 @@ def test_conflict_banner_for_counter_memory_document(page):
 
 
 def test_injected_markup_renders_as_inert_text(page):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
     title_before = page.title()
     set_select(page, "Retrieval mode", "always")
     msg = ask(page, "What is the secret code word of the Zephyr project?", 1)
     msg.locator(".ar-passage").first.wait_for(state="attached", timeout=30_000)  # a loaded machine redraws late
-    for folded in msg.locator("details.ar-searched > summary").all():  # uncited passages fold under "searched"
-        folded.click()
     cards = msg.locator(".ar-passage").filter(has_text="Zephyr project notes")
-    cards.first.wait_for(timeout=30_000)  # count() does not wait
+    cards.first.wait_for(state="attached", timeout=30_000)  # count() does not wait; folded cards are hidden
     assert cards.count() >= 1
-    cards.first.locator("summary").click()
-    text = cards.first.locator(".ar-passage-text").inner_text()
+    # the text as the page holds it, open or folded (a loaded machine may redraw the message, closing what a click
+    # opened); then opened for the screenshot, where the redraw allows
+    text = cards.first.locator(".ar-passage-text").text_content()
+    for summary in [*msg.locator("details.ar-searched > summary").all(), cards.first.locator("summary")]:
+        try:
+            summary.click(timeout=5_000)
+        except PlaywrightTimeoutError:
+            pass
     assert "<script>window.__pwned = 1; alert('xss')</script>" in text
     # indexing reads Markdown as a reader sees it (indexing/markup.py), so the inline <img> tag is not in the
     # passage text at all; either way no element with a handler may reach the page
