@@ -384,6 +384,15 @@ def request_words(question: str) -> str:
     return (own[:material.start() + 1] if material else own).strip()
 
 
+def asks_own_record(question: str) -> bool:
+    """Whether a question asks for a number of the user's records (a serial, account, booking or policy number: "what
+    is the kettle's serial number?") or the name of someone it names only by role ("what's the caretaker's name?"):
+    what only their documents hold, whatever memory offers ("The serial number of a kettle is a number that is used to
+    identify ...", "Dr. Elena Kass")."""
+    return is_question(question) and (_ASKS_OWN_NUMBER.search(question) is not None
+                                      or _ASKS_ROLE_NAME.search(question) is not None)
+
+
 def asks_a_secret(question: str) -> bool:
     """Whether a question asks for a password, a PIN or a door code ("what is the wifi password for the flat?"):
     the user's own, which only their documents can hold."""
@@ -705,6 +714,12 @@ _ASKS_CODE = re.compile(r"(?<!\bdress )(?<!\bcolour )(?<!\bcolor )(?<!\bhighway 
 # a secret of the user's own: no memory holds it, and a "typical password is ..." is no answer
 _ASKS_SECRET = re.compile(r"\b(?:password|passwords|passcode|passphrase|pin|wi-?fi key|network key|(?:door|gate|alarm|"
                           r"lock|key ?safe|entry|access|wi-?fi) code)\b", re.IGNORECASE)
+_ASKS_OWN_NUMBER = re.compile(r"\b(?:serial|(?:model|account|policy|order|membership|booking|tracking|customer|invoice|"
+                              r"reference|contract|registration)\s+(?:number|no\.?))\b", re.IGNORECASE)
+_ASKS_ROLE_NAME = re.compile(r"\bwhat(?:'s|’s|s|\s+is|\s+was)\s+(?:the|my|our|your)\s+[\w -]{2,40}?['’]s\s+names?\b|"
+                             r"\bwhat(?:'s|’s|s|\s+is|\s+was)\s+the\s+names?\s+of\s+(?:the|my|our|your)\s+(?!(?:\w+\s+)?"
+                             r"(?:river|mountain|capital|city|country|planet|song|book|film|movie|album|sea|ocean)\b)",
+                             re.IGNORECASE)
 # asks for a value ("what's the door code", "tell me the wifi password"), not what a word means or how to choose one
 _ASKS_ITS_VALUE = re.compile(r"^\W*(?:what|whats|which|tell me|give me|remind me|do you know)\b", re.IGNORECASE)
 _ASKS_MEANING = re.compile(r"\b(?:stand|stands|mean|means|meaning|definition|acronym|abbreviation|short for)\b|"

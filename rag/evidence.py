@@ -414,9 +414,11 @@ def looks_something_up(question: str) -> bool:
     user's own affairs (`answer_match.about_the_user`: "which day do they empty the bins on our road"), or a value of
     the user's world (`answer_match.LOCAL_UNITS`: "How much does a gym locker cost?" asks a price no training text
     holds; answered from memory it was "A typical gym locker can range from $10 to $100"), or a secret of theirs
-    (`answer_match.asks_a_secret`: "what is the wifi password for the flat?")."""
+    (`answer_match.asks_a_secret`: "what is the wifi password for the flat?"), a number of their records or the name
+    of someone named by role (`answer_match.asks_own_record`: "what is the kettle's serial number?", "what's the
+    caretaker's name?")."""
     return (names_a_subject(question) or am.about_the_user(question) or am.asked_unit(question) in am.LOCAL_UNITS
-            or am.asks_a_secret(question))
+            or am.asks_a_secret(question) or am.asks_own_record(question))
 
 
 def answer_is_checked(question: str) -> bool:
@@ -465,7 +467,7 @@ def memory_usable(question: str, memory_answer: str, confidence: float, threshol
         return confidence >= unfamiliar_threshold and answers_the_question(question, memory_answer)
     if not looks_something_up(question):  # "24 hours" is no count of days; a "who" is answered by a name
         return am.counts_the_unit_asked(question, memory_answer) and _names_whom_asked(question, memory_answer)
-    if am.asked_unit(question) in am.LOCAL_UNITS and unfamiliar_threshold is not None:
+    if (am.asked_unit(question) in am.LOCAL_UNITS or am.asks_own_record(question)) and unfamiliar_threshold is not None:
         familiar, unfamiliar = False, True
     if familiar and familiar_threshold is not None and not unfamiliar:
         return confidence >= familiar_threshold and answers_the_question(question, memory_answer)
@@ -910,10 +912,14 @@ _OWNER = re.compile(r"\b(?:of|for)\s+(?:the|my|our|your|his|her|their|a|an|this|
                     r"\s*[?.!]*\s*$", re.IGNORECASE)
 
 
+# or names it as the owner of what is asked: "the toaster's serial number", "my landlord's phone number"
+_OWNER_BEFORE = re.compile(r"\b(?:the|my|our|your)\s+(?P<owner>[\w&-]+(?:\s+[\w&-]+)?)['’]s\s+\w", re.IGNORECASE)
+
+
 def owner_words(question: str) -> list[str]:
     """The content words of the thing a value is asked of, when the question ends naming it ("toaster" of "serial
-    number of my toaster?"); [] when it does not."""
-    m = _OWNER.search(question)
+    number of my toaster?") or names it as its owner ("the toaster's serial number"); [] when it does neither."""
+    m = _OWNER.search(question) or _OWNER_BEFORE.search(question)
     return [w for w in am.content_words(m["owner"]) if w not in _COST_WORDS] if m else []
 
 

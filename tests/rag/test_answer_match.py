@@ -85,6 +85,15 @@ def test_who_is_asked_after_a_leading_phrase_too():
     assert not answers.ASKS_WHO.search("What did the man who called want?")
 
 
+def test_a_record_s_number_or_a_role_s_name_is_the_user_s_own():
+    for q in ("what is the kettle's serial number?", "what's my booking reference number", "what's the caretaker's name?",
+              "What is the name of the caretaker?"):
+        assert answers.asks_own_record(q), q
+    for q in ("What is the name of the river that flows through Paris?", "What's your name?",
+              "what is the capital of France?", "Give me a name for my dog"):
+        assert not answers.asks_own_record(q), q
+
+
 def test_a_password_pin_or_door_code_is_the_user_s_own_secret():
     for q in ("what is the wifi password for the flat?", "What is the PIN for my bank card?", "whats the door code",
               "tell me the key safe code please"):

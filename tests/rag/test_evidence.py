@@ -792,6 +792,7 @@ def test_a_password_is_never_answered_from_memory():
 
     q = "what is the wifi password for the flat?"
     assert looks_something_up(q)
+    assert looks_something_up("what's the caretaker's name?")  # someone named by role: the user's world
     assert not memory_usable(q, "The password is often a combination of letters and numbers.", 0.99, 0.3)
 
 
@@ -807,6 +808,9 @@ def test_a_value_belongs_to_the_thing_the_question_ends_naming():
     q = "What is the serial number of my toaster?"
     assert am.asked_unit(q) == "code" and owner_words(q) == ["toaster"]
     assert not speaks_of_item(q, warranty, value="NK217-0058841")
+    assert owner_words("what is the toaster's serial number?") == ["toaster"]  # the owner named before it
+    assert not speaks_of_item("what is the toaster's serial number?", warranty, value="NK217-0058841")
+    assert speaks_of_item("what is the kettle's serial number?", warranty, value="NK217-0058841")
     assert speaks_of_item("What is the serial number of my kettle?", warranty, value="NK217-0058841")
     notes = passage("z", "Zephyr project notes. The secret code word of the Zephyr project is BLUEBIRD.")
     assert speaks_of_item("What is the secret code word of the Zephyr project?", notes, value="BLUEBIRD")
