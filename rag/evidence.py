@@ -1249,8 +1249,8 @@ def on_topic(question: str, evidence: Evidence, embed: Callable[[Sequence[str]],
              for i in read]
     sims = dict(zip(read, closest_line(question, whole, embed)))
     readings = list(evidence.readings)
-    for i, sim in sims.items():
-        if readings[i].answers and sim < float(threshold) and not _names_the_post(question, readings[i], whole[read.index(i)]):
+    for (i, sim), passage in zip(sims.items(), whole):
+        if readings[i].answers and sim < float(threshold) and not _names_the_post(question, readings[i], passage):
             r = readings[i]
             readings[i] = replace(r, answers=False, features={**r.features, "off_topic": round(sim, 4)})
     confident = evidence.memory_confident
